@@ -1,0 +1,121 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "slipway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "slipway", targets: ["slipway"]),
+        .executable(name: "slipway-demo-app", targets: ["slipway-demo-app"]),
+        .library(name: "SlipwayServer", targets: ["SlipwayServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // Vocabulary shared by every module: events, identifiers.
+        .target(name: "SlipwayCore", swiftSettings: strict),
+        // slipway.yaml -> validated, typed specs.
+        .target(
+            name: "SlipwayConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // Pure, clock-injected state machines.
+        .target(name: "SlipwayEngine", dependencies: ["SlipwayCore", "SlipwayConfig"], swiftSettings: strict),
+        // Running instances: the Platform protocol and local processes.
+        .target(
+            name: "SlipwayPlatform",
+            dependencies: [
+                "SlipwayCore", "SlipwayConfig",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The SQLite event log and its projections.
+        .target(
+            name: "SlipwayStore",
+            dependencies: ["SlipwayCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // The controller: executor of the engine's actions.
+        .target(
+            name: "SlipwayServer",
+            dependencies: [
+                "SlipwayCore", "SlipwayConfig", "SlipwayEngine", "SlipwayPlatform", "SlipwayStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The demo HTTP service used by `slipway demo`, the examples and the tests.
+        .target(
+            name: "SlipwayDemoService",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "slipway-demo-app",
+            dependencies: [
+                "SlipwayDemoService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "slipway",
+            dependencies: [
+                "SlipwayConfig", "SlipwayServer", "SlipwayStore",
+                // Built alongside so `swift run slipway demo` finds the demo service next to itself.
+                "slipway-demo-app",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Helpers shared by the test targets: built binaries, loopback HTTP, bounded waiting.
+        .target(name: "SlipwayTestSupport", path: "Tests/SlipwayTestSupport", swiftSettings: strict),
+        .testTarget(name: "SlipwayConfigTests", dependencies: ["SlipwayConfig"], swiftSettings: strict),
+        .testTarget(name: "SlipwayEngineTests", dependencies: ["SlipwayEngine"], swiftSettings: strict),
+        .testTarget(
+            name: "SlipwayPlatformTests",
+            dependencies: ["SlipwayPlatform", "SlipwayTestSupport", "slipway-demo-app"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SlipwayStoreTests", dependencies: ["SlipwayStore"], swiftSettings: strict),
+        .testTarget(
+            name: "SlipwayServerTests",
+            dependencies: ["SlipwayServer", "SlipwayTestSupport", "slipway", "slipway-demo-app"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SlipwayDemoServiceTests",
+            dependencies: [
+                "SlipwayDemoService", "slipway-demo-app",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

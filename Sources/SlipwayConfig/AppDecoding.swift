@@ -1,0 +1,75 @@
+import Yams
+
+extension ConfigDecoder {
+    /// One entry of `apps`; the spec is nil when a required key is missing or invalid.
+    func app(_ node: Node, index: Int) -> (spec: AppSpec?, identity: AppIdentity) {
+        var identity = AppIdentity(index: index)
+        let path = KeyPath.element("apps", index)
+        guard let fields = fields(of: node, at: path, schema: .app) else { return (nil, identity) }
+
+        let name = require("name", in: fields).flatMap { entry in
+            string(
+                entry,
+                matching: NameRules.isAppName,
+                expectation: "an app name of lowercase letters, digits and '-', starting with a letter, "
+                    + "at most 63 characters"
+            ).map { (value: $0, entry: entry) }
+        }
+        identity.name = name
+        let listen = require("listen", in: fields).flatMap { entry in
+            hostPort(entry).map { (value: $0, entry: entry) }
+        }
+        identity.listen = listen
+        let instances = require("instances", in: fields).flatMap { integer($0, in: 1...1000) }
+        let version = require("version", in: fields).flatMap { entry in
+            string(
+                entry,
+                matching: NameRules.isVersion,
+                expectation: "a version of letters, digits, '.', '_', '+' and '-', starting with a letter or digit, "
+                    + "at most 128 characters"
+            )
+        }
+        let run = require("run", in: fields).flatMap(run)
+        let health = health(fields["health"])
+        let restart = restart(fields["restart"])
+        let logs = logs(fields["logs"])
+
+        guard let name, let listen, let instances, let version, let run else { return (nil, identity) }
+        var locations: [String: SourceLocation] = [:]
+        recordLocations(of: node, at: "", into: &locations)
+        let spec = AppSpec(
+            index: index,
+            name: name.value,
+            listen: listen.value,
+            instances: instances,
+            version: version,
+            run: run,
+            health: health,
+            restart: restart,
+            logs: logs,
+            locations: locations
+        )
+        return (spec, identity)
+    }
+
+    /// Records the position of every value under `node`, by key path relative to the app.
+    /// Where a key is repeated, the first one is kept, as it is the one that was read.
+    private func recordLocations(of node: Node, at path: String, into locations: inout [String: SourceLocation]) {
+        guard locations[path] == nil else { return }
+        locations[path] = node.location
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                if let name = document.keyName(key) {
+                    recordLocations(of: value, at: KeyPath.join(path, name), into: &locations)
+                }
+            }
+        case .sequence(let sequence):
+            for (index, element) in sequence.enumerated() {
+                recordLocations(of: element, at: KeyPath.element(path, index), into: &locations)
+            }
+        case .scalar, .alias:
+            break
+        }
+    }
+}

@@ -1,0 +1,6 @@
+/// What the checks across apps need to know of one app, even when the rest of it is invalid.
+struct AppIdentity {
+    var index: Int
+    var name: (value: String, entry: Entry)?
+    var listen: (value: HostPort, entry: Entry)?
+}

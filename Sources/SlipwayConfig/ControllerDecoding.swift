@@ -1,0 +1,44 @@
+extension ConfigDecoder {
+    /// The `controller` section; defaults for whatever is absent or wrong.
+    func controller(_ entry: Entry?) -> ControllerSpec {
+        var spec = ControllerSpec(
+            stateDirectory: PathResolution.absolute(ControllerSpec.defaultStateDirectory, base: baseDirectory)
+        )
+        guard let fields = optionalFields(entry, schema: .controller) else { return spec }
+        spec.location = fields.location
+        if let api = fields["api"].flatMap(hostPort) {
+            spec.api = api
+        }
+        if let stateDirectory = fields["stateDir"].flatMap(path) {
+            spec.stateDirectory = stateDirectory
+        }
+        if let token = fields["token"] {
+            spec.token = tokenSource(token)
+        }
+        return spec
+    }
+
+    /// `controller.token`: `{env: NAME}` or `{file: PATH}`.
+    private func tokenSource(_ entry: Entry) -> TokenSource? {
+        guard case .mapping = entry.value else {
+            reportExpected("a mapping like {env: NAME} or {file: PATH}", entry)
+            return nil
+        }
+        guard let fields = fields(of: entry.value, at: entry.path, schema: .token) else { return nil }
+        switch (fields["env"], fields["file"]) {
+        case (nil, nil):
+            report(fields.location, fields.path, "expected exactly one of `env` or `file`, got neither")
+            return nil
+        case (let env?, let file?):
+            let later = env.key.location < file.key.location ? file : env
+            report(later.key.location, later.path, "`env` and `file` cannot both be set; choose one")
+            return nil
+        case (let env?, nil):
+            let expectation = "an environment variable name like SLIPWAY_TOKEN"
+            return string(env, matching: NameRules.isEnvironmentName, expectation: expectation)
+                .map(TokenSource.environment)
+        case (nil, let file?):
+            return path(file).map(TokenSource.file)
+        }
+    }
+}

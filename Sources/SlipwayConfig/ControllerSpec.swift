@@ -1,0 +1,30 @@
+/// Settings of the controller process (key `controller`).
+public struct ControllerSpec: Sendable, Equatable {
+    /// The address of the controller's HTTP API (key `api`). Default `127.0.0.1:7070`.
+    public var api: HostPort
+    /// The absolute directory where the controller keeps its state (key `stateDir`). Default `.slipway`
+    /// beside the configuration file.
+    public var stateDirectory: String
+    /// Where the API token comes from (key `token`); nil when the API needs no token.
+    public var token: TokenSource?
+    /// The position of the `controller` mapping, or the start of the document when the key is absent.
+    public var location: SourceLocation
+
+    /// The API address used when `api` is absent.
+    public static let defaultAPI = HostPort(host: "127.0.0.1", port: 7070)
+    /// The state directory used when `stateDir` is absent, relative to the configuration file's directory.
+    public static let defaultStateDirectory = ".slipway"
+
+    /// Creates controller settings.
+    public init(
+        api: HostPort = ControllerSpec.defaultAPI,
+        stateDirectory: String,
+        token: TokenSource? = nil,
+        location: SourceLocation = .documentStart
+    ) {
+        self.api = api
+        self.stateDirectory = stateDirectory
+        self.token = token
+        self.location = location
+    }
+}

@@ -1,0 +1,47 @@
+/// What happened: the kinds of facts the event log records.
+///
+/// Raw values are stored in the log; never rename a shipped case.
+public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The controller started supervising its apps.
+    case controllerStarted
+    /// The controller stopped, after stopping every instance it started.
+    case controllerStopped
+    /// The platform started an instance process.
+    case instanceStarted
+    /// The platform could not start an instance (for example, its executable is missing).
+    case instanceStartFailed
+    /// The instance passed its health check (for the first time, or again after being unhealthy).
+    case instanceHealthy
+    /// The instance failed its health check `unhealthyThreshold` times in a row.
+    case instanceUnhealthy
+    /// The instance did not become healthy before its start deadline.
+    case instanceFailedToStart
+    /// The controller asked the instance to stop.
+    case instanceStopping
+    /// The instance process ended; `expected` says whether the controller had asked it to.
+    case instanceExited
+    /// A failed instance is being replaced by a new one.
+    case instanceReplaced
+    /// Instances keep failing: replacements wait, with exponentially growing delays.
+    case crashLoopBackoff
+}
+
+/// An immutable fact about an app, before the log has stamped it with an id and a time.
+public struct Event: Sendable, Hashable, Codable {
+    /// The app it concerns (empty for controller-wide facts).
+    public var app: String
+    /// What happened.
+    public var kind: EventKind
+    /// The instance it concerns, if any.
+    public var instance: InstanceID?
+    /// The evidence: versions, ports, statuses, reasons, delays.
+    public var fields: [String: JSONValue]
+
+    /// Creates an event.
+    public init(app: String, kind: EventKind, instance: InstanceID? = nil, fields: [String: JSONValue] = [:]) {
+        self.app = app
+        self.kind = kind
+        self.instance = instance
+        self.fields = fields
+    }
+}

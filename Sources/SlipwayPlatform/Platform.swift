@@ -1,0 +1,132 @@
+import SlipwayConfig
+import SlipwayCore
+
+/// Runs instances of releases. The local-process implementation comes first; Kubernetes and SSH hosts later,
+/// behind the same protocol.
+public protocol Platform: Sendable {
+    /// Starts one instance and returns once it runs (not once it is healthy).
+    func start(_ request: LaunchRequest) async throws(LaunchError) -> InstanceHandle
+
+    /// Stops an instance gracefully: `signal`, then `SIGKILL` after `grace`. Returns once it has exited.
+    func stop(_ instance: InstanceID, signal: Int32, grace: Duration) async
+
+    /// Every instance exit, expected or not, in the order they happen.
+    var exits: AsyncStream<InstanceExit> { get }
+}
+
+/// What to start.
+public struct LaunchRequest: Sendable, Equatable {
+    /// The app the instance belongs to.
+    public var app: String
+    /// The release to run.
+    public var version: String
+    /// The new instance's identity.
+    public var instance: InstanceID
+    /// How to run it.
+    public var run: RunSpec
+    /// How much of its output to keep.
+    public var logs: LogSpec
+    /// Where relative executable paths resolve (the config file's directory).
+    public var baseDirectory: String
+
+    /// Creates a request.
+    public init(
+        app: String,
+        version: String,
+        instance: InstanceID,
+        run: RunSpec,
+        logs: LogSpec,
+        baseDirectory: String
+    ) {
+        self.app = app
+        self.version = version
+        self.instance = instance
+        self.run = run
+        self.logs = logs
+        self.baseDirectory = baseDirectory
+    }
+}
+
+/// A running instance.
+public struct InstanceHandle: Sendable, Equatable {
+    /// Its identity.
+    public var id: InstanceID
+    /// Its process id.
+    public var pid: Int32
+    /// The address it serves on.
+    public var host: String
+    /// The port it serves on.
+    public var port: Int
+    /// Where its standard output goes.
+    public var stdoutLog: String
+    /// Where its standard error goes.
+    public var stderrLog: String
+}
+
+/// How an instance process ended.
+public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
+    /// It exited with this status code.
+    case exited(Int32)
+    /// A signal ended it.
+    case signaled(Int32)
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "status \(code)"
+        case .signaled(let signal): return "signal \(signal)\(SignalName.of(signal).map { " (\($0))" } ?? "")"
+        }
+    }
+}
+
+/// The end of an instance.
+public struct InstanceExit: Sendable, Equatable {
+    /// Which instance.
+    public var id: InstanceID
+    /// How it ended.
+    public var status: ExitStatus
+    /// How long it ran.
+    public var ranFor: Duration
+    /// The last lines it wrote to standard error, for the event that reports the exit.
+    public var stderrTail: [String]
+}
+
+/// Why an instance could not be started.
+public enum LaunchError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The command's executable is not where it was looked for.
+    case executableNotFound(String, searched: [String])
+    /// The path exists but cannot be executed.
+    case notExecutable(String)
+    /// No free loopback port could be found.
+    case noFreePort(String)
+    /// The log files could not be created.
+    case logFiles(String)
+    /// The operating system refused to start the process.
+    case spawnFailed(String)
+
+    public var description: String {
+        switch self {
+        case .executableNotFound(let name, let searched):
+            return "executable \"\(name)\" not found (looked in: \(searched.joined(separator: ", ")))"
+        case .notExecutable(let path):
+            return "\"\(path)\" is not an executable file"
+        case .noFreePort(let reason):
+            return "no free loopback port: \(reason)"
+        case .logFiles(let reason):
+            return "cannot create log files: \(reason)"
+        case .spawnFailed(let reason):
+            return "cannot start process: \(reason)"
+        }
+    }
+}
+
+/// Names of the common signals, for messages.
+public enum SignalName {
+    /// `SIGKILL` for 9, and so on; nil for an uncommon signal.
+    public static func of(_ signal: Int32) -> String? {
+        let names: [Int32: String] = [
+            1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV",
+            12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+        ]
+        return names[signal]
+    }
+}

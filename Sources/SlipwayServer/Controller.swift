@@ -1,0 +1,148 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import SlipwayConfig
+import SlipwayCore
+import SlipwayPlatform
+import SlipwayStore
+
+/// The controller: runs every app of a config at its instance count, supervised, with every fact in the event log.
+///
+/// A `Service`: run it in a `ServiceGroup`; on graceful shutdown it stops every instance it started (each with
+/// its app's stop signal and grace period) before returning.
+public final class Controller: Service {
+    /// Why a controller cannot start. Nothing was started or written when one of these is thrown.
+    public enum StartError: Error, CustomStringConvertible {
+        /// The config does not fit this machine.
+        case config([ConfigDiagnostic])
+        /// Another controller holds the state directory.
+        case locked(String)
+        /// The event log cannot be opened.
+        case store(StoreError)
+
+        public var description: String {
+            switch self {
+            case .config(let diagnostics): return diagnostics.map(\.description).joined(separator: "\n")
+            case .locked(let reason): return reason
+            case .store(let error): return error.description
+            }
+        }
+    }
+
+    /// The config being run.
+    public let config: SlipwayConfig
+    /// The event log.
+    public let log: EventLog
+    /// Where instances run.
+    public let platform: LocalPlatform
+    private let lock: StateDirectoryLock
+    private let logger: Logger
+    private let observer: @Sendable (RecordedEvent) -> Void
+
+    /// Checks the config against this machine, takes the state directory and opens its event log.
+    /// - Parameter observer: told of every event as it is appended.
+    public init(
+        config: SlipwayConfig,
+        logger: Logger = Logger(label: "slipway.controller"),
+        observer: @escaping @Sendable (RecordedEvent) -> Void = { _ in }
+    ) throws(StartError) {
+        let problems = Preflight.checkFiles(config) + Preflight.checkAddresses(config)
+        guard problems.isEmpty else { throw .config(problems) }
+        let directory = config.controller.stateDirectory
+        do {
+            self.lock = try StateDirectoryLock(directory: directory)
+        } catch {
+            throw .locked(error.description)
+        }
+        do {
+            self.log = try EventLog(directory: directory)
+        } catch {
+            throw .store(error)
+        }
+        self.config = config
+        self.logger = logger
+        self.observer = observer
+        self.platform = LocalPlatform(stateDirectory: directory, logger: logger)
+    }
+
+    public func run() async throws {
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let recorder = EventRecorder(log: log, logger: logger, observer: observer)
+        let timeline = Timeline()
+        var supervisors: [String: AppSupervisor] = [:]
+        for app in config.apps {
+            let first: Int
+            do {
+                first = try log.highestInstanceNumber(app: app.name) + 1
+            } catch {
+                try await client.shutdown()
+                throw StartError.store(error)
+            }
+            recorder.record(
+                Event(
+                    app: app.name,
+                    kind: .controllerStarted,
+                    fields: [
+                        "version": .string(app.version),
+                        "instances": .int(app.instances),
+                        "listen": .string(app.listen.description),
+                        "config": .string(config.file),
+                        "pid": .int(Int(getpid())),
+                    ]
+                )
+            )
+            supervisors[app.name] = AppSupervisor(
+                spec: app,
+                baseDirectory: config.baseDirectory,
+                firstInstanceNumber: first,
+                platform: platform,
+                recorder: recorder,
+                prober: HealthProber(client: client),
+                timeline: timeline,
+                logger: logger
+            )
+        }
+
+        let platform = self.platform
+        let routing = supervisors
+        let exits = Task {
+            for await exit in platform.exits {
+                guard let supervisor = routing[Self.appName(of: exit.id)] else { continue }
+                await supervisor.exited(exit)
+            }
+        }
+        for supervisor in supervisors.values { await supervisor.begin() }
+
+        // Runs until SIGTERM/SIGINT (or the group's shutdown); cancellation ends the wait too.
+        try? await gracefulShutdown()
+
+        await withTaskGroup(of: Void.self) { group in
+            for supervisor in supervisors.values { group.addTask { await supervisor.shutdown() } }
+        }
+        for app in config.apps {
+            recorder.record(Event(app: app.name, kind: .controllerStopped, fields: ["reason": "shutdown"]))
+        }
+        exits.cancel()
+        lock.release()
+        try await client.shutdown()
+    }
+
+    /// The app an instance belongs to: its id without the trailing `-<number>`.
+    static func appName(of id: InstanceID) -> String {
+        guard let dash = id.rawValue.lastIndex(of: "-") else { return id.rawValue }
+        return String(id.rawValue[..<dash])
+    }
+
+    /// Runs the controller until SIGINT or SIGTERM, then shuts down gracefully.
+    public func runUntilSignalled() async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: self)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        configuration.logging = .init()
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}

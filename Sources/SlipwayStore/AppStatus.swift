@@ -1,0 +1,126 @@
+import Foundation
+import SlipwayCore
+
+/// What an app looks like now, folded from its events.
+public struct AppStatus: Sendable, Equatable, Codable {
+    /// Whether a controller supervises the app.
+    public enum Supervision: String, Sendable, Codable {
+        /// A controller is running it.
+        case running
+        /// The last controller stopped cleanly.
+        case stopped
+        /// No controller has run it yet.
+        case never
+    }
+
+    /// Where one instance stands.
+    public enum InstanceState: String, Sendable, Codable {
+        case starting, healthy, unhealthy, stopping
+    }
+
+    /// One instance as the log knows it.
+    public struct Instance: Sendable, Equatable, Codable {
+        public var id: InstanceID
+        public var version: String
+        public var pid: Int?
+        public var port: Int?
+        public var state: InstanceState
+        /// When it entered `state`.
+        public var since: Date
+    }
+
+    /// The app's name.
+    public var app: String
+    /// Whether a controller runs it.
+    public var supervision: Supervision
+    /// The stable version the controller runs.
+    public var version: String?
+    /// How many instances it should have.
+    public var desiredInstances: Int?
+    /// The instances that run, by id.
+    public var instances: [Instance]
+    /// Consecutive failures when the app is in a crash loop, with the current delay.
+    public var backoff: Backoff?
+    /// The newest event.
+    public var lastEvent: RecordedEvent?
+
+    /// A crash-loop backoff in force.
+    public struct Backoff: Sendable, Equatable, Codable {
+        public var failures: Int
+        public var delay: String
+        public var since: Date
+    }
+
+    /// The number of healthy instances.
+    public var healthyCount: Int { instances.filter { $0.state == .healthy }.count }
+
+    /// An app with no history.
+    public init(app: String) {
+        self.app = app
+        self.supervision = .never
+        self.instances = []
+    }
+
+    /// Folds `events` (in log order) into the status of `app`.
+    public static func fold(app: String, events: [RecordedEvent]) -> AppStatus {
+        var status = AppStatus(app: app)
+        for event in events where event.app == app { status.apply(event) }
+        return status
+    }
+
+    /// Applies one event.
+    public mutating func apply(_ recorded: RecordedEvent) {
+        lastEvent = recorded
+        let fields = recorded.fields
+        switch recorded.kind {
+        case .controllerStarted:
+            // A controller that starts owns nothing yet: instances of an earlier run are gone or unknown.
+            supervision = .running
+            version = fields["version"]?.stringValue
+            desiredInstances = fields["instances"]?.intValue
+            instances = []
+            backoff = nil
+        case .controllerStopped:
+            supervision = .stopped
+            instances = []
+            backoff = nil
+        case .instanceStarted:
+            guard let id = recorded.instance else { return }
+            instances.removeAll { $0.id == id }
+            instances.append(
+                Instance(
+                    id: id,
+                    version: fields["version"]?.stringValue ?? version ?? "?",
+                    pid: fields["pid"]?.intValue,
+                    port: fields["port"]?.intValue,
+                    state: .starting,
+                    since: recorded.time
+                )
+            )
+            instances.sort { $0.id < $1.id }
+        case .instanceHealthy:
+            setState(.healthy, of: recorded)
+            backoff = nil
+        case .instanceUnhealthy:
+            setState(.unhealthy, of: recorded)
+        case .instanceStopping:
+            setState(.stopping, of: recorded)
+        case .instanceExited:
+            instances.removeAll { $0.id == recorded.instance }
+        case .crashLoopBackoff:
+            backoff = Backoff(
+                failures: fields["failures"]?.intValue ?? 0,
+                delay: fields["delay"]?.stringValue ?? "?",
+                since: recorded.time
+            )
+        case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced:
+            break
+        }
+    }
+
+    private mutating func setState(_ state: InstanceState, of recorded: RecordedEvent) {
+        guard let index = instances.firstIndex(where: { $0.id == recorded.instance }) else { return }
+        instances[index].state = state
+        instances[index].since = recorded.time
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import GRDB
+import SlipwayCore
+
+/// The append-only event log: the source of truth every status view is folded from.
+///
+/// SQLite in WAL mode under the state directory (`slipway.sqlite`), so readers such as `slipway status` never
+/// block the controller's writes. The schema changes only through new migrations; shipped ones never change.
+public final class EventLog: Sendable {
+    /// The database file name inside the state directory.
+    public static let fileName = "slipway.sqlite"
+
+    /// Where the database lives (`:memory:` for an in-memory log).
+    public let path: String
+    private let writer: any DatabaseWriter
+
+    /// Opens the log in `directory`, creating the directory and the database when `create` is true.
+    ///
+    /// Throws ``StoreError/missing(path:)`` when the database does not exist and `create` is false,
+    /// ``StoreError/notADatabase(path:reason:)`` for a damaged file and ``StoreError/newerSchema(path:unknownMigrations:)``
+    /// for a database from a newer Slipway; none of them touch the file.
+    public init(directory: String, create: Bool = true) throws(StoreError) {
+        let path = directory.hasSuffix("/") ? directory + Self.fileName : directory + "/" + Self.fileName
+        self.path = path
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: path) {
+            guard create else { throw .missing(path: path) }
+            do {
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw .io(path: path, reason: "cannot create the state directory: \(error.localizedDescription)")
+            }
+        }
+        do {
+            var configuration = Configuration()
+            configuration.label = "slipway.events"
+            configuration.busyMode = .timeout(5)
+            // Check the file before GRDB's pool switches it to WAL, which would write to it.
+            try Self.checkReadable(path: path)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.prepare(pool, path: path)
+            self.writer = pool
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// An empty log in memory, for tests.
+    public init() {
+        self.path = ":memory:"
+        let queue = try! DatabaseQueue()
+        try! Self.migrator.migrate(queue)
+        self.writer = queue
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-events") { db in
+            try db.create(table: "event") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("time", .double).notNull()
+                table.column("app", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("instance", .text)
+                table.column("payload", .text).notNull()
+            }
+            try db.create(index: "event_app_id", on: "event", columns: ["app", "id"])
+        }
+        return migrator
+    }
+
+    private static func prepare(_ writer: some DatabaseWriter, path: String) throws {
+        let migrator = Self.migrator
+        let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
+        if superseded {
+            let applied = try writer.read { db in try migrator.appliedIdentifiers(db) }
+            let unknown = applied.subtracting(migrator.migrations).sorted()
+            throw StoreError.newerSchema(path: path, unknownMigrations: unknown)
+        }
+        try migrator.migrate(writer)
+    }
+
+    private static func checkReadable(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw StoreError.io(path: path, reason: "cannot be read")
+        }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        // An empty file is a database that was never written; SQLite accepts it.
+        if !header.isEmpty, header != Data("SQLite format 3\0".utf8) {
+            throw StoreError.notADatabase(path: path, reason: "file is not a database")
+        }
+    }
+
+    private static func storeError(_ error: any Error, path: String) -> StoreError {
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                return .notADatabase(path: path, reason: error.message ?? "\(error.resultCode)")
+            default:
+                return .io(path: path, reason: error.message ?? "\(error.resultCode)")
+            }
+        }
+        return .io(path: path, reason: String(describing: error))
+    }
+
+    /// Appends events in one transaction, stamped with `time`, and returns them as recorded.
+    @discardableResult
+    public func append(_ events: [Event], at time: Date = Date()) throws(StoreError) -> [RecordedEvent] {
+        guard !events.isEmpty else { return [] }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        do {
+            return try writer.write { db in
+                var recorded: [RecordedEvent] = []
+                for event in events {
+                    let payload = String(decoding: try encoder.encode(event.fields), as: UTF8.self)
+                    try db.execute(
+                        sql: "INSERT INTO event (time, app, kind, instance, payload) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [
+                            time.timeIntervalSince1970, event.app, event.kind.rawValue, event.instance?.rawValue,
+                            payload,
+                        ]
+                    )
+                    recorded.append(RecordedEvent(id: db.lastInsertedRowID, time: time, event: event))
+                }
+                return recorded
+            }
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// Events in log order, optionally of one app, after position `after`, at most `limit`.
+    public func events(app: String? = nil, after: Int64 = 0, limit: Int = 10_000) throws(StoreError) -> [RecordedEvent] {
+        do {
+            return try writer.read { db in
+                var sql = "SELECT id, time, app, kind, instance, payload FROM event WHERE id > ?"
+                var arguments: StatementArguments = [after]
+                if let app {
+                    sql += " AND app = ?"
+                    arguments += [app]
+                }
+                sql += " ORDER BY id LIMIT ?"
+                arguments += [limit]
+                return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.decode)
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// The newest `limit` events of `app`, oldest first.
+    public func latestEvents(app: String, limit: Int) throws(StoreError) -> [RecordedEvent] {
+        do {
+            return try writer.read { db in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, time, app, kind, instance, payload FROM event WHERE app = ?
+                        ORDER BY id DESC LIMIT ?
+                        """,
+                    arguments: [app, limit]
+                )
+                return try rows.map(Self.decode).reversed()
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// The names of every app that has events.
+    public func apps() throws(StoreError) -> [String] {
+        do {
+            return try writer.read { db in
+                try String.fetchAll(db, sql: "SELECT DISTINCT app FROM event WHERE app != '' ORDER BY app")
+            }
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// The highest instance number ever used by `app`, or 0.
+    public func highestInstanceNumber(app: String) throws(StoreError) -> Int {
+        do {
+            let ids = try writer.read { db in
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT DISTINCT instance FROM event WHERE app = ? AND instance IS NOT NULL",
+                    arguments: [app]
+                )
+            }
+            return ids.compactMap { InstanceID($0).number }.max() ?? 0
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    private static func decode(_ row: Row) throws -> RecordedEvent {
+        let kindText: String = row["kind"]
+        guard let kind = EventKind(rawValue: kindText) else {
+            throw StoreError.io(path: "", reason: "unknown event kind \"\(kindText)\" at id \(row["id"] as Int64)")
+        }
+        let payload: String = row["payload"]
+        let fields = try JSONDecoder().decode([String: JSONValue].self, from: Data(payload.utf8))
+        let instance: String? = row["instance"]
+        return RecordedEvent(
+            id: row["id"],
+            time: Date(timeIntervalSince1970: row["time"]),
+            event: Event(app: row["app"], kind: kind, instance: instance.map(InstanceID.init), fields: fields)
+        )
+    }
+}

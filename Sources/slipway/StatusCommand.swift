@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import SlipwayServer
+import SlipwayStore
+
+/// `slipway status [APP] [--json]`: what runs now, folded from the event log.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show each app's instances, their health and the last event."
+    )
+
+    @Argument(help: "Only this app.")
+    var app: String?
+
+    @OptionGroup var state: StateOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let log = try state.openLog()
+        let names: [String]
+        do {
+            names = try app.map { [$0] } ?? log.apps()
+        } catch {
+            FileHandle.standardErrorWrite("error: \(error)")
+            throw ExitCode(ExitStatus.badInput)
+        }
+        var statuses: [AppStatus] = []
+        for name in names {
+            let events = try readEvents(log, app: name)
+            if app != nil, events.isEmpty {
+                FileHandle.standardErrorWrite("error: no app named \"\(name)\" in \(log.path)")
+                throw ExitCode(ExitStatus.badInput)
+            }
+            statuses.append(AppStatus.fold(app: name, events: events))
+        }
+        if json {
+            print(try JSONOutput.encode(statuses))
+            return
+        }
+        if statuses.isEmpty { print("no apps have run yet") }
+        for status in statuses { print(Self.render(status)) }
+    }
+
+    private func readEvents(_ log: EventLog, app: String) throws -> [RecordedEvent] {
+        do {
+            return try log.events(app: app, limit: .max)
+        } catch {
+            FileHandle.standardErrorWrite("error: \(error)")
+            throw ExitCode(ExitStatus.badInput)
+        }
+    }
+
+    static func render(_ status: AppStatus) -> String {
+        var lines: [String] = []
+        let desired = status.desiredInstances.map(String.init) ?? "?"
+        lines.append(
+            "\(status.app)  \(status.supervision.rawValue)  version \(status.version ?? "-")  "
+                + "\(status.healthyCount)/\(desired) healthy"
+        )
+        for instance in status.instances {
+            let address = instance.port.map { "127.0.0.1:\($0)" } ?? "-"
+            let pid = instance.pid.map { "pid \($0)" } ?? "pid -"
+            lines.append(
+                "  \(instance.id.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))"
+                    + "\(instance.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))"
+                    + "\(instance.version.padding(toLength: 10, withPad: " ", startingAt: 0))"
+                    + "\(pid.padding(toLength: 11, withPad: " ", startingAt: 0))"
+                    + "\(address.padding(toLength: 17, withPad: " ", startingAt: 0))"
+                    + "since \(EventFormatter.timestamp(instance.since))"
+            )
+        }
+        if let backoff = status.backoff {
+            lines.append("  crash loop: \(backoff.failures) failures in a row, replacements wait \(backoff.delay)")
+        }
+        if let last = status.lastEvent {
+            lines.append("  last: \(EventFormatter.line(last))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// JSON for `--json` output: sorted keys, ISO 8601 times.
+enum JSONOutput {
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            var container = encoder.singleValueContainer()
+            try container.encode(formatter.string(from: date))
+        }
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SlipwayConfig
+import SlipwayCore
+import SlipwayServer
+import SlipwayStore
+import SlipwayTestSupport
+
+/// A controller running in this process on a config written to a temporary directory.
+final class ControllerFixture: Sendable {
+    let directory: String
+    let config: SlipwayConfig
+    let controller: Controller
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+
+    /// Writes `yaml` (with `STATE` replaced by the state directory) and starts a controller on it.
+    init(yaml: String) async throws {
+        directory = try makeTemporaryDirectory("slipway-controller")
+        let file = directory + "/slipway.yaml"
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        config = try ConfigLoader.load(file: file)
+        controller = try Controller(config: config)
+        group = ServiceGroup(
+            services: [controller],
+            gracefulShutdownSignals: [],
+            logger: Logger(label: "test")
+        )
+        let group = self.group
+        running = Task { try await group.run() }
+    }
+
+    var log: EventLog { controller.log }
+
+    func status(_ app: String = "shop") throws -> AppStatus {
+        AppStatus.fold(app: app, events: try log.events(app: app, limit: .max))
+    }
+
+    func events(_ kind: EventKind, app: String = "shop") throws -> [RecordedEvent] {
+        try log.events(app: app, limit: .max).filter { $0.kind == kind }
+    }
+
+    /// Shuts the controller down gracefully and waits for it (bounded).
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        let running = self.running
+        try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try await running.value
+                return true
+            }
+            tasks.addTask {
+                try await Task.sleep(for: .seconds(30))
+                return false
+            }
+            let finished = try await tasks.next() ?? false
+            tasks.cancelAll()
+            if !finished { throw WaitTimedOut(description: "controller did not stop within 30 s") }
+        }
+    }
+
+    /// A config for one demo app; `extra` lines are appended to the app.
+    static func demoConfig(
+        instances: Int = 3,
+        command: String? = nil,
+        extra: String = ""
+    ) -> String {
+        let demo = BuiltProducts.path("slipway-demo-app")
+        return """
+            controller:
+              api: 127.0.0.1:0
+              stateDir: state
+            apps:
+              - name: shop
+                listen: 127.0.0.1:0
+                instances: \(instances)
+                version: "1.0.0"
+                run:
+                  command: \(command ?? "[\(demo), --port, \"{port}\"]")
+                  stopGracePeriod: 5s
+                health:
+                  path: /healthz
+                  interval: 200ms
+                  timeout: 150ms
+                  healthyThreshold: 1
+                  unhealthyThreshold: 2
+                  startDeadline: 10s
+            \(extra)
+            """
+    }
+}

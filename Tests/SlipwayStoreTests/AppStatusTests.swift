@@ -1,0 +1,40 @@
+import Foundation
+import SlipwayCore
+import Testing
+
+@testable import SlipwayStore
+
+@Suite struct AppStatusTests {
+    @Test func foldsInstancesThroughTheirLives() throws {
+        let log = EventLog()
+        func add(_ kind: EventKind, _ instance: String? = nil, _ fields: [String: JSONValue] = [:]) throws {
+            try log.append([Event(app: "shop", kind: kind, instance: instance.map(InstanceID.init), fields: fields)])
+        }
+        try add(.controllerStarted, nil, ["version": "1.0.0", "instances": 2])
+        try add(.instanceStarted, "shop-1", ["pid": 10, "port": 4001, "version": "1.0.0"])
+        try add(.instanceStarted, "shop-2", ["pid": 11, "port": 4002, "version": "1.0.0"])
+        try add(.instanceHealthy, "shop-1")
+        try add(.instanceHealthy, "shop-2")
+        try add(.instanceExited, "shop-2", ["status": "signal 9 (SIGKILL)", "expected": false])
+        try add(.instanceStarted, "shop-3", ["pid": 12, "port": 4003, "version": "1.0.0"])
+        try add(.crashLoopBackoff, "shop-2", ["failures": 2, "delay": "1s"])
+
+        var status = AppStatus.fold(app: "shop", events: try log.events())
+        #expect(status.supervision == .running)
+        #expect(status.version == "1.0.0")
+        #expect(status.desiredInstances == 2)
+        #expect(status.instances.map(\.id.rawValue) == ["shop-1", "shop-3"])
+        #expect(status.instances.map(\.state) == [.healthy, .starting])
+        #expect(status.instances[1].pid == 12)
+        #expect(status.healthyCount == 1)
+        #expect(status.backoff?.failures == 2)
+
+        try add(.instanceHealthy, "shop-3")
+        try add(.controllerStopped)
+        status = AppStatus.fold(app: "shop", events: try log.events())
+        #expect(status.supervision == .stopped)
+        #expect(status.instances.isEmpty)
+        #expect(status.backoff == nil)
+        #expect(status.lastEvent?.kind == .controllerStopped)
+    }
+}
