@@ -32,7 +32,7 @@ let package = Package(
         // slipway.yaml -> validated, typed specs.
         .target(
             name: "SlipwayConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["SlipwayCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Pure, clock-injected state machines.
@@ -71,6 +71,7 @@ let package = Package(
         .target(
             name: "SlipwayDemoService",
             dependencies: [
+                "SlipwayCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -96,7 +97,7 @@ let package = Package(
         ),
         // Helpers shared by the test targets: built binaries, loopback HTTP, bounded waiting.
         .target(name: "SlipwayTestSupport", path: "Tests/SlipwayTestSupport", swiftSettings: strict),
-        .testTarget(name: "SlipwayConfigTests", dependencies: ["SlipwayConfig"], swiftSettings: strict),
+        .testTarget(name: "SlipwayConfigTests", dependencies: ["SlipwayConfig", "SlipwayCore"], swiftSettings: strict),
         .testTarget(name: "SlipwayEngineTests", dependencies: ["SlipwayEngine"], swiftSettings: strict),
         .testTarget(
             name: "SlipwayPlatformTests",

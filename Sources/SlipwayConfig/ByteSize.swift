@@ -1,3 +1,5 @@
+import SlipwayCore
+
 /// Reads and writes sizes in bytes: `4096`, `512KiB`, `10MiB`, `1MB`, `1.5GiB`.
 ///
 /// `KiB`, `MiB`, `GiB` and `TiB` are powers of 1024; `kB` (or `KB`), `MB`, `GB` and `TB` are powers of 1000;

@@ -1,3 +1,5 @@
+import SlipwayCore
+
 /// A TCP address: a host name or IP address and a port, written `127.0.0.1:8080`, `localhost:80` or `[::1]:8080`.
 public struct HostPort: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The host name or IP address, without brackets for IPv6.

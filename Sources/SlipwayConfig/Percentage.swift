@@ -1,3 +1,5 @@
+import SlipwayCore
+
 /// A percentage from 0% to 100% with up to two decimals, written `25%` or `12.5%`.
 public struct Percentage: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
     /// Hundredths of a percent: 25% is 2500, 0.01% is 1.

@@ -1,3 +1,5 @@
+import SlipwayCore
+
 /// The optional sections of an app: `health`, `restart` and `logs`; defaults for whatever is absent or wrong.
 extension ConfigDecoder {
     /// `apps[n].health`.

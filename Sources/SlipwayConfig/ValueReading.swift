@@ -1,3 +1,4 @@
+import SlipwayCore
 import Yams
 
 /// Readers of single values. Each returns nil, after reporting the problem, when the value is not acceptable.

@@ -127,7 +127,7 @@ public struct HealthMachine: Sendable {
         case .starting:
             state = .failed
             let detail = lastFailure.map { "; last probe: \($0)" } ?? ""
-            return .failedToStart(reason: "not healthy within \(policy.startDeadline.compactText)\(detail)")
+            return .failedToStart(reason: "not healthy within \(DurationText.format(policy.startDeadline))\(detail)")
         case .unhealthy(let since, _):
             state = .failed
             return .stayedUnhealthy(for: now - since)

@@ -178,7 +178,7 @@ public struct SupervisorMachine: Sendable {
                     id,
                     [
                         "failures": .int(failureStreak),
-                        "delay": .string(delay.compactText),
+                        "delay": .string(DurationText.format(delay)),
                         "delayMs": .int(Int(delay.milliseconds)),
                         "reason": .string(reason),
                     ]

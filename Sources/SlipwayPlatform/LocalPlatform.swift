@@ -158,13 +158,14 @@ public final class LocalPlatform: Platform {
                 let pid = execution.processIdentifier.value
                 running.withLock { $0[id] = Entry(pid: pid, stops: stopContinuation) }
                 launch.resolve(.success(pid))
-                await withTaskGroup(of: Void.self) { group in
+                await withTaskGroup(of: Bool.self) { group in
                     group.addTask {
                         do {
                             for try await chunk in execution.standardOutput {
                                 chunk.withUnsafeBytes { logs.stdout.write($0) }
                             }
                         } catch {}
+                        return true
                     }
                     group.addTask {
                         do {
@@ -172,6 +173,7 @@ public final class LocalPlatform: Platform {
                                 chunk.withUnsafeBytes { logs.stderr.write($0) }
                             }
                         } catch {}
+                        return true
                     }
                     group.addTask {
                         for await request in stops {
@@ -182,14 +184,16 @@ public final class LocalPlatform: Platform {
                                     allowedDurationToNextStep: request.grace
                                 )
                             ])
-                            return
+                            break
                         }
+                        return false
                     }
                     // Both outputs end when the process (and its children) exit; then nothing is left to stop.
-                    await group.next()
-                    await group.next()
+                    var drained = 0
+                    while drained < 2, let finished = await group.next() {
+                        if finished { drained += 1 }
+                    }
                     stopContinuation.finish()
-                    group.cancelAll()
                 }
             }
             let status: ExitStatus

@@ -33,26 +33,22 @@ public final class RotatingLogFile {
         close(descriptor)
     }
 
-    /// Appends bytes, rotating first when they would cross the cap.
+    /// Appends bytes, rotating whenever the current file reaches the cap.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         remember(bytes)
-        var chunk = bytes
-        if chunk.count > maxBytes {
-            // Only the newest `maxBytes` can survive anyway.
-            chunk = UnsafeRawBufferPointer(rebasing: chunk[(chunk.count - maxBytes)...])
-        }
-        if size + chunk.count > maxBytes { rotate() }
         var offset = 0
-        while offset < chunk.count {
-            let written = Glibc.write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
+        while offset < bytes.count {
+            if size >= maxBytes { rotate() }
+            let piece = min(maxBytes - size, bytes.count - offset)
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, piece)
             if written < 0 {
                 if errno == EINTR { continue }
                 return
             }
             offset += written
+            size += written
         }
-        size += chunk.count
     }
 
     /// The last lines written (at most `limit`), without their line breaks.

@@ -230,7 +230,7 @@ actor AppSupervisor {
             )
             feed(.unhealthy(id))
         case .stayedUnhealthy(let duration):
-            feed(.stayedUnhealthy(id, reason: "unhealthy for \(duration.compactText)"))
+            feed(.stayedUnhealthy(id, reason: "unhealthy for \(DurationText.format(duration))"))
         case .failedToStart(let reason):
             recorder.record(
                 Event(app: spec.name, kind: .instanceFailedToStart, instance: id, fields: ["reason": .string(reason)])

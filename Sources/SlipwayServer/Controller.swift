@@ -68,7 +68,10 @@ public final class Controller: Service {
     }
 
     public func run() async throws {
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        var clientConfiguration = HTTPClient.Configuration()
+        // A probe judges the instance's own answer; a redirect elsewhere proves nothing about it.
+        clientConfiguration.redirectConfiguration = .disallow
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
         let recorder = EventRecorder(log: log, logger: logger, observer: observer)
         let timeline = Timeline()
         var supervisors: [String: AppSupervisor] = [:]

@@ -26,7 +26,7 @@ public struct HealthProber: Sendable {
             let code = Int(response.status.code)
             return (200..<400).contains(code) ? .passed : .failed("HTTP \(code)")
         } catch let error as HTTPClientError where error == .deadlineExceeded {
-            return .failed("timed out after \(timeout.compactText)")
+            return .failed("timed out after \(DurationText.format(timeout))")
         } catch {
             return .failed(Self.describe(error))
         }

@@ -35,10 +35,16 @@ public final class EventLog: Sendable {
             var configuration = Configuration()
             configuration.label = "slipway.events"
             configuration.busyMode = .timeout(5)
+            // Readers never write: no journal-mode switch, no migration racing the controller's own.
+            configuration.readonly = !create
             // Check the file before GRDB's pool switches it to WAL, which would write to it.
             try Self.checkReadable(path: path)
             let pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.prepare(pool, path: path)
+            if create {
+                try Self.prepare(pool, path: path)
+            } else {
+                try Self.checkSchema(pool, path: path)
+            }
             self.writer = pool
         } catch let error as StoreError {
             throw error
@@ -80,6 +86,23 @@ public final class EventLog: Sendable {
             throw StoreError.newerSchema(path: path, unknownMigrations: unknown)
         }
         try migrator.migrate(writer)
+    }
+
+    /// For readers: the schema must be one this Slipway knows, and complete.
+    private static func checkSchema(_ reader: some DatabaseReader, path: String) throws {
+        let migrator = Self.migrator
+        let (superseded, complete, applied) = try reader.read { db in
+            guard try db.tableExists("grdb_migrations") else { return (false, false, Set<String>()) }
+            return (
+                try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db),
+                try migrator.appliedIdentifiers(db)
+            )
+        }
+        if superseded {
+            throw StoreError.newerSchema(path: path, unknownMigrations: applied.subtracting(migrator.migrations).sorted())
+        }
+        // A controller that is creating the database right now: nothing to read yet.
+        if !complete { throw StoreError.missing(path: path) }
     }
 
     private static func checkReadable(path: String) throws {

@@ -187,3 +187,27 @@ import Testing
         #expect(try ExecutableResolver.resolve("../bin/sh", baseDirectory: "/usr", path: nil).get() == "/usr/../bin/sh")
     }
 }
+
+@Suite struct RotatingLogFileTests {
+    @Test func aLargeWriteFillsTheCurrentFileThenRotates() throws {
+        let directory = try makeTemporaryDirectory()
+        let path = directory + "/x.log"
+        let file = try RotatingLogFile(path: path, maxBytes: 4096, keep: 1)
+        let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 % 26 + 97) }
+        bytes.withUnsafeBytes { file.write($0) }
+        let size = { (path: String) in (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1 }
+        // 10,000 bytes at 4,096 per file: two rotations; with keep 1 the oldest 4,096 are gone.
+        #expect(size(path) == 10_000 - 2 * 4096)
+        #expect(size(path + ".1") == 4096)
+        #expect(!FileManager.default.fileExists(atPath: path + ".2"))
+        let current = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(Array(current) == Array(bytes.suffix(10_000 - 2 * 4096)))
+    }
+
+    @Test func remembersTheLastLines() throws {
+        let directory = try makeTemporaryDirectory()
+        let file = try RotatingLogFile(path: directory + "/y.log", maxBytes: 1 << 20, keep: 0)
+        Array("one\ntwo\n\nthree\nfour".utf8).withUnsafeBytes { file.write($0) }
+        #expect(file.lastLines(3) == ["two", "three", "four"])
+    }
+}

@@ -94,15 +94,19 @@ import Testing
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
         process.arguments = ["up", "-f", "slipway.yaml"]
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        let outPath = directory + "/up.out"
+        let errPath = directory + "/up.err"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let output = { ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "") }
 
         let state = directory + "/state"
         var pids: [Int32] = []
-        try await waitUntil("3 healthy instances in `slipway status --json`") {
+        try await waitUntil("3 healthy instances in `slipway status --json`; `slipway up` printed:\n\(output())") {
             let run = try slipway(["status", "shop", "--json"], in: directory)
             guard run.status == 0,
                 let apps = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]],
@@ -132,7 +136,6 @@ import Testing
         #expect(kinds.filter { $0 == "instanceHealthy" }.count == 3)
         #expect(kinds.filter { $0 == "instanceExited" }.count == 3)
         #expect(kinds.last == "controllerStopped")
-        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(printed.contains("instanceHealthy"))
+        #expect(output().contains("instanceHealthy"))
     }
 }

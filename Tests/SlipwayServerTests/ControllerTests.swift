@@ -87,6 +87,31 @@ import Testing
         #expect(try fixture.events(.instanceReplaced).first?.fields["by"] == "shop-2")
     }
 
+    @Test func anInstanceThatTurnsAndStaysUnhealthyIsReplaced() async throws {
+        let demo = BuiltProducts.path("slipway-demo-app")
+        let fixture = try await ControllerFixture(
+            yaml: ControllerFixture.demoConfig(instances: 1, command: "[\(demo), --fail-health-after, \"1\"]")
+        )
+        try await waitUntil("a healthy instance") { try fixture.status().healthyCount == 1 }
+        let first = try #require(try fixture.status().instances.first)
+        // One counted request flips its health check to 503.
+        #expect(LoopbackHTTP.get(port: try #require(first.port), path: "/")?.status == 200)
+        try await waitUntil("the replacement to be healthy") {
+            let status = try fixture.status()
+            return status.healthyCount == 1 && status.instances.first?.id != first.id
+        }
+        try await fixture.stop()
+        let unhealthy = try #require(try fixture.events(.instanceUnhealthy).first)
+        #expect(unhealthy.instance == first.id)
+        #expect(unhealthy.fields["reason"] == "HTTP 503")
+        // Replaced only after staying unhealthy for unhealthyThreshold × interval (2 × 200 ms).
+        let stopping = try #require(try fixture.events(.instanceStopping).first)
+        #expect(stopping.instance == first.id)
+        #expect(stopping.fields["reason"]?.stringValue?.hasPrefix("unhealthy for ") == true)
+        #expect(stopping.time.timeIntervalSince(unhealthy.time) >= 0.4)
+        #expect(try fixture.events(.instanceReplaced).first?.fields["by"] == "shop-2")
+    }
+
     @Test func instanceNumbersContinueAcrossRestarts() async throws {
         let first = try await ControllerFixture(yaml: ControllerFixture.demoConfig(instances: 2))
         try await waitUntil("2 healthy instances") { try first.status().healthyCount == 2 }

@@ -103,6 +103,34 @@ import Testing
         #expect(throws: StoreError.newerSchema(path: path, unknownMigrations: ["v9-future"])) {
             try EventLog(directory: directory)
         }
+        #expect(throws: StoreError.newerSchema(path: path, unknownMigrations: ["v9-future"])) {
+            try EventLog(directory: directory, create: false)
+        }
+    }
+
+    @Test func readersSeeTheWritersEventsWithoutWriting() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let writer = try EventLog(directory: directory)
+        try writer.append([Event(app: "shop", kind: .instanceHealthy, instance: InstanceID("shop-1"))])
+        let reader = try EventLog(directory: directory, create: false)
+        #expect(try reader.events().map(\.instance) == [InstanceID("shop-1")])
+        try writer.append([Event(app: "shop", kind: .instanceUnhealthy, instance: InstanceID("shop-1"))])
+        #expect(try reader.events().count == 2)
+        #expect(throws: StoreError.self) {
+            try reader.append([Event(app: "shop", kind: .instanceHealthy)])
+        }
+    }
+
+    @Test func aReaderOfADatabaseBeingCreatedSeesNoStateYet() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/slipway.sqlite"
+        // The file exists but the controller has not migrated it yet.
+        try DatabaseQueue(path: path).write { db in try db.execute(sql: "CREATE TABLE unrelated (x)") }
+        #expect(throws: StoreError.missing(path: path)) {
+            try EventLog(directory: directory, create: false)
+        }
     }
 
     @Test func aMissingDatabaseIsNotCreatedForReaders() throws {

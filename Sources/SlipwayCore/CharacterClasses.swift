@@ -1,6 +1,6 @@
 extension Character {
     /// Whether this is one of `0`...`9`; `Character.isNumber` also accepts other scripts' digits and fractions.
-    var isASCIIDigit: Bool {
+    package var isASCIIDigit: Bool {
         ("0"..."9").contains(self)
     }
 }

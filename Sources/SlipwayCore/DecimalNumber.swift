@@ -2,7 +2,7 @@
 ///
 /// Durations, percentages and sizes are scaled integers; reading them through `Double` would round
 /// values like `0.1s`, so the digits are kept and scaled exactly.
-struct DecimalNumber: Equatable {
+package struct DecimalNumber: Equatable {
     /// The digits before the decimal point, as a number.
     var whole: Int128
     /// The digits after the decimal point, as written (trailing zeros included).
@@ -10,7 +10,7 @@ struct DecimalNumber: Equatable {
 
     /// Reads the longest decimal number at the start of `text`; returns it and the rest of the text.
     /// Fails when `text` does not start with a digit or `.` followed by a digit.
-    static func prefix(of text: Substring) -> (number: DecimalNumber, rest: Substring)? {
+    package static func prefix(of text: Substring) -> (number: DecimalNumber, rest: Substring)? {
         let wholeDigits = text.prefix(while: \.isASCIIDigit)
         var rest = text[wholeDigits.endIndex...]
         var fraction: Substring = ""
@@ -27,7 +27,7 @@ struct DecimalNumber: Equatable {
 
     /// `self × scale`, exactly when possible; nil when the fraction has more digits than `scale` can absorb
     /// without rounding, or when the result does not fit.
-    func scaled(by scale: Int128) -> Int128? {
+    package func scaled(by scale: Int128) -> Int128? {
         let (product, overflow) = whole.multipliedReportingOverflow(by: scale)
         guard !overflow else { return nil }
         var fractionValue: Int128 = 0

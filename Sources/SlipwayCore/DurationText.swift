@@ -74,7 +74,7 @@ public enum DurationText {
     }
 
     /// The whole number of nanoseconds in `duration`, rounded toward zero.
-    static func nanosecondCount(of duration: Duration) -> Int128 {
+    package static func nanosecondCount(of duration: Duration) -> Int128 {
         let (seconds, attoseconds) = duration.components
         return Int128(seconds) * 1_000_000_000 + Int128(attoseconds / 1_000_000_000)
     }
