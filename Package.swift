@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "SlipwayDemoServiceTests",
             dependencies: [
-                "SlipwayDemoService", "slipway-demo-app",
+                "SlipwayDemoService", "SlipwayTestSupport", "slipway-demo-app",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayTestSupport
 
 /// A `slipway-demo-app` process started from the binary built beside the test bundle.
 ///
@@ -84,15 +85,10 @@ final class DemoAppProcess {
 
     /// The `slipway-demo-app` binary in the build directory that holds the running test binary.
     static func binary() throws -> URL {
-        let fileManager = FileManager.default
-        let executable =
-            (try? fileManager.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("slipway-demo-app")
-            if fileManager.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory.deleteLastPathComponent()
+        let path = BuiltProducts.path("slipway-demo-app")
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw Missing(description: "no slipway-demo-app binary at \(path)")
         }
-        throw Missing(description: "no slipway-demo-app binary found near \(executable)")
+        return URL(fileURLWithPath: path)
     }
 }

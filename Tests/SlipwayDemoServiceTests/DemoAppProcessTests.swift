@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayTestSupport
 import SlipwayDemoService
 import Testing
 

@@ -60,9 +60,9 @@ import Testing
         defer { kill(handle.pid, SIGKILL) }
         #expect(handle.host == "127.0.0.1")
         #expect(handle.port > 0)
-        var response: LoopbackHTTP.Response?
+        var response: LoopbackHTTP.Reply?
         try await waitUntil("the demo app to answer") {
-            response = LoopbackHTTP.get(port: handle.port, path: "/")
+            response = try? LoopbackHTTP.get(port: handle.port, path: "/")
             return response?.status == 200
         }
         let body = response?.body ?? ""
@@ -95,7 +95,7 @@ import Testing
     @Test func gracefulStopEndsTheProcessWithTheConfiguredSignal() async throws {
         let demo = BuiltProducts.path("slipway-demo-app")
         let handle = try await platform.start(request([demo]))
-        try await waitUntil("the demo app to answer") { LoopbackHTTP.get(port: handle.port, path: "/healthz") != nil }
+        try await waitUntil("the demo app to answer") { LoopbackHTTP.isAccepting(port: handle.port) }
         await platform.stop(handle.id, signal: SIGTERM, grace: .seconds(5))
         let exit = try await nextExit()
         #expect(exit.id == handle.id)

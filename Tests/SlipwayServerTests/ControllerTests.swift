@@ -95,7 +95,7 @@ import Testing
         try await waitUntil("a healthy instance") { try fixture.status().healthyCount == 1 }
         let first = try #require(try fixture.status().instances.first)
         // One counted request flips its health check to 503.
-        #expect(LoopbackHTTP.get(port: try #require(first.port), path: "/")?.status == 200)
+        #expect(try LoopbackHTTP.get(port: try #require(first.port), path: "/").status == 200)
         try await waitUntil("the replacement to be healthy") {
             let status = try fixture.status()
             return status.healthyCount == 1 && status.instances.first?.id != first.id
