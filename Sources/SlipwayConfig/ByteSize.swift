@@ -23,8 +23,8 @@ public enum ByteSize {
     /// The number of bytes written in `text`, or nil when it is not a valid size.
     public static func parse(_ text: String) -> Int? {
         guard let (number, symbol) = DecimalNumber.prefix(of: Substring(text)),
-              let unit = units.first(where: { $0.symbol == symbol }),
-              let bytes = number.scaled(by: unit.bytes), bytes <= Int128(Int.max)
+            let unit = units.first(where: { $0.symbol == symbol }),
+            let bytes = number.scaled(by: unit.bytes), bytes <= Int128(Int.max)
         else { return nil }
         return Int(bytes)
     }

@@ -58,7 +58,8 @@ extension ConfigDecoder {
                 let setting = controllerAPI == nil ? "the controller's default API address" : "controller.api"
                 report(entry.value.location, entry.path, "address \(address) is already used by \(setting)")
             } else if let other = earlier.first(where: { address.conflicts(with: $0.address) }) {
-                let message = "address \(address) is already used by apps[\(other.index)].listen"
+                let message =
+                    "address \(address) is already used by apps[\(other.index)].listen"
                     + (other.address == address ? "" : " (\(other.address))")
                 report(entry.value.location, entry.path, message)
             }

@@ -76,7 +76,7 @@ public struct HostPort: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
         guard !portText.isEmpty else { return .failure(.missingPort) }
         guard portText.count <= 5, portText.allSatisfy(\.isASCIIDigit), let port = Int(portText),
-              (0...65535).contains(port)
+            (0...65535).contains(port)
         else { return .failure(.badPort) }
         return .success(HostPort(host: String(host), port: port))
     }

@@ -13,7 +13,7 @@ public struct Percentage: Sendable, Equatable, Hashable, Comparable, CustomStrin
     /// Reads `25%`, `12.5%` or `0.01%`; nil for anything else, for more than two decimals and for values over 100%.
     public static func parse(_ text: String) -> Percentage? {
         guard text.hasSuffix("%"), let (number, rest) = DecimalNumber.prefix(of: text.dropLast()), rest.isEmpty,
-              let basisPoints = number.scaled(by: 100), basisPoints <= 10_000
+            let basisPoints = number.scaled(by: 100), basisPoints <= 10_000
         else { return nil }
         return Percentage(basisPoints: Int(basisPoints))
     }

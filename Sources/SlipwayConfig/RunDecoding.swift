@@ -62,7 +62,8 @@ extension ConfigDecoder {
         var environment: [String: String] = [:]
         for variable in entries {
             guard NameRules.isEnvironmentName(variable.name) else {
-                let message = "expected an environment variable name (letters, digits and _, not starting with a "
+                let message =
+                    "expected an environment variable name (letters, digits and _, not starting with a "
                     + "digit), got \(Node.quote(variable.name))"
                 report(variable.key.location, variable.path, message)
                 continue

@@ -28,8 +28,10 @@ extension ConfigDecoder {
         }
         // A rejected value was replaced by its default, which must not be compared as if it had been written.
         if spec.timeout > spec.interval, reader.accepted("timeout", "interval"),
-           let offending = fields["timeout"] ?? fields["interval"] {
-            let message = "timeout \(DurationText.format(spec.timeout)) must not be longer than interval "
+            let offending = fields["timeout"] ?? fields["interval"]
+        {
+            let message =
+                "timeout \(DurationText.format(spec.timeout)) must not be longer than interval "
                 + DurationText.format(spec.interval)
             report(offending.value.location, offending.path, message)
         }
@@ -51,8 +53,10 @@ extension ConfigDecoder {
             spec.resetAfter = value
         }
         if spec.maxBackoff < spec.initialBackoff, reader.accepted("initialBackoff", "maxBackoff"),
-           let offending = fields["maxBackoff"] ?? fields["initialBackoff"] {
-            let message = "maxBackoff \(DurationText.format(spec.maxBackoff)) must be at least initialBackoff "
+            let offending = fields["maxBackoff"] ?? fields["initialBackoff"]
+        {
+            let message =
+                "maxBackoff \(DurationText.format(spec.maxBackoff)) must be at least initialBackoff "
                 + DurationText.format(spec.initialBackoff)
             report(offending.value.location, offending.path, message)
         }

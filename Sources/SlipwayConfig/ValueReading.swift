@@ -37,8 +37,8 @@ extension ConfigDecoder {
         let expectation = "an integer from \(range.lowerBound) to \(range.upperBound)"
         // Only decimal: YAML 1.1 would also read 010 as 8 and 1:30 as 90.
         guard entry.value.tagName == Tag.Name.int.rawValue, let text = entry.value.scalarText,
-              text.drop(while: { $0 == "+" || $0 == "-" }).allSatisfy(\.isASCIIDigit),
-              let value = Int(text), range.contains(value)
+            text.drop(while: { $0 == "+" || $0 == "-" }).allSatisfy(\.isASCIIDigit),
+            let value = Int(text), range.contains(value)
         else {
             reportExpected(expectation, entry)
             return nil

@@ -44,7 +44,7 @@ enum YAMLComposer {
                 let location = SourceLocation(line: context.mark.line, column: context.mark.column)
                 let name = duplicates.first ?? ""
                 guard originalKeyNames.count < maximumRenamedKeys, originalKeyNames[location] == nil,
-                      let renamed = renameKey(at: location, in: text, to: originalKeyNames.count)
+                    let renamed = renameKey(at: location, in: text, to: originalKeyNames.count)
                 else {
                     // Yams names keys it cannot show as text "<uncovertable>".
                     let readable = !name.isEmpty && name != "<uncovertable>"

@@ -60,7 +60,8 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         case .bool(let value): return String(value)
         case .array(let values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
         case .object(let fields):
-            return "{" + fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
+            return "{" + fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+                + "}"
         case .null: return "null"
         }
     }

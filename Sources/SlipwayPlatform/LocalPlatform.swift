@@ -127,9 +127,16 @@ public final class LocalPlatform: Platform {
             }
             if case .terminated = entry.stops.yield(StopRequest(signal: signal, grace: grace)) {
                 // The output streams closed early; signal the process directly.
-                Task.detached { await Self.teardown(pid: entry.pid, signal: signal, grace: grace, isGone: { [self] in
-                    running.withLock { $0[instance] == nil }
-                }) }
+                Task.detached {
+                    await Self.teardown(
+                        pid: entry.pid,
+                        signal: signal,
+                        grace: grace,
+                        isGone: { [self] in
+                            running.withLock { $0[instance] == nil }
+                        }
+                    )
+                }
             }
         }
     }
@@ -201,7 +208,10 @@ public final class LocalPlatform: Platform {
             case .exited(let code): status = .exited(code)
             case .signaled(let signal): status = .signaled(signal)
             }
-            finish(id, InstanceExit(id: id, status: status, ranFor: clock.now - started, stderrTail: logs.stderr.lastLines(8)))
+            finish(
+                id,
+                InstanceExit(id: id, status: status, ranFor: clock.now - started, stderrTail: logs.stderr.lastLines(8))
+            )
         } catch {
             let reason: String
             if let error = error as? SubprocessError {
@@ -260,7 +270,12 @@ private final class Launch: Sendable {
     /// Returns true if this call resolved the start.
     @discardableResult
     func resolve(_ result: Result<Int32, any Error>) -> Bool {
-        guard let continuation = continuation.withLock({ value in defer { value = nil }; return value }) else {
+        guard
+            let continuation = continuation.withLock({ value in
+                defer { value = nil }
+                return value
+            })
+        else {
             return false
         }
         continuation.resume(with: result)

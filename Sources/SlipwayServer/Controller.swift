@@ -71,7 +71,10 @@ public final class Controller: Service {
         var clientConfiguration = HTTPClient.Configuration()
         // A probe judges the instance's own answer; a redirect elsewhere proves nothing about it.
         clientConfiguration.redirectConfiguration = .disallow
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
+        let client = HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            configuration: clientConfiguration
+        )
         let recorder = EventRecorder(log: log, logger: logger, observer: observer)
         let timeline = Timeline()
         var supervisors: [String: AppSupervisor] = [:]

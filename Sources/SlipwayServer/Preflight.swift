@@ -88,7 +88,8 @@ public enum Preflight {
         var reuse: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         if bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) != 0 {
-            let reason = errno == EADDRINUSE ? "is already in use" : "cannot be bound: \(String(cString: strerror(errno)))"
+            let reason =
+                errno == EADDRINUSE ? "is already in use" : "cannot be bound: \(String(cString: strerror(errno)))"
             return reason
         }
         return nil

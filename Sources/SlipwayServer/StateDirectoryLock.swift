@@ -28,7 +28,8 @@ public final class StateDirectoryLock: Sendable {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Refusal(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?
+            let holder =
+                (try? String(contentsOfFile: path, encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             close(fd)
             throw Refusal(
@@ -43,7 +44,12 @@ public final class StateDirectoryLock: Sendable {
 
     /// Gives the directory up; later calls do nothing.
     public func release() {
-        guard let fd = descriptor.withLock({ value in defer { value = nil }; return value }) else { return }
+        guard
+            let fd = descriptor.withLock({ value in
+                defer { value = nil }
+                return value
+            })
+        else { return }
         flock(fd, LOCK_UN)
         close(fd)
     }

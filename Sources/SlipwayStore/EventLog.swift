@@ -99,7 +99,10 @@ public final class EventLog: Sendable {
             )
         }
         if superseded {
-            throw StoreError.newerSchema(path: path, unknownMigrations: applied.subtracting(migrator.migrations).sorted())
+            throw StoreError.newerSchema(
+                path: path,
+                unknownMigrations: applied.subtracting(migrator.migrations).sorted()
+            )
         }
         // A controller that is creating the database right now: nothing to read yet.
         if !complete { throw StoreError.missing(path: path) }
@@ -158,7 +161,8 @@ public final class EventLog: Sendable {
     }
 
     /// Events in log order, optionally of one app, after position `after`, at most `limit`.
-    public func events(app: String? = nil, after: Int64 = 0, limit: Int = 10_000) throws(StoreError) -> [RecordedEvent] {
+    public func events(app: String? = nil, after: Int64 = 0, limit: Int = 10_000) throws(StoreError) -> [RecordedEvent]
+    {
         do {
             return try writer.read { db in
                 var sql = "SELECT id, time, app, kind, instance, payload FROM event WHERE id > ?"

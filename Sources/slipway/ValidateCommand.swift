@@ -20,7 +20,9 @@ struct ValidateCommand: ParsableCommand {
             throw ExitCode(ExitStatus.badInput)
         }
         let apps = config.apps.map { "\($0.name) (\($0.instances) × \($0.version) on \($0.listen))" }
-        print("OK: \(options.file): \(config.apps.count) app\(config.apps.count == 1 ? "" : "s"): "
-            + apps.joined(separator: ", "))
+        print(
+            "OK: \(options.file): \(config.apps.count) app\(config.apps.count == 1 ? "" : "s"): "
+                + apps.joined(separator: ", ")
+        )
     }
 }

@@ -1,5 +1,5 @@
-import Testing
 import SlipwayConfig
+import Testing
 
 @Suite("Byte sizes")
 struct ByteSizeTests {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import SlipwayConfig
+import Testing
 
 @Suite("Loading files")
 struct ConfigFileTests {
@@ -31,10 +31,16 @@ struct ConfigFileTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = directory + "/slipway.yaml"
         try "apps: []\n".write(toFile: file, atomically: true, encoding: .utf8)
-        #expect(throws: ConfigErrors([ConfigDiagnostic(
-            file: file, location: SourceLocation(line: 1, column: 7), keyPath: "apps",
-            message: "expected at least one app, got an empty list"
-        )])) {
+        #expect(
+            throws: ConfigErrors([
+                ConfigDiagnostic(
+                    file: file,
+                    location: SourceLocation(line: 1, column: 7),
+                    keyPath: "apps",
+                    message: "expected at least one app, got an empty list"
+                )
+            ])
+        ) {
             try ConfigLoader.load(file: file)
         }
     }

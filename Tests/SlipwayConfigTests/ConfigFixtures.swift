@@ -42,7 +42,8 @@ enum ConfigFixtures {
 
     /// The minimal file with `lines` added to the app, indented as app keys, from line 8 on.
     static func appProblemsYAML(_ lines: String) -> String {
-        minimal + "\n" + lines.split(separator: "\n", omittingEmptySubsequences: false)
+        minimal + "\n"
+            + lines.split(separator: "\n", omittingEmptySubsequences: false)
             .map { "    " + $0 }.joined(separator: "\n")
     }
 

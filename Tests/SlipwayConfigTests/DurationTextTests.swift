@@ -1,6 +1,6 @@
+import SlipwayConfig
 import SlipwayCore
 import Testing
-import SlipwayConfig
 
 @Suite("Duration text")
 struct DurationTextTests {

@@ -1,5 +1,5 @@
-import Testing
 import SlipwayConfig
+import Testing
 
 @Suite("Several errors at once")
 struct MultipleErrorsTests {
@@ -32,25 +32,29 @@ struct MultipleErrorsTests {
             errors = error
         }
         #expect(errors.diagnostics.count == 9)
-        #expect(errors.diagnostics.map(\.keyPath) == [
-            "controller.api",
-            "controller.stateDirectory",
-            "apps[0].instances",
-            "apps[0].run.command[2]",
-            "apps[0].health.timeout",
-            "apps[1]",
-            "apps[1].name",
-            "apps[1].strategy",
-            "apps[1].logs.keep",
-        ])
+        #expect(
+            errors.diagnostics.map(\.keyPath) == [
+                "controller.api",
+                "controller.stateDirectory",
+                "apps[0].instances",
+                "apps[0].run.command[2]",
+                "apps[0].health.timeout",
+                "apps[1]",
+                "apps[1].name",
+                "apps[1].strategy",
+                "apps[1].logs.keep",
+            ]
+        )
         let positions = errors.diagnostics.map { "\($0.line):\($0.column)" }
         #expect(positions == ["2:8", "3:3", "7:16", "10:38", "11:38", "12:5", "12:11", "15:5", "17:19"])
         #expect(errors.description.split(separator: "\n").count == 9)
-        #expect(errors.description.hasPrefix(
-            "slipway.yaml:2:8: controller.api: expected a host:port address like 127.0.0.1:8080, got \"localhost\"; "
-                + "the port is missing\nslipway.yaml:3:3: controller.stateDirectory: unknown key `stateDirectory`; "
-                + "expected one of `api`, `stateDir`, `token`\n"
-        ))
+        #expect(
+            errors.description.hasPrefix(
+                "slipway.yaml:2:8: controller.api: expected a host:port address like 127.0.0.1:8080, got \"localhost\"; "
+                    + "the port is missing\nslipway.yaml:3:3: controller.stateDirectory: unknown key `stateDirectory`; "
+                    + "expected one of `api`, `stateDir`, `token`\n"
+            )
+        )
     }
 
     @Test func diagnosticsAreSortedByLineThenColumn() {
@@ -71,10 +75,15 @@ struct MultipleErrorsTests {
             keyPath: "apps[0].health.interval",
             message: "expected a duration like 250ms, 2s or 1m30s, got \"fast\""
         )
-        #expect(located.description
-            == "slipway.yaml:12:15: apps[0].health.interval: expected a duration like 250ms, 2s or 1m30s, got \"fast\"")
+        #expect(
+            located.description
+                == "slipway.yaml:12:15: apps[0].health.interval: expected a duration like 250ms, 2s or 1m30s, got \"fast\""
+        )
         let wholeFile = ConfigDiagnostic(
-            file: "slipway.yaml", location: SourceLocation(line: 0, column: 0), keyPath: "", message: "cannot read: x"
+            file: "slipway.yaml",
+            location: SourceLocation(line: 0, column: 0),
+            keyPath: "",
+            message: "cannot read: x"
         )
         #expect(wholeFile.description == "slipway.yaml: cannot read: x")
     }

@@ -1,5 +1,6 @@
-import Testing
 import SlipwayConfig
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,8 +11,10 @@ import Darwin
 struct RunSpecTests {
     @Test func argvReplacesPlaceholders() {
         let run = RunSpec(command: ["app", "--port", "{port}", "--version={version}", "{port}{port}", "{other}", "{"])
-        #expect(run.argv(version: "1.2.3", port: 8081)
-            == ["app", "--port", "8081", "--version=1.2.3", "80818081", "{other}", "{"])
+        #expect(
+            run.argv(version: "1.2.3", port: 8081)
+                == ["app", "--port", "8081", "--version=1.2.3", "80818081", "{other}", "{"]
+        )
     }
 
     @Test func versionTextIsNotSearchedForPlaceholders() {
@@ -26,6 +29,8 @@ struct RunSpecTests {
         #expect(StopSignal(name: "SIGKILL") == nil)
         #expect(StopSignal.terminate.number == SIGTERM)
         #expect(StopSignal.user2.number == SIGUSR2)
-        #expect(StopSignal.allCases.map(\.rawValue) == ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"])
+        #expect(
+            StopSignal.allCases.map(\.rawValue) == ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"]
+        )
     }
 }

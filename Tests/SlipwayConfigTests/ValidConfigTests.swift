@@ -1,5 +1,5 @@
-import Testing
 import SlipwayConfig
+import Testing
 
 @Suite("Valid configuration files")
 struct ValidConfigTests {
@@ -74,23 +74,35 @@ struct ValidConfigTests {
         #expect(config.controller.location == SourceLocation(line: 2, column: 3))
 
         let shop = try #require(config.app(named: "shop"))
-        #expect(shop.run == RunSpec(
-            command: ["slipway-demo-app", "--port", "{port}", "--version", "{version}", "--workers", "4"],
-            env: ["GREETING": "hello", "WORKERS": "4", "DEBUG": "true", "EMPTY": ""],
-            workingDirectory: "/srv/shop/shop",
-            stopSignal: .interrupt,
-            stopGracePeriod: .seconds(5)
-        ))
-        #expect(shop.health == HealthCheckSpec(
-            path: "/ready",
-            interval: .seconds(2),
-            timeout: .milliseconds(1500),
-            healthyThreshold: 2,
-            unhealthyThreshold: 5,
-            startDeadline: .seconds(90)
-        ))
-        #expect(shop.restart == RestartSpec(initialBackoff: .milliseconds(500), maxBackoff: .seconds(60),
-                                            resetAfter: .seconds(120)))
+        #expect(
+            shop.run
+                == RunSpec(
+                    command: ["slipway-demo-app", "--port", "{port}", "--version", "{version}", "--workers", "4"],
+                    env: ["GREETING": "hello", "WORKERS": "4", "DEBUG": "true", "EMPTY": ""],
+                    workingDirectory: "/srv/shop/shop",
+                    stopSignal: .interrupt,
+                    stopGracePeriod: .seconds(5)
+                )
+        )
+        #expect(
+            shop.health
+                == HealthCheckSpec(
+                    path: "/ready",
+                    interval: .seconds(2),
+                    timeout: .milliseconds(1500),
+                    healthyThreshold: 2,
+                    unhealthyThreshold: 5,
+                    startDeadline: .seconds(90)
+                )
+        )
+        #expect(
+            shop.restart
+                == RestartSpec(
+                    initialBackoff: .milliseconds(500),
+                    maxBackoff: .seconds(60),
+                    resetAfter: .seconds(120)
+                )
+        )
         #expect(shop.logs == LogSpec(maxBytes: 512 * 1024, keep: 0))
 
         let admin = try #require(config.app(named: "admin-2"))

@@ -1,5 +1,5 @@
-import Testing
 import SlipwayConfig
+import Testing
 
 @Suite("Errors in values")
 struct ValueErrorTests {
@@ -9,77 +9,107 @@ struct ValueErrorTests {
     }
 
     @Test func instancesOutOfRange() {
-        #expect(problems(replacing: "instances: 3", with: "instances: 0") == [
-            "slipway.yaml:4:16: apps[0].instances: expected an integer from 1 to 1000, got 0",
-        ])
-        #expect(problems(replacing: "instances: 3", with: "instances: 1001") == [
-            "slipway.yaml:4:16: apps[0].instances: expected an integer from 1 to 1000, got 1001",
-        ])
+        #expect(
+            problems(replacing: "instances: 3", with: "instances: 0") == [
+                "slipway.yaml:4:16: apps[0].instances: expected an integer from 1 to 1000, got 0"
+            ]
+        )
+        #expect(
+            problems(replacing: "instances: 3", with: "instances: 1001") == [
+                "slipway.yaml:4:16: apps[0].instances: expected an integer from 1 to 1000, got 1001"
+            ]
+        )
     }
 
     @Test func instancesMustBeAnInteger() {
-        #expect(problems(replacing: "instances: 3", with: "instances: 3.5") == [
-            "slipway.yaml:4:16: apps[0].instances: expected an integer from 1 to 1000, got 3.5",
-        ])
-        #expect(problems(replacing: "instances: 3", with: "instances: \"3\"") == [
-            "slipway.yaml:4:16: apps[0].instances: expected an integer from 1 to 1000, got \"3\"",
-        ])
-        #expect(problems(replacing: "instances: 3", with: "instances:") == [
-            "slipway.yaml:4:15: apps[0].instances: expected an integer from 1 to 1000, got an empty value",
-        ])
+        #expect(
+            problems(replacing: "instances: 3", with: "instances: 3.5") == [
+                "slipway.yaml:4:16: apps[0].instances: expected an integer from 1 to 1000, got 3.5"
+            ]
+        )
+        #expect(
+            problems(replacing: "instances: 3", with: "instances: \"3\"") == [
+                "slipway.yaml:4:16: apps[0].instances: expected an integer from 1 to 1000, got \"3\""
+            ]
+        )
+        #expect(
+            problems(replacing: "instances: 3", with: "instances:") == [
+                "slipway.yaml:4:15: apps[0].instances: expected an integer from 1 to 1000, got an empty value"
+            ]
+        )
     }
 
     @Test func integersAreDecimal() {
-        #expect(problems(replacing: "instances: 3", with: "instances: 0x10") == [
-            "slipway.yaml:4:16: apps[0].instances: expected an integer from 1 to 1000, got 0x10",
-        ])
+        #expect(
+            problems(replacing: "instances: 3", with: "instances: 0x10") == [
+                "slipway.yaml:4:16: apps[0].instances: expected an integer from 1 to 1000, got 0x10"
+            ]
+        )
     }
 
     @Test func negativeDuration() {
-        #expect(ConfigFixtures.appProblems("health:\n  interval: -1s") == [
-            "slipway.yaml:9:17: apps[0].health.interval: durations cannot be negative, got -1s",
-        ])
+        #expect(
+            ConfigFixtures.appProblems("health:\n  interval: -1s") == [
+                "slipway.yaml:9:17: apps[0].health.interval: durations cannot be negative, got -1s"
+            ]
+        )
     }
 
     @Test func malformedDurations() {
-        #expect(ConfigFixtures.appProblems("health:\n  interval: fast") == [
-            "slipway.yaml:9:17: apps[0].health.interval: expected a duration like 250ms, 2s or 1m30s, got \"fast\"",
-        ])
-        #expect(ConfigFixtures.appProblems("health:\n  startDeadline: 5") == [
-            "slipway.yaml:9:22: apps[0].health.startDeadline: expected a duration like 250ms, 2s or 1m30s, got 5; "
-                + "did you mean `5s`?",
-        ])
-        #expect(ConfigFixtures.appProblems("restart:\n  initialBackoff: 0s") == [
-            "slipway.yaml:9:23: apps[0].restart.initialBackoff: expected a duration greater than 0, got \"0s\"",
-        ])
+        #expect(
+            ConfigFixtures.appProblems("health:\n  interval: fast") == [
+                "slipway.yaml:9:17: apps[0].health.interval: expected a duration like 250ms, 2s or 1m30s, got \"fast\""
+            ]
+        )
+        #expect(
+            ConfigFixtures.appProblems("health:\n  startDeadline: 5") == [
+                "slipway.yaml:9:22: apps[0].health.startDeadline: expected a duration like 250ms, 2s or 1m30s, got 5; "
+                    + "did you mean `5s`?"
+            ]
+        )
+        #expect(
+            ConfigFixtures.appProblems("restart:\n  initialBackoff: 0s") == [
+                "slipway.yaml:9:23: apps[0].restart.initialBackoff: expected a duration greater than 0, got \"0s\""
+            ]
+        )
         #expect(ConfigFixtures.appProblems("  stopGracePeriod: 0") == [])
     }
 
     @Test func badHostPort() {
-        #expect(problems(replacing: "listen: 127.0.0.1:8080", with: "listen: localhost") == [
-            "slipway.yaml:3:13: apps[0].listen: expected a host:port address like 127.0.0.1:8080, got \"localhost\"; "
-                + "the port is missing",
-        ])
-        #expect(problems(replacing: "listen: 127.0.0.1:8080", with: "listen: 8080") == [
-            "slipway.yaml:3:13: apps[0].listen: expected a host:port address like 127.0.0.1:8080, got 8080; "
-                + "the host is missing",
-        ])
-        #expect(problems(replacing: "listen: 127.0.0.1:8080", with: "listen: 127.0.0.1:80800") == [
-            "slipway.yaml:3:13: apps[0].listen: expected a host:port address like 127.0.0.1:8080, "
-                + "got \"127.0.0.1:80800\"; the port must be a number from 0 to 65535",
-        ])
-        #expect(problems(replacing: "listen: 127.0.0.1:8080", with: "listen: \"::1:8080\"") == [
-            "slipway.yaml:3:13: apps[0].listen: expected a host:port address like 127.0.0.1:8080, got \"::1:8080\"; "
-                + "write IPv6 addresses in brackets, like [::1]:8080",
-        ])
+        #expect(
+            problems(replacing: "listen: 127.0.0.1:8080", with: "listen: localhost") == [
+                "slipway.yaml:3:13: apps[0].listen: expected a host:port address like 127.0.0.1:8080, got \"localhost\"; "
+                    + "the port is missing"
+            ]
+        )
+        #expect(
+            problems(replacing: "listen: 127.0.0.1:8080", with: "listen: 8080") == [
+                "slipway.yaml:3:13: apps[0].listen: expected a host:port address like 127.0.0.1:8080, got 8080; "
+                    + "the host is missing"
+            ]
+        )
+        #expect(
+            problems(replacing: "listen: 127.0.0.1:8080", with: "listen: 127.0.0.1:80800") == [
+                "slipway.yaml:3:13: apps[0].listen: expected a host:port address like 127.0.0.1:8080, "
+                    + "got \"127.0.0.1:80800\"; the port must be a number from 0 to 65535"
+            ]
+        )
+        #expect(
+            problems(replacing: "listen: 127.0.0.1:8080", with: "listen: \"::1:8080\"") == [
+                "slipway.yaml:3:13: apps[0].listen: expected a host:port address like 127.0.0.1:8080, got \"::1:8080\"; "
+                    + "write IPv6 addresses in brackets, like [::1]:8080"
+            ]
+        )
     }
 
     @Test func unknownPlaceholder() {
-        #expect(problems(replacing: "\"{port}\"", with: "\"{prot}\", \"--name={app}\"") == [
-            "slipway.yaml:7:38: apps[0].run.command[2]: unknown placeholder `{prot}`; did you mean `{port}`?",
-            "slipway.yaml:7:48: apps[0].run.command[3]: unknown placeholder `{app}`; "
-                + "the placeholders are `{port}` and `{version}`",
-        ])
+        #expect(
+            problems(replacing: "\"{port}\"", with: "\"{prot}\", \"--name={app}\"") == [
+                "slipway.yaml:7:38: apps[0].run.command[2]: unknown placeholder `{prot}`; did you mean `{port}`?",
+                "slipway.yaml:7:48: apps[0].run.command[3]: unknown placeholder `{app}`; "
+                    + "the placeholders are `{port}` and `{version}`",
+            ]
+        )
     }
 
     @Test func bracesThatAreNotPlaceholdersAreKept() throws {
@@ -88,61 +118,81 @@ struct ValueErrorTests {
     }
 
     @Test func commandMustBeANonEmptyListOfStrings() {
-        #expect(problems(replacing: "[shop-server, --port, \"{port}\"]", with: "shop-server --port 80") == [
-            "slipway.yaml:7:16: apps[0].run.command: expected a list like [my-app, --port, \"{port}\"], "
-                + "got \"shop-server --port 80\"",
-        ])
-        #expect(problems(replacing: "[shop-server, --port, \"{port}\"]", with: "[]") == [
-            "slipway.yaml:7:16: apps[0].run.command: expected a non-empty list with the program and its arguments, "
-                + "got an empty list",
-        ])
-        #expect(problems(replacing: "[shop-server, --port, \"{port}\"]", with: "[\"\", {a: b}]") == [
-            "slipway.yaml:7:17: apps[0].run.command[0]: expected the program to run, got an empty string",
-            "slipway.yaml:7:21: apps[0].run.command[1]: expected a string, got a mapping",
-        ])
+        #expect(
+            problems(replacing: "[shop-server, --port, \"{port}\"]", with: "shop-server --port 80") == [
+                "slipway.yaml:7:16: apps[0].run.command: expected a list like [my-app, --port, \"{port}\"], "
+                    + "got \"shop-server --port 80\""
+            ]
+        )
+        #expect(
+            problems(replacing: "[shop-server, --port, \"{port}\"]", with: "[]") == [
+                "slipway.yaml:7:16: apps[0].run.command: expected a non-empty list with the program and its arguments, "
+                    + "got an empty list"
+            ]
+        )
+        #expect(
+            problems(replacing: "[shop-server, --port, \"{port}\"]", with: "[\"\", {a: b}]") == [
+                "slipway.yaml:7:17: apps[0].run.command[0]: expected the program to run, got an empty string",
+                "slipway.yaml:7:21: apps[0].run.command[1]: expected a string, got a mapping",
+            ]
+        )
     }
 
     @Test func namesAndVersions() {
-        #expect(problems(replacing: "name: shop", with: "name: Shop") == [
-            "slipway.yaml:2:11: apps[0].name: expected an app name of lowercase letters, digits and '-', "
-                + "starting with a letter, at most 63 characters, got \"Shop\"",
-        ])
-        #expect(problems(replacing: "version: \"1.0.0\"", with: "version: \"-1\"") == [
-            "slipway.yaml:5:14: apps[0].version: expected a version of letters, digits, '.', '_', '+' and '-', "
-                + "starting with a letter or digit, at most 128 characters, got \"-1\"",
-        ])
+        #expect(
+            problems(replacing: "name: shop", with: "name: Shop") == [
+                "slipway.yaml:2:11: apps[0].name: expected an app name of lowercase letters, digits and '-', "
+                    + "starting with a letter, at most 63 characters, got \"Shop\""
+            ]
+        )
+        #expect(
+            problems(replacing: "version: \"1.0.0\"", with: "version: \"-1\"") == [
+                "slipway.yaml:5:14: apps[0].version: expected a version of letters, digits, '.', '_', '+' and '-', "
+                    + "starting with a letter or digit, at most 128 characters, got \"-1\""
+            ]
+        )
     }
 
     @Test func environmentNamesAndValues() {
-        #expect(ConfigFixtures.appProblems("  env: { 1X: a, OK: [b], FINE: 1.5 }") == [
-            "slipway.yaml:8:14: apps[0].run.env.1X: expected an environment variable name (letters, digits and _, "
-                + "not starting with a digit), got \"1X\"",
-            "slipway.yaml:8:25: apps[0].run.env.OK: expected a string, number or boolean, got a list",
-        ])
+        #expect(
+            ConfigFixtures.appProblems("  env: { 1X: a, OK: [b], FINE: 1.5 }") == [
+                "slipway.yaml:8:14: apps[0].run.env.1X: expected an environment variable name (letters, digits and _, "
+                    + "not starting with a digit), got \"1X\"",
+                "slipway.yaml:8:25: apps[0].run.env.OK: expected a string, number or boolean, got a list",
+            ]
+        )
     }
 
     @Test func stopSignal() {
-        #expect(ConfigFixtures.appProblems("  stopSignal: SIGKILL") == [
-            "slipway.yaml:8:19: apps[0].run.stopSignal: expected a signal name (SIGTERM, SIGINT, SIGQUIT, SIGHUP, "
-                + "SIGUSR1 or SIGUSR2), got \"SIGKILL\"",
-        ])
+        #expect(
+            ConfigFixtures.appProblems("  stopSignal: SIGKILL") == [
+                "slipway.yaml:8:19: apps[0].run.stopSignal: expected a signal name (SIGTERM, SIGINT, SIGQUIT, SIGHUP, "
+                    + "SIGUSR1 or SIGUSR2), got \"SIGKILL\""
+            ]
+        )
     }
 
     @Test func healthPathAndThresholds() {
-        #expect(ConfigFixtures.appProblems("health: { path: healthz, unhealthyThreshold: 101 }") == [
-            "slipway.yaml:8:21: apps[0].health.path: expected a path starting with /, got \"healthz\"",
-            "slipway.yaml:8:50: apps[0].health.unhealthyThreshold: expected an integer from 1 to 100, got 101",
-        ])
+        #expect(
+            ConfigFixtures.appProblems("health: { path: healthz, unhealthyThreshold: 101 }") == [
+                "slipway.yaml:8:21: apps[0].health.path: expected a path starting with /, got \"healthz\"",
+                "slipway.yaml:8:50: apps[0].health.unhealthyThreshold: expected an integer from 1 to 100, got 101",
+            ]
+        )
     }
 
     @Test func logSizes() {
-        #expect(ConfigFixtures.appProblems("logs: { maxBytes: 1KiB, keep: 21 }") == [
-            "slipway.yaml:8:23: apps[0].logs.maxBytes: expected a size from 4KiB to 1GiB, got \"1KiB\"",
-            "slipway.yaml:8:35: apps[0].logs.keep: expected an integer from 0 to 20, got 21",
-        ])
-        #expect(ConfigFixtures.appProblems("logs: { maxBytes: lots }") == [
-            "slipway.yaml:8:23: apps[0].logs.maxBytes: expected a size like 512KiB, 10MiB or 1MB, got \"lots\"",
-        ])
+        #expect(
+            ConfigFixtures.appProblems("logs: { maxBytes: 1KiB, keep: 21 }") == [
+                "slipway.yaml:8:23: apps[0].logs.maxBytes: expected a size from 4KiB to 1GiB, got \"1KiB\"",
+                "slipway.yaml:8:35: apps[0].logs.keep: expected an integer from 0 to 20, got 21",
+            ]
+        )
+        #expect(
+            ConfigFixtures.appProblems("logs: { maxBytes: lots }") == [
+                "slipway.yaml:8:23: apps[0].logs.maxBytes: expected a size like 512KiB, 10MiB or 1MB, got \"lots\""
+            ]
+        )
     }
 
     @Test func plainByteCountsAreAccepted() throws {
@@ -152,18 +202,26 @@ struct ValueErrorTests {
 
     @Test func tokenNeedsExactlyOneSource() {
         let prefix = "controller:\n  token: "
-        #expect(ConfigFixtures.problems(prefix + "{ env: A, file: b }\n" + ConfigFixtures.minimal) == [
-            "slipway.yaml:2:20: controller.token.file: `env` and `file` cannot both be set; choose one",
-        ])
-        #expect(ConfigFixtures.problems(prefix + "{}\n" + ConfigFixtures.minimal) == [
-            "slipway.yaml:2:10: controller.token: expected exactly one of `env` or `file`, got neither",
-        ])
-        #expect(ConfigFixtures.problems(prefix + "secret\n" + ConfigFixtures.minimal) == [
-            "slipway.yaml:2:10: controller.token: expected a mapping like {env: NAME} or {file: PATH}, got \"secret\"",
-        ])
-        #expect(ConfigFixtures.problems(prefix + "{ env: my-token }\n" + ConfigFixtures.minimal) == [
-            "slipway.yaml:2:17: controller.token.env: expected an environment variable name like SLIPWAY_TOKEN, "
-                + "got \"my-token\"",
-        ])
+        #expect(
+            ConfigFixtures.problems(prefix + "{ env: A, file: b }\n" + ConfigFixtures.minimal) == [
+                "slipway.yaml:2:20: controller.token.file: `env` and `file` cannot both be set; choose one"
+            ]
+        )
+        #expect(
+            ConfigFixtures.problems(prefix + "{}\n" + ConfigFixtures.minimal) == [
+                "slipway.yaml:2:10: controller.token: expected exactly one of `env` or `file`, got neither"
+            ]
+        )
+        #expect(
+            ConfigFixtures.problems(prefix + "secret\n" + ConfigFixtures.minimal) == [
+                "slipway.yaml:2:10: controller.token: expected a mapping like {env: NAME} or {file: PATH}, got \"secret\""
+            ]
+        )
+        #expect(
+            ConfigFixtures.problems(prefix + "{ env: my-token }\n" + ConfigFixtures.minimal) == [
+                "slipway.yaml:2:17: controller.token.env: expected an environment variable name like SLIPWAY_TOKEN, "
+                    + "got \"my-token\""
+            ]
+        )
     }
 }

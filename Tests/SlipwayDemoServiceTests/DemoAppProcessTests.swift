@@ -1,6 +1,6 @@
 import Foundation
-import SlipwayTestSupport
 import SlipwayDemoService
+import SlipwayTestSupport
 import Testing
 
 /// The built `slipway-demo-app` binary, run as a real process on a free loopback port.

@@ -25,7 +25,11 @@ import Testing
                     #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
                     let body = try response.decoded(IdentityResponse.self)
                     let expectedBody = IdentityResponse(
-                        app: "shop", version: "1.2.3", instance: "blue-1", pid: Int(getpid()), request: expected
+                        app: "shop",
+                        version: "1.2.3",
+                        instance: "blue-1",
+                        pid: Int(getpid()),
+                        request: expected
                     )
                     #expect(body == expectedBody)
                 }

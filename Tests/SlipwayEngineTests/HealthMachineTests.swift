@@ -25,7 +25,9 @@ import Testing
     @Test func failuresWhileStartingResetTheSuccessCountButDoNotFail() {
         var machine = HealthMachine(policy: policy, startedAt: at(0))
         _ = machine.probeSucceeded(at: at(1))
-        for second in 2...6 { #expect(machine.probeFailed(at: at(Double(second)), reason: "connection refused") == nil) }
+        for second in 2...6 {
+            #expect(machine.probeFailed(at: at(Double(second)), reason: "connection refused") == nil)
+        }
         #expect(machine.state == .starting(since: at(0), successes: 0))
         #expect(machine.probeSucceeded(at: at(7)) == nil)
         #expect(machine.probeSucceeded(at: at(8)) == .becameHealthy(startup: .seconds(8)))
@@ -58,7 +60,10 @@ import Testing
         #expect(machine.probeSucceeded(at: at(5)) == nil)
         #expect(machine.probeFailed(at: at(6), reason: "HTTP 500") == nil)
         #expect(machine.probeFailed(at: at(7), reason: "HTTP 500") == nil)
-        #expect(machine.probeFailed(at: at(8), reason: "timed out after 500ms") == .becameUnhealthy(reason: "timed out after 500ms"))
+        #expect(
+            machine.probeFailed(at: at(8), reason: "timed out after 500ms")
+                == .becameUnhealthy(reason: "timed out after 500ms")
+        )
         #expect(machine.state == .unhealthy(since: at(8), successes: 0))
     }
 

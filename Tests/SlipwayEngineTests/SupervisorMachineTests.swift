@@ -100,9 +100,15 @@ import Testing
     }
 
     @Test func aStartFailureCountsAndIsRetriedWithBackoff() {
-        var machine = SupervisorMachine(policy: SupervisorMachine.Policy(
-            app: "shop", version: "1.0.0", instances: 1,
-            backoff: CrashBackoff(initial: .seconds(1), maximum: .seconds(8)), resetAfter: .seconds(60)))
+        var machine = SupervisorMachine(
+            policy: SupervisorMachine.Policy(
+                app: "shop",
+                version: "1.0.0",
+                instances: 1,
+                backoff: CrashBackoff(initial: .seconds(1), maximum: .seconds(8)),
+                resetAfter: .seconds(60)
+            )
+        )
         #expect(machine.handle(.begin, at: at(0)) == [.start(id(1), version: "1.0.0")])
         let first = machine.handle(.startFailed(id(1), reason: "executable \"x\" not found"), at: at(0))
         #expect(first.last == .start(id(2), version: "1.0.0"))

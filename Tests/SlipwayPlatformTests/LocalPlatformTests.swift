@@ -135,7 +135,9 @@ import Testing
     }
 
     @Test func aMissingExecutableIsAClearErrorNotAHang() async throws {
-        await #expect(throws: LaunchError.executableNotFound("./no-such-server", searched: [state + "/./no-such-server"])) {
+        await #expect(
+            throws: LaunchError.executableNotFound("./no-such-server", searched: [state + "/./no-such-server"])
+        ) {
             try await platform.start(request(["./no-such-server"]))
         }
         var thrown: LaunchError?

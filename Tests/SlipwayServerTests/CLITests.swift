@@ -44,16 +44,16 @@ import Testing
     @Test func validateReportsEveryErrorWithItsPositionAndExits2() throws {
         let directory = try makeTemporaryDirectory()
         try """
-            apps:
-              - name: shop
-                listen: 127.0.0.1:8080
-                instances: 0
-                version: "1.0.0"
-                run:
-                  command: [slipway-demo-app]
-                health:
-                  intervall: 1s
-            """.write(toFile: directory + "/slipway.yaml", atomically: true, encoding: .utf8)
+        apps:
+          - name: shop
+            listen: 127.0.0.1:8080
+            instances: 0
+            version: "1.0.0"
+            run:
+              command: [slipway-demo-app]
+            health:
+              intervall: 1s
+        """.write(toFile: directory + "/slipway.yaml", atomically: true, encoding: .utf8)
         let run = try slipway(["validate"], in: directory)
         #expect(run.status == 2)
         #expect(run.stdout.isEmpty)
@@ -102,7 +102,10 @@ import Testing
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        let output = { ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "") }
+        let output = {
+            ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "")
+                + ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        }
 
         let state = directory + "/state"
         var pids: [Int32] = []

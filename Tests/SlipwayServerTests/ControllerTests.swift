@@ -170,7 +170,10 @@ import Testing
         let problems = Preflight.checkFiles(config)
         #expect(problems.count == 1)
         #expect(problems.first?.keyPath == "apps[0].run.command[0]")
-        #expect(problems.first?.message == "executable \"./bin/no-such-server\" not found (looked in: \(directory)/./bin/no-such-server)")
+        #expect(
+            problems.first?.message
+                == "executable \"./bin/no-such-server\" not found (looked in: \(directory)/./bin/no-such-server)"
+        )
         #expect(problems.first?.line == 10)
     }
 

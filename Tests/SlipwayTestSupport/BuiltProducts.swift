@@ -4,7 +4,8 @@ import Foundation
 public enum BuiltProducts {
     /// The directory holding the test bundle and the package's executables.
     public static var directory: String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         var url = URL(fileURLWithPath: executable)
         // On Linux the test runner is `<products>/<package>PackageTests.xctest`; elsewhere it sits deeper.
