@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
@@ -48,6 +50,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The data plane: SwiftNIO reverse proxy, route table, traffic metrics.
+        .target(
+            name: "SlipwayProxy",
+            dependencies: [
+                "SlipwayCore",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The SQLite event log and its projections.
         .target(
             name: "SlipwayStore",
@@ -58,8 +74,9 @@ let package = Package(
         .target(
             name: "SlipwayServer",
             dependencies: [
-                "SlipwayCore", "SlipwayConfig", "SlipwayEngine", "SlipwayPlatform", "SlipwayStore",
+                "SlipwayCore", "SlipwayConfig", "SlipwayEngine", "SlipwayPlatform", "SlipwayStore", "SlipwayProxy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -88,7 +105,9 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayConfig", "SlipwayServer", "SlipwayStore",
+                "SlipwayConfig", "SlipwayServer", "SlipwayStore", "SlipwayProxy",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // Built alongside so `swift run slipway demo` finds the demo service next to itself.
                 "slipway-demo-app",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -102,6 +121,19 @@ let package = Package(
         .testTarget(
             name: "SlipwayPlatformTests",
             dependencies: ["SlipwayPlatform", "SlipwayTestSupport", "slipway-demo-app"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SlipwayProxyTests",
+            dependencies: [
+                "SlipwayProxy", "SlipwayTestSupport", "slipway-demo-app",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "SlipwayStoreTests", dependencies: ["SlipwayStore"], swiftSettings: strict),

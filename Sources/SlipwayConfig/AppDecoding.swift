@@ -33,6 +33,7 @@ extension ConfigDecoder {
         let health = health(fields["health"])
         let restart = restart(fields["restart"])
         let logs = logs(fields["logs"])
+        let proxy = proxy(fields["proxy"])
 
         guard let name, let listen, let instances, let version, let run else { return (nil, identity) }
         var locations: [String: SourceLocation] = [:]
@@ -47,6 +48,7 @@ extension ConfigDecoder {
             health: health,
             restart: restart,
             logs: logs,
+            proxy: proxy,
             locations: locations
         )
         return (spec, identity)

@@ -18,8 +18,11 @@ public struct AppSpec: Sendable, Equatable {
     public var restart: RestartSpec
     /// How instance output is kept.
     public var logs: LogSpec
+    /// How the app's listener treats connections and requests.
+    public var proxy: ProxySpec
     /// Source position of every key seen under this app, by key path relative to the app:
-    /// "" (the app mapping itself), "name", "run", "run.command", "run.command[0]", "health.interval", ...
+    /// "" (the app mapping itself), "name", "run", "run.command", "run.command[0]", "health.interval",
+    /// "proxy.idleTimeout", ...
     ///
     /// Each position is that of the key's value.
     public var locations: [String: SourceLocation]
@@ -35,6 +38,7 @@ public struct AppSpec: Sendable, Equatable {
         health: HealthCheckSpec = HealthCheckSpec(),
         restart: RestartSpec = RestartSpec(),
         logs: LogSpec = LogSpec(),
+        proxy: ProxySpec = ProxySpec(),
         locations: [String: SourceLocation] = [:]
     ) {
         self.index = index
@@ -46,6 +50,7 @@ public struct AppSpec: Sendable, Equatable {
         self.health = health
         self.restart = restart
         self.logs = logs
+        self.proxy = proxy
         self.locations = locations
     }
 

@@ -15,6 +15,9 @@ extension ConfigDecoder {
         if let token = fields["token"] {
             spec.token = tokenSource(token)
         }
+        if let threads = fields["proxyThreads"].flatMap({ integer($0, in: 1...ControllerSpec.maximumProxyThreads) }) {
+            spec.proxyThreads = threads
+        }
         return spec
     }
 

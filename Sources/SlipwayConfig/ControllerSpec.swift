@@ -1,3 +1,5 @@
+import Foundation
+
 /// Settings of the controller process (key `controller`).
 public struct ControllerSpec: Sendable, Equatable {
     /// The address of the controller's HTTP API (key `api`). Default `127.0.0.1:7070`.
@@ -7,6 +9,9 @@ public struct ControllerSpec: Sendable, Equatable {
     public var stateDirectory: String
     /// Where the API token comes from (key `token`); nil when the API needs no token.
     public var token: TokenSource?
+    /// The event-loop threads shared by the listeners of all apps (key `proxyThreads`), 1...64. Default
+    /// `defaultProxyThreads`.
+    public var proxyThreads: Int
     /// The position of the `controller` mapping, or the start of the document when the key is absent.
     public var location: SourceLocation
 
@@ -14,17 +19,24 @@ public struct ControllerSpec: Sendable, Equatable {
     public static let defaultAPI = HostPort(host: "127.0.0.1", port: 7070)
     /// The state directory used when `stateDir` is absent, relative to the configuration file's directory.
     public static let defaultStateDirectory = ".slipway"
+    /// The largest accepted `proxyThreads`.
+    public static let maximumProxyThreads = 64
+    /// The proxy threads used when `proxyThreads` is absent: the number of CPU cores online, from 1 to
+    /// `maximumProxyThreads`.
+    public static let defaultProxyThreads = min(max(sysconf(Int32(_SC_NPROCESSORS_ONLN)), 1), maximumProxyThreads)
 
     /// Creates controller settings.
     public init(
         api: HostPort = ControllerSpec.defaultAPI,
         stateDirectory: String,
         token: TokenSource? = nil,
+        proxyThreads: Int = ControllerSpec.defaultProxyThreads,
         location: SourceLocation = .documentStart
     ) {
         self.api = api
         self.stateDirectory = stateDirectory
         self.token = token
+        self.proxyThreads = proxyThreads
         self.location = location
     }
 }

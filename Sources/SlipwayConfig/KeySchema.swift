@@ -16,12 +16,12 @@ struct KeySchema {
         reserved: ["environments", "notifications", "windows"]
     )
     /// `controller`.
-    static let controller = KeySchema(known: ["api", "stateDir", "token"])
+    static let controller = KeySchema(known: ["api", "stateDir", "token", "proxyThreads"])
     /// `controller.token`.
     static let token = KeySchema(known: ["env", "file"])
     /// An entry of `apps`.
     static let app = KeySchema(
-        known: ["name", "listen", "instances", "version", "run", "health", "restart", "logs"],
+        known: ["name", "listen", "instances", "version", "run", "health", "restart", "logs", "proxy"],
         reserved: ["strategy", "analysis", "warmup", "hooks", "notifications", "windows"]
     )
     /// `apps[n].run`.
@@ -34,4 +34,11 @@ struct KeySchema {
     static let restart = KeySchema(known: ["initialBackoff", "maxBackoff", "resetAfter"])
     /// `apps[n].logs`.
     static let logs = KeySchema(known: ["maxBytes", "keep"])
+    /// `apps[n].proxy`.
+    static let proxy = KeySchema(
+        known: [
+            "maxConnections", "maxHeaderBytes", "maxRequestLineBytes", "idleTimeout", "headerTimeout", "connectTimeout",
+            "responseTimeout", "drainTimeout", "upstreamConnections", "idleUpstreamConnections",
+        ]
+    )
 }

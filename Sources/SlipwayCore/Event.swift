@@ -24,6 +24,10 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case instanceReplaced
     /// Instances keep failing: replacements wait, with exponentially growing delays.
     case crashLoopBackoff
+    /// The instance was taken out of the route table and its in-flight requests finished (or the drain timed out).
+    case instanceDrained
+    /// The set of instances the app's listener routes to changed.
+    case routesChanged
 }
 
 /// An immutable fact about an app, before the log has stamped it with an id and a time.

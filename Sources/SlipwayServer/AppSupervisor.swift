@@ -3,6 +3,7 @@ import SlipwayConfig
 import SlipwayCore
 import SlipwayEngine
 import SlipwayPlatform
+import SlipwayProxy
 import SlipwayStore
 
 /// The executor for one app: feeds facts into the app's ``SupervisorMachine`` and ``HealthMachine``s and
@@ -25,6 +26,9 @@ actor AppSupervisor {
     private var runtimes: [InstanceID: Runtime] = [:]
     private var timer: (at: Moment, task: Task<Void, Never>)?
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    private let listener: AppListener?
+    /// Healthy instances the listener sends requests to.
+    private var routable: [InstanceID: UpstreamInstance] = [:]
     private var launching: Set<InstanceID> = []
     private var earlyExits: [InstanceID: InstanceExit] = [:]
 
@@ -36,8 +40,10 @@ actor AppSupervisor {
         recorder: EventRecorder,
         prober: HealthProber,
         timeline: Timeline,
+        listener: AppListener?,
         logger: Logger
     ) {
+        self.listener = listener
         self.spec = spec
         self.baseDirectory = baseDirectory
         self.platform = platform
@@ -80,6 +86,7 @@ actor AppSupervisor {
         }
         let expected = machine.phases[exit.id] == .stopping
         runtimes.removeValue(forKey: exit.id)?.prober?.cancel()
+        unroute(exit.id)
         var fields: [String: JSONValue] = [
             "status": .string(exit.status.description),
             "expected": .bool(expected),
@@ -111,7 +118,11 @@ actor AppSupervisor {
                 runtimes[id]?.prober = nil
                 let signal = spec.run.stopSignal.number
                 let grace = spec.run.stopGracePeriod
-                Task { await platform.stop(id, signal: signal, grace: grace) }
+                let draining = unroute(id)
+                Task {
+                    if let draining { await self.drain(draining) }
+                    await platform.stop(id, signal: signal, grace: grace)
+                }
             case .record(let event):
                 recorder.record(event)
             case .scheduleTimer(let moment):
@@ -223,11 +234,13 @@ actor AppSupervisor {
             var fields: [String: JSONValue] = ["version": .string(spec.version)]
             if let startup { fields["startupMs"] = .int(Int(startup.milliseconds)) } else { fields["recovered"] = true }
             recorder.record(Event(app: spec.name, kind: .instanceHealthy, instance: id, fields: fields))
+            route(id, handle: runtime.handle)
             feed(.healthy(id))
         case .becameUnhealthy(let reason):
             recorder.record(
                 Event(app: spec.name, kind: .instanceUnhealthy, instance: id, fields: ["reason": .string(reason)])
             )
+            unroute(id)
             feed(.unhealthy(id))
         case .stayedUnhealthy(let duration):
             feed(.stayedUnhealthy(id, reason: "unhealthy for \(DurationText.format(duration))"))
@@ -237,6 +250,71 @@ actor AppSupervisor {
             )
             feed(.failedToStart(id, reason: reason))
         }
+    }
+
+    // MARK: Routing
+
+    /// Puts a healthy instance into the listener's route table.
+    private func route(_ id: InstanceID, handle: InstanceHandle) {
+        guard listener != nil, routable[id] == nil, machine.phases[id] != .stopping else { return }
+        do {
+            routable[id] = try UpstreamInstance(
+                id: id.rawValue,
+                version: spec.version,
+                host: handle.host,
+                port: handle.port
+            )
+            publishRoutes()
+        } catch {
+            logger.error("cannot route to \(id) at \(handle.host):\(handle.port): \(error)")
+        }
+    }
+
+    /// Takes an instance out of the route table; returns it, so it can be drained.
+    @discardableResult
+    private func unroute(_ id: InstanceID) -> UpstreamInstance? {
+        guard let instance = routable.removeValue(forKey: id) else { return nil }
+        publishRoutes()
+        return instance
+    }
+
+    private func publishRoutes() {
+        guard let listener else { return }
+        let instances = routable.sorted { $0.key < $1.key }.map(\.value)
+        do {
+            listener.update(
+                try RouteTable(versions: [VersionRoute(version: spec.version, weight: 10_000, instances: instances)])
+            )
+        } catch {
+            logger.error("cannot build the route table of \(spec.name): \(error)")
+            return
+        }
+        recorder.record(
+            Event(
+                app: spec.name,
+                kind: .routesChanged,
+                fields: ["instances": .array(instances.map { .string($0.id) })]
+            )
+        )
+    }
+
+    /// Waits for an instance taken out of the table to finish its in-flight requests, bounded by the drain timeout.
+    private func drain(_ instance: UpstreamInstance) async {
+        guard let listener else { return }
+        let started = ContinuousClock.now
+        let busy = await listener.drain([instance], timeout: spec.proxy.drainTimeout)
+        recorder.record(
+            Event(
+                app: spec.name,
+                kind: .instanceDrained,
+                instance: InstanceID(instance.id),
+                fields: [
+                    "tookMs": .int(Int((ContinuousClock.now - started).milliseconds)),
+                    "timedOut": .bool(!busy.isEmpty),
+                    "inFlightLeft": .int(instance.inFlight),
+                ]
+            )
+        )
     }
 
     private func schedule(at moment: Moment) {

@@ -6,13 +6,14 @@ import ServiceLifecycle
 import SlipwayConfig
 import SlipwayCore
 import SlipwayPlatform
+import SlipwayProxy
 import SlipwayStore
 
 /// The controller: runs every app of a config at its instance count, supervised, with every fact in the event log.
 ///
 /// A `Service`: run it in a `ServiceGroup`; on graceful shutdown it stops every instance it started (each with
 /// its app's stop signal and grace period) before returning.
-public final class Controller: Service {
+public final class Controller: Service, MetricSource {
     /// Why a controller cannot start. Nothing was started or written when one of these is thrown.
     public enum StartError: Error, CustomStringConvertible {
         /// The config does not fit this machine.
@@ -67,7 +68,27 @@ public final class Controller: Service {
         self.platform = LocalPlatform(stateDirectory: directory, logger: logger)
     }
 
+    private let listeners = ListenerRegistry()
+
     public func run() async throws {
+        let proxyGroup = MultiThreadedEventLoopGroup(numberOfThreads: config.controller.proxyThreads)
+        do {
+            for app in config.apps {
+                let listener = try await AppListener.bind(
+                    app: app.name,
+                    host: app.listen.host,
+                    port: app.listen.port,
+                    settings: ProxySettings(app.proxy),
+                    group: proxyGroup
+                )
+                listeners.add(listener)
+            }
+        } catch {
+            for listener in listeners.all { try? await listener.close() }
+            try? await proxyGroup.shutdownGracefully()
+            throw error
+        }
+        defer { lock.release() }
         var clientConfiguration = HTTPClient.Configuration()
         // A probe judges the instance's own answer; a redirect elsewhere proves nothing about it.
         clientConfiguration.redirectConfiguration = .disallow
@@ -93,7 +114,7 @@ public final class Controller: Service {
                     fields: [
                         "version": .string(app.version),
                         "instances": .int(app.instances),
-                        "listen": .string(app.listen.description),
+                        "listen": .string(listenAddress(of: app)),
                         "config": .string(config.file),
                         "pid": .int(Int(getpid())),
                     ]
@@ -107,6 +128,7 @@ public final class Controller: Service {
                 recorder: recorder,
                 prober: HealthProber(client: client),
                 timeline: timeline,
+                listener: listeners[app.name],
                 logger: logger
             )
         }
@@ -121,8 +143,13 @@ public final class Controller: Service {
         }
         for supervisor in supervisors.values { await supervisor.begin() }
 
+        let api = ControllerAPI(address: config.controller.api, metrics: self, logger: logger)
+        let apiTask = Task { try await api.run() }
+
         // Runs until SIGTERM/SIGINT (or the group's shutdown); cancellation ends the wait too.
         try? await gracefulShutdown()
+        apiTask.cancel()
+        _ = try? await apiTask.value
 
         await withTaskGroup(of: Void.self) { group in
             for supervisor in supervisors.values { group.addTask { await supervisor.shutdown() } }
@@ -131,14 +158,43 @@ public final class Controller: Service {
             recorder.record(Event(app: app.name, kind: .controllerStopped, fields: ["reason": "shutdown"]))
         }
         exits.cancel()
-        lock.release()
+        for listener in listeners.all { try? await listener.close() }
+        try? await proxyGroup.shutdownGracefully()
         try await client.shutdown()
+    }
+
+    /// The address an app's listener is bound to (the configured one, with the actual port when it was 0).
+    public func listenAddress(of app: AppSpec) -> String {
+        HostPort(host: app.listen.host, port: listeners[app.name]?.port ?? app.listen.port).description
+    }
+
+    /// The listener of `app`, once the controller runs.
+    public func listener(of app: String) -> AppListener? {
+        listeners[app]
+    }
+
+    public func sample(app: String) async throws -> AppTrafficSample {
+        guard let listener = listeners[app] else { throw UnknownApp(app: app) }
+        return await listener.sample()
+    }
+
+    /// Every app's traffic, for `/metrics`.
+    func samples() async -> [AppTrafficSample] {
+        var samples: [AppTrafficSample] = []
+        for listener in listeners.all.sorted(by: { $0.app < $1.app }) { samples.append(await listener.sample()) }
+        return samples
     }
 
     /// The app an instance belongs to: its id without the trailing `-<number>`.
     static func appName(of id: InstanceID) -> String {
         guard let dash = id.rawValue.lastIndex(of: "-") else { return id.rawValue }
         return String(id.rawValue[..<dash])
+    }
+
+    /// No app of that name is configured.
+    public struct UnknownApp: Error, CustomStringConvertible {
+        public var app: String
+        public var description: String { "no app named \"\(app)\"" }
     }
 
     /// Runs the controller until SIGINT or SIGTERM, then shuts down gracefully.

@@ -113,7 +113,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
                 delay: fields["delay"]?.stringValue ?? "?",
                 since: recorded.time
             )
-        case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced:
+        case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .routesChanged:
             break
         }
     }

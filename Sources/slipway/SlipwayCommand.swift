@@ -11,7 +11,7 @@ struct SlipwayCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 rollout failed or rolled back, 2 bad usage or bad config,
             3 refused by a deploy window, 4 controller unreachable or unauthorized.
             """,
-        subcommands: [UpCommand.self, ValidateCommand.self, StatusCommand.self, HistoryCommand.self]
+        subcommands: [UpCommand.self, ValidateCommand.self, StatusCommand.self, HistoryCommand.self, ProxyCommand.self]
     )
 
     /// Runs the command line; usage errors exit 2 (not the argument parser's 64), as every command documents.

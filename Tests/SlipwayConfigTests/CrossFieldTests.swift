@@ -36,6 +36,72 @@ struct CrossFieldTests {
         )
     }
 
+    @Test func requestLineLargerThanHeaders() {
+        #expect(
+            ConfigFixtures.appProblems("proxy: { maxHeaderBytes: 4KiB, maxRequestLineBytes: 6KiB }") == [
+                "slipway.yaml:8:57: apps[0].proxy.maxRequestLineBytes: maxRequestLineBytes 6KiB must not be larger "
+                    + "than maxHeaderBytes 4KiB"
+            ]
+        )
+        // With only maxHeaderBytes written, the default request line limit is the one that no longer fits.
+        #expect(
+            ConfigFixtures.appProblems("proxy: { maxHeaderBytes: 4KiB }") == [
+                "slipway.yaml:8:30: apps[0].proxy.maxHeaderBytes: maxRequestLineBytes 8KiB must not be larger "
+                    + "than maxHeaderBytes 4KiB"
+            ]
+        )
+        // A rejected size is not compared with the other one.
+        #expect(
+            ConfigFixtures.appProblems("proxy: { maxHeaderBytes: 1MiB, maxRequestLineBytes: 40KiB }") == [
+                "slipway.yaml:8:30: apps[0].proxy.maxHeaderBytes: expected a size from 1KiB to 64KiB, got \"1MiB\""
+            ]
+        )
+        #expect(ConfigFixtures.appProblems("proxy: { maxHeaderBytes: 2KiB, maxRequestLineBytes: 2048 }") == [])
+    }
+
+    @Test func moreIdleThanOpenUpstreamConnections() {
+        #expect(
+            ConfigFixtures.appProblems("proxy: { upstreamConnections: 10, idleUpstreamConnections: 20 }") == [
+                "slipway.yaml:8:64: apps[0].proxy.idleUpstreamConnections: idleUpstreamConnections 20 must not be "
+                    + "more than upstreamConnections 10"
+            ]
+        )
+        // With only upstreamConnections written, the default idle count is the one that no longer fits.
+        #expect(
+            ConfigFixtures.appProblems("proxy: { upstreamConnections: 32 }") == [
+                "slipway.yaml:8:35: apps[0].proxy.upstreamConnections: idleUpstreamConnections 64 must not be "
+                    + "more than upstreamConnections 32"
+            ]
+        )
+        // A rejected count is not compared with the other one.
+        #expect(
+            ConfigFixtures.appProblems("proxy: { upstreamConnections: 0, idleUpstreamConnections: 20 }") == [
+                "slipway.yaml:8:35: apps[0].proxy.upstreamConnections: expected an integer from 1 to 100000, got 0"
+            ]
+        )
+        #expect(ConfigFixtures.appProblems("proxy: { upstreamConnections: 8, idleUpstreamConnections: 8 }") == [])
+    }
+
+    @Test func bothProxyChecksAtOnce() {
+        let problems = ConfigFixtures.appProblems(
+            """
+            proxy:
+              maxHeaderBytes: 2KiB
+              maxRequestLineBytes: 3KiB
+              upstreamConnections: 4
+              idleUpstreamConnections: 5
+            """
+        )
+        #expect(
+            problems == [
+                "slipway.yaml:10:28: apps[0].proxy.maxRequestLineBytes: maxRequestLineBytes 3KiB must not be larger "
+                    + "than maxHeaderBytes 2KiB",
+                "slipway.yaml:12:32: apps[0].proxy.idleUpstreamConnections: idleUpstreamConnections 5 must not be "
+                    + "more than upstreamConnections 4",
+            ]
+        )
+    }
+
     private static let twoApps = """
         apps:
           - name: shop

@@ -108,7 +108,44 @@ struct StructureErrorTests {
         #expect(
             ConfigFixtures.appProblems("colour: red") == [
                 "slipway.yaml:8:5: apps[0].colour: unknown key `colour`; expected one of `name`, `listen`, "
-                    + "`instances`, `version`, `run`, `health`, `restart`, `logs`"
+                    + "`instances`, `version`, `run`, `health`, `restart`, `logs`, `proxy`"
+            ]
+        )
+    }
+
+    @Test func unknownProxyKeys() {
+        let problems = ConfigFixtures.appProblems(
+            """
+            proxy:
+              idleTimout: 5s
+              MaxConnections: 10
+              maxHeaderSize: 8KiB
+            """
+        )
+        #expect(
+            problems == [
+                "slipway.yaml:9:7: apps[0].proxy.idleTimout: unknown key `idleTimout`; did you mean `idleTimeout`?",
+                "slipway.yaml:10:7: apps[0].proxy.MaxConnections: unknown key `MaxConnections`; "
+                    + "did you mean `maxConnections`?",
+                "slipway.yaml:11:7: apps[0].proxy.maxHeaderSize: unknown key `maxHeaderSize`; expected one of "
+                    + "`maxConnections`, `maxHeaderBytes`, `maxRequestLineBytes`, `idleTimeout`, `headerTimeout`, "
+                    + "`connectTimeout`, `responseTimeout`, `drainTimeout`, `upstreamConnections`, "
+                    + "`idleUpstreamConnections`",
+            ]
+        )
+        #expect(
+            ConfigFixtures.appProblems("proxi: { idleTimeout: 5s }") == [
+                "slipway.yaml:8:5: apps[0].proxi: unknown key `proxi`; did you mean `proxy`?"
+            ]
+        )
+        #expect(
+            ConfigFixtures.appProblems("proxy: fast") == [
+                "slipway.yaml:8:12: apps[0].proxy: expected a mapping, got \"fast\""
+            ]
+        )
+        #expect(
+            ConfigFixtures.problems("controller:\n  proxyThread: 4\n" + ConfigFixtures.minimal) == [
+                "slipway.yaml:2:3: controller.proxyThread: unknown key `proxyThread`; did you mean `proxyThreads`?"
             ]
         )
     }

@@ -1,3 +1,4 @@
+import Foundation
 import SlipwayConfig
 import Testing
 
@@ -10,6 +11,7 @@ struct ValidConfigTests {
         #expect(config.controller.api == HostPort(host: "127.0.0.1", port: 7070))
         #expect(config.controller.stateDirectory == "/srv/shop/.slipway")
         #expect(config.controller.token == nil)
+        #expect(config.controller.proxyThreads == ControllerSpec.defaultProxyThreads)
         #expect(config.controller.location == SourceLocation(line: 1, column: 1))
 
         let app = try #require(config.apps.first)
@@ -36,6 +38,25 @@ struct ValidConfigTests {
         #expect(app.restart.resetAfter == .seconds(60))
         #expect(app.logs.maxBytes == 10 * 1024 * 1024)
         #expect(app.logs.keep == 2)
+        #expect(app.proxy == ProxySpec())
+        #expect(app.proxy.maxConnections == 10_000)
+        #expect(app.proxy.maxHeaderBytes == 32 * 1024)
+        #expect(app.proxy.maxRequestLineBytes == 8 * 1024)
+        #expect(app.proxy.idleTimeout == .seconds(60))
+        #expect(app.proxy.headerTimeout == .seconds(10))
+        #expect(app.proxy.connectTimeout == .seconds(2))
+        #expect(app.proxy.responseTimeout == .seconds(30))
+        #expect(app.proxy.drainTimeout == .seconds(30))
+        #expect(app.proxy.upstreamConnections == 256)
+        #expect(app.proxy.idleUpstreamConnections == 64)
+    }
+
+    @Test func proxyThreadsDefaultToTheCoreCount() {
+        let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        #expect(ControllerSpec.maximumProxyThreads == 64)
+        #expect(ControllerSpec.defaultProxyThreads == min(max(cores, 1), 64))
+        #expect((1...64).contains(ControllerSpec.defaultProxyThreads))
+        #expect(ControllerSpec(stateDirectory: "/srv").proxyThreads == ControllerSpec.defaultProxyThreads)
     }
 
     @Test func fullFileReadsEveryKey() throws {
@@ -44,6 +65,7 @@ struct ValidConfigTests {
               api: 0.0.0.0:9000
               stateDir: ../state
               token: { file: secrets/token }
+              proxyThreads: 8
             apps:
               - name: shop
                 listen: 127.0.0.1:8080
@@ -59,6 +81,17 @@ struct ValidConfigTests {
                           startDeadline: 1m30s }
                 restart: { initialBackoff: 500ms, maxBackoff: 1m, resetAfter: 2m }
                 logs: { maxBytes: 512KiB, keep: 0 }
+                proxy:
+                  maxConnections: 500
+                  maxHeaderBytes: 16KiB
+                  maxRequestLineBytes: 4096
+                  idleTimeout: 90s
+                  headerTimeout: 5s
+                  connectTimeout: 250ms
+                  responseTimeout: 1m
+                  drainTimeout: 0
+                  upstreamConnections: 32
+                  idleUpstreamConnections: 0
               - name: admin-2
                 listen: "[::1]:8081"
                 instances: 1
@@ -71,6 +104,7 @@ struct ValidConfigTests {
         #expect(config.controller.api == HostPort(host: "0.0.0.0", port: 9000))
         #expect(config.controller.stateDirectory == "/srv/state")
         #expect(config.controller.token == .file("/srv/shop/secrets/token"))
+        #expect(config.controller.proxyThreads == 8)
         #expect(config.controller.location == SourceLocation(line: 2, column: 3))
 
         let shop = try #require(config.app(named: "shop"))
@@ -104,12 +138,28 @@ struct ValidConfigTests {
                 )
         )
         #expect(shop.logs == LogSpec(maxBytes: 512 * 1024, keep: 0))
+        #expect(
+            shop.proxy
+                == ProxySpec(
+                    maxConnections: 500,
+                    maxHeaderBytes: 16 * 1024,
+                    maxRequestLineBytes: 4096,
+                    idleTimeout: .seconds(90),
+                    headerTimeout: .seconds(5),
+                    connectTimeout: .milliseconds(250),
+                    responseTimeout: .seconds(60),
+                    drainTimeout: .zero,
+                    upstreamConnections: 32,
+                    idleUpstreamConnections: 0
+                )
+        )
 
         let admin = try #require(config.app(named: "admin-2"))
         #expect(admin.index == 1)
         #expect(admin.listen == HostPort(host: "::1", port: 8081))
         #expect(admin.version == "2.0.0-rc.1+build.5")
         #expect(admin.run.stopSignal == .user2)
+        #expect(admin.proxy == ProxySpec())
         #expect(config.app(named: "nope") == nil)
     }
 
@@ -124,11 +174,12 @@ struct ValidConfigTests {
     }
 
     @Test func emptySectionsMeanDefaults() throws {
-        let yaml = ConfigFixtures.minimal + "\n      env:\n    health:\n    restart:\n    logs:"
+        let yaml = ConfigFixtures.minimal + "\n      env:\n    health:\n    restart:\n    logs:\n    proxy:"
         let app = try ConfigFixtures.parse(yaml).apps[0]
         #expect(app.health == HealthCheckSpec())
         #expect(app.restart == RestartSpec())
         #expect(app.logs == LogSpec())
+        #expect(app.proxy == ProxySpec())
         #expect(app.run.env.isEmpty)
     }
 
@@ -146,6 +197,18 @@ struct ValidConfigTests {
         // Keys absent from the file fall back to their nearest parent, then to the app.
         #expect(app.location("run.command[9]") == SourceLocation(line: 7, column: 16))
         #expect(app.location("health.interval") == SourceLocation(line: 2, column: 5))
+    }
+
+    @Test func proxyLocationsAndKeyPaths() throws {
+        let yaml = ConfigFixtures.appProblemsYAML("proxy:\n  idleTimeout: 90s\n  maxHeaderBytes: 16KiB")
+        let app = try ConfigFixtures.parse(yaml).apps[0]
+        #expect(app.proxy == ProxySpec(maxHeaderBytes: 16 * 1024, idleTimeout: .seconds(90)))
+        #expect(app.keyPath("proxy.idleTimeout") == "apps[0].proxy.idleTimeout")
+        #expect(app.location("proxy") == SourceLocation(line: 9, column: 7))
+        #expect(app.location("proxy.idleTimeout") == SourceLocation(line: 9, column: 20))
+        #expect(app.location("proxy.maxHeaderBytes") == SourceLocation(line: 10, column: 23))
+        // An absent key falls back to the section.
+        #expect(app.location("proxy.drainTimeout") == SourceLocation(line: 9, column: 7))
     }
 
     @Test func exampleFileLoads() throws {
@@ -169,5 +232,7 @@ struct ValidConfigTests {
         #expect(shop.run.command == ["slipway-demo-app", "--port", "{port}", "--version", "{version}"])
         #expect(shop.health == HealthCheckSpec(startDeadline: .seconds(15)))
         #expect(shop.restart == RestartSpec())
+        #expect(shop.proxy == ProxySpec())
+        #expect(config.controller.proxyThreads == ControllerSpec.defaultProxyThreads)
     }
 }

@@ -195,6 +195,158 @@ struct ValueErrorTests {
         )
     }
 
+    @Test func proxyThreadsOutOfRange() throws {
+        let prefix = "controller:\n  proxyThreads: "
+        #expect(
+            ConfigFixtures.problems(prefix + "0\n" + ConfigFixtures.minimal) == [
+                "slipway.yaml:2:17: controller.proxyThreads: expected an integer from 1 to 64, got 0"
+            ]
+        )
+        #expect(
+            ConfigFixtures.problems(prefix + "65\n" + ConfigFixtures.minimal) == [
+                "slipway.yaml:2:17: controller.proxyThreads: expected an integer from 1 to 64, got 65"
+            ]
+        )
+        #expect(
+            ConfigFixtures.problems(prefix + "four\n" + ConfigFixtures.minimal) == [
+                "slipway.yaml:2:17: controller.proxyThreads: expected an integer from 1 to 64, got \"four\""
+            ]
+        )
+        #expect(try ConfigFixtures.parse(prefix + "1\n" + ConfigFixtures.minimal).controller.proxyThreads == 1)
+        #expect(try ConfigFixtures.parse(prefix + "64\n" + ConfigFixtures.minimal).controller.proxyThreads == 64)
+    }
+
+    @Test func proxyCountsOutOfRange() {
+        #expect(
+            ConfigFixtures.appProblems("proxy: { maxConnections: 0 }") == [
+                "slipway.yaml:8:30: apps[0].proxy.maxConnections: expected an integer from 1 to 1000000, got 0"
+            ]
+        )
+        let problems = ConfigFixtures.appProblems(
+            """
+            proxy:
+              maxConnections: 1000001
+              upstreamConnections: 0
+              idleUpstreamConnections: -1
+            """
+        )
+        #expect(
+            problems == [
+                "slipway.yaml:9:23: apps[0].proxy.maxConnections: expected an integer from 1 to 1000000, got 1000001",
+                "slipway.yaml:10:28: apps[0].proxy.upstreamConnections: expected an integer from 1 to 100000, got 0",
+                "slipway.yaml:11:32: apps[0].proxy.idleUpstreamConnections: expected an integer from 0 to 100000, "
+                    + "got -1",
+            ]
+        )
+        #expect(
+            ConfigFixtures.appProblems("proxy: { upstreamConnections: 100001, idleUpstreamConnections: 2.5 }") == [
+                "slipway.yaml:8:35: apps[0].proxy.upstreamConnections: expected an integer from 1 to 100000, "
+                    + "got 100001",
+                "slipway.yaml:8:68: apps[0].proxy.idleUpstreamConnections: expected an integer from 0 to 100000, "
+                    + "got 2.5",
+            ]
+        )
+    }
+
+    @Test func proxyCountBoundsAreAccepted() throws {
+        let yaml = ConfigFixtures.appProblemsYAML(
+            "proxy: { maxConnections: 1000000, upstreamConnections: 100000, idleUpstreamConnections: 100000 }"
+        )
+        let proxy = try ConfigFixtures.parse(yaml).apps[0].proxy
+        #expect(proxy.maxConnections == 1_000_000)
+        #expect(proxy.upstreamConnections == 100_000)
+        #expect(proxy.idleUpstreamConnections == 100_000)
+        let lowest = ConfigFixtures.appProblemsYAML(
+            "proxy: { maxConnections: 1, upstreamConnections: 1, idleUpstreamConnections: 0 }"
+        )
+        #expect(
+            try ConfigFixtures.parse(lowest).apps[0].proxy
+                == ProxySpec(maxConnections: 1, upstreamConnections: 1, idleUpstreamConnections: 0)
+        )
+    }
+
+    @Test func proxySizesOutOfRange() {
+        let tooSmall = ConfigFixtures.appProblems(
+            """
+            proxy:
+              maxHeaderBytes: 1023
+              maxRequestLineBytes: 255
+            """
+        )
+        #expect(
+            tooSmall == [
+                "slipway.yaml:9:23: apps[0].proxy.maxHeaderBytes: expected a size from 1KiB to 64KiB, got 1023",
+                "slipway.yaml:10:28: apps[0].proxy.maxRequestLineBytes: expected a size from 256 to 64KiB, got 255",
+            ]
+        )
+        let tooLarge = ConfigFixtures.appProblems(
+            """
+            proxy:
+              maxHeaderBytes: 128KiB
+              maxRequestLineBytes: 65537
+            """
+        )
+        #expect(
+            tooLarge == [
+                "slipway.yaml:9:23: apps[0].proxy.maxHeaderBytes: expected a size from 1KiB to 64KiB, got \"128KiB\"",
+                "slipway.yaml:10:28: apps[0].proxy.maxRequestLineBytes: expected a size from 256 to 64KiB, got 65537",
+            ]
+        )
+        #expect(
+            ConfigFixtures.appProblems("proxy: { maxHeaderBytes: big }") == [
+                "slipway.yaml:8:30: apps[0].proxy.maxHeaderBytes: expected a size like 512KiB, 10MiB or 1MB, "
+                    + "got \"big\""
+            ]
+        )
+    }
+
+    @Test func proxySizeBoundsAreAccepted() throws {
+        let largest = ConfigFixtures.appProblemsYAML("proxy: { maxHeaderBytes: 64KiB, maxRequestLineBytes: 65536 }")
+        #expect(
+            try ConfigFixtures.parse(largest).apps[0].proxy
+                == ProxySpec(maxHeaderBytes: 64 * 1024, maxRequestLineBytes: 64 * 1024)
+        )
+        let smallest = ConfigFixtures.appProblemsYAML("proxy: { maxHeaderBytes: 1KiB, maxRequestLineBytes: 256B }")
+        #expect(
+            try ConfigFixtures.parse(smallest).apps[0].proxy
+                == ProxySpec(maxHeaderBytes: 1024, maxRequestLineBytes: 256)
+        )
+    }
+
+    @Test func proxyDurations() {
+        let problems = ConfigFixtures.appProblems(
+            """
+            proxy:
+              idleTimeout: 0s
+              headerTimeout: 0
+              connectTimeout: -1s
+              responseTimeout: 30
+              drainTimeout: soon
+            """
+        )
+        #expect(
+            problems == [
+                "slipway.yaml:9:20: apps[0].proxy.idleTimeout: expected a duration greater than 0, got \"0s\"",
+                "slipway.yaml:10:22: apps[0].proxy.headerTimeout: expected a duration greater than 0, got 0",
+                "slipway.yaml:11:23: apps[0].proxy.connectTimeout: durations cannot be negative, got -1s",
+                "slipway.yaml:12:24: apps[0].proxy.responseTimeout: expected a duration like 250ms, 2s or 1m30s, "
+                    + "got 30; did you mean `30s`?",
+                "slipway.yaml:13:21: apps[0].proxy.drainTimeout: expected a duration like 250ms, 2s or 1m30s, "
+                    + "got \"soon\"",
+            ]
+        )
+        #expect(
+            ConfigFixtures.appProblems("proxy: { drainTimeout: -5s }") == [
+                "slipway.yaml:8:28: apps[0].proxy.drainTimeout: durations cannot be negative, got -5s"
+            ]
+        )
+    }
+
+    @Test func zeroDrainTimeoutIsAccepted() throws {
+        let yaml = ConfigFixtures.appProblemsYAML("proxy: { drainTimeout: 0 }")
+        #expect(try ConfigFixtures.parse(yaml).apps[0].proxy.drainTimeout == .zero)
+    }
+
     @Test func plainByteCountsAreAccepted() throws {
         let yaml = ConfigFixtures.appProblemsYAML("logs: { maxBytes: 4096 }")
         #expect(try ConfigFixtures.parse(yaml).apps[0].logs.maxBytes == 4096)

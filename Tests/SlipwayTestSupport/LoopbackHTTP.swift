@@ -11,6 +11,10 @@ public enum LoopbackHTTP {
     /// Why a request could not be made or answered.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// A response: status code and body.

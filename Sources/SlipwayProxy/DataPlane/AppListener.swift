@@ -1,0 +1,151 @@
+import Atomics
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// What every connection of one app's listener shares. Sendable: immutable, or atomic.
+final class ListenerCore: Sendable {
+    let app: String
+    let settings: ProxySettings
+    let routes: ManagedAtomic<AppRoutes>
+    let book: TrafficBook
+    let connections = ManagedAtomic<Int>(0)
+    private let loops: [ObjectIdentifier: LoopConfined]
+    let eventLoops: [any EventLoop]
+
+    init(app: String, settings: ProxySettings, group: any EventLoopGroup) {
+        self.app = app
+        self.settings = settings
+        let eventLoops = Array(group.makeIterator())
+        self.eventLoops = eventLoops
+        self.book = TrafficBook(app: app, loops: eventLoops)
+        self.routes = ManagedAtomic(AppRoutes(table: .empty, book: book))
+        var loops: [ObjectIdentifier: LoopConfined] = [:]
+        for (index, loop) in eventLoops.enumerated() {
+            loops[ObjectIdentifier(loop)] = LoopConfined(
+                resources: LoopResources(index: index, eventLoop: loop, settings: settings)
+            )
+        }
+        self.loops = loops
+    }
+
+    /// Adds the HTTP codec and a ``ClientConnection`` to a new client channel (on its event loop).
+    func configure(_ channel: any Channel) throws {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = settings.maxHeaderBytes
+        limits.maxHeaderFieldSize = settings.maxHeaderBytes
+        let encoder = HTTPResponseEncoder()
+        let decoder = ByteToMessageHandler(
+            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits)
+        )
+        let handler = ClientConnection(
+            core: self,
+            loop: resources(on: channel.eventLoop),
+            decoder: decoder,
+            encoder: encoder
+        )
+        try channel.pipeline.syncOperations.addHandlers([encoder, decoder, handler])
+    }
+
+    /// The resources of the loop the caller runs on.
+    func resources(on loop: any EventLoop) -> LoopResources {
+        loop.assertInEventLoop()
+        return loops[ObjectIdentifier(loop)]!.resources
+    }
+}
+
+/// Resources made before any loop runs a connection, and from then on touched only on their own loop (checked by
+/// ``ListenerCore/resources(on:)``), which is what makes sharing the reference safe.
+private struct LoopConfined: @unchecked Sendable {
+    let resources: LoopResources
+}
+
+/// One app's listener: the address users hit, forwarding each request to an instance chosen by the current
+/// route table.
+///
+/// Everything per request runs on the event loops, with no Swift-concurrency hop; the controller changes routing
+/// with ``update(_:)``, which swaps the table atomically.
+public final class AppListener: Sendable {
+    /// The app served.
+    public let app: String
+    private let core: ListenerCore
+    private let serverChannel: any Channel
+
+    private init(core: ListenerCore, serverChannel: any Channel) {
+        self.app = core.app
+        self.core = core
+        self.serverChannel = serverChannel
+    }
+
+    /// Starts listening on `host:port` (port 0: any free port) with the group's event loops.
+    public static func bind(
+        app: String,
+        host: String,
+        port: Int,
+        settings: ProxySettings,
+        group: any EventLoopGroup
+    ) async throws -> AppListener {
+        let core = ListenerCore(app: app, settings: settings, group: group)
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelInitializer { channel in
+                let count = core.connections.wrappingIncrementThenLoad(ordering: .relaxed)
+                channel.closeFuture.whenComplete { _ in core.connections.wrappingDecrement(ordering: .relaxed) }
+                guard count <= core.settings.maxConnections else {
+                    return channel.close()
+                }
+                do {
+                    try core.configure(channel)
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        return AppListener(core: core, serverChannel: channel)
+    }
+
+    /// The port the listener is bound to.
+    public var port: Int { serverChannel.localAddress?.port ?? 0 }
+
+    /// The route table in force.
+    public var table: RouteTable { core.routes.load(ordering: .acquiring).table }
+
+    /// Client connections open now.
+    public var openConnections: Int { core.connections.load(ordering: .relaxed) }
+
+    /// Replaces the route table. Instances no longer in it take no new request; ``drain(_:timeout:)`` waits for
+    /// their in-flight requests.
+    public func update(_ table: RouteTable) {
+        core.routes.store(AppRoutes(table: table, book: core.book), ordering: .releasing)
+    }
+
+    /// Waits until `instances` have no request in flight, or `timeout` passes, then closes their idle pooled
+    /// connections on every loop. Returns the ids of instances still busy at the timeout.
+    public func drain(_ instances: [UpstreamInstance], timeout: Duration) async -> [String] {
+        let deadline = ContinuousClock.now + timeout
+        while instances.contains(where: { $0.inFlight > 0 }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let keys = Set(instances.map(ObjectIdentifier.init))
+        for loop in core.eventLoops {
+            let core = self.core
+            try? await loop.submit { core.resources(on: loop).retire(keys) }.get()
+        }
+        return instances.filter { $0.inFlight > 0 }.map(\.id)
+    }
+
+    /// Cumulative traffic per version and instance.
+    public func sample() async -> AppTrafficSample {
+        await core.book.sample()
+    }
+
+    /// Stops accepting connections and closes the listener.
+    public func close() async throws {
+        try await serverChannel.close()
+    }
+}

@@ -1,0 +1,28 @@
+import Atomics
+
+/// A route table with the traffic recorders of its versions and instances, swapped as one value so a request
+/// finds everything it records into without a lookup that could race a swap.
+final class AppRoutes: Sendable, AtomicReference {
+    let table: RouteTable
+    /// Parallel to `table.versions`.
+    let versionTraffic: [TrafficRecorder]
+    let instanceTraffic: [ObjectIdentifier: TrafficRecorder]
+    let unrouted: TrafficRecorder
+
+    init(table: RouteTable, book: TrafficBook) {
+        self.table = table
+        self.versionTraffic = table.versions.map { book.version($0.version) }
+        var instances: [ObjectIdentifier: TrafficRecorder] = [:]
+        for version in table.versions {
+            for instance in version.instances {
+                instances[ObjectIdentifier(instance)] = book.instance(instance.id, version: instance.version)
+            }
+        }
+        self.instanceTraffic = instances
+        self.unrouted = book.unrouted
+    }
+
+    func traffic(of instance: UpstreamInstance, book: TrafficBook) -> TrafficRecorder {
+        instanceTraffic[ObjectIdentifier(instance)] ?? book.instance(instance.id, version: instance.version)
+    }
+}

@@ -1,0 +1,46 @@
+import NIOCore
+
+/// Limits and timeouts of one app's listener.
+public struct ProxySettings: Sendable, Equatable {
+    /// Concurrent client connections; more are closed as soon as they are accepted.
+    public var maxConnections: Int
+    /// Request line plus headers; a larger head is answered 431.
+    public var maxHeaderBytes: Int
+    /// The request line alone; a longer one is answered 414.
+    public var maxRequestLineBytes: Int
+    /// A keep-alive connection with no request in progress is closed after this long.
+    public var idleTimeout: TimeAmount
+    /// A request head must arrive completely within this long of its first byte; otherwise 408.
+    public var headerTimeout: TimeAmount
+    /// Connecting to an instance.
+    public var connectTimeout: TimeAmount
+    /// From the request sent to the response head received; otherwise 504.
+    public var responseTimeout: TimeAmount
+    /// Open connections per instance per event loop; a request beyond them is answered 503.
+    public var upstreamConnections: Int
+    /// Idle keep-alive connections kept per instance per event loop.
+    public var idleUpstreamConnections: Int
+
+    /// Settings with the documented defaults.
+    public init(
+        maxConnections: Int = 10_000,
+        maxHeaderBytes: Int = 32 * 1024,
+        maxRequestLineBytes: Int = 8 * 1024,
+        idleTimeout: TimeAmount = .seconds(60),
+        headerTimeout: TimeAmount = .seconds(10),
+        connectTimeout: TimeAmount = .seconds(2),
+        responseTimeout: TimeAmount = .seconds(30),
+        upstreamConnections: Int = 256,
+        idleUpstreamConnections: Int = 64
+    ) {
+        self.maxConnections = maxConnections
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxRequestLineBytes = maxRequestLineBytes
+        self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
+        self.connectTimeout = connectTimeout
+        self.responseTimeout = responseTimeout
+        self.upstreamConnections = upstreamConnections
+        self.idleUpstreamConnections = idleUpstreamConnections
+    }
+}

@@ -1,0 +1,60 @@
+import NIOHTTP1
+
+/// Rejects request heads whose body length is ambiguous: the ground request smuggling grows on.
+///
+/// The HTTP parser already refuses malformed framing; these checks cover what it lets through and make the
+/// policy explicit: a request with both `Content-Length` and `Transfer-Encoding`, with differing `Content-Length`
+/// values, or with any transfer coding other than a single, plain `chunked` is refused.
+enum RequestFraming {
+    /// How the body of a request is delimited.
+    enum Body: Equatable {
+        case none
+        case length(Int)
+        case chunked
+    }
+
+    /// The body framing of `head`, or why it is refused.
+    static func check(_ head: HTTPRequestHead) -> Result<Body, ProxyError> {
+        let headers = head.headers
+        var length: Int?
+        var transferEncodings = 0
+        var chunked = false
+        for (name, value) in headers {
+            if name.utf8.count == 14, name.lowercased() == "content-length" {
+                for part in value.split(separator: ",", omittingEmptySubsequences: false) {
+                    let trimmed = part.trimmingSpaces()
+                    guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let parsed = Int(trimmed)
+                    else { return .failure(.badRequest("invalid Content-Length")) }
+                    if let length, length != parsed { return .failure(.badRequest("conflicting Content-Length")) }
+                    length = parsed
+                }
+            } else if name.utf8.count == 17, name.lowercased() == "transfer-encoding" {
+                transferEncodings += 1
+                // Only exactly `chunked` (any case): `xchunked`, `chunked, identity`, `gzip, chunked` are refused.
+                guard value.trimmingSpaces().lowercased() == "chunked", transferEncodings == 1 else {
+                    return .failure(.badRequest("unsupported Transfer-Encoding"))
+                }
+                chunked = true
+            }
+        }
+        if chunked {
+            if length != nil { return .failure(.badRequest("both Content-Length and Transfer-Encoding")) }
+            if head.version.major == 1, head.version.minor == 0 {
+                return .failure(.badRequest("Transfer-Encoding in an HTTP/1.0 request"))
+            }
+            return .success(.chunked)
+        }
+        if let length, length > 0 { return .success(.length(length)) }
+        return .success(.none)
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces and tabs.
+    func trimmingSpaces() -> Substring {
+        var slice = self[...]
+        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
+        return Substring(slice)
+    }
+}

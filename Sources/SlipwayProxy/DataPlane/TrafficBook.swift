@@ -1,0 +1,62 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The traffic recorders of one app, by version and by instance; they outlive route-table swaps so totals keep
+/// counting across them.
+final class TrafficBook: Sendable {
+    private struct Books {
+        var versions: [String: TrafficRecorder] = [:]
+        var instances: [String: (version: String, recorder: TrafficRecorder)] = [:]
+    }
+
+    let app: String
+    let unrouted: TrafficRecorder
+    private let loops: [any EventLoop]
+    private let books = NIOLockedValueBox(Books())
+
+    init(app: String, loops: [any EventLoop]) {
+        self.app = app
+        self.loops = loops
+        self.unrouted = TrafficRecorder(loops: loops)
+    }
+
+    /// The recorder of `version`, created on first use.
+    func version(_ version: String) -> TrafficRecorder {
+        books.withLockedValue { books in
+            if let recorder = books.versions[version] { return recorder }
+            let recorder = TrafficRecorder(loops: loops)
+            books.versions[version] = recorder
+            return recorder
+        }
+    }
+
+    /// The recorder of instance `id`, created on first use.
+    func instance(_ id: String, version: String) -> TrafficRecorder {
+        books.withLockedValue { books in
+            if let entry = books.instances[id] { return entry.recorder }
+            let recorder = TrafficRecorder(loops: loops)
+            books.instances[id] = (version, recorder)
+            return recorder
+        }
+    }
+
+    /// Cumulative totals now.
+    func sample() async -> AppTrafficSample {
+        let (versions, instances) = books.withLockedValue { ($0.versions, $0.instances) }
+        var sample = AppTrafficSample(
+            app: app,
+            takenAt: .now,
+            versions: [:],
+            instances: [:],
+            unrouted: await unrouted.snapshot()
+        )
+        for (name, recorder) in versions { sample.versions[name] = await recorder.snapshot() }
+        for (id, entry) in instances {
+            sample.instances[id] = AppTrafficSample.InstanceTraffic(
+                version: entry.version,
+                traffic: await entry.recorder.snapshot()
+            )
+        }
+        return sample
+    }
+}

@@ -1,0 +1,147 @@
+import Histogram
+
+/// Prometheus text exposition (format 0.0.4) over the same counters the engine reads — one source of truth.
+///
+/// Output is sorted by family, then by label values, so two renderings of the same samples are identical.
+/// Requests no instance could take appear with empty `version` and `instance` labels.
+public enum PrometheusText {
+    /// The request duration buckets: upper bound as written in the `le` label, and in microseconds.
+    private static let durationBuckets: [(label: String, microseconds: UInt64)] = [
+        ("0.001", 1_000), ("0.0025", 2_500), ("0.005", 5_000), ("0.01", 10_000), ("0.025", 25_000),
+        ("0.05", 50_000), ("0.1", 100_000), ("0.25", 250_000), ("0.5", 500_000), ("1", 1_000_000),
+        ("2.5", 2_500_000), ("5", 5_000_000), ("10", 10_000_000),
+    ]
+
+    /// The proxy-made statuses every version reports, zero or not, so their series exist before the first one.
+    private static let generatedStatuses: Set<Int> = [502, 503, 504]
+
+    /// The samples as one exposition document.
+    public static func render(_ samples: [AppTrafficSample]) -> String {
+        let instances = instanceRows(samples)
+        let versions = versionRows(samples)
+        var text = ""
+
+        header(
+            &text,
+            "slipway_proxy_requests_total",
+            "counter",
+            "Requests the proxy sent toward an instance, or answered itself when no instance could take them."
+        )
+        for row in instances {
+            sample(&text, "slipway_proxy_requests_total", row.labels, String(row.traffic.requests))
+        }
+
+        header(&text, "slipway_proxy_responses_total", "counter", "Responses the clients got, by status class.")
+        for row in instances {
+            for digit in 1...5 {
+                let labels = row.labels + [("code_class", "\(digit)xx")]
+                sample(&text, "slipway_proxy_responses_total", labels, String(row.traffic.responses(ofClass: digit)))
+            }
+        }
+
+        header(
+            &text,
+            "slipway_proxy_generated_responses_total",
+            "counter",
+            "Responses the proxy made itself: connect failure, no instance to send to, timeout."
+        )
+        for row in versions {
+            let statuses = generatedStatuses.union(row.traffic.proxyGenerated.keys).sorted()
+            for status in statuses {
+                let labels = row.labels + [("status", String(status))]
+                let count = row.traffic.proxyGenerated[status] ?? 0
+                sample(&text, "slipway_proxy_generated_responses_total", labels, String(count))
+            }
+        }
+
+        header(&text, "slipway_proxy_in_flight_requests", "gauge", "Requests sent and not answered yet.")
+        for row in instances {
+            sample(&text, "slipway_proxy_in_flight_requests", row.labels, String(row.traffic.inFlight))
+        }
+
+        let duration = "slipway_proxy_request_duration_seconds"
+        header(&text, duration, "histogram", "Time from request head received to response end.")
+        for row in versions {
+            let latency = row.traffic.latency
+            for bucket in durationBuckets {
+                let count = latency.count(within: 0...bucket.microseconds)
+                sample(&text, duration + "_bucket", row.labels + [("le", bucket.label)], String(count))
+            }
+            sample(&text, duration + "_bucket", row.labels + [("le", "+Inf")], String(latency.totalCount))
+            // The histogram keeps buckets, not values: the sum uses each bucket's middle value.
+            let seconds = latency.totalCount > 0 ? latency.mean * Double(latency.totalCount) / 1_000_000 : 0
+            sample(&text, duration + "_sum", row.labels, number(seconds))
+            sample(&text, duration + "_count", row.labels, String(latency.totalCount))
+        }
+        return text
+    }
+
+    private typealias Labels = [(name: String, value: String)]
+
+    private struct Row {
+        var labels: Labels
+        var traffic: TrafficSnapshot
+    }
+
+    /// One row per instance and one per app for its unrouted requests, sorted by app, version, instance.
+    private static func instanceRows(_ samples: [AppTrafficSample]) -> [Row] {
+        var rows: [Row] = []
+        for sample in samples {
+            for (id, instance) in sample.instances {
+                let labels: Labels = [("app", sample.app), ("version", instance.version), ("instance", id)]
+                rows.append(Row(labels: labels, traffic: instance.traffic))
+            }
+            let unrouted: Labels = [("app", sample.app), ("version", ""), ("instance", "")]
+            rows.append(Row(labels: unrouted, traffic: sample.unrouted))
+        }
+        return rows.sorted { $0.labels.lexicographicallyPrecedes($1.labels) { $0.value < $1.value } }
+    }
+
+    /// One row per version and one per app for its unrouted requests, sorted by app, version.
+    private static func versionRows(_ samples: [AppTrafficSample]) -> [Row] {
+        var rows: [Row] = []
+        for sample in samples {
+            for (version, traffic) in sample.versions {
+                rows.append(Row(labels: [("app", sample.app), ("version", version)], traffic: traffic))
+            }
+            rows.append(Row(labels: [("app", sample.app), ("version", "")], traffic: sample.unrouted))
+        }
+        return rows.sorted { $0.labels.lexicographicallyPrecedes($1.labels) { $0.value < $1.value } }
+    }
+
+    private static func header(_ text: inout String, _ name: String, _ type: String, _ help: String) {
+        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+    }
+
+    private static func sample(_ text: inout String, _ name: String, _ labels: Labels, _ value: String) {
+        text += name
+        text += "{"
+        text += labels.map { "\($0.name)=\"\(escaped($0.value))\"" }.joined(separator: ",")
+        text += "} "
+        text += value
+        text += "\n"
+    }
+
+    /// A label value with backslash, double quote and line feed escaped, as the format requires.
+    private static func escaped(_ value: String) -> String {
+        var result = ""
+        // By scalar, not by character: "\r\n" is one character that still holds a line feed.
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": result += "\\\\"
+            case "\"": result += "\\\""
+            case "\n": result += "\\n"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    /// A float as Prometheus reads it; whole numbers without a fraction.
+    private static func number(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 {
+            return String(Int64(value))
+        }
+        return String(value)
+    }
+}

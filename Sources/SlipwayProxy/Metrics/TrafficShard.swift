@@ -1,0 +1,57 @@
+import Histogram
+import NIOCore
+
+/// One event loop's part of a ``TrafficRecorder``.
+///
+/// Only its own loop reads or writes it, so its fields are plain values. Its arrays and histogram are allocated once
+/// and never shared: a copy that shared their storage would make the next update on the hot path copy it.
+final class TrafficShard {
+    /// Codes outside the valid range count as the nearest valid one, so every finished request lands in a class.
+    static let statusCodes = 100...599
+
+    let eventLoop: any EventLoop
+    private var requests = 0
+    private var finished = 0
+    /// Index 1...5 counts 1xx...5xx; index 0 stays zero.
+    private var responses = [Int](repeating: 0, count: 6)
+    /// Responses the proxy made itself, at index `status - 100`.
+    private var proxyGenerated = [Int](repeating: 0, count: statusCodes.count)
+    private var latency = LatencyHistogram.make()
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    @inline(__always)
+    func requestStarted() {
+        requests += 1
+    }
+
+    @inline(__always)
+    func requestFinished(status: Int, proxyGenerated isProxyGenerated: Bool, latencyNanoseconds: UInt64) {
+        let code = min(max(status, Self.statusCodes.lowerBound), Self.statusCodes.upperBound)
+        finished += 1
+        responses[code / 100] += 1
+        if isProxyGenerated {
+            proxyGenerated[code - Self.statusCodes.lowerBound] += 1
+        }
+        latency.record(LatencyHistogram.microseconds(fromNanoseconds: latencyNanoseconds))
+    }
+
+    /// A copy owning fresh storage; must run on the shard's loop.
+    func snapshot() -> TrafficSnapshot {
+        var generated: [Int: Int] = [:]
+        for (offset, count) in proxyGenerated.enumerated() where count > 0 {
+            generated[Self.statusCodes.lowerBound + offset] = count
+        }
+        var latencyCopy = LatencyHistogram.make()
+        latencyCopy.add(latency)
+        return TrafficSnapshot(
+            requests: requests,
+            inFlight: requests - finished,
+            responses: responses.map { $0 },
+            proxyGenerated: generated,
+            latency: latencyCopy
+        )
+    }
+}

@@ -1,0 +1,115 @@
+import Histogram
+
+/// Cumulative traffic of one subject since its recorder was made.
+///
+/// Snapshots only grow; what happened in between two of them is ``window(since:)``.
+public struct TrafficSnapshot: Sendable, Equatable {
+    /// Requests started.
+    public var requests: Int
+    /// Requests started and not finished yet.
+    public var inFlight: Int
+    /// Responses by class: index 1...5 counts 1xx...5xx (index 0 is unused), app-made and proxy-made together.
+    public var responses: [Int]
+    /// Responses the proxy made itself (502, 503, 504), by status.
+    public var proxyGenerated: [Int: Int]
+    /// Latency of finished requests in microseconds, 1 µs to 1 hour at 3 significant digits.
+    public var latency: Histogram<UInt64>
+
+    /// No traffic at all.
+    public static let empty = TrafficSnapshot(
+        requests: 0,
+        inFlight: 0,
+        responses: [Int](repeating: 0, count: 6),
+        proxyGenerated: [:],
+        latency: LatencyHistogram.make()
+    )
+
+    init(requests: Int, inFlight: Int, responses: [Int], proxyGenerated: [Int: Int], latency: Histogram<UInt64>) {
+        self.requests = requests
+        self.inFlight = inFlight
+        self.responses = responses
+        self.proxyGenerated = proxyGenerated
+        self.latency = latency
+    }
+
+    /// Requests that got their response (or failed).
+    var finished: Int { requests - inFlight }
+
+    /// Responses of class `digit`xx; zero for a class the array does not hold.
+    func responses(ofClass digit: Int) -> Int {
+        responses.indices.contains(digit) ? responses[digit] : 0
+    }
+
+    /// What happened between an earlier snapshot and this one.
+    ///
+    /// Counts are subtracted and the window's latency is the bucket-wise difference of the two histograms, so its
+    /// quantiles are exact to the histogram's precision. When this snapshot holds less than `earlier`, the subject's
+    /// recorder was replaced in between and everything this snapshot holds counts as the window.
+    public func window(since earlier: TrafficSnapshot) -> TrafficWindow {
+        let base = continues(earlier) ? earlier : .empty
+        let finished = finished - base.finished
+        let errors = responses(ofClass: 5) - base.responses(ofClass: 5)
+        var generated: [Int: Int] = [:]
+        for (status, count) in proxyGenerated {
+            let difference = count - (base.proxyGenerated[status] ?? 0)
+            if difference > 0 {
+                generated[status] = difference
+            }
+        }
+        let latencies = Self.difference(latency, minus: base.latency)
+        return TrafficWindow(
+            requests: finished,
+            errors: errors,
+            successRate: finished > 0 ? Double(finished - errors) / Double(finished) : nil,
+            proxyGenerated: generated,
+            latencyCount: Int(latencies.totalCount),
+            latencies: latencies
+        )
+    }
+
+    /// Whether this snapshot could have grown from `earlier`: cumulative counts never shrink.
+    private func continues(_ earlier: TrafficSnapshot) -> Bool {
+        requests >= earlier.requests && finished >= earlier.finished
+            && latency.totalCount >= earlier.latency.totalCount
+    }
+
+    /// The values recorded in `later` and not in `earlier`, bucket by bucket, in `later`'s layout.
+    ///
+    /// Each bucket's values are recorded as the bucket's top value, except in the buckets holding `later`'s minimum
+    /// and maximum: those exact values are known, and using them keeps the window's extremes (and so its quantiles
+    /// when all its values are alike) as exact as in `later` itself.
+    private static func difference(_ later: Histogram<UInt64>, minus earlier: Histogram<UInt64>) -> Histogram<UInt64> {
+        var result = later
+        result.reset()
+        let lowest = later.min
+        let highest = later.maxRecorded
+        for bucket in later.recordedValues() {
+            // Beyond `earlier.max` the earlier histogram recorded nothing (and may not even index the value).
+            let before = bucket.value <= earlier.max ? earlier.count(within: bucket.value...bucket.value) : 0
+            guard bucket.count > before else {
+                continue
+            }
+            var count = bucket.count - before
+            let value = later.valuesAreEquivalent(bucket.value, highest) ? highest : bucket.value
+            if value != lowest, later.valuesAreEquivalent(bucket.value, lowest) {
+                result.record(lowest)
+                count -= 1
+            }
+            if count > 0 {
+                result.record(value, count: count)
+            }
+        }
+        return result
+    }
+
+    /// Adds another part of the same subject (another loop's shard).
+    mutating func add(_ other: TrafficSnapshot) {
+        requests += other.requests
+        inFlight += other.inFlight
+        for digit in 1...5 where responses.indices.contains(digit) {
+            responses[digit] += other.responses(ofClass: digit)
+        }
+        proxyGenerated.merge(other.proxyGenerated, uniquingKeysWith: +)
+        latency.add(other.latency)
+    }
+}

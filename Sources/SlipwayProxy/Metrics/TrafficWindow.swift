@@ -1,0 +1,43 @@
+import Histogram
+
+/// Traffic of one subject between two snapshots.
+public struct TrafficWindow: Sendable, Equatable {
+    /// Responses finished in the window.
+    public var requests: Int
+    /// 5xx responses, the app's and the proxy's.
+    public var errors: Int
+    /// Non-5xx responses over finished ones; nil when no response finished.
+    public var successRate: Double?
+    /// Responses the proxy made itself, by status; statuses it made none of are absent.
+    public var proxyGenerated: [Int: Int]
+    /// Latencies recorded in the window.
+    public var latencyCount: Int
+    /// The window's own latencies in microseconds.
+    var latencies: Histogram<UInt64>
+
+    init(
+        requests: Int,
+        errors: Int,
+        successRate: Double?,
+        proxyGenerated: [Int: Int],
+        latencyCount: Int,
+        latencies: Histogram<UInt64>
+    ) {
+        self.requests = requests
+        self.errors = errors
+        self.successRate = successRate
+        self.proxyGenerated = proxyGenerated
+        self.latencyCount = latencyCount
+        self.latencies = latencies
+    }
+
+    /// The latency below which `quantile` (0...1, e.g. 0.5 or 0.99) of the window's requests finished, to the
+    /// histogram's precision; nil when the window holds no latency.
+    public func latency(quantile: Double) -> Duration? {
+        guard latencies.totalCount > 0 else {
+            return nil
+        }
+        let clamped = min(max(quantile, 0), 1)
+        return .microseconds(latencies.valueAtPercentile(clamped * 100))
+    }
+}

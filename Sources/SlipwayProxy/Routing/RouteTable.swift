@@ -1,0 +1,180 @@
+import Atomics
+import NIOHTTP1
+
+/// What the proxy obeys for one app: an immutable value, swapped atomically, so the request path never locks.
+///
+/// Everything `route` needs beyond the public fields is worked out once here: bucket ranges, the fallback order and
+/// compiled rules. Routing reads headers only for rules and header stickiness, and cookies only for cookie rules and
+/// cookie stickiness; with neither it draws one random bucket and compares a few instances.
+public final class RouteTable: Sendable, AtomicReference {
+    /// The versions in bucket order: the first owns buckets [0, w0), the next [w0, w0 + w1), and so on.
+    public let versions: [VersionRoute]
+    /// Rules tried in order before the weights.
+    public let rules: [MatchRule]
+    /// How a user keeps seeing the same version.
+    public let stickiness: Stickiness
+
+    /// A table with no versions: every request is unroutable.
+    public static let empty = RouteTable(versions: [], rules: [], compiledRules: [], stickiness: .none)
+
+    private let allInstances: [UpstreamInstance]
+    /// The exclusive upper bucket of each version's range.
+    private let bucketLimits: [Int]
+    /// Version indices by descending weight (ties in table order), tried when the chosen version cannot take requests.
+    private let fallbackOrder: [Int]
+    private let compiledRules: [CompiledMatchRule]
+
+    /// Creates a table after checking it.
+    ///
+    /// - Throws: `RouteTableError` when a weight is outside 0...10000, the weights do not add up to 10000 (unless
+    ///   there are no versions), a version name repeats, a rule names an unknown version or has an invalid regular
+    ///   expression, or the stickiness cookie name is not a valid cookie name.
+    public convenience init(versions: [VersionRoute], rules: [MatchRule] = [], stickiness: Stickiness = .none) throws {
+        var indexByVersion: [String: Int] = [:]
+        var total = 0
+        for (index, version) in versions.enumerated() {
+            guard (0...TrafficBucket.count).contains(version.weight) else {
+                throw RouteTableError.weightOutOfRange(version: version.version, weight: version.weight)
+            }
+            guard indexByVersion.updateValue(index, forKey: version.version) == nil else {
+                throw RouteTableError.duplicateVersion(version.version)
+            }
+            total += version.weight
+        }
+        guard versions.isEmpty || total == TrafficBucket.count else {
+            throw RouteTableError.weightsDoNotSum(total: total)
+        }
+        var compiledRules: [CompiledMatchRule] = []
+        for (ruleIndex, rule) in rules.enumerated() {
+            guard let versionIndex = indexByVersion[rule.version] else {
+                throw RouteTableError.unknownRuleVersion(ruleIndex: ruleIndex, version: rule.version)
+            }
+            let test: CompiledMatchRule.Test
+            switch rule.condition {
+            case .headerEquals(let name, let value):
+                test = .headerEquals(name: name, value: value)
+            case .headerMatches(let name, let pattern):
+                do {
+                    test = .headerMatches(name: name, pattern: try SharedRegex(pattern))
+                } catch {
+                    throw RouteTableError.invalidPattern(
+                        ruleIndex: ruleIndex,
+                        pattern: pattern,
+                        reason: String(describing: error)
+                    )
+                }
+            case .cookieEquals(let name, let value):
+                test = .cookieEquals(name: name, value: value)
+            }
+            compiledRules.append(CompiledMatchRule(test: test, versionIndex: versionIndex))
+        }
+        if case .cookie(let name) = stickiness, !RoutingCookies.isValidName(name) {
+            throw RouteTableError.invalidCookieName(name)
+        }
+        self.init(versions: versions, rules: rules, compiledRules: compiledRules, stickiness: stickiness)
+    }
+
+    private init(
+        versions: [VersionRoute],
+        rules: [MatchRule],
+        compiledRules: [CompiledMatchRule],
+        stickiness: Stickiness
+    ) {
+        self.versions = versions
+        self.rules = rules
+        self.stickiness = stickiness
+        self.compiledRules = compiledRules
+        self.allInstances = versions.flatMap(\.instances)
+        var limit = 0
+        self.bucketLimits = versions.map { version in
+            limit += version.weight
+            return limit
+        }
+        self.fallbackOrder = versions.indices.sorted { lhs, rhs in
+            versions[lhs].weight != versions[rhs].weight ? versions[lhs].weight > versions[rhs].weight : lhs < rhs
+        }
+    }
+
+    /// All instances of all versions, in version order.
+    public var instances: [UpstreamInstance] {
+        allInstances
+    }
+
+    /// Chooses the instance for a request, or nil when nothing is routable.
+    ///
+    /// The first rule that matches and whose version has a routable instance wins. Otherwise the request's bucket
+    /// picks the version owning it, so a user in bucket 300 is on a candidate listed first at 5% (500) and stays there
+    /// at 25% and 50%. When that version has no instance with a weight above 0, the other versions are tried by
+    /// descending weight. Within a version the instance is chosen by weighted least-outstanding requests.
+    ///
+    /// With cookie stickiness, the decision asks for the cookie to be set whenever the request lacks a valid one, also
+    /// when a rule matched, so the user's bucket is settled from the first response.
+    public func route(headers: HTTPHeaders, random: inout some RandomNumberGenerator) -> RouteDecision? {
+        guard !versions.isEmpty else { return nil }
+        for rule in compiledRules where rule.matches(headers) {
+            if let instance = pickInstance(inVersion: rule.versionIndex, random: &random) {
+                let setCookie: (name: String, bucket: Int)?
+                if case .cookie = stickiness {
+                    setCookie = bucket(for: headers, random: &random).setCookie
+                } else {
+                    setCookie = nil
+                }
+                return RouteDecision(
+                    instance: instance,
+                    versionIndex: rule.versionIndex,
+                    matchedRule: true,
+                    setCookie: setCookie
+                )
+            }
+        }
+        let (bucket, setCookie) = bucket(for: headers, random: &random)
+        let chosen = versionIndex(owning: bucket)
+        if let instance = pickInstance(inVersion: chosen, random: &random) {
+            return RouteDecision(instance: instance, versionIndex: chosen, matchedRule: false, setCookie: setCookie)
+        }
+        for index in fallbackOrder where index != chosen {
+            if let instance = pickInstance(inVersion: index, random: &random) {
+                return RouteDecision(instance: instance, versionIndex: index, matchedRule: false, setCookie: setCookie)
+            }
+        }
+        return nil
+    }
+
+    /// The instance chosen within one version. The versions are read through a buffer pointer so that reaching the
+    /// instance list costs no reference counting.
+    private func pickInstance(inVersion index: Int, random: inout some RandomNumberGenerator) -> UpstreamInstance? {
+        versions.withUnsafeBufferPointer { versions in
+            WeightedLeastOutstanding.pick(from: versions[index].instances, random: &random)
+        }
+    }
+
+    /// The request's bucket and, with cookie stickiness, the cookie to set when the request lacks a valid one.
+    private func bucket(
+        for headers: HTTPHeaders,
+        random: inout some RandomNumberGenerator
+    ) -> (bucket: Int, setCookie: (name: String, bucket: Int)?) {
+        switch stickiness {
+        case .none:
+            return (TrafficBucket.random(using: &random), nil)
+        case .cookie(let name):
+            if let bucket = RoutingCookies.value(named: name, in: headers, TrafficBucket.parse) ?? nil {
+                return (bucket, nil)
+            }
+            let bucket = TrafficBucket.random(using: &random)
+            return (bucket, (name, bucket))
+        case .header(let name):
+            if let value = headers.first(name: name) {
+                return (TrafficBucket.hash(value), nil)
+            }
+            return (TrafficBucket.random(using: &random), nil)
+        }
+    }
+
+    /// The index of the version whose bucket range holds `bucket`.
+    private func versionIndex(owning bucket: Int) -> Int {
+        for (index, limit) in bucketLimits.enumerated() where bucket < limit {
+            return index
+        }
+        return bucketLimits.count - 1
+    }
+}

@@ -1,0 +1,41 @@
+/// The 10,000 buckets that requests fall into and versions own ranges of, one per basis point of traffic.
+enum TrafficBucket {
+    /// How many buckets there are: weights are in basis points, so 10000 is all traffic.
+    static let count = 10_000
+
+    /// A uniformly random bucket.
+    static func random(using generator: inout some RandomNumberGenerator) -> Int {
+        RoutingRandom.below(count, using: &generator)
+    }
+
+    /// The bucket a cookie value names: a decimal integer in 0...9999 and nothing else, or nil.
+    static func parse(_ value: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !value.isEmpty else { return nil }
+        var bucket = 0
+        for byte in value {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            bucket = bucket * 10 + Int(byte - UInt8(ascii: "0"))
+            guard bucket < count else { return nil }
+        }
+        return bucket
+    }
+
+    /// A bucket derived from a header value, the same in every process and release: FNV-1a 64 over the UTF-8 bytes,
+    /// then a 64-bit finalizer so that values differing only in their last characters still spread evenly.
+    static func hash(_ value: String) -> Int {
+        var hash: UInt64 = RoutingBytes.of(value) { bytes in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01b3
+            }
+            return hash
+        }
+        hash ^= hash >> 33
+        hash &*= 0xff51_afd7_ed55_8ccd
+        hash ^= hash >> 33
+        hash &*= 0xc4ce_b9fe_1a85_ec53
+        hash ^= hash >> 33
+        return Int(hash % UInt64(count))
+    }
+}
