@@ -29,6 +29,9 @@ actor AppSupervisor {
     private let listener: AppListener?
     /// Healthy instances the listener sends requests to.
     private var routable: [InstanceID: UpstreamInstance] = [:]
+    /// Instances taken out of the routes while still running (unhealthy): their in-flight requests are drained
+    /// before they are stopped.
+    private var unrouted: [InstanceID: UpstreamInstance] = [:]
     private var launching: Set<InstanceID> = []
     private var earlyExits: [InstanceID: InstanceExit] = [:]
 
@@ -86,7 +89,7 @@ actor AppSupervisor {
         }
         let expected = machine.phases[exit.id] == .stopping
         runtimes.removeValue(forKey: exit.id)?.prober?.cancel()
-        unroute(exit.id)
+        _ = retire(exit.id)
         var fields: [String: JSONValue] = [
             "status": .string(exit.status.description),
             "expected": .bool(expected),
@@ -118,7 +121,7 @@ actor AppSupervisor {
                 runtimes[id]?.prober = nil
                 let signal = spec.run.stopSignal.number
                 let grace = spec.run.stopGracePeriod
-                let draining = unroute(id)
+                let draining = retire(id)
                 Task {
                     if let draining { await self.drain(draining) }
                     await platform.stop(id, signal: signal, grace: grace)
@@ -270,12 +273,17 @@ actor AppSupervisor {
         }
     }
 
-    /// Takes an instance out of the route table; returns it, so it can be drained.
-    @discardableResult
-    private func unroute(_ id: InstanceID) -> UpstreamInstance? {
-        guard let instance = routable.removeValue(forKey: id) else { return nil }
+    /// Takes an instance out of the route table, remembering it until it is drained or gone.
+    private func unroute(_ id: InstanceID) {
+        guard let instance = routable.removeValue(forKey: id) else { return }
+        unrouted[id] = instance
         publishRoutes()
-        return instance
+    }
+
+    /// Takes an instance out of the routes for good; returns it when it may still have requests in flight.
+    private func retire(_ id: InstanceID) -> UpstreamInstance? {
+        unroute(id)
+        return unrouted.removeValue(forKey: id)
     }
 
     private func publishRoutes() {

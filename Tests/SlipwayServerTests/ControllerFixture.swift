@@ -64,12 +64,13 @@ final class ControllerFixture: Sendable {
     static func demoConfig(
         instances: Int = 3,
         command: String? = nil,
-        extra: String = ""
+        extra: String = "",
+        apiPort: Int = 0
     ) -> String {
         let demo = BuiltProducts.path("slipway-demo-app")
         return """
             controller:
-              api: 127.0.0.1:0
+              api: 127.0.0.1:\(apiPort)
               stateDir: state
             apps:
               - name: shop
