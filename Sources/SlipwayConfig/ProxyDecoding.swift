@@ -36,6 +36,8 @@ extension ConfigDecoder {
         }
         if let value = reader.read("upstreamConnections", { integer($0, in: 1...100_000) }) {
             spec.upstreamConnections = value
+            // The idle count defaults to the connection count.
+            spec.idleUpstreamConnections = value
         }
         if let value = reader.read("idleUpstreamConnections", { integer($0, in: 0...100_000) }) {
             spec.idleUpstreamConnections = value

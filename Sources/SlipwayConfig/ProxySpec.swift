@@ -36,7 +36,7 @@ public struct ProxySpec: Sendable, Equatable {
         responseTimeout: Duration = .seconds(30),
         drainTimeout: Duration = .seconds(30),
         upstreamConnections: Int = 256,
-        idleUpstreamConnections: Int = 64
+        idleUpstreamConnections: Int? = nil
     ) {
         self.maxConnections = maxConnections
         self.maxHeaderBytes = maxHeaderBytes
@@ -47,6 +47,8 @@ public struct ProxySpec: Sendable, Equatable {
         self.responseTimeout = responseTimeout
         self.drainTimeout = drainTimeout
         self.upstreamConnections = upstreamConnections
-        self.idleUpstreamConnections = idleUpstreamConnections
+        // Unless said otherwise, every connection may stay open for reuse: fewer would make the proxy close and
+        // reopen connections under any load above the idle count.
+        self.idleUpstreamConnections = idleUpstreamConnections ?? upstreamConnections
     }
 }

@@ -66,13 +66,8 @@ struct CrossFieldTests {
                     + "more than upstreamConnections 10"
             ]
         )
-        // With only upstreamConnections written, the default idle count is the one that no longer fits.
-        #expect(
-            ConfigFixtures.appProblems("proxy: { upstreamConnections: 32 }") == [
-                "slipway.yaml:8:35: apps[0].proxy.upstreamConnections: idleUpstreamConnections 64 must not be "
-                    + "more than upstreamConnections 32"
-            ]
-        )
+        // With only upstreamConnections written, the idle count follows it.
+        #expect(ConfigFixtures.appProblems("proxy: { upstreamConnections: 32 }") == [])
         // A rejected count is not compared with the other one.
         #expect(
             ConfigFixtures.appProblems("proxy: { upstreamConnections: 0, idleUpstreamConnections: 20 }") == [

@@ -48,7 +48,7 @@ struct ValidConfigTests {
         #expect(app.proxy.responseTimeout == .seconds(30))
         #expect(app.proxy.drainTimeout == .seconds(30))
         #expect(app.proxy.upstreamConnections == 256)
-        #expect(app.proxy.idleUpstreamConnections == 64)
+        #expect(app.proxy.idleUpstreamConnections == 256)
     }
 
     @Test func proxyThreadsDefaultToTheCoreCount() {

@@ -13,8 +13,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// One request and its response.
-    private struct Exchange {
+    /// One request and its response. A class, so the state machine updates it in place instead of copying it
+    /// (and its references) in and out of ``State`` on every event.
+    private final class Exchange {
         var head: HTTPRequestHead
         var clientVersion: HTTPVersion
         var keepAlive: Bool
@@ -36,6 +37,36 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         var upstreamKeepAlive = true
         var attempts = 1
         var responseDeadline: NIODeadline?
+        /// The recorders this request counts into, looked up once.
+        var versionTraffic: TrafficRecorder
+        var instanceTraffic: TrafficRecorder
+
+        init(
+            head: HTTPRequestHead,
+            clientVersion: HTTPVersion,
+            keepAlive: Bool,
+            upgrade: Bool,
+            body: RequestFraming.Body,
+            routes: AppRoutes,
+            instance: UpstreamInstance,
+            versionIndex: Int,
+            setCookie: (name: String, bucket: Int)?,
+            started: NIODeadline,
+            instanceTraffic: TrafficRecorder
+        ) {
+            self.head = head
+            self.clientVersion = clientVersion
+            self.keepAlive = keepAlive
+            self.upgrade = upgrade
+            self.body = body
+            self.routes = routes
+            self.instance = instance
+            self.versionIndex = versionIndex
+            self.setCookie = setCookie
+            self.started = started
+            self.versionTraffic = routes.versionTraffic[versionIndex]
+            self.instanceTraffic = instanceTraffic
+        }
     }
 
     private enum State {
@@ -186,13 +217,11 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         case (.relaying, .head):
             // A pipelined request: it waits for the current response.
             pipelined.append(part)
-        case (.relaying(var exchange), .body(let buffer)):
-            forward(.body(.byteBuffer(buffer)), in: &exchange)
-            state = .relaying(exchange)
-        case (.relaying(var exchange), .end(let trailers)):
+        case (.relaying(let exchange), .body(let buffer)):
+            forward(.body(.byteBuffer(buffer)), in: exchange)
+        case (.relaying(let exchange), .end(let trailers)):
             exchange.requestComplete = true
-            forward(.end(trailers), in: &exchange)
-            state = .relaying(exchange)
+            forward(.end(trailers), in: exchange)
             if exchange.switching { startTunnelIfReady() }
         case (.closing, _):
             break
@@ -229,7 +258,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
                 promise: nil
             )
         }
-        var exchange = Exchange(
+        let exchange = Exchange(
             head: head,
             clientVersion: received.version,
             keepAlive: intent.keepAlive,
@@ -239,7 +268,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             instance: decision.instance,
             versionIndex: decision.versionIndex,
             setCookie: decision.setCookie,
-            started: loop.eventLoop.now
+            started: loop.eventLoop.now,
+            instanceTraffic: routes.traffic(of: decision.instance, book: core.book)
         )
         startMetrics(exchange)
         exchange.responseDeadline = exchange.started + core.settings.responseTimeout
@@ -303,11 +333,10 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Upstream
 
     private func attachUpstream() {
-        guard case .relaying(var exchange) = state else { return }
+        guard case .relaying(let exchange) = state else { return }
         let pool = loop.pool(for: exchange.instance)
         if let connection = pool.takeIdle() {
-            bind(connection, into: &exchange)
-            state = .relaying(exchange)
+            bind(connection, into: exchange)
             return
         }
         guard pool.reserve() else {
@@ -326,13 +355,12 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
                     return self.connectFailed(instance: instance, reason: "\(error)")
                 }
                 connection.pool = pool
-                guard case .relaying(var exchange) = self.state, exchange.instance === instance else {
+                guard case .relaying(let exchange) = self.state, exchange.instance === instance else {
                     // The client went away meanwhile; keep the connection for the next request.
                     pool.release(connection, reusable: true)
                     return
                 }
-                self.bind(connection, into: &exchange)
-                self.state = .relaying(exchange)
+                self.bind(connection, into: exchange)
                 self.resumeReadingIfHeld()
             case .failure(let error):
                 pool.reservationFailed()
@@ -341,7 +369,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func bind(_ connection: UpstreamConnection, into exchange: inout Exchange) {
+    private func bind(_ connection: UpstreamConnection, into exchange: Exchange) {
         connection.client = self
         exchange.upstream = connection
         connection.write(.head(exchange.head))
@@ -351,7 +379,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         connection.flush()
     }
 
-    private func forward(_ part: HTTPClientRequestPart, in exchange: inout Exchange) {
+    private func forward(_ part: HTTPClientRequestPart, in exchange: Exchange) {
         if let upstream = exchange.upstream {
             upstream.write(part)
         } else {
@@ -380,10 +408,10 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// Moves the exchange to another instance of its version (or, when `sameAllowed`, to a fresh connection to the
     /// same one) and sends the request again. Returns false when there is nowhere to go.
     private func retry(after failed: UpstreamInstance, sameAllowed: Bool) -> Bool {
-        guard case .relaying(var exchange) = state else { return false }
+        guard case .relaying(let exchange) = state else { return false }
         guard let next = alternative(to: failed, in: exchange) ?? (sameAllowed ? failed : nil) else { return false }
         let latency = UInt64(max(0, (loop.eventLoop.now - exchange.started).nanoseconds))
-        exchange.routes.traffic(of: failed, book: core.book).requestFinished(
+        exchange.instanceTraffic.requestFinished(
             loop: loop.index,
             status: 502,
             proxyGenerated: true,
@@ -391,13 +419,13 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         )
         failed.requestFinished()
         next.requestStarted()
-        exchange.routes.traffic(of: next, book: core.book).requestStarted(loop: loop.index)
+        exchange.instanceTraffic = exchange.routes.traffic(of: next, book: core.book)
+        exchange.instanceTraffic.requestStarted(loop: loop.index)
         exchange.instance = next
         exchange.attempts += 1
         exchange.upstream = nil
         exchange.sentUpstream = false
         if exchange.requestComplete, exchange.body == .none { exchange.pending = [.end(nil)] }
-        state = .relaying(exchange)
         attachUpstream()
         return true
     }
@@ -412,7 +440,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Responses
 
     func upstreamRead(_ part: HTTPClientResponsePart, from connection: UpstreamConnection) {
-        guard case .relaying(var exchange) = state, exchange.upstream === connection, let context else { return }
+        guard case .relaying(let exchange) = state, exchange.upstream === connection, let context else { return }
         switch part {
         case .head(var head):
             if head.status.code < 200, head.status != .switchingProtocols {
@@ -427,7 +455,6 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.status = Int(head.status.code)
             if head.status == .switchingProtocols {
                 guard exchange.upgrade else {
-                    state = .relaying(exchange)
                     return failExchange(.badGateway("unrequested protocol switch"), proxyGenerated: true)
                 }
                 exchange.switching = true
@@ -444,13 +471,11 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
                 )
             }
             exchange.responseStarted = true
-            state = .relaying(exchange)
             context.write(wrapOutboundOut(.head(head)), promise: nil)
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
             if exchange.switching {
-                state = .relaying(exchange)
                 context.flush()
                 return startTunnelIfReady()
             }
@@ -577,20 +602,20 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func startMetrics(_ exchange: Exchange) {
         exchange.instance.requestStarted()
-        exchange.routes.versionTraffic[exchange.versionIndex].requestStarted(loop: loop.index)
-        exchange.routes.traffic(of: exchange.instance, book: core.book).requestStarted(loop: loop.index)
+        exchange.versionTraffic.requestStarted(loop: loop.index)
+        exchange.instanceTraffic.requestStarted(loop: loop.index)
     }
 
     private func finishMetrics(_ exchange: Exchange, status: Int, proxyGenerated: Bool) {
         exchange.instance.requestFinished()
         let latency = UInt64(max(0, (loop.eventLoop.now - exchange.started).nanoseconds))
-        exchange.routes.versionTraffic[exchange.versionIndex].requestFinished(
+        exchange.versionTraffic.requestFinished(
             loop: loop.index,
             status: status,
             proxyGenerated: proxyGenerated,
             latencyNanoseconds: latency
         )
-        exchange.routes.traffic(of: exchange.instance, book: core.book).requestFinished(
+        exchange.instanceTraffic.requestFinished(
             loop: loop.index,
             status: status,
             proxyGenerated: proxyGenerated,

@@ -31,7 +31,7 @@ public struct ProxySettings: Sendable, Equatable {
         connectTimeout: TimeAmount = .seconds(2),
         responseTimeout: TimeAmount = .seconds(30),
         upstreamConnections: Int = 256,
-        idleUpstreamConnections: Int = 64
+        idleUpstreamConnections: Int = 256
     ) {
         self.maxConnections = maxConnections
         self.maxHeaderBytes = maxHeaderBytes
