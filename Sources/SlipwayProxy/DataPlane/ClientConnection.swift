@@ -431,10 +431,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func alternative(to failed: UpstreamInstance, in exchange: Exchange) -> UpstreamInstance? {
-        let candidates = exchange.routes.table.versions[exchange.versionIndex].instances.filter {
-            $0 !== failed && $0.weight > 0
-        }
-        return candidates.min { ($0.inFlight + 1) * $1.weight < ($1.inFlight + 1) * $0.weight }
+        let others = exchange.routes.table.versions[exchange.versionIndex].instances.filter { $0 !== failed }
+        return WeightedLeastOutstanding.pick(from: others, random: &loop.random)
     }
 
     // MARK: Responses
