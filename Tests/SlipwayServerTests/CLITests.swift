@@ -101,7 +101,15 @@ import Testing
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        defer {
+            // On a failure, still stop it gracefully so that it stops its instances; kill it only if it hangs.
+            if process.isRunning {
+                kill(process.processIdentifier, SIGTERM)
+                let deadline = Date().addingTimeInterval(15)
+                while process.isRunning, Date() < deadline { usleep(20_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            }
+        }
         let output = {
             ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "")
                 + ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")

@@ -31,6 +31,19 @@ final class ControllerFixture: Sendable {
         running = Task { try await group.run() }
     }
 
+    deinit {
+        // A test that failed before stopping the controller must not leave its instances running: cancel the
+        // controller (it then starts nothing more) and kill what runs until nothing does (bounded).
+        running.cancel()
+        var quietChecks = 0
+        for _ in 0..<100 where quietChecks < 3 {
+            let pids = controller.platform.runningProcesses.values
+            quietChecks = pids.isEmpty ? quietChecks + 1 : 0
+            for pid in pids { kill(-pid, SIGKILL) }
+            usleep(50_000)
+        }
+    }
+
     var log: EventLog { controller.log }
 
     func status(_ app: String = "shop") throws -> AppStatus {
