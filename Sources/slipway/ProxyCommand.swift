@@ -3,7 +3,9 @@ import Foundation
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SlipwayConfig
 import SlipwayProxy
+import SlipwayServer
 
 /// `slipway proxy`: the data plane alone, in front of fixed upstreams (for benchmarks and simple setups).
 struct ProxyCommand: AsyncParsableCommand {
@@ -23,11 +25,11 @@ struct ProxyCommand: AsyncParsableCommand {
     var threads = System.coreCount
 
     func validate() throws {
-        guard Self.split(listen) != nil else {
+        guard HostPort.parse(listen) != nil else {
             throw ValidationError("--listen: expected host:port, got \"\(listen)\"")
         }
         guard !upstreams.isEmpty else { throw ValidationError("at least one --upstream is required") }
-        for upstream in upstreams where Self.split(upstream) == nil {
+        for upstream in upstreams where HostPort.parse(upstream) == nil {
             throw ValidationError(
                 "--upstream: expected an IP address and port like 127.0.0.1:8081, got \"\(upstream)\""
             )
@@ -37,43 +39,37 @@ struct ProxyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let (host, port) = Self.split(listen)!
-        let instances = try upstreams.enumerated().map { index, address in
-            let (upstreamHost, upstreamPort) = Self.split(address)!
+        let address = HostPort.parse(listen)!
+        let instances = try upstreams.enumerated().map { index, text in
+            let upstream = HostPort.parse(text)!
             return try UpstreamInstance(
                 id: "upstream-\(index + 1)",
                 version: "static",
-                host: upstreamHost,
-                port: upstreamPort
+                host: upstream.host,
+                port: upstream.port
             )
         }
+        // The same defaults as an app's `proxy:` section.
         let listener = try await AppListener.bind(
             app: "proxy",
-            host: host,
-            port: port,
-            settings: ProxySettings(),
+            host: address.host,
+            port: address.port,
+            settings: ProxySettings(ProxySpec()),
             group: group
         )
         listener.update(
             try RouteTable(versions: [VersionRoute(version: "static", weight: 10_000, instances: instances)])
         )
-        FileHandle.standardOutput.write(Data("slipway proxy listening on \(host):\(listener.port)\n".utf8))
-        let group2 = ServiceGroup(
+        let bound = HostPort(host: address.host, port: listener.port)
+        FileHandle.standardOutput.write(Data("slipway proxy listening on \(bound)\n".utf8))
+        let signals = ServiceGroup(
             services: [SignalWait()],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: .init(label: "slipway.proxy")
         )
-        try await group2.run()
+        try await signals.run()
         try await listener.close()
         try await group.shutdownGracefully()
-    }
-
-    static func split(_ text: String) -> (String, Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port)
-        else { return nil }
-        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host.isEmpty ? nil : (host, port)
     }
 }
 

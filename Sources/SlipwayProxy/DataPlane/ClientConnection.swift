@@ -30,7 +30,6 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         /// Request parts received before an upstream connection was ready.
         var pending: [HTTPClientRequestPart] = []
         var requestComplete = false
-        var sentUpstream = false
         var responseStarted = false
         var switching = false
         var status = 0
@@ -375,7 +374,6 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         connection.write(.head(exchange.head))
         for part in exchange.pending { connection.write(part) }
         exchange.pending.removeAll()
-        exchange.sentUpstream = true
         connection.flush()
     }
 
@@ -424,7 +422,6 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         exchange.instance = next
         exchange.attempts += 1
         exchange.upstream = nil
-        exchange.sentUpstream = false
         if exchange.requestComplete, exchange.body == .none { exchange.pending = [.end(nil)] }
         attachUpstream()
         return true

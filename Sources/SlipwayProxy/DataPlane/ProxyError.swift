@@ -6,7 +6,6 @@ enum ProxyError: Error {
     case requestTimeout
     case uriTooLong
     case headersTooLarge
-    case notImplemented(String)
     case badGateway(String)
     case serviceUnavailable(String)
     case gatewayTimeout
@@ -17,7 +16,6 @@ enum ProxyError: Error {
         case .requestTimeout: return .requestTimeout
         case .uriTooLong: return .uriTooLong
         case .headersTooLarge: return .requestHeaderFieldsTooLarge
-        case .notImplemented: return .notImplemented
         case .badGateway: return .badGateway
         case .serviceUnavailable: return .serviceUnavailable
         case .gatewayTimeout: return .gatewayTimeout
@@ -30,7 +28,6 @@ enum ProxyError: Error {
         case .requestTimeout: return "request head not received in time\n"
         case .uriTooLong: return "request line too long\n"
         case .headersTooLarge: return "request headers too large\n"
-        case .notImplemented(let reason): return "not implemented: \(reason)\n"
         case .badGateway(let reason): return "bad gateway: \(reason)\n"
         case .serviceUnavailable(let reason): return "service unavailable: \(reason)\n"
         case .gatewayTimeout: return "gateway timeout: the instance did not answer in time\n"
@@ -40,7 +37,7 @@ enum ProxyError: Error {
     /// Whether the proxy closes the connection after answering (the request stream can no longer be trusted).
     var closesConnection: Bool {
         switch self {
-        case .badRequest, .requestTimeout, .uriTooLong, .headersTooLarge, .notImplemented: return true
+        case .badRequest, .requestTimeout, .uriTooLong, .headersTooLarge: return true
         case .badGateway, .serviceUnavailable, .gatewayTimeout: return false
         }
     }
