@@ -111,6 +111,7 @@ let package = Package(
                 // Built alongside so `swift run slipway demo` finds the demo service next to itself.
                 "slipway-demo-app",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -139,7 +140,10 @@ let package = Package(
         .testTarget(name: "SlipwayStoreTests", dependencies: ["SlipwayStore"], swiftSettings: strict),
         .testTarget(
             name: "SlipwayServerTests",
-            dependencies: ["SlipwayServer", "SlipwayTestSupport", "slipway", "slipway-demo-app"],
+            dependencies: [
+                "SlipwayServer", "SlipwayTestSupport", "slipway", "slipway-demo-app",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

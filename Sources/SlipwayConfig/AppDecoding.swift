@@ -34,6 +34,13 @@ extension ConfigDecoder {
         let restart = restart(fields["restart"])
         let logs = logs(fields["logs"])
         let proxy = proxy(fields["proxy"])
+        let strategy = strategy(
+            fields["strategy"],
+            appInstances: instances,
+            previewListen: &identity.previewListen
+        )
+        let analysis = analysis(fields["analysis"])
+        let warmup = warmUp(fields["warmup"])
 
         guard let name, let listen, let instances, let version, let run else { return (nil, identity) }
         var locations: [String: SourceLocation] = [:]
@@ -49,6 +56,9 @@ extension ConfigDecoder {
             restart: restart,
             logs: logs,
             proxy: proxy,
+            strategy: strategy,
+            analysis: analysis,
+            warmup: warmup,
             locations: locations
         )
         return (spec, identity)

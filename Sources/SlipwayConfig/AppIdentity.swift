@@ -3,4 +3,6 @@ struct AppIdentity {
     var index: Int
     var name: (value: String, entry: Entry)?
     var listen: (value: HostPort, entry: Entry)?
+    /// `strategy.blueGreen.previewListen`, which must not take another listener's address either.
+    var previewListen: (value: HostPort, entry: Entry)?
 }

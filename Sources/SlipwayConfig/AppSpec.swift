@@ -20,6 +20,12 @@ public struct AppSpec: Sendable, Equatable {
     public var logs: LogSpec
     /// How the app's listener treats connections and requests.
     public var proxy: ProxySpec
+    /// How a new release replaces the stable one.
+    public var strategy: StrategySpec
+    /// How a candidate is judged on the proxy's metrics.
+    public var analysis: AnalysisSpec
+    /// What a new instance goes through before real traffic.
+    public var warmup: WarmUpSpec
     /// Source position of every key seen under this app, by key path relative to the app:
     /// "" (the app mapping itself), "name", "run", "run.command", "run.command[0]", "health.interval",
     /// "proxy.idleTimeout", ...
@@ -39,6 +45,9 @@ public struct AppSpec: Sendable, Equatable {
         restart: RestartSpec = RestartSpec(),
         logs: LogSpec = LogSpec(),
         proxy: ProxySpec = ProxySpec(),
+        strategy: StrategySpec = StrategySpec(),
+        analysis: AnalysisSpec = AnalysisSpec(),
+        warmup: WarmUpSpec = WarmUpSpec(),
         locations: [String: SourceLocation] = [:]
     ) {
         self.index = index
@@ -51,6 +60,9 @@ public struct AppSpec: Sendable, Equatable {
         self.restart = restart
         self.logs = logs
         self.proxy = proxy
+        self.strategy = strategy
+        self.analysis = analysis
+        self.warmup = warmup
         self.locations = locations
     }
 

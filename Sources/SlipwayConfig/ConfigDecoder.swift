@@ -10,6 +10,11 @@ struct Entry {
     let value: Node
     /// The full key path of the value, like `apps[0].health.interval`.
     let path: String
+
+    /// An element of a list, so that it can be read like the value of a key.
+    static func element(_ node: Node, at path: String) -> Entry {
+        Entry(name: "", key: node, value: node, path: path)
+    }
 }
 
 /// The recognised keys of one mapping.
@@ -113,6 +118,31 @@ final class ConfigDecoder {
         }
         report(fields.location, fields.path, "missing required key `\(name)`")
         return nil
+    }
+
+    /// The one key of `names` set in `fields`, which are alternatives. When several are set, each after the first
+    /// is reported with `advice` on what to write instead, and the first is returned. When none is set, nil, and the
+    /// mapping is reported unless `reportingNone` is false.
+    func exactlyOne(
+        of names: [String],
+        in fields: Fields,
+        advice: String = "choose one",
+        reportingNone: Bool = true
+    ) -> Entry? {
+        let written = names.compactMap { fields[$0] }.sorted { $0.key.location < $1.key.location }
+        guard let first = written.first else {
+            if reportingNone {
+                let listed = names.map { "`\($0)`" }
+                let alternatives = listed.dropLast().joined(separator: ", ") + " or " + (listed.last ?? "")
+                let none = names.count == 2 ? "neither" : "none"
+                report(fields.location, fields.path, "expected exactly one of \(alternatives), got \(none)")
+            }
+            return nil
+        }
+        for extra in written.dropFirst() {
+            report(extra.key.location, extra.path, "`\(first.name)` and `\(extra.name)` cannot both be set; \(advice)")
+        }
+        return first
     }
 
     private func unknownKeyMessage(_ name: String, schema: KeySchema) -> String {

@@ -65,5 +65,30 @@ extension ConfigDecoder {
             }
             earlier.append((address, app.index))
         }
+        checkPreviewAddresses(apps, controller: controller, controllerAPI: controllerAPI)
+    }
+
+    /// Blue-green preview addresses differ from every listen address, from each other and from the controller's.
+    private func checkPreviewAddresses(_ apps: [AppIdentity], controller: ControllerSpec, controllerAPI: Entry?) {
+        let listens = apps.compactMap { app in app.listen.map { (address: $0.value, index: app.index) } }
+        var earlier: [(address: HostPort, index: Int)] = []
+        for app in apps {
+            guard let (address, entry) = app.previewListen else { continue }
+            if address.conflicts(with: controller.api) {
+                let setting = controllerAPI == nil ? "the controller's default API address" : "controller.api"
+                report(entry.value.location, entry.path, "address \(address) is already used by \(setting)")
+            } else if let other = listens.first(where: { address.conflicts(with: $0.address) }) {
+                let message =
+                    "address \(address) is already used by apps[\(other.index)].listen"
+                    + (other.address == address ? "" : " (\(other.address))")
+                report(entry.value.location, entry.path, message)
+            } else if let other = earlier.first(where: { address.conflicts(with: $0.address) }) {
+                let message =
+                    "address \(address) is already used by apps[\(other.index)].strategy.blueGreen.previewListen"
+                    + (other.address == address ? "" : " (\(other.address))")
+                report(entry.value.location, entry.path, message)
+            }
+            earlier.append((address, app.index))
+        }
     }
 }

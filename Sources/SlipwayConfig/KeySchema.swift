@@ -21,8 +21,11 @@ struct KeySchema {
     static let token = KeySchema(known: ["env", "file"])
     /// An entry of `apps`.
     static let app = KeySchema(
-        known: ["name", "listen", "instances", "version", "run", "health", "restart", "logs", "proxy"],
-        reserved: ["strategy", "analysis", "warmup", "hooks", "notifications", "windows"]
+        known: [
+            "name", "listen", "instances", "version", "run", "health", "restart", "logs", "proxy", "strategy",
+            "analysis", "warmup",
+        ],
+        reserved: ["hooks", "notifications", "windows"]
     )
     /// `apps[n].run`.
     static let run = KeySchema(known: ["command", "env", "workingDir", "stopSignal", "stopGracePeriod"])
@@ -41,4 +44,36 @@ struct KeySchema {
             "responseTimeout", "drainTimeout", "upstreamConnections", "idleUpstreamConnections",
         ]
     )
+    /// `apps[n].strategy`: one strategy key and the limits shared by all strategies.
+    static let strategy = KeySchema(
+        known: ["recreate", "rolling", "blueGreen", "canary", "progressDeadline", "maxDuration"]
+    )
+    /// `apps[n].strategy.rolling`.
+    static let rolling = KeySchema(known: ["maxSurge", "maxUnavailable", "analysis"])
+    /// `apps[n].strategy.blueGreen`.
+    static let blueGreen = KeySchema(
+        known: ["previewListen", "autoPromote", "scaleDownDelay", "prePromotion", "postPromotion"]
+    )
+    /// `apps[n].strategy.canary`.
+    static let canary = KeySchema(known: ["steps", "instances", "match", "stickiness"])
+    /// An entry of `apps[n].strategy.canary.steps`.
+    static let canaryStep = KeySchema(known: ["weight", "pause", "analysis"])
+    /// An entry of `apps[n].strategy.canary.match`.
+    static let matchRule = KeySchema(known: ["header", "cookie"])
+    /// `header` in a match rule.
+    static let headerMatch = KeySchema(known: ["name", "value", "pattern"])
+    /// `cookie` in a match rule.
+    static let cookieMatch = KeySchema(known: ["name", "value"])
+    /// `apps[n].strategy.canary.stickiness`.
+    static let stickiness = KeySchema(known: ["cookie", "header"])
+    /// `apps[n].analysis`.
+    static let analysis = KeySchema(known: ["interval", "minRequests", "checks", "failFast"])
+    /// An analysis step: canary `analysis` steps, `rolling.analysis`, `blueGreen.prePromotion` and `postPromotion`.
+    static let analysisStep = KeySchema(known: ["windows", "failureLimit", "checks"])
+    /// A check written as a mapping.
+    static let check = KeySchema(known: ["check", "minRequests"])
+    /// `apps[n].warmup`.
+    static let warmUp = KeySchema(known: ["requests", "concurrency", "replay", "slowStart", "timeout"])
+    /// `apps[n].warmup.requests`.
+    static let warmUpRequests = KeySchema(known: ["paths", "count", "duration"])
 }

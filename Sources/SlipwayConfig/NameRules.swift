@@ -20,6 +20,19 @@ enum NameRules {
         return text.unicodeScalars.allSatisfy { isAlphanumeric($0) || $0 == "_" }
     }
 
+    /// An HTTP token (RFC 9110): a header name such as `X-User-Id`, or a cookie name such as `slipway-bucket`.
+    static func isHTTPToken(_ text: String) -> Bool {
+        !text.isEmpty
+            && text.unicodeScalars.allSatisfy { isAlphanumeric($0) || "!#$%&'*+-.^_`|~".unicodeScalars.contains($0) }
+    }
+
+    /// A cookie value (RFC 6265): printable ASCII without spaces, `"`, `,`, `;` and `\`.
+    static func isCookieValue(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { scalar in
+            (0x21...0x7E).contains(scalar.value) && !"\",;\\".unicodeScalars.contains(scalar)
+        }
+    }
+
     private static func isLetter(_ scalar: Unicode.Scalar) -> Bool {
         ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
     }

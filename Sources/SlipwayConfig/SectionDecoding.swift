@@ -77,7 +77,8 @@ extension ConfigDecoder {
         return spec
     }
 
-    private func isHTTPPath(_ text: String) -> Bool {
+    /// Whether `text` is a request path: starting with `/`, without spaces.
+    func isHTTPPath(_ text: String) -> Bool {
         text.hasPrefix("/") && !text.contains(where: { $0.isWhitespace })
     }
 }

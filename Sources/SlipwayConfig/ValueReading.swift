@@ -46,6 +46,17 @@ extension ConfigDecoder {
         return value
     }
 
+    /// `true` or `false`; YAML's other spellings of booleans (`yes`, `on`, …) are refused as unclear.
+    func boolean(_ entry: Entry) -> Bool? {
+        switch entry.value.tagName == Tag.Name.bool.rawValue ? entry.value.scalarText : nil {
+        case "true": return true
+        case "false": return false
+        default:
+            reportExpected("true or false", entry)
+            return nil
+        }
+    }
+
     /// A duration; when `positive`, zero is refused too.
     func duration(_ entry: Entry, positive: Bool) -> Duration? {
         guard let text = entry.value.scalarText else {

@@ -28,6 +28,32 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case instanceDrained
     /// The set of instances the app's listener routes to changed.
     case routesChanged
+    /// A new instance finished its warm-up (synthetic and replayed requests) and takes traffic.
+    case instanceWarmedUp
+    /// A rollout began: `rollout` (its number within the app), `from`, `to`, `strategy`, `by`, `reason`, `plan`.
+    case rolloutStarted
+    /// A rollout moved to a step: `step` (0-based), `steps`, `description`.
+    case rolloutStepStarted
+    /// The share of traffic per version changed: `weights` (version → percent), `reason`.
+    case trafficShifted
+    /// An analysis window was judged: `verdict` (pass, fail, inconclusive), `checks` with values, thresholds and
+    /// sample sizes, `window`.
+    case analysisJudged
+    /// A rollout was paused (by a user, or by a `pause` step).
+    case rolloutPaused
+    /// A paused rollout goes on.
+    case rolloutResumed
+    /// The candidate takes all traffic: it is the app's stable release from now on.
+    case rolloutPromoted
+    /// The engine or a user decided to go back to the stable release: `reason`, and the evidence.
+    case rolloutRollingBack
+    /// A rollout ended: `outcome` (promoted, rolledBack, aborted, superseded), `stable` (the release running now),
+    /// `durationMs`.
+    case rolloutFinished
+    /// A user command was refused: `command`, `reason`.
+    case commandRefused
+    /// The controller found instances of an earlier run still alive and took them over (or stopped them).
+    case instanceAdopted
 }
 
 /// An immutable fact about an app, before the log has stamped it with an id and a time.

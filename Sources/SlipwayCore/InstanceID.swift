@@ -15,6 +15,12 @@ public struct InstanceID: Sendable, Hashable, Comparable, Codable, CustomStringC
         self.rawValue = "\(app)-\(number)"
     }
 
+    /// The app it belongs to: the identifier without its trailing `-<number>`.
+    public var app: String {
+        guard let dash = rawValue.lastIndex(of: "-") else { return rawValue }
+        return String(rawValue[..<dash])
+    }
+
     /// The sequence number after the last `-`, if there is one.
     public var number: Int? {
         guard let dash = rawValue.lastIndex(of: "-") else { return nil }

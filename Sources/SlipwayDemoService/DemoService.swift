@@ -141,12 +141,14 @@ public struct DemoService: Sendable {
         if latency > .zero {
             try await Task.sleep(for: latency)
         }
-        let response: Response
+        var response: Response
         if schedule.fails(request: number) {
             response = Self.text("injected failure (request \(number))", status: .internalServerError)
         } else {
             response = try await produce(number)
         }
+        // Every counted answer, failures included, says which version gave it.
+        response.headers[.init(Self.versionHeader)!] = options.version
         let elapsed = ContinuousClock.now - start
         let milliseconds = elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         hooks.standardOutput("\(request.method) \(request.uri) \(response.status.code) \(milliseconds)ms")
@@ -193,6 +195,9 @@ public struct DemoService: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(body)))
         )
     }
+
+    /// The header naming the version that answered.
+    public static let versionHeader = "X-Demo-Version"
 
     private static func text(_ body: String, status: HTTPResponse.Status) -> Response {
         Response(

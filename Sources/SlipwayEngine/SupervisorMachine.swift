@@ -100,6 +100,17 @@ public struct SupervisorMachine: Sendable {
         self.nextNumber = firstInstanceNumber
     }
 
+    /// A machine taking over running instances (after a rollout, or from an earlier controller), each in its phase.
+    public init(policy: Policy, firstInstanceNumber: Int, adopting instances: [InstanceID: Phase]) {
+        self.init(policy: policy, firstInstanceNumber: firstInstanceNumber)
+        for (id, phase) in instances {
+            members[id] = Member(phase: phase, startedAt: nil, version: policy.version)
+        }
+    }
+
+    /// The number the next instance started will get.
+    public var nextInstanceNumber: Int { nextNumber }
+
     /// The phase of every instance the machine knows, by id.
     public var phases: [InstanceID: Phase] { members.mapValues(\.phase) }
 

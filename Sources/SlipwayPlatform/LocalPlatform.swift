@@ -141,6 +141,54 @@ public final class LocalPlatform: Platform {
         }
     }
 
+    public func adopt(_ instance: InstanceID, pid: Int32, host: String, port: Int) async -> InstanceHandle? {
+        guard pid > 0, Self.runs(instance, pid: pid), running.withLock({ $0[instance] == nil }) else { return nil }
+        let (stops, stopContinuation) = AsyncStream<StopRequest>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        running.withLock { $0[instance] = Entry(pid: pid, stops: stopContinuation) }
+        let adoptedAt = ContinuousClock.now
+        Task.detached { [self] in
+            // Not a child of this process: its exit is noticed by polling, and its status is not known.
+            let watcher = Task {
+                for await request in stops {
+                    await Self.teardown(pid: pid, signal: request.signal, grace: request.grace) { kill(pid, 0) != 0 }
+                }
+            }
+            while kill(pid, 0) == 0 || errno == EPERM {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            watcher.cancel()
+            stopContinuation.finish()
+            finish(
+                instance,
+                InstanceExit(id: instance, status: .unknown, ranFor: ContinuousClock.now - adoptedAt, stderrTail: [])
+            )
+        }
+        let directory = "\(logDirectory)/\(instance.app)"
+        return InstanceHandle(
+            id: instance,
+            pid: pid,
+            host: host,
+            port: port,
+            stdoutLog: "\(directory)/\(instance).out.log",
+            stderrLog: "\(directory)/\(instance).err.log"
+        )
+    }
+
+    /// Whether process `pid` runs as `instance`: its environment names it (Linux `/proc`).
+    static func runs(_ instance: InstanceID, pid: Int32) -> Bool {
+        guard let file = fopen("/proc/\(pid)/environ", "r") else { return false }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 1 << 20 {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count <= 0 { break }
+            bytes += chunk[..<count]
+        }
+        let marker = Array("SLIPWAY_INSTANCE=\(instance.rawValue)".utf8)
+        return bytes.split(separator: 0).contains { Array($0) == marker }
+    }
+
     /// Stops every running instance, concurrently.
     public func stopAll(signal: Int32, grace: Duration) async {
         let ids = running.withLock { Array($0.keys) }

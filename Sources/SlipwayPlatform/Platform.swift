@@ -12,6 +12,11 @@ public protocol Platform: Sendable {
 
     /// Every instance exit, expected or not, in the order they happen.
     var exits: AsyncStream<InstanceExit> { get }
+
+    /// Takes over an instance an earlier controller started, when it still runs as that instance; nil when it is
+    /// gone (or the process with that pid is something else now). From then on it is stopped and its exit
+    /// reported like any other.
+    func adopt(_ instance: InstanceID, pid: Int32, host: String, port: Int) async -> InstanceHandle?
 }
 
 /// What to start.
@@ -69,9 +74,12 @@ public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
     case exited(Int32)
     /// A signal ended it.
     case signaled(Int32)
+    /// The process was adopted from an earlier controller, so its status cannot be collected.
+    case unknown
 
     public var description: String {
         switch self {
+        case .unknown: return "unknown status (adopted process)"
         case .exited(let code): return "status \(code)"
         case .signaled(let signal): return "signal \(signal)\(SignalName.of(signal).map { " (\($0))" } ?? "")"
         }

@@ -1,10 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 import ServiceLifecycle
 import SlipwayConfig
 import SlipwayCore
+import SlipwayEngine
 import SlipwayPlatform
 import SlipwayProxy
 import SlipwayStore
@@ -13,7 +15,7 @@ import SlipwayStore
 ///
 /// A `Service`: run it in a `ServiceGroup`; on graceful shutdown it stops every instance it started (each with
 /// its app's stop signal and grace period) before returning.
-public final class Controller: Service, MetricSource {
+public final class Controller: Service, MetricSource, RolloutControl {
     /// Why a controller cannot start. Nothing was started or written when one of these is thrown.
     public enum StartError: Error, CustomStringConvertible {
         /// The config does not fit this machine.
@@ -69,6 +71,37 @@ public final class Controller: Service, MetricSource {
     }
 
     private let listeners = ListenerRegistry()
+    private let executors = NIOLockedValueBox([String: AppExecutor]())
+
+    private func executor(_ app: String) throws(CommandRefusal) -> AppExecutor {
+        guard let executor = executors.withLockedValue({ $0[app] }) else {
+            let known = config.apps.map(\.name).joined(separator: ", ")
+            throw CommandRefusal(.notFound, "no app named \"\(app)\" (apps: \(known))")
+        }
+        return executor
+    }
+
+    public func deploy(app: String, _ request: DeployRequest) async throws(CommandRefusal) -> RolloutSummary {
+        try await executor(app).deploy(request)
+    }
+
+    public func command(
+        app: String,
+        _ command: UserCommand,
+        by user: String
+    ) async throws(CommandRefusal)
+        -> RolloutSummary
+    {
+        try await executor(app).command(command, by: user)
+    }
+
+    public func restart(app: String, by user: String) async throws(CommandRefusal) -> RolloutSummary {
+        try await executor(app).restart(by: user)
+    }
+
+    public func rollout(app: String) async throws(CommandRefusal) -> RolloutSummary? {
+        try await executor(app).summary()
+    }
 
     public func run() async throws {
         let proxyGroup = MultiThreadedEventLoopGroup(numberOfThreads: config.controller.proxyThreads)
@@ -98,62 +131,84 @@ public final class Controller: Service, MetricSource {
         )
         let recorder = EventRecorder(log: log, logger: logger, observer: observer)
         let timeline = Timeline()
-        var supervisors: [String: AppSupervisor] = [:]
+        var warmUpConfiguration = HTTPClient.Configuration()
+        // A warm-up request to an instance that refuses fails at once instead of retrying until its timeout.
+        warmUpConfiguration.connectionPool.retryConnectionEstablishment = false
+        warmUpConfiguration.redirectConfiguration = .disallow
+        let warmUpClient = HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            configuration: warmUpConfiguration
+        )
+        var executors: [String: AppExecutor] = [:]
+        var recoveries: [String: RecoveredState] = [:]
         for app in config.apps {
             let first: Int
+            let recovered: RecoveredState
             do {
                 first = try log.highestInstanceNumber(app: app.name) + 1
+                recovered = RecoveredState.fold(try log.events(app: app.name, limit: .max))
             } catch {
                 try await client.shutdown()
+                try await warmUpClient.shutdown()
                 throw StartError.store(error)
             }
-            recorder.record(
-                Event(
-                    app: app.name,
-                    kind: .controllerStarted,
-                    fields: [
-                        "version": .string(app.version),
-                        "instances": .int(app.instances),
-                        "listen": .string(listenAddress(of: app)),
-                        "config": .string(config.file),
-                        "pid": .int(Int(getpid())),
-                    ]
-                )
-            )
-            supervisors[app.name] = AppSupervisor(
+            recoveries[app.name] = recovered
+            var fields: [String: JSONValue] = [
+                "version": .string(recovered.stable?.version ?? app.version),
+                "instances": .int(app.instances),
+                "listen": .string(listenAddress(of: app)),
+                "config": .string(config.file),
+                "pid": .int(Int(getpid())),
+            ]
+            if let unfinished = recovered.unfinished { fields["resumingRollout"] = .int(unfinished.number) }
+            if !recovered.alive.isEmpty { fields["leftRunning"] = .int(recovered.alive.count) }
+            recorder.record(Event(app: app.name, kind: .controllerStarted, fields: fields))
+            executors[app.name] = AppExecutor(
                 spec: app,
-                baseDirectory: config.baseDirectory,
-                firstInstanceNumber: first,
-                platform: platform,
-                recorder: recorder,
-                prober: HealthProber(client: client),
-                timeline: timeline,
-                listener: listeners[app.name],
-                logger: logger
+                context: AppExecutor.Context(
+                    baseDirectory: config.baseDirectory,
+                    platform: platform,
+                    recorder: recorder,
+                    prober: HealthProber(client: client),
+                    warmUp: WarmUpRunner(client: warmUpClient),
+                    timeline: timeline,
+                    listener: listeners[app.name]!,
+                    group: proxyGroup,
+                    logger: logger
+                ),
+                recovered: recovered,
+                firstInstanceNumber: first
             )
         }
+        self.executors.withLockedValue { $0 = executors }
 
         let platform = self.platform
-        let routing = supervisors
+        let routing = executors
         let exits = Task {
             for await exit in platform.exits {
-                guard let supervisor = routing[Self.appName(of: exit.id)] else { continue }
-                await supervisor.exited(exit)
+                guard let executor = routing[exit.id.app] else { continue }
+                await executor.exited(exit)
             }
         }
-        for supervisor in supervisors.values { await supervisor.begin() }
+        for (name, executor) in executors { await executor.begin(recovered: recoveries[name] ?? RecoveredState()) }
 
-        let api = ControllerAPI(address: config.controller.api, metrics: self, logger: logger)
+        let api = ControllerAPI(address: config.controller.api, metrics: self, control: self, logger: logger)
         let apiTask = Task { try await api.run() }
 
         // Runs until SIGTERM/SIGINT (or the group's shutdown); cancellation ends the wait too.
         try? await gracefulShutdown()
-        apiTask.cancel()
+        // The API task shares the graceful shutdown and closes by itself; it is cancelled only if it lingers.
+        let apiStopped = Task {
+            try? await Task.sleep(for: .seconds(5))
+            apiTask.cancel()
+        }
         _ = try? await apiTask.value
+        apiStopped.cancel()
 
         await withTaskGroup(of: Void.self) { group in
-            for supervisor in supervisors.values { group.addTask { await supervisor.shutdown() } }
+            for executor in executors.values { group.addTask { await executor.shutdown() } }
         }
+        self.executors.withLockedValue { $0 = [:] }
         for app in config.apps {
             recorder.record(Event(app: app.name, kind: .controllerStopped, fields: ["reason": "shutdown"]))
         }
@@ -161,6 +216,7 @@ public final class Controller: Service, MetricSource {
         for listener in listeners.all { try? await listener.close() }
         try? await proxyGroup.shutdownGracefully()
         try await client.shutdown()
+        try await warmUpClient.shutdown()
     }
 
     /// The address an app's listener is bound to (the configured one, with the actual port when it was 0).
@@ -183,12 +239,6 @@ public final class Controller: Service, MetricSource {
         var samples: [AppTrafficSample] = []
         for listener in listeners.all.sorted(by: { $0.app < $1.app }) { samples.append(await listener.sample()) }
         return samples
-    }
-
-    /// The app an instance belongs to: its id without the trailing `-<number>`.
-    static func appName(of id: InstanceID) -> String {
-        guard let dash = id.rawValue.lastIndex(of: "-") else { return id.rawValue }
-        return String(id.rawValue[..<dash])
     }
 
     /// No app of that name is configured.

@@ -3,11 +3,12 @@ import Logging
 import SlipwayConfig
 import SlipwayProxy
 
-/// The controller's HTTP endpoint: `/healthz` for the controller itself and `/metrics`, the proxy's traffic
-/// counters in Prometheus text format.
+/// The controller's HTTP endpoint: `/healthz` for the controller itself, `/metrics`, the proxy's traffic
+/// counters in Prometheus text format, and the rollout commands under `/api/v1/apps/{app}/` (`CommandRoutes`).
 struct ControllerAPI: Sendable {
     let address: HostPort
     let metrics: Controller
+    let control: any RolloutControl
     let logger: Logger
 
     func run() async throws {
@@ -21,6 +22,7 @@ struct ControllerAPI: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text))
             )
         }
+        CommandRoutes(control: control).add(to: router)
         var quiet = logger
         quiet.logLevel = .warning
         let app = Application(

@@ -43,6 +43,32 @@ public struct AppStatus: Sendable, Equatable, Codable {
     public var backoff: Backoff?
     /// The newest event.
     public var lastEvent: RecordedEvent?
+    /// The current rollout, or the last one.
+    public var rollout: Rollout?
+    /// Percent of traffic per version, as last set.
+    public var weights: [String: Double]
+
+    /// A rollout as the log tells it.
+    public struct Rollout: Sendable, Equatable, Codable {
+        /// Its number within the app.
+        public var number: Int
+        public var from: String
+        public var to: String
+        public var strategy: String
+        /// Who started it, and why.
+        public var by: String
+        public var reason: String?
+        /// `running`, `paused`, `rollingBack`, or how it ended (`promoted`, `rolledBack`, `aborted`, `superseded`).
+        public var state: String
+        /// The step in progress (0-based), of `steps`, and what it does.
+        public var step: Int
+        public var steps: Int
+        public var stepDescription: String
+        /// The last decision, with its reason (a rollback's cause, an analysis verdict).
+        public var lastDecision: String?
+        public var startedAt: Date
+        public var endedAt: Date?
+    }
 
     /// A crash-loop backoff in force.
     public struct Backoff: Sendable, Equatable, Codable {
@@ -59,6 +85,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
         self.app = app
         self.supervision = .never
         self.instances = []
+        self.weights = [:]
     }
 
     /// Folds `events` (in log order) into the status of `app`.
@@ -113,7 +140,78 @@ public struct AppStatus: Sendable, Equatable, Codable {
                 delay: fields["delay"]?.stringValue ?? "?",
                 since: recorded.time
             )
-        case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .routesChanged:
+        case .instanceAdopted:
+            guard let id = recorded.instance else { return }
+            instances.removeAll { $0.id == id }
+            let port = fields["address"]?.stringValue?.split(separator: ":").last.flatMap { Int($0) }
+            instances.append(
+                Instance(
+                    id: id,
+                    version: fields["version"]?.stringValue ?? version ?? "?",
+                    pid: fields["pid"]?.intValue,
+                    port: port,
+                    state: .starting,
+                    since: recorded.time
+                )
+            )
+            instances.sort { $0.id < $1.id }
+        case .trafficShifted:
+            if case .object(let object)? = fields["weights"] {
+                weights = object.compactMapValues { value in
+                    if case .double(let number) = value { return number }
+                    return value.intValue.map(Double.init)
+                }
+            }
+        case .routesChanged:
+            if case .object(let object)? = fields["weights"] {
+                weights = object.compactMapValues { value in
+                    if case .double(let number) = value { return number }
+                    return value.intValue.map(Double.init)
+                }
+            }
+        case .rolloutStarted:
+            rollout = Rollout(
+                number: fields["rollout"]?.intValue ?? 0,
+                from: fields["from"]?.stringValue ?? "?",
+                to: fields["to"]?.stringValue ?? "?",
+                strategy: fields["strategy"]?.stringValue ?? "?",
+                by: fields["by"]?.stringValue ?? "",
+                reason: fields["reason"]?.stringValue,
+                state: "running",
+                step: 0,
+                steps: fields["plan"].flatMap {
+                    if case .array(let steps) = $0 { return steps.count } else { return nil }
+                } ?? 0,
+                stepDescription: "",
+                lastDecision: nil,
+                startedAt: recorded.time,
+                endedAt: nil
+            )
+        case .rolloutStepStarted:
+            guard rollout?.number == fields["rollout"]?.intValue else { return }
+            rollout?.step = fields["step"]?.intValue ?? 0
+            if let steps = fields["steps"]?.intValue { rollout?.steps = steps }
+            rollout?.stepDescription = fields["description"]?.stringValue ?? ""
+        case .rolloutPaused:
+            rollout?.state = "paused"
+        case .rolloutResumed:
+            if rollout?.state == "paused" { rollout?.state = "running" }
+        case .rolloutRollingBack:
+            rollout?.state = "rollingBack"
+            rollout?.lastDecision = fields["reason"]?.stringValue
+        case .analysisJudged:
+            if let summary = fields["summary"]?.stringValue {
+                rollout?.lastDecision = "\(fields["verdict"]?.stringValue ?? "?"): \(summary)"
+            }
+        case .rolloutPromoted:
+            rollout?.lastDecision = "promoted \(fields["to"]?.stringValue ?? "")"
+        case .rolloutFinished:
+            rollout?.state = fields["outcome"]?.stringValue ?? "?"
+            rollout?.endedAt = recorded.time
+            if let stable = fields["stable"]?.stringValue { version = stable }
+            if let reason = fields["reason"]?.stringValue { rollout?.lastDecision = reason }
+        case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
+            .commandRefused:
             break
         }
     }

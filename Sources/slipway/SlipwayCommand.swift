@@ -11,7 +11,11 @@ struct SlipwayCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 rollout failed or rolled back, 2 bad usage or bad config,
             3 refused by a deploy window, 4 controller unreachable or unauthorized.
             """,
-        subcommands: [UpCommand.self, ValidateCommand.self, StatusCommand.self, HistoryCommand.self, ProxyCommand.self]
+        subcommands: [
+            DemoCommand.self, UpCommand.self, ValidateCommand.self, StatusCommand.self, HistoryCommand.self,
+            DeployCommand.self, PromoteCommand.self, AbortCommand.self, PauseCommand.self, ResumeCommand.self,
+            RetryCommand.self, RollbackCommand.self, RestartCommand.self, ProxyCommand.self,
+        ]
     )
 
     /// Runs the command line; usage errors exit 2 (not the argument parser's 64), as every command documents.

@@ -47,6 +47,11 @@ enum ConfigFixtures {
             .map { "    " + $0 }.joined(separator: "\n")
     }
 
+    /// The app of the minimal file with `lines` added to it (see `appProblemsYAML`).
+    static func app(_ lines: String) throws(ConfigErrors) -> AppSpec {
+        try parse(appProblemsYAML(lines)).apps[0]
+    }
+
     /// The printed diagnostics of the minimal file with `lines` added to the app (see `appProblemsYAML`).
     static func appProblems(_ lines: String) -> [String] {
         problems(appProblemsYAML(lines))

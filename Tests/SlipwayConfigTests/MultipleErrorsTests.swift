@@ -46,7 +46,7 @@ struct MultipleErrorsTests {
             ]
         )
         let positions = errors.diagnostics.map { "\($0.line):\($0.column)" }
-        #expect(positions == ["2:8", "3:3", "7:16", "10:38", "11:38", "12:5", "12:11", "15:5", "17:19"])
+        #expect(positions == ["2:8", "3:3", "7:16", "10:38", "11:38", "12:5", "12:11", "15:15", "17:19"])
         #expect(errors.description.split(separator: "\n").count == 9)
         #expect(
             errors.description.hasPrefix(

@@ -108,7 +108,8 @@ struct StructureErrorTests {
         #expect(
             ConfigFixtures.appProblems("colour: red") == [
                 "slipway.yaml:8:5: apps[0].colour: unknown key `colour`; expected one of `name`, `listen`, "
-                    + "`instances`, `version`, `run`, `health`, `restart`, `logs`, `proxy`"
+                    + "`instances`, `version`, `run`, `health`, `restart`, `logs`, `proxy`, `strategy`, `analysis`, "
+                    + "`warmup`"
             ]
         )
     }
@@ -179,14 +180,15 @@ struct StructureErrorTests {
         let yaml = """
             environments: { staging: {} }
             \(ConfigFixtures.minimal)
-                strategy: { canary: [10%, 50%] }
+                notifications: { slack: "#deploys" }
                 hooks: []
             windows: []
             """
         #expect(
             ConfigFixtures.problems(yaml) == [
                 "slipway.yaml:1:1: environments: `environments` is not supported yet by this version of Slipway",
-                "slipway.yaml:9:5: apps[0].strategy: `strategy` is not supported yet by this version of Slipway",
+                "slipway.yaml:9:5: apps[0].notifications: `notifications` is not supported yet by this version of "
+                    + "Slipway",
                 "slipway.yaml:10:5: apps[0].hooks: `hooks` is not supported yet by this version of Slipway",
                 "slipway.yaml:11:1: windows: `windows` is not supported yet by this version of Slipway",
             ]

@@ -139,6 +139,22 @@ public final class AppListener: Sendable {
         return instances.filter { $0.inFlight > 0 }.map(\.id)
     }
 
+    /// The request targets (path and query, as received) of the latest GET requests an instance answered with a
+    /// 2xx or 3xx status, newest first: at most `limit`, and at most ``ProxySettings/replayBufferSize``. Each event
+    /// loop keeps its own ring; this merges them by the time each response head arrived.
+    public func recentRequests(limit: Int) async -> [String] {
+        let limit = min(limit, core.settings.replayBufferSize)
+        guard limit > 0 else { return [] }
+        var entries: [RecentRequests.Entry] = []
+        for loop in core.eventLoops {
+            let core = self.core
+            let newest = try? await loop.submit { core.resources(on: loop).recentRequests.newest(limit) }.get()
+            entries += newest ?? []
+        }
+        entries.sort { $0.time > $1.time }
+        return entries.prefix(limit).map(\.target)
+    }
+
     /// Cumulative traffic per version and instance.
     public func sample() async -> AppTrafficSample {
         await core.book.sample()

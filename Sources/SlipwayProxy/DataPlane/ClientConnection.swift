@@ -448,6 +448,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             }
             exchange.responseDeadline = nil
             exchange.status = Int(head.status.code)
+            rememberForReplay(exchange)
             if head.status == .switchingProtocols {
                 guard exchange.upgrade else {
                     return failExchange(.badGateway("unrequested protocol switch"), proxyGenerated: true)
@@ -476,6 +477,14 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             }
             completeExchange(exchange, trailers: trailers)
         }
+    }
+
+    /// A GET the instance answers 2xx or 3xx is worth replaying to a new instance: its target (path and query,
+    /// nothing else) goes into this loop's ring.
+    private func rememberForReplay(_ exchange: Exchange) {
+        guard loop.recentRequests.capacity > 0, exchange.head.method == .GET, (200...399).contains(exchange.status)
+        else { return }
+        loop.recentRequests.record(exchange.head.uri, at: loop.eventLoop.now.uptimeNanoseconds)
     }
 
     func upstreamReadComplete() {

@@ -1,12 +1,13 @@
 import NIOCore
 import NIOPosix
 
-/// What the connections of one app share on one event loop: connection pools per instance and a random
-/// generator. Touched only on its loop.
+/// What the connections of one app share on one event loop: connection pools per instance, a random generator and
+/// the recent successful GET requests. Touched only on its loop.
 final class LoopResources {
     let index: Int
     let eventLoop: any EventLoop
     var random = FastRandom()
+    var recentRequests: RecentRequests
     private var pools: [ObjectIdentifier: UpstreamPool] = [:]
     private let settings: ProxySettings
 
@@ -14,6 +15,7 @@ final class LoopResources {
         self.index = index
         self.eventLoop = eventLoop
         self.settings = settings
+        self.recentRequests = RecentRequests(capacity: settings.replayBufferSize)
     }
 
     func pool(for instance: UpstreamInstance) -> UpstreamPool {

@@ -20,6 +20,9 @@ public struct ProxySettings: Sendable, Equatable {
     public var upstreamConnections: Int
     /// Idle keep-alive connections kept per instance per event loop.
     public var idleUpstreamConnections: Int
+    /// Request targets of recent successful GET requests remembered for warm-up replay (see
+    /// ``AppListener/recentRequests(limit:)``); 0 records none.
+    public var replayBufferSize: Int
 
     /// Settings with the documented defaults.
     public init(
@@ -31,7 +34,8 @@ public struct ProxySettings: Sendable, Equatable {
         connectTimeout: TimeAmount = .seconds(2),
         responseTimeout: TimeAmount = .seconds(30),
         upstreamConnections: Int = 256,
-        idleUpstreamConnections: Int = 256
+        idleUpstreamConnections: Int = 256,
+        replayBufferSize: Int = 256
     ) {
         self.maxConnections = maxConnections
         self.maxHeaderBytes = maxHeaderBytes
@@ -42,5 +46,6 @@ public struct ProxySettings: Sendable, Equatable {
         self.responseTimeout = responseTimeout
         self.upstreamConnections = upstreamConnections
         self.idleUpstreamConnections = idleUpstreamConnections
+        self.replayBufferSize = replayBufferSize
     }
 }

@@ -1,0 +1,103 @@
+import Yams
+
+/// The optional `analysis` section of an app, the analysis steps of the strategies, and their checks.
+extension ConfigDecoder {
+    /// The largest `minRequests` accepted.
+    private static let requestCounts = 1...1_000_000
+
+    /// `apps[n].analysis`.
+    func analysis(_ entry: Entry?) -> AnalysisSpec {
+        var spec = AnalysisSpec()
+        guard let fields = optionalFields(entry, schema: .analysis) else { return spec }
+        if let value = fields["interval"].flatMap({ duration($0, positive: true) }) {
+            spec.interval = value
+        }
+        if let value = fields["minRequests"].flatMap({ integer($0, in: Self.requestCounts) }) {
+            spec.minRequests = value
+        }
+        if let value = fields["checks"].flatMap({ checks($0, allowsEmpty: false) }) {
+            spec.checks = value
+        }
+        // An empty list is how fail-fast is turned off.
+        if let value = fields["failFast"].flatMap({ checks($0, allowsEmpty: true) }) {
+            spec.failFast = value
+        }
+        return spec
+    }
+
+    /// An analysis step: `{windows, failureLimit, checks}`; `{}` or no value for the defaults.
+    func analysisStep(_ entry: Entry) -> AnalysisStepSpec {
+        var spec = AnalysisStepSpec()
+        guard let fields = optionalFields(entry, schema: .analysisStep) else { return spec }
+        if let value = fields["windows"].flatMap({ integer($0, in: 1...1000) }) {
+            spec.windows = value
+        }
+        if let value = fields["failureLimit"].flatMap({ integer($0, in: 0...1000) }) {
+            spec.failureLimit = value
+        }
+        if let value = fields["checks"].flatMap({ checks($0, allowsEmpty: false) }) {
+            spec.checks = value
+        }
+        return spec
+    }
+
+    /// A list of checks; nil when the list or any of its checks is rejected.
+    private func checks(_ entry: Entry, allowsEmpty: Bool) -> [AnalysisCheck]? {
+        let expectation = "a list of checks like [\"successRate >= 99%\", \"p99 <= 300ms\"]"
+        guard case .sequence(let sequence) = entry.value else {
+            let hint = entry.value.scalarText.map { "write a single check as a list: [\(Node.quote($0))]" }
+            reportExpected(expectation, entry, hint: hint)
+            return nil
+        }
+        if sequence.isEmpty && !allowsEmpty {
+            reportExpected("at least one check", entry)
+            return nil
+        }
+        var checks: [AnalysisCheck] = []
+        var valid = true
+        for (index, element) in sequence.enumerated() {
+            if let check = check(.element(element, at: KeyPath.element(entry.path, index))) {
+                checks.append(check)
+            } else {
+                valid = false
+            }
+        }
+        return valid ? checks : nil
+    }
+
+    /// One check: `"p99 <= 300ms"` or `{check: "p99 <= 300ms", minRequests: 50}`.
+    private func check(_ entry: Entry) -> AnalysisCheck? {
+        if case .mapping = entry.value {
+            guard let fields = fields(of: entry.value, at: entry.path, schema: .check) else { return nil }
+            var check = require("check", in: fields).flatMap(checkText)
+            // Read even when the check itself is wrong, so that both problems are reported.
+            if let entry = fields["minRequests"] {
+                guard let minRequests = integer(entry, in: Self.requestCounts) else { return nil }
+                check?.minRequests = minRequests
+            }
+            return check
+        }
+        guard !entry.value.isNull, entry.value.scalarText != nil else {
+            let expectation =
+                "a check like \"p99 <= 300ms\" or a mapping like {check: \"p99 <= 300ms\", minRequests: 50}"
+            reportExpected(expectation, entry)
+            return nil
+        }
+        return checkText(entry)
+    }
+
+    /// The text of a check: `METRIC OP VALUE`.
+    private func checkText(_ entry: Entry) -> AnalysisCheck? {
+        guard let text = entry.value.scalarText else {
+            reportExpected("a check like \"p99 <= 300ms\"", entry)
+            return nil
+        }
+        switch AnalysisCheckText.parse(text) {
+        case .success(let check):
+            return check
+        case .failure(let problem):
+            report(entry.value.location, entry.path, problem.message)
+            return nil
+        }
+    }
+}

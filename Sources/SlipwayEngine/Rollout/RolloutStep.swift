@@ -1,0 +1,135 @@
+import SlipwayConfig
+import SlipwayCore
+
+/// One step of a compiled rollout: every strategy becomes a list of these, ending with the same finale.
+public enum RolloutStep: Sendable, Equatable {
+    /// Run this many candidate instances; done when that many are ready (healthy and warmed up).
+    case scaleCandidate(Int)
+    /// Run this many stable instances; done when that many are ready (going up) or the others have exited
+    /// (going down, after draining).
+    case scaleStable(Int)
+    /// Send this share of traffic (basis points) to the candidate.
+    case weight(Int)
+    /// Wait this long, or until `promote` / `resume` when nil.
+    case pause(Duration?)
+    /// Judge the candidate on windows of its traffic (`preview`: on the preview listener's traffic).
+    case analysis(AnalysisStepSpec, preview: Bool)
+    /// Open the preview listener on the candidate set.
+    case openPreview
+    /// The candidate is the app's release from now on (all traffic is on it).
+    case promoted
+    /// Keep the old set running this long (for an instant `rollback`), judging the candidate meanwhile.
+    case keepOldSet(Duration, analysis: AnalysisStepSpec?)
+
+    /// A few words for people: `weight 25%`, `pause 30s`, `analysis (3 windows)`.
+    public var description: String {
+        switch self {
+        case .scaleCandidate(let count): return "start candidate instances (\(count))"
+        case .scaleStable(let count): return "scale stable to \(count)"
+        case .weight(let basisPoints): return "weight \(Percentage(basisPoints: basisPoints))"
+        case .pause(let duration): return duration.map { "pause \(DurationText.format($0))" } ?? "pause until promote"
+        case .analysis(let step, let preview):
+            let windows = "\(step.windows) window\(step.windows == 1 ? "" : "s")"
+            return preview ? "pre-promotion analysis on preview (\(windows))" : "analysis (\(windows))"
+        case .openPreview: return "open preview listener"
+        case .promoted: return "promote"
+        case .keepOldSet(let delay, let analysis):
+            let suffix = analysis.map { ", post-promotion analysis (\($0.windows) windows)" } ?? ""
+            return "keep old set for \(DurationText.format(delay))\(suffix)"
+        }
+    }
+
+    /// Whether the step waits on people or the clock rather than on work (`promote` may end it).
+    var isHold: Bool {
+        switch self {
+        case .pause, .analysis: return true
+        default: return false
+        }
+    }
+}
+
+extension RolloutPlan {
+    /// The steps of this plan, and the index where the finale (everything to the candidate) begins.
+    public func compile() -> (steps: [RolloutStep], finale: Int) {
+        let total = instances
+        var steps: [RolloutStep] = []
+        switch purpose {
+        case .restart:
+            steps = Self.rollingSteps(total: total, surge: 1, unavailable: 0, analysis: nil)
+        case .rollback:
+            steps = [.scaleCandidate(total)]
+        case .deploy:
+            switch strategy.kind {
+            case .recreate:
+                steps = [.scaleStable(0), .scaleCandidate(total)]
+            case .rolling(let rolling):
+                steps = Self.rollingSteps(
+                    total: total,
+                    surge: rolling.maxSurge.resolve(of: total, roundUp: true),
+                    unavailable: rolling.maxUnavailable.resolve(of: total, roundUp: false),
+                    analysis: rolling.analysis
+                )
+            case .blueGreen(let blueGreen):
+                steps = [.scaleCandidate(total)]
+                if blueGreen.previewListen != nil { steps.append(.openPreview) }
+                if let pre = blueGreen.prePromotion {
+                    steps.append(.analysis(pre, preview: blueGreen.previewListen != nil))
+                }
+                if !blueGreen.autoPromote { steps.append(.pause(nil)) }
+            case .canary(let canary):
+                if case .fixed(let count) = canary.instances { steps.append(.scaleCandidate(min(count, total))) }
+                for step in canary.steps {
+                    switch step {
+                    case .weight(let percentage):
+                        if case .scaled = canary.instances {
+                            let scaled = (total * percentage.basisPoints + 9_999) / 10_000
+                            steps.append(.scaleCandidate(min(total, max(1, scaled))))
+                        }
+                        steps.append(.weight(percentage.basisPoints))
+                    case .pause(let duration):
+                        steps.append(.pause(duration))
+                    case .analysis(let analysis):
+                        steps.append(.analysis(analysis, preview: false))
+                    }
+                }
+            }
+        }
+        let finale = steps.count
+        steps.append(.scaleCandidate(total))
+        steps.append(.weight(10_000))
+        steps.append(.promoted)
+        if purpose == .deploy, case .blueGreen(let blueGreen) = strategy.kind {
+            steps.append(.keepOldSet(blueGreen.scaleDownDelay, analysis: blueGreen.postPromotion))
+        }
+        steps.append(.scaleStable(0))
+        return (steps, finale)
+    }
+
+    /// Batches of a rolling update: never more than `total + surge` instances, never fewer than
+    /// `total - unavailable` ready.
+    static func rollingSteps(total: Int, surge: Int, unavailable: Int, analysis: AnalysisStepSpec?) -> [RolloutStep] {
+        var steps: [RolloutStep] = []
+        var stable = total
+        var candidate = 0
+        var guardCount = 0
+        while candidate < total, guardCount <= 2 * total + 2 {
+            guardCount += 1
+            let stopFirst = min(unavailable, stable, total - candidate)
+            if stopFirst > 0 {
+                stable -= stopFirst
+                steps.append(.scaleStable(stable))
+            }
+            let start = min(total - candidate, total + surge - stable - candidate)
+            if start > 0 {
+                candidate += start
+                steps.append(.scaleCandidate(candidate))
+                if let analysis { steps.append(.analysis(analysis, preview: false)) }
+            }
+            if stable + candidate > total {
+                stable = max(0, total - candidate)
+                steps.append(.scaleStable(stable))
+            }
+        }
+        return steps
+    }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SlipwayCore
+import SlipwayEngine
+
+/// The rollout endpoints of the controller's API, under `/api/v1/apps/{app}/`: `deploy`, the user commands,
+/// `restart` and `rollout`. Every request is answered with JSON; a refused or malformed one changes nothing.
+public struct CommandRoutes: Sendable {
+    /// The largest request body accepted; larger ones are answered 413.
+    public static let maximumBodySize = 64 * 1024
+
+    /// What carries the commands out.
+    public let control: any RolloutControl
+
+    /// Creates the routes for `control`.
+    public init(control: any RolloutControl) {
+        self.control = control
+    }
+
+    /// Adds the endpoints to `router`.
+    public func add<Context: RequestContext>(to router: Router<Context>) {
+        let apps = router.group("api/v1/apps/{app}")
+        apps.post("deploy") { request, context in
+            try await answer(request, context, accepting: CommandBody.deployFields) { app, body in
+                let summary = try await control.deploy(app: app, body.deployRequest())
+                return (.accepted, summary)
+            }
+        }
+        for (name, fields) in CommandBody.commandFields {
+            apps.post(RouterPath(name)) { request, context in
+                try await answer(request, context, accepting: fields) { app, body in
+                    let command = try body.userCommand(named: name)
+                    let summary = try await control.command(app: app, command, by: body.by)
+                    return (.ok, CommandReply(message: summary.headline(after: command.name), rollout: summary))
+                }
+            }
+        }
+        apps.post("restart") { request, context in
+            try await answer(request, context, accepting: CommandBody.byOnly) { app, body in
+                let summary = try await control.restart(app: app, by: body.by)
+                return (.ok, CommandReply(message: summary.headline(after: "restart"), rollout: summary))
+            }
+        }
+        apps.get("rollout") { request, context in
+            try await answer(request, context, accepting: []) { app, _ in
+                guard let summary = try await control.rollout(app: app) else {
+                    throw CommandRefusal(.notFound, "app \"\(app)\" has had no rollout")
+                }
+                return (.ok, summary)
+            }
+        }
+    }
+
+    /// Reads the app and the body, runs `handle`, and encodes what it returns or the error it throws.
+    private func answer(
+        _ request: Request,
+        _ context: some RequestContext,
+        accepting fields: Set<String>,
+        _ handle: (String, CommandBody) async throws -> (HTTPResponse.Status, any Encodable)
+    ) async throws -> Response {
+        guard let app = context.parameters.get("app") else {
+            return APIError.response(.badRequest, code: "badRequest", message: "the app name is missing")
+        }
+        let bytes: ByteBuffer
+        do {
+            bytes = try await request.body.collect(upTo: Self.maximumBodySize)
+        } catch is NIOTooManyBytesError {
+            return APIError.response(
+                .contentTooLarge,
+                code: "bodyTooLarge",
+                message: "the request body is larger than \(Self.maximumBodySize / 1024) KiB"
+            )
+        }
+        let status: HTTPResponse.Status
+        let value: any Encodable
+        do {
+            let body = try CommandBody(json: Data(bytes.readableBytesView), accepting: fields)
+            (status, value) = try await handle(app, body)
+        } catch let refusal as CommandRefusal {
+            return APIError.response(refusal)
+        }
+        return try APIError.json(status, value)
+    }
+}
+
+/// The answer to a user command or `restart`: a line for people and the rollout after the command.
+public struct CommandReply: Sendable, Equatable, Codable {
+    /// What happened, in a few words.
+    public var message: String?
+    /// The rollout after the command.
+    public var rollout: RolloutSummary
+
+    /// Creates a reply.
+    public init(message: String?, rollout: RolloutSummary) {
+        self.message = message
+        self.rollout = rollout
+    }
+}
+
+/// The JSON error body every refusal is answered with: `{"error": {"code": "conflict", "message": "…"}}`.
+public struct APIError: Sendable, Equatable, Codable {
+    /// The code and the explanation.
+    public struct Detail: Sendable, Equatable, Codable {
+        /// `badRequest`, `notFound`, `conflict` or `bodyTooLarge`.
+        public var code: String
+        /// What was wrong and what would be accepted.
+        public var message: String
+    }
+
+    /// The error.
+    public var error: Detail
+
+    /// Creates an error body.
+    public init(code: String, message: String) {
+        self.error = Detail(code: code, message: message)
+    }
+
+    static func response(_ refusal: CommandRefusal) -> Response {
+        let status: HTTPResponse.Status =
+            switch refusal.code {
+            case .badRequest: .badRequest
+            case .notFound: .notFound
+            case .conflict: .conflict
+            }
+        return response(status, code: refusal.code.rawValue, message: refusal.message)
+    }
+
+    static func response(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
+        // Encoding two strings cannot fail.
+        (try? json(status, APIError(code: code, message: message))) ?? Response(status: status)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(value)
+        data.append(UInt8(ascii: "\n"))
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}
+
+/// A request body, checked strictly: a JSON object with only the accepted fields, each of its type.
+struct CommandBody {
+    /// The fields of `deploy`.
+    static let deployFields: Set<String> = ["version", "strategy", "env", "supersede", "by", "reason"]
+    /// The fields of commands that take nothing but who asked.
+    static let byOnly: Set<String> = ["by"]
+    /// Each user command's endpoint and its fields.
+    static let commandFields: [(String, Set<String>)] = [
+        ("promote", ["full", "by"]), ("abort", byOnly), ("pause", byOnly), ("resume", byOnly),
+        ("retry", byOnly), ("rollback", ["to", "by"]),
+    ]
+    /// Who asked when the body does not say.
+    static let defaultUser = "api"
+
+    private let fields: [String: JSONValue]
+
+    /// Reads `json` (empty means `{}`), refusing anything but an object with accepted fields.
+    init(json: Data, accepting accepted: Set<String>) throws(CommandRefusal) {
+        if json.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+            fields = [:]
+            return
+        }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: json)
+        } catch {
+            throw CommandRefusal(.badRequest, "the request body is not valid JSON")
+        }
+        guard case .object(let object) = value else {
+            throw CommandRefusal(.badRequest, "the request body must be a JSON object, got \(Self.kind(of: value))")
+        }
+        if let unknown = object.keys.sorted().first(where: { !accepted.contains($0) }) {
+            let known = accepted.isEmpty ? "no fields" : accepted.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            throw CommandRefusal(.badRequest, "unknown field \"\(unknown)\"; accepted: \(known)")
+        }
+        fields = object.filter { $0.value != .null }
+    }
+
+    /// Who asked.
+    var by: String {
+        get throws(CommandRefusal) { try string("by") ?? Self.defaultUser }
+    }
+
+    func deployRequest() throws(CommandRefusal) -> DeployRequest {
+        guard let version = try string("version") else {
+            throw CommandRefusal(.badRequest, "\"version\" is required")
+        }
+        var env: [String: String] = [:]
+        if let value = fields["env"] {
+            guard case .object(let object) = value else {
+                throw CommandRefusal(.badRequest, "\"env\": expected an object of strings, got \(Self.kind(of: value))")
+            }
+            for (key, entry) in object {
+                guard case .string(let text) = entry else {
+                    throw CommandRefusal(.badRequest, "\"env.\(key)\": expected a string, got \(Self.kind(of: entry))")
+                }
+                env[key] = text
+            }
+        }
+        return DeployRequest(
+            version: version,
+            strategy: try string("strategy"),
+            env: env,
+            supersede: try bool("supersede") ?? false,
+            by: try by,
+            reason: try string("reason")
+        )
+    }
+
+    func userCommand(named name: String) throws(CommandRefusal) -> UserCommand {
+        switch name {
+        case "promote": return .promote(full: try bool("full") ?? false)
+        case "abort": return .abort
+        case "pause": return .pause
+        case "resume": return .resume
+        case "retry": return .retry
+        case "rollback": return .rollback(to: try string("to"))
+        default: throw CommandRefusal(.notFound, "no command named \"\(name)\"")
+        }
+    }
+
+    private func string(_ name: String) throws(CommandRefusal) -> String? {
+        guard let value = fields[name] else { return nil }
+        guard case .string(let text) = value else {
+            throw CommandRefusal(.badRequest, "\"\(name)\": expected a string, got \(Self.kind(of: value))")
+        }
+        return text
+    }
+
+    private func bool(_ name: String) throws(CommandRefusal) -> Bool? {
+        guard let value = fields[name] else { return nil }
+        guard case .bool(let flag) = value else {
+            throw CommandRefusal(.badRequest, "\"\(name)\": expected true or false, got \(Self.kind(of: value))")
+        }
+        return flag
+    }
+
+    private static func kind(of value: JSONValue) -> String {
+        switch value {
+        case .string: return "a string"
+        case .int, .double: return "a number"
+        case .bool: return "a boolean"
+        case .array: return "an array"
+        case .object: return "an object"
+        case .null: return "null"
+        }
+    }
+}

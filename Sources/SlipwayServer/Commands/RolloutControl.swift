@@ -1,0 +1,135 @@
+import SlipwayEngine
+
+/// A request to roll out a new release of an app.
+public struct DeployRequest: Sendable, Equatable, Codable {
+    /// The candidate version.
+    public var version: String
+    /// Another strategy than the app's configured one: `recreate`, `rolling`, `blueGreen` or `canary` (the
+    /// strategy's settings come from the config when it configures that strategy, else its defaults).
+    public var strategy: String?
+    /// Environment variables added to (or replacing) the app's `run.env` for the candidate's instances.
+    public var env: [String: String]
+    /// Abort a running rollout first instead of refusing.
+    public var supersede: Bool
+    /// Who asked (a user name; defaults to the OS user of the CLI).
+    public var by: String
+    /// Why, in the user's words.
+    public var reason: String?
+
+    /// Creates a deploy request.
+    public init(
+        version: String,
+        strategy: String? = nil,
+        env: [String: String] = [:],
+        supersede: Bool = false,
+        by: String = "",
+        reason: String? = nil
+    ) {
+        self.version = version
+        self.strategy = strategy
+        self.env = env
+        self.supersede = supersede
+        self.by = by
+        self.reason = reason
+    }
+}
+
+/// Why a command was not carried out. Nothing changed.
+public struct CommandRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of refusal, which the API maps to a status code and the CLI to an exit code.
+    public enum Code: String, Sendable, Codable {
+        /// The request itself is wrong (unknown strategy, bad version string): 400, exit 2.
+        case badRequest
+        /// No such app or version: 404, exit 2.
+        case notFound
+        /// The command does not fit the app's state (a rollout is running, nothing to promote): 409, exit 1.
+        case conflict
+    }
+
+    /// The kind of refusal.
+    public var code: Code
+    /// What was wrong and what would be accepted.
+    public var message: String
+
+    /// Creates a refusal.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// Where a rollout stands, as the API and `deploy --wait` report it.
+public struct RolloutSummary: Sendable, Equatable, Codable {
+    /// The rollout's number within its app (1, 2, ...).
+    public var rollout: Int
+    /// The app.
+    public var app: String
+    /// The release that was stable when it began.
+    public var from: String
+    /// The candidate.
+    public var to: String
+    /// The strategy's name.
+    public var strategy: String
+    /// `pending` (waiting for the rollout it supersedes to end), `running`, `paused`, `rollingBack`, `promoted`,
+    /// `rolledBack`, `aborted` or `superseded`.
+    public var state: String
+    /// The current step, 0-based (equal to `steps` once every step is done).
+    public var step: Int
+    /// The number of steps.
+    public var steps: Int
+    /// A short description of the current step.
+    public var stepDescription: String
+    /// Percent of traffic per version.
+    public var weights: [String: Double]
+    /// Why the rollout ended or is waiting, when it is.
+    public var reason: String?
+    /// What the command that returned this summary did, in a sentence.
+    public var message: String?
+
+    /// Creates a summary.
+    public init(
+        rollout: Int,
+        app: String,
+        from: String,
+        to: String,
+        strategy: String,
+        state: String,
+        step: Int,
+        steps: Int,
+        stepDescription: String,
+        weights: [String: Double],
+        reason: String?,
+        message: String? = nil
+    ) {
+        self.rollout = rollout
+        self.app = app
+        self.from = from
+        self.to = to
+        self.strategy = strategy
+        self.state = state
+        self.step = step
+        self.steps = steps
+        self.stepDescription = stepDescription
+        self.weights = weights
+        self.reason = reason
+        self.message = message
+    }
+
+    /// Whether the rollout has ended.
+    public var isFinished: Bool { ["promoted", "rolledBack", "aborted", "superseded"].contains(state) }
+}
+
+/// What the controller accepts from users, whichever way they reach it (CLI, API, dashboard, the demo).
+/// Commands for one app are carried out one at a time, in arrival order.
+public protocol RolloutControl: Sendable {
+    /// Starts a rollout of `request.version` of `app` with the app's strategy; returns its summary.
+    func deploy(app: String, _ request: DeployRequest) async throws(CommandRefusal) -> RolloutSummary
+    /// Applies a user command to the app's current (or last) rollout; returns the rollout's summary after it.
+    func command(app: String, _ command: UserCommand, by user: String) async throws(CommandRefusal) -> RolloutSummary
+    /// Replaces every instance of the app's stable release, one at a time, with no downtime.
+    func restart(app: String, by user: String) async throws(CommandRefusal) -> RolloutSummary
+    /// The app's current rollout, or its last one; nil when it never had one.
+    func rollout(app: String) async throws(CommandRefusal) -> RolloutSummary?
+}

@@ -1,0 +1,194 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import SlipwayConfig
+import SlipwayCore
+import SlipwayEngine
+import SlipwayPlatform
+import SlipwayStore
+
+/// `slipway demo`: everything on this machine, on free loopback ports. The demo app runs 1.0.0 on three instances
+/// under steady load; 2.0.0 goes out as a canary and is promoted; 3.0.0, which answers 5xx to a share of
+/// requests, goes out and is rolled back by the engine on its own. The tour prints what happens as it happens and
+/// says at the end whether the story happened as told.
+public enum DemoTour {
+    /// How the tour went.
+    public struct Outcome: Sendable {
+        /// Whether every chapter ended as told.
+        public var told: Bool
+        /// What did not happen as told.
+        public var problems: [String]
+    }
+
+    /// The share of requests 3.0.0 answers with 500.
+    static let faultyErrorRate = "0.3"
+
+    /// Runs the tour, writing lines to `print`.
+    public static func run(print: @escaping @Sendable (String) -> Void) async throws -> Outcome {
+        let directory = try temporaryDirectory()
+        let apiPort = try FreePort.pick()
+        let yaml = config(apiPort: apiPort)
+        let file = directory + "/slipway.yaml"
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        let config = try ConfigLoader.load(file: file)
+        let began = Date()
+        var logger = Logger(label: "slipway.demo")
+        logger.logLevel = .error
+        let controller = try Controller(config: config, logger: logger) { recorded in
+            if let line = DemoNarration.line(for: recorded, since: began) { print(line) }
+        }
+        let group = ServiceGroup(services: [controller], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
+        let running = Task { try await group.run() }
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        var problems: [String] = []
+        do {
+            print("Slipway demo: the app `shop` runs slipway-demo-app; state and logs in \(directory)")
+            try await waitFor("3 healthy instances of 1.0.0", timeout: .seconds(30)) {
+                controller.listener(of: "shop")?.table.instances.count == 3
+            }
+            let port = controller.listener(of: "shop")?.port ?? 0
+            print(
+                "Users reach it at http://127.0.0.1:\(port)/ ; the controller's API and metrics are at "
+                    + "http://127.0.0.1:\(apiPort)/metrics"
+            )
+            print("Steady load: about 200 requests per second from 8 clients.\n")
+            let load = DemoLoad(client: client, port: port, rate: 200, loops: 8)
+            try await Task.sleep(for: .seconds(2))
+
+            print("Chapter 1 — 2.0.0 is healthy: it goes out as a canary and is promoted.")
+            let before1 = load.snapshot
+            let first = try await rollout(controller, version: "2.0.0", env: [:], reason: "new checkout page")
+            report(load, since: before1, print: print)
+            if first.state != "promoted" { problems.append("2.0.0 ended \(first.state), not promoted") }
+            if load.snapshot.versions["2.0.0", default: .init()].errors > 0 {
+                problems.append("2.0.0 answered errors")
+            }
+
+            print("\nChapter 2 — 3.0.0 answers 500 to 30% of requests: the engine rolls it back on its own.")
+            let before2 = load.snapshot
+            let second = try await rollout(
+                controller,
+                version: "3.0.0",
+                env: ["DEMO_ERROR_RATE": faultyErrorRate],
+                reason: "faster search (with a bug)"
+            )
+            report(load, since: before2, print: print)
+            if second.state != "rolledBack" { problems.append("3.0.0 ended \(second.state), not rolled back") }
+            if let reason = second.reason { print("  decision: \(reason)") }
+            await load.stop()
+            let final = try await controller.rollout(app: "shop")
+            let stable = final?.state == "rolledBack" ? final?.from : final?.to
+            if stable != "2.0.0" { problems.append("the stable release is \(stable ?? "unknown"), not 2.0.0") }
+            if load.snapshot.unanswered > 0 {
+                problems.append("\(load.snapshot.unanswered) requests got no answer")
+            }
+        } catch {
+            problems.append(String(describing: error))
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        try? await client.shutdown()
+        if problems.isEmpty {
+            print("\nThe story happened as told: 2.0.0 promoted, 3.0.0 rolled back automatically, 2.0.0 serves.")
+            print("Every fact is in the event log: slipway history shop --state-dir \(directory)/state")
+        } else {
+            print("\nThe story did not happen as told:")
+            for problem in problems { print("  - \(problem)") }
+        }
+        return Outcome(told: problems.isEmpty, problems: problems)
+    }
+
+    private static func rollout(
+        _ controller: Controller,
+        version: String,
+        env: [String: String],
+        reason: String
+    ) async throws -> RolloutSummary {
+        let started = try await controller.deploy(
+            app: "shop",
+            DeployRequest(version: version, env: env, by: "demo", reason: reason)
+        )
+        var summary = started
+        try await waitFor("rollout #\(started.rollout) to end", timeout: .seconds(120)) {
+            summary = (try? await controller.rollout(app: "shop")) ?? summary
+            return summary.rollout == started.rollout && summary.isFinished
+        }
+        return summary
+    }
+
+    private static func report(
+        _ load: DemoLoad,
+        since before: (versions: [String: DemoLoad.Tally], unanswered: Int),
+        print: @Sendable (String) -> Void
+    ) {
+        let now = load.snapshot
+        for version in now.versions.keys.sorted() {
+            let total = now.versions[version, default: .init()]
+            let earlier = before.versions[version, default: .init()]
+            let requests = total.requests - earlier.requests
+            let errors = total.errors - earlier.errors
+            guard requests > 0 else { continue }
+            let rate = Double(errors) * 100 / Double(requests)
+            print("  \(version): \(requests) requests, \(errors) errors (\(String(format: "%.1f", rate))%)")
+        }
+    }
+
+    private static func waitFor(
+        _ what: String,
+        timeout: Duration,
+        _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw DemoTimeout(description: "timed out after \(DurationText.format(timeout)) waiting for \(what)")
+    }
+
+    struct DemoTimeout: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static func temporaryDirectory() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "/slipway-demo-XXXXXX").utf8CString)
+        guard let path = mkdtemp(&template) else {
+            throw DemoTimeout(description: "cannot create a temporary directory: errno \(errno)")
+        }
+        return String(cString: path)
+    }
+
+    static func config(apiPort: Int) -> String {
+        """
+        controller:
+          api: 127.0.0.1:\(apiPort)
+          stateDir: state
+        apps:
+          - name: shop
+            listen: 127.0.0.1:0
+            instances: 3
+            version: "1.0.0"
+            run:
+              command: [slipway-demo-app, --port, "{port}", --app, shop]
+              stopGracePeriod: 5s
+            health: { path: /healthz, interval: 250ms, timeout: 200ms, startDeadline: 15s }
+            strategy:
+              progressDeadline: 1m
+              canary:
+                steps:
+                  - weight: 10
+                  - pause: 3s
+                  - analysis: { windows: 3 }
+                  - weight: 50
+                  - pause: 3s
+                  - analysis: { windows: 2 }
+            analysis:
+              interval: 1s
+              minRequests: 10
+              checks: ["successRate >= 99%", "p99 <= 500ms"]
+              failFast: ["successRate >= 95%"]
+        """
+    }
+}
