@@ -107,11 +107,14 @@ public final class Controller: Service, MetricSource, RolloutControl {
         let proxyGroup = MultiThreadedEventLoopGroup(numberOfThreads: config.controller.proxyThreads)
         do {
             for app in config.apps {
+                var settings = ProxySettings(app.proxy)
+                // The replay buffer holds at least as many requests as warm-up replays.
+                settings.replayBufferSize = max(settings.replayBufferSize, app.warmup.replay)
                 let listener = try await AppListener.bind(
                     app: app.name,
                     host: app.listen.host,
                     port: app.listen.port,
-                    settings: ProxySettings(app.proxy),
+                    settings: settings,
                     group: proxyGroup
                 )
                 listeners.add(listener)

@@ -75,6 +75,21 @@ struct StatusCommand: ParsableCommand {
         if let backoff = status.backoff {
             lines.append("  crash loop: \(backoff.failures) failures in a row, replacements wait \(backoff.delay)")
         }
+        if !status.weights.isEmpty {
+            let weights = status.weights.sorted { $0.key < $1.key }.map { version, percent in
+                "\(version) \(percent == percent.rounded() ? String(Int(percent)) : String(percent))%"
+            }
+            lines.append("  traffic: \(weights.joined(separator: ", "))")
+        }
+        if let rollout = status.rollout {
+            let step =
+                rollout.endedAt == nil
+                ? ", step \(min(rollout.step + 1, rollout.steps))/\(rollout.steps): \(rollout.stepDescription)" : ""
+            lines.append(
+                "  rollout #\(rollout.number) \(rollout.from) → \(rollout.to) (\(rollout.strategy)): \(rollout.state)\(step)"
+            )
+            if let decision = rollout.lastDecision { lines.append("  last decision: \(decision)") }
+        }
         if let last = status.lastEvent {
             lines.append("  last: \(EventFormatter.line(last))")
         }

@@ -159,6 +159,38 @@ extension LiveRollouts {
             try await fixture.stop()
         }
 
+        @Test func rollbackAfterAPromotionAndRetryAfterARollback() async throws {
+            let (fixture, load) = try await start("blueGreen: { scaleDownDelay: 0s }")
+            _ = try await fixture.controller.deploy(app: "shop", DeployRequest(version: "2.0.0", by: "test"))
+            #expect(try await fixture.waitForOutcome().state == "promoted")
+            // Retrying a promoted rollout makes no sense; going back does.
+            await #expect(throws: CommandRefusal.self) {
+                try await fixture.controller.command(app: "shop", .retry, by: "test")
+            }
+            let back = try await fixture.controller.command(app: "shop", .rollback(to: nil), by: "test")
+            #expect(back.to == "1.0.0")
+            #expect(back.strategy == "rollback")
+            #expect(try await fixture.waitForOutcome().state == "promoted")
+            #expect(fixture.weights == ["1.0.0": 10_000])
+            // A version never run cannot be rolled back to.
+            await #expect(throws: CommandRefusal.self) {
+                try await fixture.controller.command(app: "shop", .rollback(to: "0.1.0"), by: "test")
+            }
+            // A rollout aborted by hand can be retried as it was.
+            _ = try await fixture.controller.deploy(app: "shop", DeployRequest(version: "2.0.0", by: "test"))
+            _ = try await fixture.controller.command(app: "shop", .abort, by: "test")
+            #expect(try await fixture.waitForOutcome().state == "aborted")
+            let retried = try await fixture.controller.command(app: "shop", .retry, by: "test")
+            #expect(retried.rollout == 4)
+            #expect(retried.to == "2.0.0")
+            #expect(try await fixture.waitForOutcome().state == "promoted")
+            await load.stop()
+            #expect(load.failed.isEmpty, "\(load.failed.count) of \(load.all.count) failed")
+            let history = RolloutRecord.fold(try fixture.log.events(app: "shop", limit: .max))
+            #expect(history.map(\.outcome) == ["promoted", "promoted", "aborted", "promoted"])
+            try await fixture.stop()
+        }
+
         @Test func aSecondDeployIsRefusedWhileOneRunsAndSupersedesWhenAsked() async throws {
             let (fixture, load) = try await start(
                 """
