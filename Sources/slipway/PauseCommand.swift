@@ -6,21 +6,12 @@ struct PauseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pause",
         abstract: "Hold the rollout at its current step until resume.",
-        discussion: """
-            Exit codes: 0 done (or already so), 1 refused because of the rollout's state, 2 bad usage or no such \
-            app or rollout, 4 controller unreachable or unauthorized.
-            """
+        discussion: RolloutCommandOptions.exitCodes
     )
 
-    @Argument(help: "The app.")
-    var app: String
-
-    @OptionGroup var controller: ControllerOptions
-
-    @Flag(help: "Print the rollout as JSON.")
-    var json = false
+    @OptionGroup var options: RolloutCommandOptions
 
     func run() async throws {
-        try await ControllerCall.send(.pause, app: app, options: controller, json: json)
+        try await ControllerCall.send(.pause, app: options.app, options: options.controller, json: options.json)
     }
 }

@@ -6,21 +6,12 @@ struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Go on after pause, or after a step that waits for promote.",
-        discussion: """
-            Exit codes: 0 done (or already so), 1 refused because of the rollout's state, 2 bad usage or no such \
-            app or rollout, 4 controller unreachable or unauthorized.
-            """
+        discussion: RolloutCommandOptions.exitCodes
     )
 
-    @Argument(help: "The app.")
-    var app: String
-
-    @OptionGroup var controller: ControllerOptions
-
-    @Flag(help: "Print the rollout as JSON.")
-    var json = false
+    @OptionGroup var options: RolloutCommandOptions
 
     func run() async throws {
-        try await ControllerCall.send(.resume, app: app, options: controller, json: json)
+        try await ControllerCall.send(.resume, app: options.app, options: options.controller, json: options.json)
     }
 }
