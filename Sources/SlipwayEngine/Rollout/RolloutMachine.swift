@@ -575,23 +575,28 @@ public struct RolloutMachine: Sendable {
 
     /// Starts what is missing and stops what is surplus, for both roles.
     private mutating func reconcile(at now: Moment, into actions: inout [Action]) {
-        for (role, target) in [(Role.stable, stableTarget), (Role.candidate, candidateTarget)] {
-            let active = members.filter { $0.value.role == role && $0.value.phase != .stopping }
-            if active.count < target {
-                if role == .stable, let hold = replacementHold, now < hold { continue }
-                for _ in 0..<(target - active.count) { startInstance(role, into: &actions) }
-            } else if active.count > target {
-                // Not-yet-ready instances go first, then the oldest.
-                let order: [InstancePhase] = [.launching, .starting, .unhealthy, .warming, .ready]
-                let surplus = active.sorted { lhs, rhs in
-                    let left = order.firstIndex(of: lhs.value.phase)!
-                    let right = order.firstIndex(of: rhs.value.phase)!
-                    return left != right ? left < right : lhs.key < rhs.key
-                }.prefix(active.count - target)
-                for (id, _) in surplus {
-                    let reason = role == .stable ? "replaced by \(plan.candidate.version)" : "scaled down"
-                    stopInstance(id, reason: rollback != nil ? "rolling back" : reason, into: &actions)
-                }
+        reconcile(.stable, at: now, into: &actions)
+        reconcile(.candidate, at: now, into: &actions)
+    }
+
+    /// Starts what is missing and stops what is surplus of one role.
+    private mutating func reconcile(_ role: Role, at now: Moment, into actions: inout [Action]) {
+        let target = role == .stable ? stableTarget : candidateTarget
+        let active = members.filter { $0.value.role == role && $0.value.phase != .stopping }
+        if active.count < target {
+            if role == .stable, let hold = replacementHold, now < hold { return }
+            for _ in 0..<(target - active.count) { startInstance(role, into: &actions) }
+        } else if active.count > target {
+            // Not-yet-ready instances go first, then the oldest.
+            let order: [InstancePhase] = [.launching, .starting, .unhealthy, .warming, .ready]
+            let surplus = active.sorted { lhs, rhs in
+                let left = order.firstIndex(of: lhs.value.phase)!
+                let right = order.firstIndex(of: rhs.value.phase)!
+                return left != right ? left < right : lhs.key < rhs.key
+            }.prefix(active.count - target)
+            for (id, _) in surplus {
+                let reason = role == .stable ? "replaced by \(plan.candidate.version)" : "scaled down"
+                stopInstance(id, reason: rollback != nil ? "rolling back" : reason, into: &actions)
             }
         }
     }
@@ -686,16 +691,16 @@ public struct RolloutMachine: Sendable {
         guard let rollback else { return }
         let deadline = (rollbackStartedAt ?? now) + plan.strategy.progressDeadline
         let stable = count(.stable)
-        // The candidate stays only while no stable instance can take its traffic, and stops once stable is whole.
-        candidateTarget = stable.ready >= plan.instances || now >= deadline ? 0 : count(.candidate).active
-        if stable.ready > 0 {
-            for (id, member) in members where member.role == .candidate && member.phase != .stopping {
-                if stable.ready >= plan.instances || now >= deadline || member.phase != .ready {
-                    stopInstance(id, reason: "rolling back", into: &actions)
-                }
+        // Ready candidates keep running until stable is whole (they serve only while no stable instance is ready), and
+        // stop at the deadline whatever happens; candidates not ready stop at once. None is ever started again.
+        candidateTarget = 0
+        for (id, member) in members.sorted(by: { $0.key < $1.key })
+        where member.role == .candidate && member.phase != .stopping {
+            if member.phase != .ready || stable.ready >= plan.instances || now >= deadline {
+                stopInstance(id, reason: "rolling back", into: &actions)
             }
         }
-        reconcile(at: now, into: &actions)
+        reconcile(.stable, at: now, into: &actions)
         let candidateLeft = count(.candidate).alive
         if candidateLeft == 0, stable.ready >= plan.instances {
             finish(rollback.outcome, reason: rollback.reason, at: now, into: &actions)
