@@ -143,6 +143,12 @@ let package = Package(
             dependencies: [
                 "SlipwayServer", "SlipwayTestSupport", "slipway", "slipway-demo-app",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // The browser test's DevTools client.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),

@@ -40,9 +40,15 @@ public final class Controller: Service, MetricSource, RolloutControl {
     public let log: EventLog
     /// Where instances run.
     public let platform: LocalPlatform
+    /// New events, for the API's event stream.
+    public let broadcaster = EventBroadcaster()
+    /// Every app's recent traffic, one point a second, for the dashboard's charts.
+    public let history: MetricsHistory
     private let lock: StateDirectoryLock
     private let logger: Logger
     private let observer: @Sendable (RecordedEvent) -> Void
+    private let apiToken: APIToken?
+    private let sessions = SessionStore()
 
     /// Checks the config against this machine, takes the state directory and opens its event log.
     /// - Parameter observer: told of every event as it is appended.
@@ -53,6 +59,11 @@ public final class Controller: Service, MetricSource, RolloutControl {
     ) throws(StartError) {
         let problems = Preflight.checkFiles(config) + Preflight.checkAddresses(config)
         guard problems.isEmpty else { throw .config(problems) }
+        do {
+            self.apiToken = try APIToken.configured(in: config)
+        } catch {
+            throw .config([error])
+        }
         let directory = config.controller.stateDirectory
         do {
             self.lock = try StateDirectoryLock(directory: directory)
@@ -66,8 +77,18 @@ public final class Controller: Service, MetricSource, RolloutControl {
         }
         self.config = config
         self.logger = logger
-        self.observer = observer
+        let broadcaster = self.broadcaster
+        self.observer = { recorded in
+            observer(recorded)
+            broadcaster.publish(recorded)
+        }
         self.platform = LocalPlatform(stateDirectory: directory, logger: logger)
+        let listeners = self.listeners
+        self.history = MetricsHistory {
+            var samples: [AppTrafficSample] = []
+            for listener in listeners.all.sorted(by: { $0.app < $1.app }) { samples.append(await listener.sample()) }
+            return samples
+        }
     }
 
     private let listeners = ListenerRegistry()
@@ -195,11 +216,22 @@ public final class Controller: Service, MetricSource, RolloutControl {
         }
         for (name, executor) in executors { await executor.begin(recovered: recoveries[name] ?? RecoveredState()) }
 
-        let api = ControllerAPI(address: config.controller.api, metrics: self, control: self, logger: logger)
+        let api = ControllerAPI(
+            address: config.controller.api,
+            controller: self,
+            token: apiToken,
+            sessions: sessions,
+            logger: logger
+        )
         let apiTask = Task { try await api.run() }
+        let history = self.history
+        let historyTask = Task { try? await history.run() }
 
         // Runs until SIGTERM/SIGINT (or the group's shutdown); cancellation ends the wait too.
         try? await gracefulShutdown()
+        // Open event streams end, so the API can close.
+        broadcaster.finish()
+        historyTask.cancel()
         // The API task shares the graceful shutdown and closes by itself; it is cancelled only if it lingers.
         let apiStopped = Task {
             try? await Task.sleep(for: .seconds(5))

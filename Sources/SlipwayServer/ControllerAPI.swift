@@ -3,26 +3,43 @@ import Logging
 import SlipwayConfig
 import SlipwayProxy
 
-/// The controller's HTTP endpoint: `/healthz` for the controller itself, `/metrics`, the proxy's traffic
-/// counters in Prometheus text format, and the rollout commands under `/api/v1/apps/{app}/` (`CommandRoutes`).
+/// The controller's HTTP server: `/healthz` and `/metrics` (public), the sign-in pages, and behind
+/// authentication the JSON API under `/api/v1` (reads, the event stream, the rollout commands) and the dashboard.
 struct ControllerAPI: Sendable {
     let address: HostPort
-    let metrics: Controller
-    let control: any RolloutControl
+    let controller: Controller
+    let token: APIToken?
+    let sessions: SessionStore
     let logger: Logger
 
-    func run() async throws {
-        let router = Router()
+    /// Every route of the server, on `router`.
+    static func addRoutes(
+        to router: Router<APIRequestContext>,
+        controller: Controller,
+        token: APIToken?,
+        sessions: SessionStore
+    ) {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ -> Response in
-            let text = PrometheusText.render(await metrics.samples())
+            let text = PrometheusText.render(await controller.samples())
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text))
             )
         }
-        CommandRoutes(control: control).add(to: router)
+        LoginRoutes(token: token, sessions: sessions).add(to: router)
+        let protected = router.group().add(middleware: AuthMiddleware(token: token, sessions: sessions))
+        let api = protected.group("api/v1")
+        ReadRoutes(reading: controller, metrics: controller.history).add(to: api)
+        EventStreamRoutes(reading: controller, broadcaster: controller.broadcaster).add(to: api)
+        CommandRoutes(control: controller).add(to: api)
+        DashboardRoutes(source: controller).add(to: protected)
+    }
+
+    func run() async throws {
+        let router = Router(context: APIRequestContext.self)
+        Self.addRoutes(to: router, controller: controller, token: token, sessions: sessions)
         var quiet = logger
         quiet.logLevel = .warning
         let app = Application(

@@ -6,11 +6,14 @@ import Glibc
 #endif
 
 /// Checks a valid config against this machine before anything starts: executables exist, working
-/// directories exist, and (for `up`) the addresses the controller and the apps will own are free.
+/// directories exist, the API is not open to other machines without a token, and (for `up`) the addresses
+/// the controller and the apps will own are free.
 public enum Preflight {
-    /// Problems that depend only on the files of this machine (what `slipway validate` also reports).
+    /// Problems that depend only on the config and the files of this machine (what `slipway validate` also
+    /// reports): missing executables and working directories, and an exposed API without a token
+    /// (`checkExposure`).
     public static func checkFiles(_ config: SlipwayConfig) -> [ConfigDiagnostic] {
-        var diagnostics: [ConfigDiagnostic] = []
+        var diagnostics = checkExposure(config)
         for app in config.apps {
             if let name = app.run.command.first,
                 case .failure(let error) = ExecutableResolver.resolve(name, baseDirectory: config.baseDirectory)
@@ -64,6 +67,43 @@ public enum Preflight {
             }
         }
         return diagnostics
+    }
+
+    /// The API open to other machines with no token: `controller.api` on an address other than a loopback one
+    /// (127.0.0.0/8, ::1, localhost) while `controller.token` is not set would let anyone who can reach it
+    /// deploy, promote and roll back.
+    public static func checkExposure(_ config: SlipwayConfig) -> [ConfigDiagnostic] {
+        let api = config.controller.api
+        guard config.controller.token == nil, !isLoopback(api.host) else { return [] }
+        return [
+            ConfigDiagnostic(
+                file: config.file,
+                location: config.controller.location,
+                keyPath: "controller.api",
+                message: "\(api) is reachable from other machines, so controller.token is required: set "
+                    + "controller.token ({env: NAME} or {file: PATH}), or bind controller.api to a loopback "
+                    + "address such as 127.0.0.1:\(api.port)"
+            )
+        ]
+    }
+
+    /// Whether `host` can only be reached from this machine: `localhost`, an address in 127.0.0.0/8, `::1`,
+    /// or an IPv4-mapped 127.0.0.0/8 address.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: ["[", "]"])
+        if bare.lowercased() == "localhost" || bare.lowercased() == "localhost." { return true }
+        var ipv4 = in_addr()
+        if inet_pton(AF_INET, bare, &ipv4) == 1 {
+            return withUnsafeBytes(of: &ipv4) { $0[0] == 127 }
+        }
+        var ipv6 = in6_addr()
+        guard inet_pton(AF_INET6, bare, &ipv6) == 1 else { return false }
+        return withUnsafeBytes(of: &ipv6) { bytes in
+            let loopback = bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1
+            let mappedPrefix: [UInt8] = Array(repeating: 0, count: 10) + [0xFF, 0xFF]
+            let mapped = Array(bytes.prefix(12)) == mappedPrefix && bytes[12] == 127
+            return loopback || mapped
+        }
     }
 
     private static func isDirectory(_ path: String) -> Bool {

@@ -182,6 +182,28 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// Events below position `before` (all when nil), optionally of one app, newest first, at most `limit`: pages
+    /// backwards through the log with one indexed query each.
+    public func events(app: String? = nil, before: Int64?, limit: Int) throws(StoreError) -> [RecordedEvent] {
+        do {
+            return try writer.read { db in
+                var sql = "SELECT id, time, app, kind, instance, payload FROM event WHERE id < ?"
+                var arguments: StatementArguments = [before ?? Int64.max]
+                if let app {
+                    sql += " AND app = ?"
+                    arguments += [app]
+                }
+                sql += " ORDER BY id DESC LIMIT ?"
+                arguments += [limit]
+                return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.decode)
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
     /// The newest `limit` events of `app`, oldest first.
     public func latestEvents(app: String, limit: Int) throws(StoreError) -> [RecordedEvent] {
         do {

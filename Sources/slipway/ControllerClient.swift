@@ -72,6 +72,47 @@ struct ControllerClient {
         return "/api/v1/apps/\(segment)/\(action)"
     }
 
+    /// `GET path` (under the controller's base), decoding a 2xx answer as `Answer`.
+    func get<Answer: Decodable>(_ path: String, as answer: Answer.Type) async throws(ControllerFailure) -> Answer {
+        try await send(.GET, path: path, body: nil, as: answer)
+    }
+
+    /// Follows `GET path` as a server-sent-event stream, calling `onEvent` with each event's id, and returns when
+    /// the stream ends. Fails like any request when the controller cannot be reached or refuses.
+    func follow(_ path: String, lastEventID: String?, onEvent: (String?) async -> Void) async throws(ControllerFailure)
+    {
+        var request = HTTPClientRequest(url: endpoint.base + path)
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        request.headers.add(name: "User-Agent", value: "slipway")
+        if let token = endpoint.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: .hours(24))
+        } catch {
+            throw ControllerFailure(
+                status: ExitStatus.unreachable,
+                message: "cannot reach the controller at \(endpoint.address): \(Self.reason(error))"
+            )
+        }
+        guard (200..<300).contains(Int(response.status.code)) else {
+            let bytes = (try? await response.body.collect(upTo: Self.maximumAnswerSize)) ?? ByteBuffer()
+            throw failure(
+                status: Int(response.status.code),
+                data: Data(bytes.readableBytesView),
+                request: "GET \(path)"
+            )
+        }
+        var parser = EventStreamParser()
+        do {
+            for try await chunk in response.body {
+                for event in parser.feed(String(buffer: chunk)) { await onEvent(event.id) }
+            }
+        } catch {
+            // The stream broke off; the caller reconnects.
+        }
+    }
+
     private func send<Answer: Decodable>(
         _ method: HTTPMethod,
         path: String,

@@ -4,7 +4,7 @@ import SlipwayServer
 import SlipwayStore
 
 /// `slipway status [APP] [--json]`: what runs now, folded from the event log.
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show each app's instances, their health and the last event."
@@ -18,7 +18,30 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    func run() throws {
+    @Flag(help: "Follow the controller's event stream and redraw the app's view on every change (needs APP).")
+    var watch = false
+
+    @Option(
+        help: ArgumentHelp(
+            "With --watch: the controller's API (default: $SLIPWAY_URL, then the config's controller.api).",
+            valueName: "url"
+        )
+    )
+    var url: String?
+
+    func validate() throws {
+        if watch, app == nil { throw ValidationError("--watch needs an app: slipway status APP --watch") }
+        if url != nil, !watch { throw ValidationError("--url is only used with --watch") }
+    }
+
+    func run() async throws {
+        if watch, let app {
+            var arguments = ["-f", state.config.file]
+            if let url { arguments += ["--url", url] }
+            let options = try ControllerOptions.parse(arguments)
+            try await StatusWatch.run(app: app, endpoint: try options.endpoint(), json: json)
+            return
+        }
         let log = try state.openLog()
         let names: [String]
         do {

@@ -71,8 +71,8 @@ actor ScriptedRolloutControl: RolloutControl {
 /// The rollout endpoints of the controller's API, over a scripted control.
 @Suite struct CommandRoutesTests {
     private func application(_ control: ScriptedRolloutControl) -> some ApplicationProtocol {
-        let router = Router()
-        CommandRoutes(control: control).add(to: router)
+        let router = Router(context: APIRequestContext.self)
+        CommandRoutes(control: control).add(to: router.group("api/v1"))
         return Application(router: router)
     }
 

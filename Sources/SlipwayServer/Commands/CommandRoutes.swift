@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import SlipwayCore
 import SlipwayEngine
+import SlipwayStore
 
 /// The rollout endpoints of the controller's API, under `/api/v1/apps/{app}/`: `deploy`, the user commands,
 /// `restart` and `rollout`. Every request is answered with JSON; a refused or malformed one changes nothing.
@@ -18,9 +19,14 @@ public struct CommandRoutes: Sendable {
         self.control = control
     }
 
-    /// Adds the endpoints to `router`.
+    /// Adds the endpoints to `router`, under `/api/v1`.
     public func add<Context: RequestContext>(to router: Router<Context>) {
-        let apps = router.group("api/v1/apps/{app}")
+        add(to: router.group("api/v1"))
+    }
+
+    /// Adds the endpoints to `group`, which is mounted at `/api/v1`.
+    public func add<Context: RequestContext>(to group: RouterGroup<Context>) {
+        let apps = group.group("apps/{app}")
         apps.post("deploy") { request, context in
             try await answer(request, context, accepting: CommandBody.deployFields) { app, body in
                 let summary = try await control.deploy(app: app, body.deployRequest())
@@ -102,7 +108,7 @@ public struct CommandReply: Sendable, Equatable, Codable {
 public struct APIError: Sendable, Equatable, Codable {
     /// The code and the explanation.
     public struct Detail: Sendable, Equatable, Codable {
-        /// `badRequest`, `notFound`, `conflict` or `bodyTooLarge`.
+        /// `badRequest`, `notFound`, `conflict`, `bodyTooLarge` or `storeError`.
         public var code: String
         /// What was wrong and what would be accepted.
         public var message: String
@@ -126,15 +132,18 @@ public struct APIError: Sendable, Equatable, Codable {
         return response(status, code: refusal.code.rawValue, message: refusal.message)
     }
 
+    static func response(_ error: StoreError) -> Response {
+        // The log is the controller's own local file: its errors name no secret, and say what to look at.
+        response(.internalServerError, code: "storeError", message: "the event log cannot be read: \(error)")
+    }
+
     static func response(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
         // Encoding two strings cannot fail.
         (try? json(status, APIError(code: code, message: message))) ?? Response(status: status)
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(value)
+        var data = try APIJSON.encode(value)
         data.append(UInt8(ascii: "\n"))
         return Response(
             status: status,

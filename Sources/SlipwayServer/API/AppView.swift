@@ -1,0 +1,76 @@
+import Foundation
+import SlipwayStore
+
+/// An app as `GET /api/v1/apps/{app}` shows it: its listener, stable release, instances, weights and rollout.
+public struct AppView: Sendable, Equatable, Codable {
+    /// One instance.
+    public struct Instance: Sendable, Equatable, Codable {
+        public var id: String
+        public var version: String
+        /// `starting`, `healthy`, `unhealthy` or `stopping`.
+        public var state: String
+        public var pid: Int?
+        public var port: Int?
+        /// When it entered `state`.
+        public var since: Date
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(version, forKey: .version)
+            try container.encode(state, forKey: .state)
+            try container.encode(pid, forKey: .pid)
+            try container.encode(port, forKey: .port)
+            try container.encode(since, forKey: .since)
+        }
+    }
+
+    public var name: String
+    /// Where the app's listener is bound.
+    public var listen: String
+    /// The stable version.
+    public var stable: String
+    public var desiredInstances: Int
+    public var instances: [Instance]
+    /// Percent of traffic per version.
+    public var weights: [String: Double]
+    /// The current (or last) rollout; null when the app never had one.
+    public var rollout: RolloutSummary?
+    /// The last decision of the rollout, with its reason.
+    public var lastDecision: String?
+
+    /// The view of `app`, folded from its events, with the controller's live `rollout`.
+    public init(app: ConfiguredApp, events: [RecordedEvent], rollout: RolloutSummary?) {
+        let status = AppStatus.fold(app: app.name, events: events)
+        name = app.name
+        listen = app.listen
+        stable = status.version ?? app.version
+        desiredInstances = status.desiredInstances ?? app.instances
+        instances = status.instances.map { instance in
+            Instance(
+                id: instance.id.rawValue,
+                version: instance.version,
+                state: instance.state.rawValue,
+                pid: instance.pid,
+                port: instance.port,
+                since: instance.since
+            )
+        }
+        // Before any traffic shift every request goes to the stable release.
+        weights = status.weights.isEmpty ? [stable: 100] : status.weights
+        self.rollout = rollout
+        lastDecision = status.rollout?.lastDecision
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(listen, forKey: .listen)
+        try container.encode(stable, forKey: .stable)
+        try container.encode(desiredInstances, forKey: .desiredInstances)
+        try container.encode(instances, forKey: .instances)
+        try container.encode(weights, forKey: .weights)
+        try container.encode(rollout, forKey: .rollout)
+        try container.encode(lastDecision, forKey: .lastDecision)
+    }
+}

@@ -1,0 +1,31 @@
+import SlipwayStore
+
+/// A configured app as the read endpoints show it.
+public struct ConfiguredApp: Sendable, Equatable {
+    /// The app's name.
+    public var name: String
+    /// Where its listener is bound (`127.0.0.1:8080`).
+    public var listen: String
+    /// Its configured instance count.
+    public var instances: Int
+    /// Its configured stable version.
+    public var version: String
+
+    /// Creates a configured app.
+    public init(name: String, listen: String, instances: Int, version: String) {
+        self.name = name
+        self.listen = listen
+        self.instances = instances
+        self.version = version
+    }
+}
+
+/// What the read endpoints of the API need from the controller.
+public protocol ControllerReading: Sendable {
+    /// Every configured app, in config order.
+    func configuredApps() -> [ConfiguredApp]
+    /// The event log every view is folded from.
+    var log: EventLog { get }
+    /// The app's current rollout, or its last one; nil when it never had one.
+    func rollout(app: String) async throws(CommandRefusal) -> RolloutSummary?
+}

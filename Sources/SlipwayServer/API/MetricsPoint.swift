@@ -1,0 +1,78 @@
+import Foundation
+import SlipwayProxy
+
+/// One version's traffic over one sampling interval.
+public struct VersionRates: Sendable, Equatable, Codable {
+    /// Requests finished per second.
+    public var rps: Double
+    /// The share of finished requests answered 5xx (0 when none finished).
+    public var errorRate: Double
+    /// The 99th percentile latency in milliseconds; null when no request finished.
+    public var p99Ms: Double?
+
+    /// The rates of `requests` finished, `errors` of them 5xx, over `seconds`, with their 99th percentile `p99`.
+    public init(requests: Int, errors: Int, p99: Duration?, seconds: Double) {
+        rps = seconds > 0 ? Double(requests) / seconds : 0
+        errorRate = requests > 0 ? Double(errors) / Double(requests) : 0
+        p99Ms = p99.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
+    }
+
+    /// The rates of `window`, which lasted `seconds`.
+    public init(_ window: TrafficWindow, seconds: Double) {
+        self.init(
+            requests: window.requests,
+            errors: window.errors,
+            p99: window.latency(quantile: 0.99),
+            seconds: seconds
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(rps, forKey: .rps)
+        try container.encode(errorRate, forKey: .errorRate)
+        try container.encode(p99Ms, forKey: .p99Ms)
+    }
+}
+
+/// An app's traffic per version over one sampling interval, stamped with when the interval ended.
+public struct MetricsPoint: Sendable, Equatable, Codable {
+    /// When the interval ended.
+    public var t: Date
+    /// Rates by version.
+    public var versions: [String: VersionRates]
+
+    /// Creates a point.
+    public init(t: Date, versions: [String: VersionRates]) {
+        self.t = t
+        self.versions = versions
+    }
+
+    /// The traffic between two samples of one app, stamped `time`; nil when `later` was not taken after `earlier`.
+    ///
+    /// A version absent from `earlier` (it just got its first instance) counts everything `later` holds.
+    public static func between(_ earlier: AppTrafficSample, _ later: AppTrafficSample, at time: Date) -> MetricsPoint? {
+        let elapsed = later.takenAt - earlier.takenAt
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        guard seconds > 0 else { return nil }
+        var versions: [String: VersionRates] = [:]
+        for (version, snapshot) in later.versions {
+            let window = snapshot.window(since: earlier.versions[version] ?? .empty)
+            versions[version] = VersionRates(window, seconds: seconds)
+        }
+        return MetricsPoint(t: time, versions: versions)
+    }
+}
+
+/// What `GET /api/v1/apps/{app}/metrics` answers: evenly spaced points, oldest first.
+public struct MetricsSeries: Sendable, Equatable, Codable {
+    /// The spacing of the points.
+    public var intervalSeconds: Int
+    public var points: [MetricsPoint]
+
+    /// Creates a series.
+    public init(intervalSeconds: Int, points: [MetricsPoint]) {
+        self.intervalSeconds = intervalSeconds
+        self.points = points
+    }
+}

@@ -1,0 +1,128 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The dashboard's sign-in: `GET /login` (the page), `POST /login` (the form: a right token starts a session
+/// and sets its two cookies) and `POST /logout`. They are public routes: add them before `AuthMiddleware`.
+/// With no token configured there is nothing to sign in to, and `/login` sends the browser to `/`.
+public struct LoginRoutes: Sendable {
+    /// The largest sign-in form accepted.
+    public static let maximumFormSize = 4 * 1024
+
+    private let token: APIToken?
+    private let sessions: SessionStore
+    private let throttle: LoginThrottle
+    private let authenticator: RequestAuthenticator
+
+    /// Creates the routes.
+    /// - Parameters:
+    ///   - token: the API token, nil when the config sets none.
+    ///   - sessions: where sessions are kept, shared with `AuthMiddleware`.
+    ///   - throttle: what slows down guessing.
+    public init(token: APIToken?, sessions: SessionStore, throttle: LoginThrottle = LoginThrottle()) {
+        self.token = token
+        self.sessions = sessions
+        self.throttle = throttle
+        self.authenticator = RequestAuthenticator(token: token, sessions: sessions)
+    }
+
+    /// Adds `GET /login`, `POST /login` and `POST /logout` to `router` (a `Router`, or a group at its root).
+    public func add(to router: some RouterMethods) {
+        router.get("login") { request, _ in
+            guard token != nil else { return Response.redirect(to: "/", type: .normal) }
+            if case .allowed(.session) = authenticator.authenticate(request) {
+                return Response.redirect(to: "/", type: .normal)
+            }
+            return Self.page(.ok)
+        }
+        router.post("login") { request, context in
+            try await signIn(request, context)
+        }
+        router.post("logout") { request, _ in
+            signOut(request)
+        }
+    }
+
+    private func signIn(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        guard let token else { return .redirect(to: "/", type: .normal) }
+        let client = Self.client(of: context)
+        if case .wait(let wait) = throttle.admit(client) {
+            let seconds = max(1, Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
+            var response = Self.page(
+                .tooManyRequests,
+                message: "Too many wrong tokens. Try again in \(seconds) second\(seconds == 1 ? "" : "s")."
+            )
+            response.headers[.retryAfter] = String(seconds)
+            return response
+        }
+        guard let presented = try await Self.presentedToken(request), !presented.isEmpty else {
+            return Self.page(.badRequest, message: "Enter the API token.")
+        }
+        guard token.matches(presented) else {
+            context.logger.info("refused a sign-in with a wrong API token")
+            var response = Self.page(.unauthorized, message: "That token is not right.")
+            response.headers[.wwwAuthenticate] = AuthMiddleware.challenge
+            return response
+        }
+        throttle.recordSuccess(for: client)
+        let session = sessions.create()
+        var response = Response.redirect(to: "/", type: .normal)
+        response.headers[.cacheControl] = "no-store"
+        SessionCookies.add(SessionCookies.setting(session), to: &response)
+        return response
+    }
+
+    private func signOut(_ request: Request) -> Response {
+        switch authenticator.authenticate(request) {
+        case .csrfRejected:
+            return AuthMiddleware.csrfRejected()
+        case .wrongToken:
+            return AuthMiddleware.unauthorized("the API token is not right")
+        case .allowed(.session(let id)):
+            sessions.delete(id: id)
+        case .allowed(.token), .missing:
+            // Nothing to end: the cookies, if any, are stale.
+            break
+        }
+        var response = Response.redirect(to: "/login", type: .normal)
+        response.headers[.cacheControl] = "no-store"
+        SessionCookies.add(SessionCookies.clearing, to: &response)
+        return response
+    }
+
+    /// The `token` field of an `application/x-www-form-urlencoded` body; nil when there is none or the body is
+    /// not such a form.
+    private static func presentedToken(_ request: Request) async throws -> String? {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maximumFormSize)
+        } catch is NIOTooManyBytesError {
+            return nil
+        }
+        return try? URLEncodedFormDecoder().decode(LoginForm.self, from: String(buffer: body)).token
+    }
+
+    /// Who is signing in, for the throttle: the peer's address when the context knows it.
+    private static func client(of context: some RequestContext) -> String {
+        (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress ?? "*"
+    }
+
+    private static func page(_ status: HTTPResponse.Status, message: String? = nil) -> Response {
+        Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8",
+                .cacheControl: "no-store",
+                .contentSecurityPolicy: LoginPage.contentSecurityPolicy,
+                HTTPFields.Element.Name("X-Frame-Options")!: "DENY",
+                HTTPFields.Element.Name("Referrer-Policy")!: "no-referrer",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: LoginPage.html(message: message)))
+        )
+    }
+}
+
+/// The sign-in form.
+private struct LoginForm: Decodable {
+    var token: String?
+}

@@ -1,0 +1,176 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SlipwayServer
+import Synchronization
+import Testing
+import Yams
+
+/// A method and a path template (`/api/v1/apps/{app}`), as the router registers it and docs/api.yaml lists it.
+struct RouteKey: Hashable, Comparable, CustomStringConvertible {
+    var method: String
+    var path: String
+
+    var description: String { "\(method) \(path)" }
+
+    static func < (lhs: RouteKey, rhs: RouteKey) -> Bool { (lhs.path, lhs.method) < (rhs.path, rhs.method) }
+}
+
+/// Stands in for a router: records every route registered on it instead of serving it.
+final class RouteRecorder: RouterMethods, @unchecked Sendable {
+    typealias Context = APIRequestContext
+
+    // Only touched while routes are added, on one task.
+    private(set) var routes: [RouteKey] = []
+
+    @discardableResult
+    func on<Responder: HTTPResponder>(
+        _ path: RouterPath,
+        method: HTTPRequest.Method,
+        responder: Responder
+    ) -> Self where Responder.Context == Context {
+        routes.append(RouteKey(method: method.rawValue, path: path.description))
+        return self
+    }
+
+    @discardableResult
+    func add(middleware: any MiddlewareProtocol<Request, Response, Context>) -> Self { self }
+}
+
+/// docs/api.yaml and the routes the server registers agree.
+@Suite struct APIDocumentTests {
+    /// The routes the server registers on its root rather than under `/api/v1`: `ControllerAPI` (`/healthz`,
+    /// `/metrics`), `LoginRoutes` and `DashboardRoutes`.
+    static let rootRoutes: Set<RouteKey> = [
+        RouteKey(method: "GET", path: "/healthz"),
+        RouteKey(method: "GET", path: "/metrics"),
+        RouteKey(method: "GET", path: "/login"),
+        RouteKey(method: "POST", path: "/login"),
+        RouteKey(method: "POST", path: "/logout"),
+        RouteKey(method: "GET", path: "/"),
+        RouteKey(method: "GET", path: "/dashboard.js"),
+        RouteKey(method: "GET", path: "/dashboard.css"),
+    ]
+
+    /// The routes of every route type that takes any `RouterMethods`, mounted as the controller mounts them.
+    static func recordedRoutes() throws -> [RouteKey] {
+        let recorder = RouteRecorder()
+        let api = recorder.group("api/v1")
+        let reading = try FixedReading()
+        ReadRoutes(reading: reading, metrics: MetricsHistory(sample: { [] })).add(to: api)
+        EventStreamRoutes(reading: reading, broadcaster: EventBroadcaster()).add(to: api)
+        CommandRoutes(control: ScriptedRolloutControl()).add(to: api)
+        LoginRoutes(token: nil, sessions: SessionStore()).add(to: recorder)
+        return recorder.routes
+    }
+
+    /// Every (method, path) docs/api.yaml documents.
+    static func documentedRoutes() throws -> [RouteKey] {
+        let file = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/api.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let document = try #require(try Yams.load(yaml: text) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: Any])
+        let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+        var routes: [RouteKey] = []
+        for (path, item) in paths {
+            let operations = try #require(item as? [String: Any], "\(path)")
+            for method in methods where operations[method] != nil {
+                routes.append(RouteKey(method: method.uppercased(), path: path))
+            }
+        }
+        return routes
+    }
+
+    @Test func everyRecordedRouteIsDocumentedAndEveryDocumentedAPIRouteIsServed() throws {
+        let served = try Self.recordedRoutes()
+        #expect(Set(served).count == served.count, "a route is registered twice")
+        let documented = Set(try Self.documentedRoutes())
+        let undocumented = Set(served).subtracting(documented).sorted()
+        let unserved = documented.filter { $0.path.hasPrefix("/api/") }.subtracting(served).sorted()
+        #expect(undocumented.isEmpty, "served but not in docs/api.yaml: \(undocumented)")
+        #expect(unserved.isEmpty, "in docs/api.yaml but not served: \(unserved)")
+        #expect(served.count == 19)
+    }
+
+    @Test func theRootRoutesAreDocumented() throws {
+        let documented = Set(try Self.documentedRoutes()).filter { !$0.path.hasPrefix("/api/") }
+        #expect(documented == Self.rootRoutes)
+    }
+
+    /// Every documented route but `ControllerAPI`'s own two reaches a handler of a router assembled from every
+    /// route type (`DashboardRoutes` registers on a `Router`, which cannot be recorded).
+    @Test func everyDocumentedRouteReachesAHandler() async throws {
+        let matched = EndpointLog()
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: matched)
+        let api = router.group("api/v1")
+        let reading = try FixedReading()
+        ReadRoutes(reading: reading, metrics: MetricsHistory(sample: { [] })).add(to: api)
+        EventStreamRoutes(reading: reading, broadcaster: EventBroadcaster()).add(to: api)
+        CommandRoutes(control: ScriptedRolloutControl()).add(to: api)
+        LoginRoutes(token: nil, sessions: SessionStore()).add(to: router)
+        DashboardRoutes(source: NoApps()).add(to: router)
+        let routes = try Self.documentedRoutes().filter { !["/healthz", "/metrics"].contains($0.path) }.sorted()
+        try await Application(router: router).test(.router) { client in
+            for route in routes {
+                // An unknown app answers at once, even on the event stream.
+                var uri = route.path.replacingOccurrences(of: "{app}", with: "nope")
+                if route.path == "/api/v1/stream" { uri += "?app=nope" }
+                let method = HTTPRequest.Method(route.method)!
+                try await client.execute(uri: uri, method: method) { _ in }
+            }
+        }
+        #expect(matched.routes.sorted() == routes)
+    }
+
+    @Test func everyOperationDocumentsItsAnswersAndEveryAPIOperationItsErrors() throws {
+        let file = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/api.yaml")
+        let document = try #require(try Yams.load(yaml: String(contentsOf: file, encoding: .utf8)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        for (path, item) in paths {
+            for (method, value) in item where method != "parameters" {
+                let operation = try #require(value as? [String: Any])
+                let responses = try #require(operation["responses"] as? [String: Any], "\(method) \(path)")
+                #expect(responses.keys.contains { $0.hasPrefix("2") || $0.hasPrefix("3") }, "\(method) \(path)")
+                if path.hasPrefix("/api/") {
+                    #expect(responses["401"] != nil, "\(method) \(path) needs its 401")
+                    #expect(responses["400"] != nil, "\(method) \(path) needs its 400")
+                }
+            }
+        }
+        let schemes = try #require((document["components"] as? [String: Any])?["securitySchemes"] as? [String: Any])
+        #expect(Set(schemes.keys) == ["bearerToken", "session", "csrfToken"])
+    }
+}
+
+/// Notes the route template each request was matched to.
+final class EndpointLog: RouterMiddleware, Sendable {
+    typealias Context = APIRequestContext
+
+    private let matched = Mutex<[RouteKey]>([])
+
+    var routes: [RouteKey] { matched.withLock { $0 } }
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let response = try await next(request, context)
+        if let path = context.endpointPath {
+            matched.withLock { $0.append(RouteKey(method: request.method.rawValue, path: path)) }
+        }
+        return response
+    }
+}
+
+/// A dashboard with nothing to show.
+struct NoApps: DashboardSource {
+    func dashboardApps() async -> [DashboardAppSummary] { [] }
+}
