@@ -49,10 +49,8 @@ public enum DemoTour {
                 controller.listener(of: "shop")?.table.instances.count == 3
             }
             let port = controller.listener(of: "shop")?.port ?? 0
-            print(
-                "Users reach it at http://127.0.0.1:\(port)/ ; the controller's API and metrics are at "
-                    + "http://127.0.0.1:\(apiPort)/metrics"
-            )
+            print("Users reach it at http://127.0.0.1:\(port)/")
+            print("Watch it live on the dashboard: http://127.0.0.1:\(apiPort)/ (Prometheus metrics: /metrics)")
             print("Steady load: about 200 requests per second from 8 clients.\n")
             let load = DemoLoad(client: client, port: port, rate: 200, loops: 8)
             try await Task.sleep(for: .seconds(2))
@@ -153,7 +151,9 @@ public enum DemoTour {
     }
 
     private static func temporaryDirectory() throws -> String {
-        var template = Array((NSTemporaryDirectory() + "/slipway-demo-XXXXXX").utf8CString)
+        var base = NSTemporaryDirectory()
+        while base.hasSuffix("/") { base.removeLast() }
+        var template = Array((base + "/slipway-demo-XXXXXX").utf8CString)
         guard let path = mkdtemp(&template) else {
             throw DemoTimeout(description: "cannot create a temporary directory: errno \(errno)")
         }
