@@ -15,7 +15,7 @@ import SlipwayStore
 ///
 /// A `Service`: run it in a `ServiceGroup`; on graceful shutdown it stops every instance it started (each with
 /// its app's stop signal and grace period) before returning.
-public final class Controller: Service, MetricSource, RolloutControl {
+public final class Controller: Service, MetricSource, ControllerServing {
     /// Why a controller cannot start. Nothing was started or written when one of these is thrown.
     public enum StartError: Error, CustomStringConvertible {
         /// The config does not fit this machine.
@@ -270,7 +270,7 @@ public final class Controller: Service, MetricSource, RolloutControl {
     }
 
     /// Every app's traffic, for `/metrics`.
-    func samples() async -> [AppTrafficSample] {
+    public func samples() async -> [AppTrafficSample] {
         var samples: [AppTrafficSample] = []
         for listener in listeners.all.sorted(by: { $0.app < $1.app }) { samples.append(await listener.sample()) }
         return samples

@@ -3,19 +3,23 @@ import Logging
 import SlipwayConfig
 import SlipwayProxy
 
-/// The controller's HTTP server: `/healthz` and `/metrics` (public), the sign-in pages, and behind
-/// authentication the JSON API under `/api/v1` (reads, the event stream, the rollout commands) and the dashboard.
-struct ControllerAPI: Sendable {
-    let address: HostPort
-    let controller: Controller
-    let token: APIToken?
-    let sessions: SessionStore
-    let logger: Logger
+/// What the controller's HTTP server serves: its apps, their events and rollouts, their traffic.
+public protocol ControllerServing: ControllerReading, RolloutControl, DashboardSource {
+    /// Every app's recent traffic, one point a second.
+    var history: MetricsHistory { get }
+    /// New events as they are recorded.
+    var broadcaster: EventBroadcaster { get }
+    /// Every app's cumulative traffic now, for `/metrics`.
+    func samples() async -> [AppTrafficSample]
+}
 
-    /// Every route of the server, on `router`.
-    static func addRoutes(
-        to router: Router<APIRequestContext>,
-        controller: Controller,
+/// Every route of the controller's HTTP server, in one place (the server and the API document test both use it).
+public enum ControllerRoutes {
+    /// Adds `/healthz`, `/metrics`, the sign-in pages, and behind authentication the `/api/v1` routes and the
+    /// dashboard, to `router`.
+    public static func add(
+        to router: some RouterMethods<APIRequestContext>,
+        serving controller: any ControllerServing,
         token: APIToken?,
         sessions: SessionStore
     ) {
@@ -36,10 +40,20 @@ struct ControllerAPI: Sendable {
         CommandRoutes(control: controller).add(to: api)
         DashboardRoutes(source: controller).add(to: protected)
     }
+}
+
+/// The controller's HTTP server: `/healthz` and `/metrics` (public), the sign-in pages, and behind
+/// authentication the JSON API under `/api/v1` (reads, the event stream, the rollout commands) and the dashboard.
+struct ControllerAPI: Sendable {
+    let address: HostPort
+    let controller: Controller
+    let token: APIToken?
+    let sessions: SessionStore
+    let logger: Logger
 
     func run() async throws {
         let router = Router(context: APIRequestContext.self)
-        Self.addRoutes(to: router, controller: controller, token: token, sessions: sessions)
+        ControllerRoutes.add(to: router, serving: controller, token: token, sessions: sessions)
         var quiet = logger
         quiet.logLevel = .warning
         let app = Application(

@@ -15,6 +15,15 @@ struct ControllerOptions: ParsableArguments {
     )
     var url: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The API token (default: $SLIPWAY_TOKEN, then the config's controller.token). Prefer the variable: a "
+                + "flag's value shows in the process list.",
+            valueName: "token"
+        )
+    )
+    var token: String?
+
     @Option(help: "Who asks, as the event log records it (default: $USER).")
     var by: String?
 
@@ -30,7 +39,8 @@ struct ControllerOptions: ParsableArguments {
         // With an address given, the config is read only for its token, and only when it exists.
         let spec: SlipwayConfig? =
             given == nil || FileManager.default.fileExists(atPath: config.file) ? try config.load() : nil
-        let token = environment["SLIPWAY_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? spec.flatMap(Self.token)
+        let token =
+            self.token ?? environment["SLIPWAY_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? spec.flatMap(Self.token)
         if let given {
             guard let endpoint = ControllerEndpoint(url: given, token: token) else {
                 let source = url == nil ? "SLIPWAY_URL" : "--url"

@@ -29,15 +29,24 @@ struct StatusCommand: AsyncParsableCommand {
     )
     var url: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "With --watch: the API token (default: $SLIPWAY_TOKEN, then the config's controller.token).",
+            valueName: "token"
+        )
+    )
+    var token: String?
+
     func validate() throws {
         if watch, app == nil { throw ValidationError("--watch needs an app: slipway status APP --watch") }
-        if url != nil, !watch { throw ValidationError("--url is only used with --watch") }
+        if url != nil || token != nil, !watch { throw ValidationError("--url and --token are only used with --watch") }
     }
 
     func run() async throws {
         if watch, let app {
             var arguments = ["-f", state.config.file]
             if let url { arguments += ["--url", url] }
+            if let token { arguments += ["--token", token] }
             let options = try ControllerOptions.parse(arguments)
             try await StatusWatch.run(app: app, endpoint: try options.endpoint(), json: json)
             return
