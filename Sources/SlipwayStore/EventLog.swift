@@ -163,37 +163,32 @@ public final class EventLog: Sendable {
     /// Events in log order, optionally of one app, after position `after`, at most `limit`.
     public func events(app: String? = nil, after: Int64 = 0, limit: Int = 10_000) throws(StoreError) -> [RecordedEvent]
     {
-        do {
-            return try writer.read { db in
-                var sql = "SELECT id, time, app, kind, instance, payload FROM event WHERE id > ?"
-                var arguments: StatementArguments = [after]
-                if let app {
-                    sql += " AND app = ?"
-                    arguments += [app]
-                }
-                sql += " ORDER BY id LIMIT ?"
-                arguments += [limit]
-                return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.decode)
-            }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw Self.storeError(error, path: path)
-        }
+        try page(app: app, "id > ?", after, order: "ASC", limit: limit)
     }
 
     /// Events below position `before` (all when nil), optionally of one app, newest first, at most `limit`: pages
     /// backwards through the log with one indexed query each.
     public func events(app: String? = nil, before: Int64?, limit: Int) throws(StoreError) -> [RecordedEvent] {
+        try page(app: app, "id < ?", before ?? Int64.max, order: "DESC", limit: limit)
+    }
+
+    /// One page of events: those whose id satisfies `condition` with `bound`, optionally of one app, in id `order`.
+    private func page(
+        app: String?,
+        _ condition: String,
+        _ bound: Int64,
+        order: String,
+        limit: Int
+    ) throws(StoreError) -> [RecordedEvent] {
         do {
             return try writer.read { db in
-                var sql = "SELECT id, time, app, kind, instance, payload FROM event WHERE id < ?"
-                var arguments: StatementArguments = [before ?? Int64.max]
+                var sql = "SELECT id, time, app, kind, instance, payload FROM event WHERE \(condition)"
+                var arguments: StatementArguments = [bound]
                 if let app {
                     sql += " AND app = ?"
                     arguments += [app]
                 }
-                sql += " ORDER BY id DESC LIMIT ?"
+                sql += " ORDER BY id \(order) LIMIT ?"
                 arguments += [limit]
                 return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.decode)
             }

@@ -7,7 +7,7 @@ enum LoginPage {
 
     /// The page, with `message` (plain text) above the form when given.
     static func html(message: String? = nil) -> String {
-        let notice = message.map { "\n  <p class=\"message\" role=\"alert\">\(escape($0))</p>" } ?? ""
+        let notice = message.map { "\n  <p class=\"message\" role=\"alert\">\(HTMLText.escape($0))</p>" } ?? ""
         return """
             <!doctype html>
             <html lang="en">
@@ -53,20 +53,5 @@ enum LoginPage {
             </html>
 
             """
-    }
-
-    private static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }

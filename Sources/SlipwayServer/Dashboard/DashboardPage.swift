@@ -40,9 +40,9 @@ enum DashboardPage {
 
     /// One app's card: its name, stable release, instances, traffic and rollout line.
     static func card(_ app: DashboardAppSummary) -> String {
-        let name = escape(app.name)
-        let stable = app.stable.map { escape($0) } ?? "none"
-        let rollout = app.rollout.map { "<p class=\"rollout-line\">\(escape($0))</p>" } ?? ""
+        let name = HTMLText.escape(app.name)
+        let stable = app.stable.map { HTMLText.escape($0) } ?? "none"
+        let rollout = app.rollout.map { "<p class=\"rollout-line\">\(HTMLText.escape($0))</p>" } ?? ""
         return """
             <section class="app" data-app="\(name)" aria-label="\(name)">
             <h3 class="app-name">\(name)</h3>
@@ -62,11 +62,11 @@ enum DashboardPage {
         for (index, (version, weight)) in versions.enumerated() {
             rectangles.append(
                 "<rect class=\"c\(index % 8)\" x=\"\(number(offset))\" y=\"0\" width=\"\(number(weight))\" "
-                    + "height=\"1\"><title>\(escape(version)) \(number(weight))%</title></rect>"
+                    + "height=\"1\"><title>\(HTMLText.escape(version)) \(number(weight))%</title></rect>"
             )
             offset += weight
         }
-        let text = versions.map { "\(escape($0.key)) \(number($0.value))%" }.joined(separator: " · ")
+        let text = versions.map { "\(HTMLText.escape($0.key)) \(number($0.value))%" }.joined(separator: " · ")
         return """
             <svg class="weights-svg" viewBox="0 0 100 1" preserveAspectRatio="none" role="img" \
             aria-label="traffic: \(text)">\(rectangles.joined())</svg>
@@ -78,22 +78,5 @@ enum DashboardPage {
     static func number(_ value: Double) -> String {
         let rounded = (value * 10).rounded() / 10
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)
-    }
-
-    /// `text` safe inside HTML text and double-quoted attributes.
-    static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
     }
 }
