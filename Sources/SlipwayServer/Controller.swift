@@ -49,6 +49,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
     private let observer: @Sendable (RecordedEvent) -> Void
     private let apiToken: APIToken?
     private let sessions = SessionStore()
+    /// Every app's status, folded from the log at start and kept current as events are recorded.
+    private let statuses: NIOLockedValueBox<[String: AppStatus]>
 
     /// Checks the config against this machine, takes the state directory and opens its event log.
     /// - Parameter observer: told of every event as it is appended.
@@ -77,8 +79,19 @@ public final class Controller: Service, MetricSource, ControllerServing {
         }
         self.config = config
         self.logger = logger
+        var folded: [String: AppStatus] = [:]
+        for app in config.apps {
+            do {
+                folded[app.name] = AppStatus.fold(app: app.name, events: try log.events(app: app.name, limit: .max))
+            } catch {
+                throw .store(error)
+            }
+        }
+        let statuses = NIOLockedValueBox(folded)
+        self.statuses = statuses
         let broadcaster = self.broadcaster
         self.observer = { recorded in
+            statuses.withLockedValue { $0[recorded.app, default: AppStatus(app: recorded.app)].apply(recorded) }
             observer(recorded)
             broadcaster.publish(recorded)
         }
@@ -267,6 +280,12 @@ public final class Controller: Service, MetricSource, ControllerServing {
     public func sample(app: String) async throws -> AppTrafficSample {
         guard let listener = listeners[app] else { throw UnknownApp(app: app) }
         return await listener.sample()
+    }
+
+    /// What the app looks like now: the projection of its events, kept current as they are recorded.
+    public func status(app: String) throws(StoreError) -> AppStatus {
+        if let status = statuses.withLockedValue({ $0[app] }) { return status }
+        return AppStatus.fold(app: app, events: try log.events(app: app, limit: .max))
     }
 
     /// Every app's traffic, for `/metrics`.

@@ -139,11 +139,14 @@ public final class EventLog: Sendable {
         guard !events.isEmpty else { return [] }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        // What is returned is what readers will read back: the time as stored, the fields as decoded.
+        let stored = Date(timeIntervalSince1970: time.timeIntervalSince1970)
         do {
             return try writer.write { db in
                 var recorded: [RecordedEvent] = []
                 for event in events {
-                    let payload = String(decoding: try encoder.encode(event.fields), as: UTF8.self)
+                    let data = try encoder.encode(event.fields)
+                    let payload = String(decoding: data, as: UTF8.self)
                     try db.execute(
                         sql: "INSERT INTO event (time, app, kind, instance, payload) VALUES (?, ?, ?, ?, ?)",
                         arguments: [
@@ -151,7 +154,9 @@ public final class EventLog: Sendable {
                             payload,
                         ]
                     )
-                    recorded.append(RecordedEvent(id: db.lastInsertedRowID, time: time, event: event))
+                    var readBack = event
+                    readBack.fields = try JSONDecoder().decode([String: JSONValue].self, from: data)
+                    recorded.append(RecordedEvent(id: db.lastInsertedRowID, time: stored, event: readBack))
                 }
                 return recorded
             }

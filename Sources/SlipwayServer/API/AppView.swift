@@ -41,7 +41,11 @@ public struct AppView: Sendable, Equatable, Codable {
 
     /// The view of `app`, folded from its events, with the controller's live `rollout`.
     public init(app: ConfiguredApp, events: [RecordedEvent], rollout: RolloutSummary?) {
-        let status = AppStatus.fold(app: app.name, events: events)
+        self.init(app: app, status: AppStatus.fold(app: app.name, events: events), rollout: rollout)
+    }
+
+    /// The view of `app` from its status, with the controller's live `rollout`.
+    public init(app: ConfiguredApp, status: AppStatus, rollout: RolloutSummary?) {
         name = app.name
         listen = app.listen
         stable = status.version ?? app.version

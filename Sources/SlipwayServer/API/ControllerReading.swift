@@ -28,4 +28,13 @@ public protocol ControllerReading: Sendable {
     var log: EventLog { get }
     /// The app's current rollout, or its last one; nil when it never had one.
     func rollout(app: String) async throws(CommandRefusal) -> RolloutSummary?
+    /// What the app looks like now, folded from its events.
+    func status(app: String) throws(StoreError) -> AppStatus
+}
+
+extension ControllerReading {
+    /// Folds the app's events from the log; a controller keeps the projection up to date instead.
+    public func status(app: String) throws(StoreError) -> AppStatus {
+        AppStatus.fold(app: app, events: try log.events(app: app, limit: .max))
+    }
 }

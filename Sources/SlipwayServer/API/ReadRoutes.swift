@@ -92,8 +92,7 @@ public struct ReadRoutes: Sendable {
     }
 
     private func view(of app: ConfiguredApp) async throws -> AppView {
-        let events = try events(of: app.name)
-        return AppView(app: app, events: events, rollout: try await reading.rollout(app: app.name))
+        AppView(app: app, status: try reading.status(app: app.name), rollout: try await reading.rollout(app: app.name))
     }
 
     private func events(of app: String) throws(StoreError) -> [RecordedEvent] {

@@ -4,7 +4,7 @@ extension Controller: DashboardSource {
     public func dashboardApps() async -> [DashboardAppSummary] {
         var summaries: [DashboardAppSummary] = []
         for app in config.apps {
-            let status = AppStatus.fold(app: app.name, events: (try? log.events(app: app.name, limit: .max)) ?? [])
+            let status = (try? self.status(app: app.name)) ?? AppStatus(app: app.name)
             let rollout = (try? await rollout(app: app.name)).flatMap { $0 }
             summaries.append(
                 DashboardAppSummary(
