@@ -1,6 +1,12 @@
+import SlipwayCore
+
 /// The dashboard's script (`/dashboard.js`): plain JavaScript with no build step and no external resources. It
 /// reads the JSON API, follows the open app's event stream and sends commands with the session's CSRF token.
 enum DashboardScript {
+    /// Every event kind the log knows, as a JavaScript list: the stream names its events by kind, and the script
+    /// listens for each.
+    static let eventKinds = EventKind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
     /// The file, served as is.
     static let text = #"""
         // Slipway dashboard: plain script, no framework, no build step. Reads the controller's JSON API with the
@@ -8,14 +14,7 @@ enum DashboardScript {
         // time: only it polls metrics, holds a stream and a timeline, so fifty apps cost fifty summary rows.
         'use strict';
         (() => {
-          const EVENT_KINDS = [
-            'controllerStarted', 'controllerStopped', 'instanceStarted', 'instanceStartFailed', 'instanceHealthy',
-            'instanceUnhealthy', 'instanceFailedToStart', 'instanceStopping', 'instanceExited', 'instanceReplaced',
-            'crashLoopBackoff', 'instanceDrained', 'routesChanged', 'instanceWarmedUp', 'rolloutStarted',
-            'rolloutStepStarted', 'trafficShifted', 'analysisJudged', 'rolloutPaused', 'rolloutResumed',
-            'rolloutPromoted',
-            'rolloutRollingBack', 'rolloutFinished', 'commandRefused', 'instanceAdopted',
-          ];
+          const EVENT_KINDS = [\#(DashboardScript.eventKinds)];
           const FINISHED = new Set(['promoted', 'rolledBack', 'aborted', 'superseded']);
           const PALETTE = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#0891b2', '#ca8a04', '#db2777', '#4b5563'];
           const PAGE_SIZE = 50;
