@@ -61,7 +61,7 @@ import Testing
         _ body: @escaping @Sendable (String) async throws -> Void
     ) async throws {
         let router = Router()
-        CommandRoutes(control: control).add(to: router)
+        CommandRoutes(control: control).add(to: router.group("api/v1"))
         let application = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),

@@ -1,4 +1,3 @@
-import Atomics
 import NIOHTTP1
 
 /// What the proxy obeys for one app: an immutable value, swapped atomically, so the request path never locks.
@@ -6,7 +5,7 @@ import NIOHTTP1
 /// Everything `route` needs beyond the public fields is worked out once here: bucket ranges, the fallback order and
 /// compiled rules. Routing reads headers only for rules and header stickiness, and cookies only for cookie rules and
 /// cookie stickiness; with neither it draws one random bucket and compares a few instances.
-public final class RouteTable: Sendable, AtomicReference {
+public final class RouteTable: Sendable {
     /// The versions in bucket order: the first owns buckets [0, w0), the next [w0, w0 + w1), and so on.
     public let versions: [VersionRoute]
     /// Rules tried in order before the weights.

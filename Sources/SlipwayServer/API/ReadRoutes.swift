@@ -48,7 +48,11 @@ public struct ReadRoutes: Sendable {
             try await answer {
                 _ = try QueryParameters(request, accepting: [])
                 let app = try knownApp(context)
-                return ReleaseView.fold(app: app, events: try events(of: app))
+                return ReleaseView.fold(
+                    app: app,
+                    events: try events(of: app),
+                    stable: try reading.status(app: app).version
+                )
             }
         }
         group.get("apps/{app}/metrics") { request, context in

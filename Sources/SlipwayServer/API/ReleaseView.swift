@@ -12,8 +12,8 @@ public struct ReleaseView: Sendable, Equatable, Codable {
     /// Whether it is the stable release now.
     public var stable: Bool
 
-    /// Every release in `events` (one app's, in log order), newest first.
-    public static func fold(app: String, events: [RecordedEvent]) -> [ReleaseView] {
+    /// Every release in `events` (one app's, in log order), newest first; `stable` is the release running now.
+    public static func fold(app: String, events: [RecordedEvent], stable: String?) -> [ReleaseView] {
         var releases: [String: ReleaseView] = [:]
         var order: [String] = []
         func introduce(_ version: String, at time: Date) {
@@ -35,9 +35,7 @@ public struct ReleaseView: Sendable, Equatable, Codable {
         for record in RolloutRecord.fold(events.filter { $0.app == app }) {
             releases[record.to]?.lastOutcome = record.outcome ?? "running"
         }
-        if let stable = AppStatus.fold(app: app, events: events).version {
-            releases[stable]?.stable = true
-        }
+        if let stable { releases[stable]?.stable = true }
         return order.reversed().compactMap { releases[$0] }
     }
 

@@ -19,11 +19,6 @@ public struct CommandRoutes: Sendable {
         self.control = control
     }
 
-    /// Adds the endpoints to `router`, under `/api/v1`.
-    public func add<Context: RequestContext>(to router: Router<Context>) {
-        add(to: router.group("api/v1"))
-    }
-
     /// Adds the endpoints to `group`, which is mounted at `/api/v1`.
     public func add<Context: RequestContext>(to group: RouterGroup<Context>) {
         let apps = group.group("apps/{app}")
