@@ -1,10 +1,23 @@
 import Yams
 
 extension ConfigDecoder {
-    /// One entry of `apps`; the spec is nil when a required key is missing or invalid.
-    func app(_ node: Node, index: Int) -> (spec: AppSpec?, identity: AppIdentity) {
+    /// One entry of `apps` (or its copy in an environment, with the environment's settings merged in, decoded at
+    /// `environments.<env>.apps.<app>`); the spec is nil when a required key is missing or invalid.
+    /// `inherited` holds the deploy windows of the levels above the app (its environment's, the top level's).
+    func app(
+        _ node: Node,
+        index: Int,
+        environment: EnvironmentSpec? = nil,
+        inherited: Inherited = Inherited()
+    ) -> (spec: AppSpec?, identity: AppIdentity) {
         var identity = AppIdentity(index: index)
-        let path = KeyPath.element("apps", index)
+        let path: String
+        if let environment, let name = appName(of: node) {
+            path = "environments.\(environment.name).apps.\(name)"
+        } else {
+            path = KeyPath.element("apps", index)
+        }
+        identity.path = path
         guard let fields = fields(of: node, at: path, schema: .app) else { return (nil, identity) }
 
         let name = require("name", in: fields).flatMap { entry in
@@ -15,7 +28,9 @@ extension ConfigDecoder {
                     + "at most 63 characters"
             ).map { (value: $0, entry: entry) }
         }
-        identity.name = name
+        identity.name = name.map { name in
+            (environment.map { "\(name.value)@\($0.name)" } ?? name.value, name.entry)
+        }
         let listen = require("listen", in: fields).flatMap { entry in
             hostPort(entry).map { (value: $0, entry: entry) }
         }
@@ -41,6 +56,9 @@ extension ConfigDecoder {
         )
         let analysis = analysis(fields["analysis"])
         let warmup = warmUp(fields["warmup"])
+        let hooks = hooks(fields["hooks"])
+        let windows = fields["windows"].flatMap(deployWindows)
+        let notifications = fields["notifications"].flatMap(notifications) ?? []
 
         guard let name, let listen, let instances, let version, let run else { return (nil, identity) }
         var locations: [String: SourceLocation] = [:]
@@ -59,9 +77,32 @@ extension ConfigDecoder {
             strategy: strategy,
             analysis: analysis,
             warmup: warmup,
+            hooks: hooks,
+            windows: (windows.map { [$0] } ?? []) + inherited.windows,
+            notifications: notifications + inherited.notifications,
+            environment: environment?.name,
+            requires: environment?.requires,
             locations: locations
         )
         return (spec, identity)
+    }
+
+    /// The settings an app takes from the levels above it.
+    struct Inherited {
+        /// Deploy windows, nearest level first.
+        var windows: [DeployWindowsSpec] = []
+        /// Notification channels, nearest level first.
+        var notifications: [NotificationChannelSpec] = []
+    }
+
+    /// The `name` written in an app mapping, when it is a valid app name.
+    func appName(of node: Node) -> String? {
+        guard case .mapping(let mapping) = node else { return nil }
+        for (key, value) in mapping where document.keyName(key) == "name" {
+            guard let text = value.scalarText, NameRules.isAppName(text) else { return nil }
+            return text
+        }
+        return nil
     }
 
     /// Records the position of every value under `node`, by key path relative to the app.

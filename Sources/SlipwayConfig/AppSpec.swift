@@ -3,7 +3,16 @@ public struct AppSpec: Sendable, Equatable {
     /// The position of the app in `apps`, used in key paths like `apps[1].health`.
     public var index: Int
     /// The app's name: lowercase letters, digits and `-`, starting with a letter, at most 63 characters; unique.
+    ///
+    /// In a configuration with `environments`, each app runs once per environment that lists it, named
+    /// `<app>@<environment>` (`shop@prod`): that is the name events, the API and the CLI use.
     public var name: String
+    /// The name written in `apps` (equal to ``name`` when there are no environments).
+    public var baseName: String
+    /// The environment this copy of the app runs in; nil when the configuration declares none.
+    public var environment: String?
+    /// The environment in which a version must have been promoted before it may be deployed here.
+    public var requires: String?
     /// The address users connect to; unique among apps and different from the controller's API address.
     public var listen: HostPort
     /// How many instances run at once, 1...1000.
@@ -26,6 +35,15 @@ public struct AppSpec: Sendable, Equatable {
     public var analysis: AnalysisSpec
     /// What a new instance goes through before real traffic.
     public var warmup: WarmUpSpec
+    /// Commands and webhook gates run around rollouts.
+    public var hooks: HooksSpec
+    /// When deploys are allowed: the app's own `windows`, its environment's and the top level's, as written (a
+    /// deploy must fit all of them).
+    public var windows: [DeployWindowsSpec]
+    /// Where notices about the app go: the app's own channels, its environment's and the top level's.
+    public var notifications: [NotificationChannelSpec]
+    /// The key path of the app itself: `apps[2]`, or `environments.prod.apps.shop` for a copy in an environment.
+    public var path: String
     /// Source position of every key seen under this app, by key path relative to the app:
     /// "" (the app mapping itself), "name", "run", "run.command", "run.command[0]", "health.interval",
     /// "proxy.idleTimeout", ...
@@ -34,6 +52,7 @@ public struct AppSpec: Sendable, Equatable {
     public var locations: [String: SourceLocation]
 
     /// Creates an app; the optional sections default to the values used when their keys are absent.
+    /// With an `environment`, `name` is the name written in `apps`, and the app is called `<name>@<environment>`.
     public init(
         index: Int,
         name: String,
@@ -48,10 +67,22 @@ public struct AppSpec: Sendable, Equatable {
         strategy: StrategySpec = StrategySpec(),
         analysis: AnalysisSpec = AnalysisSpec(),
         warmup: WarmUpSpec = WarmUpSpec(),
+        hooks: HooksSpec = HooksSpec(),
+        windows: [DeployWindowsSpec] = [],
+        notifications: [NotificationChannelSpec] = [],
+        environment: String? = nil,
+        requires: String? = nil,
         locations: [String: SourceLocation] = [:]
     ) {
         self.index = index
-        self.name = name
+        self.name = environment.map { "\(name)@\($0)" } ?? name
+        self.baseName = name
+        self.environment = environment
+        self.requires = requires
+        self.hooks = hooks
+        self.windows = windows
+        self.notifications = notifications
+        self.path = environment.map { "environments.\($0).apps.\(name)" } ?? "apps[\(index)]"
         self.listen = listen
         self.instances = instances
         self.version = version
@@ -67,9 +98,9 @@ public struct AppSpec: Sendable, Equatable {
     }
 
     /// The full key path of a key under this app: `apps[2].health.interval` for `health.interval`,
-    /// `apps[2]` for "".
+    /// `apps[2]` for "" (under `environments.<env>.apps.<app>` for a copy in an environment).
     public func keyPath(_ relative: String) -> String {
-        KeyPath.join("apps[\(index)]", relative)
+        KeyPath.join(path, relative)
     }
 
     /// The position of `relative` (a key path relative to the app), or of its nearest parent that has one,

@@ -44,9 +44,28 @@ final class ConfigDecoder {
         self.document = document
     }
 
-    /// Records a problem.
+    /// Records a problem. A problem already reported at the same place is not repeated: an app's setting is read
+    /// once for each environment it runs in.
     func report(_ location: SourceLocation, _ keyPath: String, _ message: String) {
+        if location != .unknown,
+            diagnostics.contains(where: {
+                $0.line == location.line && $0.column == location.column && $0.message == message
+            })
+        {
+            return
+        }
         diagnostics.append(ConfigDiagnostic(file: file, location: location, keyPath: keyPath, message: message))
+    }
+
+    /// Gives the problems reported since the `start`th one the key path of where their value is written: a problem
+    /// at one of `positions` (which are in `apps[n]`) has its key path's `prefix` replaced by `replacement`.
+    func relocate(since start: Int, at positions: Set<SourceLocation>, prefix: String, to replacement: String) {
+        for index in diagnostics.indices.dropFirst(start) {
+            let diagnostic = diagnostics[index]
+            let location = SourceLocation(line: diagnostic.line, column: diagnostic.column)
+            guard positions.contains(location), diagnostic.keyPath.hasPrefix(prefix) else { continue }
+            diagnostics[index].keyPath = replacement + diagnostic.keyPath.dropFirst(prefix.count)
+        }
     }
 
     /// Records that `entry` holds a value of the wrong kind: "expected …, got …".
@@ -83,7 +102,7 @@ final class ConfigDecoder {
         return result
     }
 
-    /// The keys of a mapping checked against `schema`: unknown and reserved keys are reported and left out.
+    /// The keys of a mapping checked against `schema`: unknown keys are reported and left out.
     /// Nil, with a problem reported, when `node` is not a mapping.
     func fields(of node: Node, at path: String, schema: KeySchema) -> Fields? {
         guard let entries = entries(of: node, at: path) else { return nil }
@@ -91,9 +110,6 @@ final class ConfigDecoder {
         for entry in entries {
             if schema.known.contains(entry.name) {
                 fields.entries[entry.name] = entry
-            } else if schema.reserved.contains(entry.name) {
-                let message = "`\(entry.name)` is not supported yet by this version of Slipway"
-                report(entry.key.location, entry.path, message)
             } else {
                 report(entry.key.location, entry.path, unknownKeyMessage(entry.name, schema: schema))
             }
@@ -149,7 +165,7 @@ final class ConfigDecoder {
         if name == "<<" {
             return "merge keys (`<<`) are not supported; write the keys out"
         }
-        if let suggestion = KeySuggestion.closest(to: name, among: schema.known + schema.reserved) {
+        if let suggestion = KeySuggestion.closest(to: name, among: schema.known) {
             return "unknown key `\(name)`; did you mean `\(suggestion)`?"
         }
         let allowed = schema.known.map { "`\($0)`" }.joined(separator: ", ")

@@ -15,6 +15,13 @@ extension ConfigDecoder {
         if let token = fields["token"] {
             spec.token = tokenSource(token)
         }
+        if let url = fields["dashboardURL"] {
+            spec.dashboardURL = string(
+                url,
+                matching: SecretURLRules.isHTTPURL,
+                expectation: "an http or https URL like https://slipway.example.com"
+            )
+        }
         if let threads = fields["proxyThreads"].flatMap({ integer($0, in: 1...ControllerSpec.maximumProxyThreads) }) {
             spec.proxyThreads = threads
         }

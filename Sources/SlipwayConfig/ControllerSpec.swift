@@ -12,6 +12,8 @@ public struct ControllerSpec: Sendable, Equatable {
     /// The event-loop threads shared by the listeners of all apps (key `proxyThreads`), 1...64. Default
     /// `defaultProxyThreads`.
     public var proxyThreads: Int
+    /// Where people reach the dashboard (behind a proxy, say), for links in notifications; nil for `http://<api>`.
+    public var dashboardURL: String?
     /// The position of the `controller` mapping, or the start of the document when the key is absent.
     public var location: SourceLocation
 

@@ -2,30 +2,21 @@
 struct KeySchema {
     /// Keys Slipway reads, in the order they are listed in messages.
     let known: [String]
-    /// Keys set aside for features to come: rejected with a specific message rather than as unknown keys.
-    let reserved: [String]
-
-    init(known: [String], reserved: [String] = []) {
-        self.known = known
-        self.reserved = reserved
-    }
 
     /// The top level of the file.
     static let document = KeySchema(
-        known: ["controller", "apps"],
-        reserved: ["environments", "notifications", "windows"]
+        known: ["controller", "apps", "environments", "windows", "notifications"]
     )
     /// `controller`.
-    static let controller = KeySchema(known: ["api", "stateDir", "token", "proxyThreads"])
+    static let controller = KeySchema(known: ["api", "stateDir", "token", "proxyThreads", "dashboardURL"])
     /// `controller.token`.
     static let token = KeySchema(known: ["env", "file"])
     /// An entry of `apps`.
     static let app = KeySchema(
         known: [
             "name", "listen", "instances", "version", "run", "health", "restart", "logs", "proxy", "strategy",
-            "analysis", "warmup",
-        ],
-        reserved: ["hooks", "notifications", "windows"]
+            "analysis", "warmup", "hooks", "windows", "notifications",
+        ]
     )
     /// `apps[n].run`.
     static let run = KeySchema(known: ["command", "env", "workingDir", "stopSignal", "stopGracePeriod"])

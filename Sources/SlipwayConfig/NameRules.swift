@@ -20,6 +20,13 @@ enum NameRules {
         return text.unicodeScalars.allSatisfy { isAlphanumeric($0) || $0 == "_" }
     }
 
+    /// `^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`: a hook's name.
+    static func isHookName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, isAlphanumeric(first), text.unicodeScalars.count <= 63
+        else { return false }
+        return text.unicodeScalars.allSatisfy { isAlphanumeric($0) || "._-".unicodeScalars.contains($0) }
+    }
+
     /// An HTTP token (RFC 9110): a header name such as `X-User-Id`, or a cookie name such as `slipway-bucket`.
     static func isHTTPToken(_ text: String) -> Bool {
         !text.isEmpty

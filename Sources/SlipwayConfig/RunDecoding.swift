@@ -54,7 +54,7 @@ extension ConfigDecoder {
     }
 
     /// `run.env`: variable names to scalar values.
-    private func environment(_ entry: Entry) -> [String: String] {
+    func environment(_ entry: Entry) -> [String: String] {
         if entry.value.isNull {
             return [:]
         }

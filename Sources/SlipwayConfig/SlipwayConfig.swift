@@ -6,15 +6,30 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var baseDirectory: String
     /// The controller's settings.
     public var controller: ControllerSpec
-    /// The apps, in the order of the file.
+    /// The apps, in the order of the file; with environments, one copy per environment that lists it, environment
+    /// by environment.
     public var apps: [AppSpec]
+    /// The environments releases go through, in the order written; empty when the file declares none.
+    public var environments: [EnvironmentSpec]
 
     /// Creates a configuration.
-    public init(file: String, baseDirectory: String, controller: ControllerSpec, apps: [AppSpec]) {
+    public init(
+        file: String,
+        baseDirectory: String,
+        controller: ControllerSpec,
+        apps: [AppSpec],
+        environments: [EnvironmentSpec] = []
+    ) {
         self.file = file
         self.baseDirectory = baseDirectory
         self.controller = controller
         self.apps = apps
+        self.environments = environments
+    }
+
+    /// The copies of the app written as `baseName` in `apps`, one per environment, in environment order.
+    public func apps(baseName: String) -> [AppSpec] {
+        apps.filter { $0.baseName == baseName }
     }
 
     /// The app called `named`, if there is one.

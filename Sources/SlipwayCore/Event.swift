@@ -54,6 +54,19 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case commandRefused
     /// The controller found instances of an earlier run still alive and took them over (or stopped them).
     case instanceAdopted
+    /// A hook began: `point` (preDeploy, prePromotion, postPromotion, onRollback), `hook` (its name), `kind`
+    /// (command or webhook), `rollout`.
+    case hookStarted
+    /// A hook ended: `result` (succeeded, failed, timedOut), `summary`, `durationMs`; for a command `exitStatus`,
+    /// `output` (its last 8 KiB), `outputBytes`, `outputTruncated`; for a webhook gate `attempts` and `status`.
+    case hookFinished
+    /// A webhook gate did not say go at its first question and is asked again every `intervalMs`: `problem`.
+    case gateWaiting
+    /// A deploy went ahead against a policy because a user forced it: `overridden` (what it overrode), `by`,
+    /// `reason`, `version`.
+    case deployForced
+    /// A notification could not be delivered: `channel`, `event` (the kind it was about), `attempts`, `error`.
+    case notificationFailed
 }
 
 /// An immutable fact about an app, before the log has stamped it with an id and a time.

@@ -49,6 +49,12 @@ public final class Controller: Service, MetricSource, ControllerServing {
     private let observer: @Sendable (RecordedEvent) -> Void
     private let apiToken: APIToken?
     private let sessions = SessionStore()
+    /// Sends notices to the apps' Slack and webhook channels.
+    private let notifier: Notifier
+    /// The wall clock deploy windows are judged by (injected by tests).
+    let wallClock: @Sendable () -> Date
+    /// Requests per app and hour, written to the store for suggested deploy times.
+    let trafficHours: TrafficHours
     /// Every app's status, folded from the log at start and kept current as events are recorded.
     private let statuses: NIOLockedValueBox<[String: AppStatus]>
 
@@ -57,8 +63,10 @@ public final class Controller: Service, MetricSource, ControllerServing {
     public init(
         config: SlipwayConfig,
         logger: Logger = Logger(label: "slipway.controller"),
-        observer: @escaping @Sendable (RecordedEvent) -> Void = { _ in }
+        observer: @escaping @Sendable (RecordedEvent) -> Void = { _ in },
+        wallClock: @escaping @Sendable () -> Date = { Date() }
     ) throws(StartError) {
+        self.wallClock = wallClock
         let problems = Preflight.checkFiles(config) + Preflight.checkAddresses(config)
         guard problems.isEmpty else { throw .config(problems) }
         do {
@@ -90,18 +98,43 @@ public final class Controller: Service, MetricSource, ControllerServing {
         let statuses = NIOLockedValueBox(folded)
         self.statuses = statuses
         let broadcaster = self.broadcaster
+        let notifier: Notifier
+        do {
+            notifier = try Notifier(config: config, dashboard: Self.dashboardLink(config.controller))
+        } catch {
+            throw .config([
+                ConfigDiagnostic(
+                    file: config.file,
+                    location: .unknown,
+                    keyPath: error.keyPath,
+                    message: "\(error.problem) (channel \(error.channel))"
+                )
+            ])
+        }
+        self.notifier = notifier
         self.observer = { recorded in
-            statuses.withLockedValue { $0[recorded.app, default: AppStatus(app: recorded.app)].apply(recorded) }
+            let status = statuses.withLockedValue { statuses in
+                statuses[recorded.app, default: AppStatus(app: recorded.app)].apply(recorded)
+                return statuses[recorded.app]
+            }
             observer(recorded)
             broadcaster.publish(recorded)
+            notifier.handle(recorded, status: status)
         }
         self.platform = LocalPlatform(stateDirectory: directory, logger: logger)
         let listeners = self.listeners
-        self.history = MetricsHistory {
-            var samples: [AppTrafficSample] = []
-            for listener in listeners.all.sorted(by: { $0.app < $1.app }) { samples.append(await listener.sample()) }
-            return samples
-        }
+        let trafficHours = TrafficHours(log: log)
+        self.trafficHours = trafficHours
+        self.history = MetricsHistory(
+            sample: {
+                var samples: [AppTrafficSample] = []
+                for listener in listeners.all.sorted(by: { $0.app < $1.app }) {
+                    samples.append(await listener.sample())
+                }
+                return samples
+            },
+            counted: { requests, time in trafficHours.add(requests, at: time) }
+        )
     }
 
     private let listeners = ListenerRegistry()
@@ -210,6 +243,13 @@ public final class Controller: Service, MetricSource, ControllerServing {
                     warmUp: WarmUpRunner(client: warmUpClient),
                     timeline: timeline,
                     listener: listeners[app.name]!,
+                    hooks: HookRunner(
+                        baseDirectory: config.baseDirectory,
+                        gates: WebhookGateClient(client: client),
+                        recorder: recorder,
+                        environment: ProcessInfo.processInfo.environment
+                    ),
+                    wallClock: wallClock,
                     group: proxyGroup,
                     logger: logger
                 ),
@@ -218,6 +258,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
             )
         }
         self.executors.withLockedValue { $0 = executors }
+        notifier.start(client: client, recorder: recorder)
 
         let platform = self.platform
         let routing = executors
@@ -245,6 +286,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
         // Open event streams end, so the API can close.
         broadcaster.finish()
         historyTask.cancel()
+        trafficHours.flush()
         // The API task shares the graceful shutdown and closes by itself; it is cancelled only if it lingers.
         let apiStopped = Task {
             try? await Task.sleep(for: .seconds(5))
@@ -261,10 +303,22 @@ public final class Controller: Service, MetricSource, ControllerServing {
             recorder.record(Event(app: app.name, kind: .controllerStopped, fields: ["reason": "shutdown"]))
         }
         exits.cancel()
+        // Notices of the last events (a rollout ended by the shutdown) still go out, within a bound.
+        await notifier.shutdown(within: .seconds(5))
         for listener in listeners.all { try? await listener.close() }
         try? await proxyGroup.shutdownGracefully()
         try await client.shutdown()
         try await warmUpClient.shutdown()
+    }
+
+    /// Where notices link to: the configured dashboard URL, or the API's address when its port is fixed.
+    private static func dashboardLink(_ controller: ControllerSpec) -> String? {
+        if let url = controller.dashboardURL {
+            return url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        guard controller.api.port != 0 else { return nil }
+        let host = controller.api.host == "0.0.0.0" ? "127.0.0.1" : controller.api.host
+        return "http://\(host.contains(":") ? "[\(host)]" : host):\(controller.api.port)"
     }
 
     /// The address an app's listener is bound to (the configured one, with the actual port when it was 0).
@@ -286,6 +340,22 @@ public final class Controller: Service, MetricSource, ControllerServing {
     public func status(app: String) throws(StoreError) -> AppStatus {
         if let status = statuses.withLockedValue({ $0[app] }) { return status }
         return AppStatus.fold(app: app, events: try log.events(app: app, limit: .max))
+    }
+
+    /// The app's deploy windows at this moment, the next ones, and its quietest hours over the last four weeks.
+    public func windows(app name: String) throws(CommandRefusal) -> WindowsView {
+        guard let app = config.app(named: name) else {
+            throw CommandRefusal(.notFound, "no app named \"\(name)\"")
+        }
+        let now = wallClock()
+        trafficHours.flush()
+        let traffic: [HourlyRequests]
+        do {
+            traffic = try log.traffic(app: name, since: now.addingTimeInterval(-28 * 86_400))
+        } catch {
+            throw CommandRefusal(.conflict, "the recorded traffic of \(name) cannot be read: \(error)")
+        }
+        return WindowsView.make(app: name, calendar: DeployCalendar(app.windows), traffic: traffic, now: now)
     }
 
     /// Every app's traffic, for `/metrics`.

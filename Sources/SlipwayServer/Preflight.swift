@@ -27,6 +27,8 @@ public enum Preflight {
                     )
                 )
             }
+            diagnostics += checkHooks(app, config: config)
+            diagnostics += checkSecrets(app, config: config)
             if let directory = app.run.workingDirectory, !isDirectory(directory) {
                 diagnostics.append(
                     ConfigDiagnostic(
@@ -38,7 +40,69 @@ public enum Preflight {
                 )
             }
         }
+        // An app's settings are checked once per environment it runs in; a problem in a shared setting is one.
+        var seen: Set<String> = []
+        return diagnostics.filter { seen.insert($0.description).inserted }
+    }
+
+    /// Hook programs that cannot be found, and working directories that do not exist.
+    private static func checkHooks(_ app: AppSpec, config: SlipwayConfig) -> [ConfigDiagnostic] {
+        var diagnostics: [ConfigDiagnostic] = []
+        for point in HookPoint.allCases {
+            for hook in app.hooks[point] {
+                guard case .command(let command) = hook.action else { continue }
+                let relative =
+                    hook.keyPath.hasPrefix(app.path + ".") ? String(hook.keyPath.dropFirst(app.path.count + 1)) : ""
+                if let name = command.argv.first,
+                    case .failure(let error) = ExecutableResolver.resolve(name, baseDirectory: config.baseDirectory)
+                {
+                    let path = relative.isEmpty ? "command[0]" : relative + ".command[0]"
+                    diagnostics.append(
+                        ConfigDiagnostic(
+                            file: config.file,
+                            location: app.location(path),
+                            keyPath: app.keyPath(path),
+                            message: error.description
+                        )
+                    )
+                }
+                if let directory = command.workingDirectory, !isDirectory(directory) {
+                    let path = relative.isEmpty ? "workingDir" : relative + ".workingDir"
+                    diagnostics.append(
+                        ConfigDiagnostic(
+                            file: config.file,
+                            location: app.location(path),
+                            keyPath: app.keyPath(path),
+                            message: "working directory \"\(directory)\" does not exist"
+                        )
+                    )
+                }
+            }
+        }
         return diagnostics
+    }
+
+    /// Secrets (notification and webhook gate URLs) that cannot be read on this machine.
+    private static func checkSecrets(_ app: AppSpec, config: SlipwayConfig) -> [ConfigDiagnostic] {
+        var sources: [(keyPath: String, source: SecretSource)] = app.notifications.map { ($0.urlKeyPath, $0.url) }
+        for point in HookPoint.allCases {
+            for hook in app.hooks[point] {
+                if case .gate(let gate) = hook.action { sources.append((hook.keyPath + ".webhook.url", gate.url)) }
+            }
+        }
+        return sources.compactMap { keyPath, source -> ConfigDiagnostic? in
+            do {
+                _ = try SecretResolver.url(source)
+                return nil
+            } catch {
+                return ConfigDiagnostic(
+                    file: config.file,
+                    location: .unknown,
+                    keyPath: keyPath,
+                    message: "\(error)"
+                )
+            }
+        }
     }
 
     /// Problems with the addresses: each must be free to bind.

@@ -210,8 +210,16 @@ public struct AppStatus: Sendable, Equatable, Codable {
             rollout?.endedAt = recorded.time
             if let stable = fields["stable"]?.stringValue { version = stable }
             if let reason = fields["reason"]?.stringValue { rollout?.lastDecision = reason }
+        case .hookFinished:
+            guard rollout?.number == fields["rollout"]?.intValue else { return }
+            let hook = "\(fields["point"]?.stringValue ?? "?") hook \(fields["hook"]?.stringValue ?? "?")"
+            rollout?.lastDecision = "\(hook) \(fields["summary"]?.stringValue ?? fields["result"]?.stringValue ?? "")"
+        case .gateWaiting:
+            guard rollout?.number == fields["rollout"]?.intValue else { return }
+            let problem = fields["problem"]?.stringValue ?? "not yet"
+            rollout?.lastDecision = "waiting for gate \(fields["hook"]?.stringValue ?? "?"): \(problem)"
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
-            .commandRefused:
+            .commandRefused, .hookStarted, .deployForced, .notificationFailed:
             break
         }
     }

@@ -12,7 +12,7 @@ public final class EventLog: Sendable {
 
     /// Where the database lives (`:memory:` for an in-memory log).
     public let path: String
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
 
     /// Opens the log in `directory`, creating the directory and the database when `create` is true.
     ///
@@ -73,6 +73,15 @@ public final class EventLog: Sendable {
                 table.column("payload", .text).notNull()
             }
             try db.create(index: "event_app_id", on: "event", columns: ["app", "id"])
+        }
+        migrator.registerMigration("v2-traffic-hours") { db in
+            // Requests per app and clock hour, as the proxy counted them: the basis of suggested deploy times.
+            try db.create(table: "traffic_hour") { table in
+                table.column("app", .text).notNull()
+                table.column("hour", .integer).notNull()
+                table.column("requests", .integer).notNull()
+                table.primaryKey(["app", "hour"])
+            }
         }
         return migrator
     }

@@ -20,6 +20,31 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
     /// Why it went back, when it did.
     public var endReason: String?
 
+    /// Creates a record.
+    public init(
+        number: Int,
+        from: String,
+        to: String,
+        strategy: String,
+        by: String,
+        reason: String?,
+        startedAt: Date,
+        outcome: String? = nil,
+        endedAt: Date? = nil,
+        endReason: String? = nil
+    ) {
+        self.number = number
+        self.from = from
+        self.to = to
+        self.strategy = strategy
+        self.by = by
+        self.reason = reason
+        self.startedAt = startedAt
+        self.outcome = outcome
+        self.endedAt = endedAt
+        self.endReason = endReason
+    }
+
     /// Every rollout in `events` (one app's, in log order), oldest first.
     public static func fold(_ events: [RecordedEvent]) -> [RolloutRecord] {
         var records: [Int: RolloutRecord] = [:]

@@ -145,7 +145,7 @@ struct ControllerClient {
             throw failure(status: status, data: data, request: "\(method.rawValue) \(path)")
         }
         do {
-            return try JSONDecoder().decode(answer, from: data)
+            return try APIJSON.decode(answer, from: data)
         } catch {
             throw ControllerFailure(
                 status: ExitStatus.unreachable,
@@ -157,7 +157,7 @@ struct ControllerClient {
 
     /// The failure a non-2xx answer stands for.
     private func failure(status: Int, data: Data, request: String) -> ControllerFailure {
-        let refusal = try? JSONDecoder().decode(APIError.self, from: data)
+        let refusal = try? APIJSON.decode(APIError.self, from: data)
         switch (status, refusal) {
         case (401, _), (403, _):
             let hint = endpoint.token == nil ? "; set SLIPWAY_TOKEN or the config's controller.token" : ""
@@ -167,6 +167,8 @@ struct ControllerClient {
             )
         case (409, let refusal?):
             return ControllerFailure(status: ExitStatus.rolloutFailed, message: refusal.error.message)
+        case (423, let refusal?):
+            return ControllerFailure(status: ExitStatus.refusedByWindow, message: refusal.error.message)
         case (400, let refusal?), (404, let refusal?), (413, let refusal?):
             return ControllerFailure(status: ExitStatus.badInput, message: refusal.error.message)
         case (404, nil):

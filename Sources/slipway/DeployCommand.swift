@@ -8,9 +8,12 @@ struct DeployCommand: AsyncParsableCommand {
         commandName: "deploy",
         abstract: "Roll out a new version of an app with its strategy.",
         discussion: """
-            Exit codes: 0 started (with --wait: promoted), 1 refused because of the app's state (with --wait: \
-            rolled back, aborted, superseded or still running at --timeout), 2 bad usage or unknown app, \
-            4 controller unreachable or unauthorized.
+            Exit codes: 0 started (with --wait: promoted), 1 refused because of the app's state or because the \
+            version was not promoted in the environment this one requires (with --wait: rolled back, aborted, \
+            superseded or still running at --timeout), 2 bad usage or unknown app, 3 refused by a deploy window \
+            (the message says when the next window opens), 4 controller unreachable or unauthorized.
+
+            In a configuration with environments, name the app as APP@ENV (shop@prod) or give --environment.
             """
     )
 
@@ -32,8 +35,13 @@ struct DeployCommand: AsyncParsableCommand {
     @Flag(help: "Abort a running rollout first instead of being refused.")
     var supersede = false
 
-    @Option(help: "Why, recorded with the rollout.")
+    @Flag(help: "Deploy even outside the deploy windows, or before the required environment promoted the version.")
+    var force = false
+
+    @Option(help: "Why, recorded with the rollout (required with --force; recorded and notified).")
     var reason: String?
+
+    @OptionGroup var target: EnvironmentOption
 
     @OptionGroup var waiting: WaitOptions
 
@@ -44,6 +52,9 @@ struct DeployCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !version.isEmpty else { throw ValidationError("--version must not be empty") }
+        if force, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--force needs --reason \"…\": a forced deploy is recorded and notified with it")
+        }
         _ = try environment()
     }
 
@@ -65,11 +76,17 @@ struct DeployCommand: AsyncParsableCommand {
             strategy: strategy,
             env: try environment(),
             supersede: supersede,
+            force: force,
             by: controller.user,
             reason: reason
         )
         try await ControllerCall.run(controller) { client throws(ControllerFailure) in
-            let summary = try await client.post(app: app, "deploy", body: request, as: RolloutSummary.self)
+            let summary = try await client.post(
+                app: target.qualified(app),
+                "deploy",
+                body: request,
+                as: RolloutSummary.self
+            )
             if !json { ControllerCall.printLine(Self.startedLine(summary)) }
             return try await waiting.finish(summary, via: client, json: json)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlipwayConfig
 import SlipwayServer
 import SlipwayStore
 
@@ -7,11 +8,17 @@ import SlipwayStore
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "List an app's events: starts, health changes, exits, replacements, backoffs."
+        abstract: "List an app's events: starts, health changes, exits, replacements, backoffs.",
+        discussion: """
+            In a configuration with environments, `slipway history APP` (the name written in `apps`) shows the \
+            path of every version through the environments; `APP@ENV` shows that copy's events.
+            """
     )
 
     @Argument(help: "The app.")
     var app: String
+
+    @OptionGroup var target: EnvironmentOption
 
     @OptionGroup var state: StateOptions
 
@@ -29,7 +36,9 @@ struct HistoryCommand: ParsableCommand {
     }
 
     func run() throws {
+        let app = target.qualified(self.app)
         let log = try state.openLog()
+        if !app.contains("@"), try printPath(of: app, log: log) { return }
         let events: [RecordedEvent]
         do {
             events = try log.latestEvents(app: app, limit: limit)
@@ -64,6 +73,55 @@ struct HistoryCommand: ParsableCommand {
         } else {
             for event in events { print(EventFormatter.line(event)) }
         }
+    }
+
+    /// Prints the path of every version of `app` through its environments; false when the log knows no copy of
+    /// `app` in an environment.
+    private func printPath(of app: String, log: EventLog) throws -> Bool {
+        let copies: [String]
+        do {
+            copies = try log.apps().filter { $0.hasPrefix(app + "@") }
+        } catch {
+            FileHandle.standardErrorWrite("error: \(error)")
+            throw ExitCode(ExitStatus.badInput)
+        }
+        guard !copies.isEmpty else { return false }
+        let found = copies.map { String($0.dropFirst(app.count + 1)) }
+        // The configuration's order when it can be read, else the order the log first saw them in.
+        let configured = (try? ConfigLoader.load(file: state.config.file).environments.map(\.name)) ?? []
+        let environments = configured.filter(found.contains) + found.filter { !configured.contains($0) }
+        var records: [String: [RolloutRecord]] = [:]
+        do {
+            for environment in environments {
+                records[environment] = RolloutRecord.fold(try log.events(app: "\(app)@\(environment)", limit: .max))
+            }
+        } catch {
+            FileHandle.standardErrorWrite("error: \(error)")
+            throw ExitCode(ExitStatus.badInput)
+        }
+        let paths = ReleasePath.build(environments: environments, records: records)
+        if json {
+            print(try JSONOutput.encode(paths))
+        } else if paths.isEmpty {
+            print("\(app) has had no rollout in \(environments.joined(separator: ", "))")
+        } else {
+            print("\(app): versions through \(environments.joined(separator: " → ")), newest first")
+            for path in paths { print(Self.line(path, environments: environments)) }
+        }
+        return true
+    }
+
+    /// `2.0.0  staging: promoted 2026-11-21 10:02:11 (#3 by ada)  →  prod: running since … (#2 by ada)`.
+    static func line(_ path: ReleasePath, environments: [String]) -> String {
+        let stages = environments.map { environment in
+            guard let stage = path.stages.first(where: { $0.environment == environment }) else {
+                return "\(environment): -"
+            }
+            let when = EventFormatter.timestamp(stage.endedAt ?? stage.startedAt)
+            let outcome = stage.outcome == "running" ? "running since \(when)" : "\(stage.outcome) \(when)"
+            return "\(environment): \(outcome) (#\(stage.rollout) by \(stage.by.isEmpty ? "?" : stage.by))"
+        }
+        return "\(path.version)  " + stages.joined(separator: "  →  ")
     }
 
     /// `#2  2026-11-21 22:08:03  1.0.0 → 2.0.0  canary  by ada: "new checkout"  promoted after 12.5s`.

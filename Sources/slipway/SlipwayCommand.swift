@@ -14,7 +14,7 @@ struct SlipwayCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, UpCommand.self, ValidateCommand.self, StatusCommand.self, HistoryCommand.self,
             DeployCommand.self, PromoteCommand.self, AbortCommand.self, PauseCommand.self, ResumeCommand.self,
-            RetryCommand.self, RollbackCommand.self, RestartCommand.self, ProxyCommand.self,
+            RetryCommand.self, RollbackCommand.self, RestartCommand.self, WindowsCommand.self, ProxyCommand.self,
         ]
     )
 

@@ -109,7 +109,7 @@ struct StructureErrorTests {
             ConfigFixtures.appProblems("colour: red") == [
                 "slipway.yaml:8:5: apps[0].colour: unknown key `colour`; expected one of `name`, `listen`, "
                     + "`instances`, `version`, `run`, `health`, `restart`, `logs`, `proxy`, `strategy`, `analysis`, "
-                    + "`warmup`"
+                    + "`warmup`, `hooks`, `windows`, `notifications`"
             ]
         )
     }
@@ -172,25 +172,6 @@ struct StructureErrorTests {
         #expect(
             ConfigFixtures.problems("<<: { apps: [] }\n" + ConfigFixtures.minimal) == [
                 "slipway.yaml:1:1: <<: merge keys (`<<`) are not supported; write the keys out"
-            ]
-        )
-    }
-
-    @Test func reservedKeysAreRejectedByName() {
-        let yaml = """
-            environments: { staging: {} }
-            \(ConfigFixtures.minimal)
-                notifications: { slack: "#deploys" }
-                hooks: []
-            windows: []
-            """
-        #expect(
-            ConfigFixtures.problems(yaml) == [
-                "slipway.yaml:1:1: environments: `environments` is not supported yet by this version of Slipway",
-                "slipway.yaml:9:5: apps[0].notifications: `notifications` is not supported yet by this version of "
-                    + "Slipway",
-                "slipway.yaml:10:5: apps[0].hooks: `hooks` is not supported yet by this version of Slipway",
-                "slipway.yaml:11:1: windows: `windows` is not supported yet by this version of Slipway",
             ]
         )
     }

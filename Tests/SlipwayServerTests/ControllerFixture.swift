@@ -15,13 +15,19 @@ final class ControllerFixture: Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    /// Writes `yaml` (with `STATE` replaced by the state directory) and starts a controller on it.
-    init(yaml: String) async throws {
+    /// Writes `yaml` (with `STATE` replaced by the state directory) and starts a controller on it; deploy windows
+    /// are judged by `wallClock`. `prepare` runs in the directory before the controller starts.
+    init(
+        yaml: String,
+        prepare: (String) throws -> Void = { _ in },
+        wallClock: @escaping @Sendable () -> Date = { Date() }
+    ) async throws {
         directory = try makeTemporaryDirectory("slipway-controller")
         let file = directory + "/slipway.yaml"
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        try prepare(directory)
         config = try ConfigLoader.load(file: file)
-        controller = try Controller(config: config)
+        controller = try Controller(config: config, wallClock: wallClock)
         group = ServiceGroup(
             services: [controller],
             gracefulShutdownSignals: [],

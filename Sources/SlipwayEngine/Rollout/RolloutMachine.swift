@@ -72,6 +72,8 @@ public struct RolloutMachine: Sendable {
         case warmedUp(InstanceID)
         /// Traffic per version over one window on the app's listener, and on the preview listener when there is one.
         case metrics(MetricsWindow, preview: MetricsWindow?)
+        /// The hooks of a point ended: nil when every one succeeded, else why the first failure failed.
+        case hooksFinished(HookPoint, failure: String?)
         /// A timer the machine scheduled has fired.
         case timerFired
     }
@@ -88,6 +90,9 @@ public struct RolloutMachine: Sendable {
         case setRoutes(RoutePlan)
         /// Deliver ``Input/timerFired`` at this moment (an earlier pending timer stays).
         case scheduleTimer(at: Moment)
+        /// Run the hooks of a point, in order, stopping at the first failure; for `preDeploy` and `prePromotion`,
+        /// answer with ``Input/hooksFinished(_:failure:)``.
+        case runHooks(HookPoint)
         /// Append the event to the log.
         case record(Event)
     }
@@ -300,6 +305,19 @@ public struct RolloutMachine: Sendable {
             }
         case .metrics(let window, let preview):
             judge(window, preview: preview, at: now, into: &actions)
+        case .hooksFinished(let point, let failure):
+            guard outcome == nil, rollback == nil, case .hooks(point, _) = currentStep, !stepDone else { return [] }
+            if let failure {
+                startRollback(
+                    .rolledBack,
+                    reason: "\(point.rawValue) hook failed: \(failure)",
+                    evidence: ["hookPoint": .string(point.rawValue), "failure": .string(failure)],
+                    at: now,
+                    into: &actions
+                )
+            } else {
+                stepDone = true
+            }
         case .timerFired:
             // Whatever timer fired, the next one is asked for again.
             lastTimer = nil
@@ -344,6 +362,12 @@ public struct RolloutMachine: Sendable {
         }
         switch command {
         case .promote(let full):
+            if case .hooks(let point, let names) = currentStep {
+                return refuse(
+                    "rollout #\(plan.number) waits for its \(point.rawValue) hooks (\(names.joined(separator: ", "))); "
+                        + "they are never skipped"
+                )
+            }
             if full {
                 guard stepIndex < finale else { return accept("rollout #\(plan.number) is already being promoted") }
                 actions.append(record(.rolloutResumed, ["by": .string(who), "command": "promote --full"]))
@@ -457,6 +481,10 @@ public struct RolloutMachine: Sendable {
             stepDeadline = nil
             pauseEnds = now + delay
             analysisRun = spec.map { AnalysisRun(step: $0, analysis: plan.analysis, version: plan.candidate.version) }
+        case .hooks(let point, _):
+            // Every hook has its own timeout (a gate, its deadline); `maxDuration` still bounds the whole rollout.
+            stepDeadline = nil
+            actions.append(.runHooks(point))
         default:
             stepDeadline = now + plan.strategy.progressDeadline
         }
@@ -510,6 +538,9 @@ public struct RolloutMachine: Sendable {
                 waitingFor = "analysis: \(run.passes) of \(run.step.windows) windows passed"
             }
             return stepDone
+        case .hooks(let point, let names):
+            waitingFor = stepDone ? nil : "\(point.rawValue) hooks (\(names.joined(separator: ", ")))"
+            return stepDone
         case .keepOldSet:
             if stepDone { return true }
             let analysisDone = analysisRun.map { $0.passes >= $0.step.windows } ?? true
@@ -543,6 +574,9 @@ public struct RolloutMachine: Sendable {
                             ["from": .string(plan.stable.version), "to": .string(plan.candidate.version)]
                         )
                     )
+                    if plan.purpose == .deploy, plan.hooks[.postPromotion] != nil {
+                        actions.append(.runHooks(.postPromotion))
+                    }
                 }
                 stepIndex += 1
                 enterStep(at: now, into: &actions)
@@ -733,6 +767,19 @@ public struct RolloutMachine: Sendable {
         ]
         if let reason { fields["reason"] = .string(reason) }
         actions.append(record(.rolloutFinished, fields))
+        if plan.hooks[.onRollback] != nil, wentBack(outcome) {
+            actions.append(.runHooks(.onRollback))
+        }
+    }
+
+    /// Whether a rollout that ended with `outcome` took the app back to an earlier release: a manual rollback that
+    /// finished, or a rollout that went back after it had changed something (not one stopped by its `preDeploy`
+    /// hooks, before any candidate started).
+    private func wentBack(_ outcome: Outcome) -> Bool {
+        if plan.purpose == .rollback { return outcome == .promoted }
+        guard outcome != .promoted, plan.purpose == .deploy else { return false }
+        if stepIndex < steps.count, case .hooks(.preDeploy, _) = steps[stepIndex] { return false }
+        return true
     }
 
     // MARK: Analysis

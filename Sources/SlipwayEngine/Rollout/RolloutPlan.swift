@@ -50,6 +50,9 @@ public struct RolloutPlan: Sendable, Equatable {
     /// Who started it, and why.
     public var by: String
     public var reason: String?
+    /// The names of the hooks at each point that has some (the executor runs them; the machine waits for the
+    /// `preDeploy` and `prePromotion` ones and asks for the others).
+    public var hooks: [HookPoint: [String]]
 
     /// Creates a plan.
     public init(
@@ -64,7 +67,8 @@ public struct RolloutPlan: Sendable, Equatable {
         warmUp: Bool = false,
         backoff: CrashBackoff = CrashBackoff(initial: .seconds(1), maximum: .seconds(30)),
         by: String = "",
-        reason: String? = nil
+        reason: String? = nil,
+        hooks: [HookPoint: [String]] = [:]
     ) {
         self.app = app
         self.number = number
@@ -78,6 +82,7 @@ public struct RolloutPlan: Sendable, Equatable {
         self.backoff = backoff
         self.by = by
         self.reason = reason
+        self.hooks = hooks.filter { !$0.value.isEmpty }
     }
 
     /// The strategy's name as events and summaries show it.

@@ -20,6 +20,9 @@ public enum RolloutStep: Sendable, Equatable {
     case promoted
     /// Keep the old set running this long (for an instant `rollback`), judging the candidate meanwhile.
     case keepOldSet(Duration, analysis: AnalysisStepSpec?)
+    /// Run the hooks of a point that holds the rollout (`preDeploy`, `prePromotion`), named here; done when every
+    /// one succeeded, and the rollout goes back when one fails.
+    case hooks(HookPoint, names: [String])
 
     /// A few words for people: `weight 25%`, `pause 30s`, `analysis (3 windows)`.
     public var description: String {
@@ -36,6 +39,8 @@ public enum RolloutStep: Sendable, Equatable {
         case .keepOldSet(let delay, let analysis):
             let suffix = analysis.map { ", post-promotion analysis (\($0.windows) windows)" } ?? ""
             return "keep old set for \(DurationText.format(delay))\(suffix)"
+        case .hooks(let point, let names):
+            return "\(point.rawValue) hooks (\(names.joined(separator: ", ")))"
         }
     }
 
@@ -94,7 +99,14 @@ extension RolloutPlan {
                 }
             }
         }
+        if purpose == .deploy, let names = hooks[.preDeploy], !names.isEmpty {
+            steps.insert(.hooks(.preDeploy, names: names), at: 0)
+        }
+        // `promote --full` skips to the finale, but never past the smoke tests and gates before promotion.
         let finale = steps.count
+        if purpose == .deploy, let names = hooks[.prePromotion], !names.isEmpty {
+            steps.append(.hooks(.prePromotion, names: names))
+        }
         steps.append(.scaleCandidate(total))
         steps.append(.weight(10_000))
         steps.append(.promoted)

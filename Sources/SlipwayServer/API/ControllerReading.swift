@@ -30,9 +30,16 @@ public protocol ControllerReading: Sendable {
     func rollout(app: String) async throws(CommandRefusal) -> RolloutSummary?
     /// What the app looks like now, folded from its events.
     func status(app: String) throws(StoreError) -> AppStatus
+    /// The app's deploy windows now, and its quietest hours.
+    func windows(app: String) throws(CommandRefusal) -> WindowsView
 }
 
 extension ControllerReading {
+    /// A reader without deploy windows knows none.
+    public func windows(app: String) throws(CommandRefusal) -> WindowsView {
+        throw CommandRefusal(.notFound, "no deploy windows are known for \"\(app)\"")
+    }
+
     /// Folds the app's events from the log; a controller keeps the projection up to date instead.
     public func status(app: String) throws(StoreError) -> AppStatus {
         AppStatus.fold(app: app, events: try log.events(app: app, limit: .max))

@@ -15,6 +15,7 @@ public actor MetricsHistory: Service {
     /// The time between samples.
     public let interval: Duration
     private let sample: @Sendable () async -> [AppTrafficSample]
+    private let counted: (@Sendable ([String: Int], Date) -> Void)?
     private var previous: [String: AppTrafficSample] = [:]
     private var points: [String: [MetricsPoint]] = [:]
 
@@ -22,11 +23,13 @@ public actor MetricsHistory: Service {
     public init(
         capacity: Int = MetricsHistory.defaultCapacity,
         interval: Duration = .seconds(1),
-        sample: @escaping @Sendable () async -> [AppTrafficSample]
+        sample: @escaping @Sendable () async -> [AppTrafficSample],
+        counted: (@Sendable (_ requests: [String: Int], _ at: Date) -> Void)? = nil
     ) {
         self.capacity = max(1, capacity)
         self.interval = interval
         self.sample = sample
+        self.counted = counted
     }
 
     /// Samples every interval until the task is cancelled or the service group shuts down.
@@ -48,17 +51,23 @@ public actor MetricsHistory: Service {
     }
 
     /// Adds a point per app from `samples` and the app's previous sample; an app's first sample only sets the base.
+    /// The requests each app received since its previous sample go to `counted`.
     public func record(_ samples: [AppTrafficSample], at time: Date) {
+        var requests: [String: Int] = [:]
         for sample in samples {
             defer { previous[sample.app] = sample }
             guard let earlier = previous[sample.app], let point = MetricsPoint.between(earlier, sample, at: time) else {
                 continue
+            }
+            requests[sample.app] = sample.versions.reduce(0) { total, entry in
+                total + max(0, entry.value.requests - (earlier.versions[entry.key]?.requests ?? 0))
             }
             var series = points[sample.app, default: []]
             series.append(point)
             if series.count > capacity { series.removeFirst(series.count - capacity) }
             points[sample.app] = series
         }
+        if let counted, !requests.isEmpty { counted(requests, time) }
     }
 
     /// The points of `app` over the last `seconds`, oldest first.

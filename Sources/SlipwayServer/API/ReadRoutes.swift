@@ -63,6 +63,12 @@ public struct ReadRoutes: Sendable {
                 return await metrics.series(app: app.name, seconds: Int(seconds ?? Int64(Self.defaultMetricsSeconds)))
             }
         }
+        group.get("apps/{app}/windows") { request, context in
+            try await answer {
+                _ = try QueryParameters(request, accepting: [])
+                return try reading.windows(app: try configuredApp(context).name)
+            }
+        }
         group.get("events") { request, _ in
             try await answer {
                 let query = try QueryParameters(request, accepting: ["app", "before", "after", "limit"])

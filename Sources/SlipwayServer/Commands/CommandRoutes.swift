@@ -103,18 +103,20 @@ public struct CommandReply: Sendable, Equatable, Codable {
 public struct APIError: Sendable, Equatable, Codable {
     /// The code and the explanation.
     public struct Detail: Sendable, Equatable, Codable {
-        /// `badRequest`, `notFound`, `conflict`, `bodyTooLarge` or `storeError`.
+        /// `badRequest`, `notFound`, `conflict`, `deployWindow`, `bodyTooLarge` or `storeError`.
         public var code: String
         /// What was wrong and what would be accepted.
         public var message: String
+        /// For `deployWindow`: the earliest time a deploy is allowed (ISO 8601), when there is one.
+        public var nextAllowed: Date?
     }
 
     /// The error.
     public var error: Detail
 
     /// Creates an error body.
-    public init(code: String, message: String) {
-        self.error = Detail(code: code, message: message)
+    public init(code: String, message: String, nextAllowed: Date? = nil) {
+        self.error = Detail(code: code, message: message, nextAllowed: nextAllowed)
     }
 
     static func response(_ refusal: CommandRefusal) -> Response {
@@ -123,8 +125,10 @@ public struct APIError: Sendable, Equatable, Codable {
             case .badRequest: .badRequest
             case .notFound: .notFound
             case .conflict: .conflict
+            case .deployWindow: .init(code: 423, reasonPhrase: "Locked")
             }
-        return response(status, code: refusal.code.rawValue, message: refusal.message)
+        let body = APIError(code: refusal.code.rawValue, message: refusal.message, nextAllowed: refusal.nextAllowed)
+        return (try? json(status, body)) ?? Response(status: status)
     }
 
     static func response(_ error: StoreError) -> Response {
@@ -151,7 +155,7 @@ public struct APIError: Sendable, Equatable, Codable {
 /// A request body, checked strictly: a JSON object with only the accepted fields, each of its type.
 struct CommandBody {
     /// The fields of `deploy`.
-    static let deployFields: Set<String> = ["version", "strategy", "env", "supersede", "by", "reason"]
+    static let deployFields: Set<String> = ["version", "strategy", "env", "supersede", "force", "by", "reason"]
     /// The fields of commands that take nothing but who asked.
     static let byOnly: Set<String> = ["by"]
     /// Each user command's endpoint and its fields.
@@ -212,6 +216,7 @@ struct CommandBody {
             strategy: try string("strategy"),
             env: env,
             supersede: try bool("supersede") ?? false,
+            force: try bool("force") ?? false,
             by: try by,
             reason: try string("reason")
         )

@@ -1,3 +1,4 @@
+import Foundation
 import SlipwayEngine
 
 /// A request to roll out a new release of an app.
@@ -11,6 +12,9 @@ public struct DeployRequest: Sendable, Equatable, Codable {
     public var env: [String: String]
     /// Abort a running rollout first instead of refusing.
     public var supersede: Bool
+    /// Go ahead against the deploy windows and the environment requirement; needs a `reason`, and is recorded
+    /// and notified.
+    public var force: Bool
     /// Who asked (a user name; defaults to the OS user of the CLI).
     public var by: String
     /// Why, in the user's words.
@@ -22,6 +26,7 @@ public struct DeployRequest: Sendable, Equatable, Codable {
         strategy: String? = nil,
         env: [String: String] = [:],
         supersede: Bool = false,
+        force: Bool = false,
         by: String = "",
         reason: String? = nil
     ) {
@@ -29,6 +34,7 @@ public struct DeployRequest: Sendable, Equatable, Codable {
         self.strategy = strategy
         self.env = env
         self.supersede = supersede
+        self.force = force
         self.by = by
         self.reason = reason
     }
@@ -44,17 +50,22 @@ public struct CommandRefusal: Error, Sendable, Equatable, CustomStringConvertibl
         case notFound
         /// The command does not fit the app's state (a rollout is running, nothing to promote): 409, exit 1.
         case conflict
+        /// The app's deploy windows do not allow a deploy now: 423, exit 3.
+        case deployWindow
     }
 
     /// The kind of refusal.
     public var code: Code
     /// What was wrong and what would be accepted.
     public var message: String
+    /// For ``Code/deployWindow``: the earliest time a deploy is allowed, when there is one.
+    public var nextAllowed: Date?
 
     /// Creates a refusal.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, nextAllowed: Date? = nil) {
         self.code = code
         self.message = message
+        self.nextAllowed = nextAllowed
     }
 
     public var description: String { message }

@@ -35,6 +35,12 @@ extension AppExecutor {
             throw CommandRefusal(.badRequest, "env: \"\(key)\" is not an environment variable name")
         }
         let strategy = try strategy(named: request.strategy)
+        let overrides = try policy.check(
+            version: request.version,
+            force: request.force,
+            reason: request.reason,
+            at: context.wallClock()
+        )
         if pending != nil {
             throw CommandRefusal(.conflict, "a deploy of \(pending!.request.version) is already waiting to start")
         }
@@ -47,6 +53,7 @@ extension AppExecutor {
                 )
             }
             lastNumber += 1
+            recordForced(overrides, version: request.version, by: request.by, reason: request.reason)
             pending = (request, lastNumber)
             perform(rollout: supersede(machine, by: request.version))
             return pendingSummary()
@@ -60,6 +67,7 @@ extension AppExecutor {
             )
         }
         lastNumber += 1
+        recordForced(overrides, version: request.version, by: request.by, reason: request.reason)
         return await startRollout(
             makePlan(
                 number: lastNumber,
@@ -114,6 +122,17 @@ extension AppExecutor {
                     + "is stable now; deploy \(ended.plan.candidate.version) instead"
                 recordRefusal(command, message, by: user)
                 throw CommandRefusal(.conflict, message)
+            }
+            do {
+                _ = try policy.check(
+                    version: ended.plan.candidate.version,
+                    force: false,
+                    reason: nil,
+                    at: context.wallClock()
+                )
+            } catch {
+                recordRefusal(command, error.message, by: user)
+                throw error
             }
             lastNumber += 1
             var plan = ended.plan
@@ -186,6 +205,25 @@ extension AppExecutor {
         if pending != nil { return pendingSummary() }
         if let machine = lastRollout { return Self.summary(of: machine, app: spec.name) }
         return lastEnded?.summary
+    }
+
+    /// Records that a deploy goes ahead against the rules in `overrides` (nothing when there are none).
+    private func recordForced(_ overrides: [DeployPolicy.Override], version: String, by user: String, reason: String?) {
+        guard !overrides.isEmpty else { return }
+        recorder.record(
+            Event(
+                app: spec.name,
+                kind: .deployForced,
+                fields: [
+                    "rollout": .int(lastNumber),
+                    "version": .string(version),
+                    "by": .string(user),
+                    "reason": .string(reason ?? ""),
+                    "overridden": .array(overrides.map { .string($0.policy) }),
+                    "details": .array(overrides.map { .string($0.detail) }),
+                ]
+            )
+        )
     }
 
     private func recordRefusal(_ command: UserCommand, _ message: String, by user: String) {
@@ -300,7 +338,8 @@ extension AppExecutor {
             warmUp: spec.warmup.sendsRequests,
             backoff: CrashBackoff(initial: spec.restart.initialBackoff, maximum: spec.restart.maxBackoff),
             by: by,
-            reason: reason
+            reason: reason,
+            hooks: spec.hooks.points.mapValues { $0.map(\.name) }
         )
     }
 
@@ -443,6 +482,8 @@ extension AppExecutor {
     func endRollout(_ machine: RolloutMachine) {
         metrics?.cancel()
         metrics = nil
+        hookTask?.cancel()
+        hookTask = nil
         if let preview {
             self.preview = nil
             Task { try? await preview.close() }

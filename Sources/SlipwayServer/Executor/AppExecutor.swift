@@ -38,12 +38,17 @@ actor AppExecutor {
         var warmUp: WarmUpRunner
         var timeline: Timeline
         var listener: AppListener
+        var hooks: HookRunner
+        /// The wall clock deploy windows are judged by.
+        var wallClock: @Sendable () -> Date
         var group: any EventLoopGroup
         var logger: Logger
     }
 
     let spec: AppSpec
     let context: Context
+    /// The deploy windows and the environment requirement.
+    let policy: DeployPolicy
     var listener: AppListener { context.listener }
     var recorder: EventRecorder { context.recorder }
     var timeline: Timeline { context.timeline }
@@ -61,7 +66,7 @@ actor AppExecutor {
     var lastNumber: Int
     /// A deploy waiting for the rollout it supersedes to end.
     var pending: (request: DeployRequest, number: Int)?
-    private var runtimes: [InstanceID: Runtime] = [:]
+    var runtimes: [InstanceID: Runtime] = [:]
     private var launching: Set<InstanceID> = []
     private var earlyExits: [InstanceID: InstanceExit] = [:]
     private var timer: (at: Moment, task: Task<Void, Never>)?
@@ -70,12 +75,15 @@ actor AppExecutor {
     private var ramps: [InstanceID: Task<Void, Never>] = [:]
     var preview: AppListener?
     var metrics: Task<Void, Never>?
+    /// The hooks the rollout waits for, while they run.
+    var hookTask: Task<Void, Never>?
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
     var shuttingDown = false
 
     init(spec: AppSpec, context: Context, recovered: RecoveredState, firstInstanceNumber: Int) {
         self.spec = spec
         self.context = context
+        self.policy = DeployPolicy(spec: spec, log: context.recorder.log)
         let stable = recovered.stable ?? Release(version: spec.version)
         self.stable = stable
         self.releases = recovered.releases.isEmpty ? [stable] : recovered.releases
@@ -370,6 +378,8 @@ actor AppExecutor {
                 recorder.record(event)
             case .scheduleTimer(let moment):
                 schedule(at: moment)
+            case .runHooks(let point):
+                runHooks(point, for: machine)
             }
         }
         if machine.outcome != nil { endRollout(machine) }

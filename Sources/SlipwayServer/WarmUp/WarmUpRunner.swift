@@ -82,10 +82,3 @@ public struct WarmUpRunner: Sendable {
         return Task.isCancelled || clock.now >= warmUpEnds ? .abandoned : .failed
     }
 }
-
-extension Duration {
-    fileprivate var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}

@@ -1,0 +1,67 @@
+import Foundation
+import SlipwayConfig
+import SlipwayCore
+import SlipwayEngine
+
+/// Hooks: the rollout asks for a point's hooks, the executor runs them off the actor and answers the rollout when
+/// it waits for them.
+extension AppExecutor {
+    /// Runs the hooks of `point` for the rollout in progress (or the one that just ended, for `postPromotion` and
+    /// `onRollback`). A point the rollout waits for is answered at once when it has no hooks.
+    func runHooks(_ point: HookPoint, for machine: RolloutMachine) {
+        let hooks = spec.hooks[point]
+        let number = machine.plan.number
+        guard !hooks.isEmpty else {
+            if point.blocksRollout { Task { self.hooksFinished(point, failure: nil, rollout: number) } }
+            return
+        }
+        var facts = HookFacts(
+            point: point,
+            plan: machine.plan,
+            spec: spec,
+            listenURL: url(spec.listen.host, listener.port)
+        )
+        if let preview, case .blueGreen(let blueGreen) = machine.plan.strategy.kind,
+            let address = blueGreen.previewListen
+        {
+            facts.previewURL = url(address.host, preview.port)
+        }
+        facts.candidateURLs = machine.instances
+            .filter { $0.value.role == .candidate && $0.value.phase == .ready }
+            .keys.sorted()
+            .compactMap { id in runtimes[id].map { url($0.handle.host, $0.handle.port) } }
+        switch point {
+        case .postPromotion:
+            facts.outcome = RolloutMachine.Outcome.promoted.rawValue
+        case .onRollback:
+            // A manual rollback "promotes" the earlier release; for its hooks the app went back.
+            facts.outcome =
+                machine.plan.purpose == .rollback
+                ? RolloutMachine.Outcome.rolledBack.rawValue : machine.outcome?.rawValue
+            facts.outcomeReason = machine.rollback?.reason
+        case .preDeploy, .prePromotion:
+            break
+        }
+        let runner = context.hooks
+        let task = Task {
+            let failure = await runner.run(hooks, facts: facts)
+            if point.blocksRollout { self.hooksFinished(point, failure: failure, rollout: number) }
+        }
+        if point.blocksRollout {
+            hookTask?.cancel()
+            hookTask = task
+        }
+    }
+
+    /// The hooks the rollout waits for ended.
+    func hooksFinished(_ point: HookPoint, failure: String?, rollout number: Int) {
+        guard case .rollout(let machine) = mode, machine.plan.number == number, machine.outcome == nil else { return }
+        hookTask = nil
+        feedRollout(.hooksFinished(point, failure: failure))
+    }
+
+    private func url(_ host: String, _ port: Int) -> String {
+        let shown = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host
+        return "http://\(shown.contains(":") ? "[\(shown)]" : shown):\(port)"
+    }
+}
