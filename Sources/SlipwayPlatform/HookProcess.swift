@@ -24,8 +24,8 @@ public struct HookProcessResult: Sendable, Equatable {
 
     /// How it ended.
     public var ending: Ending
-    /// The end of what it wrote to standard output and standard error, interleaved as it arrived, at most the
-    /// limit it was run with (UTF-8, invalid bytes replaced).
+    /// The end of what it wrote to standard output and standard error (one stream, in the order written), at most
+    /// the limit it was run with (UTF-8, invalid bytes replaced).
     public var output: String
     /// How many bytes it wrote in all.
     public var outputBytes: Int
@@ -100,20 +100,18 @@ public enum HookProcess {
         let output = OutputTail(limit: outputLimit)
         let timedOut = Flag()
         do {
-            let result = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) {
-                execution in
+            // Standard error goes into the same pipe as standard output (2>&1), so the kept end is what the hook
+            // wrote last, in the order it wrote it.
+            let result = try await Subprocess.run(
+                configuration,
+                input: .none,
+                output: .sequence,
+                error: .combinedWithOutput
+            ) { execution in
                 await withTaskGroup(of: Bool.self) { group in
                     group.addTask {
                         do {
                             for try await chunk in execution.standardOutput {
-                                chunk.withUnsafeBytes { output.append($0) }
-                            }
-                        } catch {}
-                        return true
-                    }
-                    group.addTask {
-                        do {
-                            for try await chunk in execution.standardError {
                                 chunk.withUnsafeBytes { output.append($0) }
                             }
                         } catch {}
@@ -131,10 +129,9 @@ public enum HookProcess {
                         ])
                         return false
                     }
-                    // Both outputs end when the process (and its children) exit.
-                    var drained = 0
-                    while drained < 2, let finished = await group.next() {
-                        if finished { drained += 1 }
+                    // The output ends when the process (and its children) exit.
+                    while let finished = await group.next() {
+                        if finished { break }
                     }
                     group.cancelAll()
                 }
@@ -172,7 +169,7 @@ public enum HookProcess {
     }
 }
 
-/// The last bytes a process wrote, shared by the readers of its two outputs.
+/// The last bytes a process wrote, filled by the task reading its output and read once it has ended.
 private final class OutputTail: @unchecked Sendable {
     private let lock = NSLock()
     private let limit: Int

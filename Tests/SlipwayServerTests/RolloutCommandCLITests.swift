@@ -12,41 +12,10 @@ import Testing
 /// `slipway deploy`, the user commands and `restart` as a user runs them, against the API routes over a scripted
 /// control.
 @Suite struct RolloutCommandCLITests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs the built `slipway` to completion (bounded), without any `SLIPWAY_*` variable unless given.
-    func slipway(_ arguments: [String], environment: [String: String] = [:]) async throws -> Run {
-        let directory = try makeTemporaryDirectory()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLIPWAY_") }
-        inherited["USER"] = "ada"
-        process.environment = inherited.merging(environment) { $1 }
-        let out = try FileHandle(forWritingTo: file(directory + "/out"))
-        let err = try FileHandle(forWritingTo: file(directory + "/err"))
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            stdout: try String(contentsOfFile: directory + "/out", encoding: .utf8),
-            stderr: try String(contentsOfFile: directory + "/err", encoding: .utf8)
-        )
-    }
-
-    private func file(_ path: String) -> URL {
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        return URL(fileURLWithPath: path)
+    /// Runs the built `slipway` to completion (bounded) as the user `ada`, without any `SLIPWAY_*` variable unless
+    /// given.
+    func slipway(_ arguments: [String], environment: [String: String] = [:]) async throws -> SlipwayBinary.Run {
+        try await SlipwayBinary.run(arguments, environment: ["USER": "ada"].merging(environment) { $1 })
     }
 
     private static let quiet: Logger = {
@@ -116,6 +85,29 @@ import Testing
     }
 
     // MARK: Against the API
+
+    @Test func aForcedDeployToAnEnvironmentSendsItsReasonAndNeedsOne() async throws {
+        let control = ScriptedRolloutControl()
+        try await withAPI(control) { url in
+            let refused = try await slipway([
+                "deploy", "shop", "-e", "prod", "--version", "2.0.1", "--force", "--url", url,
+            ])
+            #expect(refused.status == 2)
+            #expect(refused.stderr.contains("--force needs --reason"))
+            let run = try await slipway([
+                "deploy", "shop", "--environment", "prod", "--version", "2.0.1", "--force", "--reason", "hotfix",
+                "--url", url,
+            ])
+            #expect(run.status == 0, "\(run.stderr)")
+            let promote = try await slipway(["promote", "shop@prod", "--url", url])
+            #expect(promote.status == 0, "\(promote.stderr)")
+        }
+        let deploys = await control.deploys
+        #expect(deploys.count == 1)
+        #expect(deploys.first?.app == "shop@prod")
+        #expect(deploys.first?.request == DeployRequest(version: "2.0.1", force: true, by: "ada", reason: "hotfix"))
+        #expect(await control.commands.first?.app == "shop@prod")
+    }
 
     @Test func deployPrintsTheStartedLineAndSendsWhoAndWhy() async throws {
         let control = ScriptedRolloutControl()
@@ -201,7 +193,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (CommandRefusal.Code.conflict, Int32(1)), (.badRequest, 2), (.notFound, 2),
+        (CommandRefusal.Code.conflict, Int32(1)), (.badRequest, 2), (.notFound, 2), (.deployWindow, 3),
     ])
     func refusalsExitWithTheirCodeAndPrintTheMessage(code: CommandRefusal.Code, status: Int32) async throws {
         let control = ScriptedRolloutControl(refusal: CommandRefusal(code, "rollout #3 is running"))

@@ -17,11 +17,11 @@ extension LiveRollouts {
         /// Tuesday 2026-11-24 11:00 in Seoul.
         static let tuesday = Date(timeIntervalSince1970: 1_795_485_600)
 
-        static func yaml() -> String {
+        static func yaml(apiPort: Int) -> String {
             let demo = BuiltProducts.path("slipway-demo-app")
             return """
                 controller:
-                  api: 127.0.0.1:0
+                  api: 127.0.0.1:\(apiPort)
                   stateDir: state
                 apps:
                   - name: shop
@@ -50,7 +50,12 @@ extension LiveRollouts {
 
         @Test func prodTakesOnlyWhatStagingPromotedAndNeverOnFridayEveningUnlessForced() async throws {
             let now = Mutex(Self.fridayEvening)
-            let fixture = try await ControllerFixture(yaml: Self.yaml(), wallClock: { now.withLock { $0 } })
+            let apiPort = try LoopbackHTTP.freePort()
+            let url = ["--url", "http://127.0.0.1:\(apiPort)"]
+            let fixture = try await ControllerFixture(
+                yaml: Self.yaml(apiPort: apiPort),
+                wallClock: { now.withLock { $0 } }
+            )
             let controller = fixture.controller
             try await waitUntil("both environments serve", timeout: .seconds(20)) {
                 controller.listener(of: "shop@staging")?.table.instances.count == 1
@@ -97,6 +102,29 @@ extension LiveRollouts {
             #expect(!view.allowedNow && view.nextAllowed == Self.mondayMorning)
             #expect(view.openings.first?.start == Self.mondayMorning)
             #expect(try controller.windows(app: "shop@staging").allowedNow)
+            // The same through the command line: exit 3 with the next allowed time, and `slipway windows`.
+            try await waitUntil("the API answers", timeout: .seconds(10)) {
+                (try? await SlipwayBinary.run(["windows", "shop@prod"] + url))?.status == 0
+            }
+            let refused = try await SlipwayBinary.run(["deploy", "shop", "-e", "prod", "--version", "2.0.0"] + url)
+            #expect(refused.status == 3)
+            #expect(refused.stderr.hasPrefix("error: shop@prod: deploys are not allowed now"))
+            #expect(refused.stderr.contains("next allowed Mon 2026-11-23 09:00 KST (UTC+09:00)"))
+            let windows = try await SlipwayBinary.run(["windows", "shop", "--environment", "prod"] + url)
+            #expect(windows.status == 0)
+            #expect(
+                windows.stdout.hasPrefix(
+                    """
+                    shop@prod: deploys are NOT allowed now: inside deny Fri 17:00 – Mon 09:00 (Asia/Seoul)
+                    next allowed: Mon 2026-11-23 09:00 KST (UTC+09:00)
+                    rules:
+                      deny Fri 17:00 – Mon 09:00 (Asia/Seoul, environments.prod.windows)
+                    next windows (Asia/Seoul):
+                      Mon 2026-11-23 09:00 KST (UTC+09:00) – Fri 2026-11-27 17:00 KST (UTC+09:00)
+                    """
+                ),
+                "\(windows.stdout)"
+            )
 
             // On Tuesday the window is open, but staging has not promoted 2.0.0 yet.
             now.withLock { $0 = Self.tuesday }
@@ -150,6 +178,14 @@ extension LiveRollouts {
             #expect(paths[1].stages.map(\.environment) == ["staging", "prod"])
             #expect(paths[1].stages.map(\.outcome) == ["promoted", "promoted"])
             try await fixture.stop()
+            let history = try await SlipwayBinary.run(["history", "shop", "-f", fixture.directory + "/slipway.yaml"])
+            #expect(history.status == 0, "\(history.stderr)")
+            let lines = history.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "shop: versions through staging → prod, newest first")
+            #expect(lines.count == 3)
+            #expect(lines.dropFirst().first?.hasPrefix("2.0.1  staging: -  →  prod: promoted ") == true)
+            #expect(lines.last?.hasPrefix("2.0.0  staging: promoted ") == true)
+            #expect(lines.last?.contains("(#1 by ada)  →  prod: promoted ") == true)
         }
     }
 }

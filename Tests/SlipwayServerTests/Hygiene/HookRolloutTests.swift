@@ -14,8 +14,9 @@ extension LiveRollouts {
         static let scripts: [String: String] = [
             "snapshot.sh": """
             #!/bin/sh
-            env | grep '^SLIPWAY_' | sort > snapshot-$SLIPWAY_ROLLOUT.env
-            echo "cwd=$(pwd) label=$1 extra=$SNAPSHOT_LABEL" >> snapshot-$SLIPWAY_ROLLOUT.env
+            env | grep '^SLIPWAY_' | sort > snapshot.tmp
+            echo "cwd=$(pwd) label=$1 extra=$SNAPSHOT_LABEL" >> snapshot.tmp
+            mv snapshot.tmp snapshot-$SLIPWAY_ROLLOUT.env
             case "$(cat snapshot.mode 2>/dev/null)" in
               fail)
                 i=0
@@ -28,13 +29,13 @@ extension LiveRollouts {
             """,
             "smoke.sh": """
             #!/bin/sh
-            env | grep '^SLIPWAY_' | sort > smoke-$SLIPWAY_ROLLOUT.env
+            env | grep '^SLIPWAY_' | sort > smoke.tmp && mv smoke.tmp smoke-$SLIPWAY_ROLLOUT.env
             if [ "$(cat smoke.mode 2>/dev/null)" = fail ]; then echo "GET /checkout: 500"; exit 1; fi
             echo "smoke ok"
             """,
             "after.sh": """
             #!/bin/sh
-            env | grep '^SLIPWAY_' | sort > $SLIPWAY_HOOK_POINT-$SLIPWAY_ROLLOUT.env
+            env | grep '^SLIPWAY_' | sort > after.tmp && mv after.tmp $SLIPWAY_HOOK_POINT-$SLIPWAY_ROLLOUT.env
             """,
         ]
 
@@ -70,7 +71,7 @@ extension LiveRollouts {
             return fixture
         }
 
-        /// The `KEY=value` lines of a file a hook wrote, once it exists (bounded wait).
+        /// The `KEY=value` lines of a file a hook wrote (whole, by a rename), once it exists (bounded wait).
         static func variables(_ fixture: ControllerFixture, _ name: String) async throws -> [String: String] {
             let path = "\(fixture.directory)/\(name)"
             try await waitUntil("\(name) is written", timeout: .seconds(10)) {
@@ -158,8 +159,12 @@ extension LiveRollouts {
             #expect(record.fields["outputTruncated"] == true)
             let output = try #require(record.fields["output"]?.stringValue)
             #expect(output.utf8.count <= 8_192)
-            // The end of the output is kept: standard error's last words and standard output's last lines.
-            #expect(output.contains("snapshot failed: disk full\n"))
+            // The end of the output is kept, standard error in the order it was written: the last words first.
+            #expect(
+                output.hasSuffix(
+                    "copying table 299 of 300 ........................................\nsnapshot failed: disk full\n"
+                )
+            )
             #expect(output.contains("copying table 299 of 300"))
             #expect(!output.contains("copying table 0 of 300"))
             #expect((record.fields["outputBytes"]?.intValue ?? 0) > 8_192)

@@ -40,31 +40,9 @@ extension LiveRollouts {
             _ arguments: [String],
             environment: [String: String],
             seconds: Double = 60
-        ) async throws
-            -> (status: Int32, stdout: String, stderr: String)
-        {
-            let directory = try makeTemporaryDirectory()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            let inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLIPWAY_") }
-            process.environment = inherited.merging(environment) { $1 }
-            for name in ["out", "err"] {
-                _ = FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: nil)
-            }
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/out"))
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/err"))
-            try process.run()
-            let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            if process.isRunning { kill(process.processIdentifier, SIGINT) }
-            process.waitUntilExit()
-            return (
-                process.terminationStatus,
-                (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "",
-                (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? ""
-            )
+        ) async throws -> (status: Int32, stdout: String, stderr: String) {
+            let run = try await SlipwayBinary.run(arguments, environment: environment, seconds: seconds, signal: SIGINT)
+            return (run.status, run.stdout, run.stderr)
         }
 
         @Test func theAPIAndTheCLIDriveARolloutWithTheTokenRequiredEverywhere() async throws {
