@@ -121,7 +121,7 @@ import Testing
     @Test func sendsAKeepAliveComment() async throws {
         let reading = try FixedReading()
         let answer = try await stream(reading, "/api/v1/stream", keepAlive: .milliseconds(20)) { _ in
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(1_500))
         }
         let parsed = try Self.parse(answer.text)
         #expect(parsed.frames.isEmpty)
