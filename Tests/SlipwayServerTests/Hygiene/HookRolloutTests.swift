@@ -146,6 +146,50 @@ extension LiveRollouts {
             try await fixture.stop()
         }
 
+        @Test func aBlueGreenSmokeTestReachesTheCandidateThroughThePreviewListenerBeforeTheSwitch() async throws {
+            // The smoke test asks the preview listener for `/` with bash's own TCP support and keeps the answer.
+            let smoke = """
+                #!/bin/bash
+                set -eu
+                port="${SLIPWAY_PREVIEW_URL##*:}"
+                exec 3<>"/dev/tcp/127.0.0.1/$port"
+                printf 'GET / HTTP/1.0\\r\\nHost: preview\\r\\n\\r\\n' >&3
+                cat <&3 > preview.tmp
+                echo "$SLIPWAY_PREVIEW_URL" >> preview.tmp
+                mv preview.tmp preview.answer
+                echo "preview answered"
+                """
+            let yaml = ControllerFixture.demoConfig(
+                instances: 2,
+                extra: RolloutConfig.app(strategy: "blueGreen: { previewListen: 127.0.0.1:0, scaleDownDelay: 0s }")
+                    + """
+
+                        hooks:
+                          prePromotion:
+                            - name: preview-smoke
+                              command: [./preview-smoke.sh]
+                              timeout: 10s
+                    """
+            )
+            let fixture = try await ControllerFixture(yaml: yaml) { directory in
+                let path = "\(directory)/preview-smoke.sh"
+                try smoke.write(toFile: path, atomically: true, encoding: .utf8)
+                chmod(path, 0o755)
+            }
+            try await fixture.waitUntilServing(instances: 2)
+            _ = try await fixture.controller.deploy(app: "shop", DeployRequest(version: "2.0.0", by: "ada"))
+            #expect(try await fixture.waitForOutcome().state == "promoted")
+            let answer = try String(contentsOfFile: "\(fixture.directory)/preview.answer", encoding: .utf8)
+            // The preview listener served the candidate while all users were still on 1.0.0.
+            #expect(answer.hasPrefix("HTTP/1.1 200") || answer.hasPrefix("HTTP/1.0 200"))
+            #expect(answer.contains("\"version\":\"2.0.0\""))
+            #expect(answer.contains("http://127.0.0.1:"))
+            let finished = try #require(try fixture.events(.hookFinished).last)
+            #expect(finished.fields["result"] == "succeeded")
+            #expect(finished.fields["output"] == "preview answered\n")
+            try await fixture.stop()
+        }
+
         @Test func aFailingOrHangingPreDeployHookStopsTheRolloutBeforeAnythingStarts() async throws {
             let fixture = try await Self.start()
             try "fail".write(toFile: "\(fixture.directory)/snapshot.mode", atomically: true, encoding: .utf8)
