@@ -11,12 +11,12 @@ extension ConfigDecoder {
         inherited: Inherited = Inherited()
     ) -> (spec: AppSpec?, identity: AppIdentity) {
         var identity = AppIdentity(index: index)
-        let path: String
-        if let environment, let name = appName(of: node) {
-            path = "environments.\(environment.name).apps.\(name)"
-        } else {
-            path = KeyPath.element("apps", index)
-        }
+        let written = appName(of: node)
+        let path = AppSpec.path(
+            name: written ?? "",
+            environment: written == nil ? nil : environment?.name,
+            index: index
+        )
         identity.path = path
         guard let fields = fields(of: node, at: path, schema: .app) else { return (nil, identity) }
 

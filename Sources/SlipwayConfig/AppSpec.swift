@@ -82,7 +82,7 @@ public struct AppSpec: Sendable, Equatable {
         self.hooks = hooks
         self.windows = windows
         self.notifications = notifications
-        self.path = environment.map { "environments.\($0).apps.\(name)" } ?? "apps[\(index)]"
+        self.path = Self.path(name: name, environment: environment, index: index)
         self.listen = listen
         self.instances = instances
         self.version = version
@@ -95,6 +95,12 @@ public struct AppSpec: Sendable, Equatable {
         self.analysis = analysis
         self.warmup = warmup
         self.locations = locations
+    }
+
+    /// The key path of the app written `index`th in `apps` as `name`: `apps[2]`, or `environments.prod.apps.shop`
+    /// for its copy in an environment.
+    public static func path(name: String, environment: String?, index: Int) -> String {
+        environment.map { "environments.\($0).apps.\(name)" } ?? "apps[\(index)]"
     }
 
     /// The full key path of a key under this app: `apps[2].health.interval` for `health.interval`,

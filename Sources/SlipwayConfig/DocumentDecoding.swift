@@ -96,7 +96,7 @@ extension ConfigDecoder {
                 relocate(
                     since: reported,
                     at: positions(in: base.node),
-                    prefix: "environments.\(environment.spec.name).apps.\(base.name)",
+                    prefix: identity.path,
                     to: KeyPath.element("apps", base.index)
                 )
                 specs += spec.map { [$0] } ?? []

@@ -344,9 +344,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
 
     /// The app's deploy windows at this moment, the next ones, and its quietest hours over the last four weeks.
     public func windows(app name: String) throws(CommandRefusal) -> WindowsView {
-        guard let app = config.app(named: name) else {
-            throw CommandRefusal(.notFound, "no app named \"\(name)\"")
-        }
+        let calendar = try executor(name).policy.calendar
         let now = wallClock()
         trafficHours.flush()
         let traffic: [HourlyRequests]
@@ -355,7 +353,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
         } catch {
             throw CommandRefusal(.conflict, "the recorded traffic of \(name) cannot be read: \(error)")
         }
-        return WindowsView.make(app: name, calendar: DeployCalendar(app.windows), traffic: traffic, now: now)
+        return WindowsView.make(app: name, calendar: calendar, traffic: traffic, now: now)
     }
 
     /// Every app's traffic, for `/metrics`.

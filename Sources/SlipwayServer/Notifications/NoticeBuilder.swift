@@ -9,10 +9,11 @@ struct NoticeBuilder: Sendable {
     /// The dashboard's address, without a trailing slash: links go to `<dashboard>/#app=<app>`.
     var dashboard: String?
 
-    /// The notice for `event`, given the app's status after it was applied; `evidence` is the last failing
-    /// judgement of the rollout (for a `rolloutFinished` that went back).
+    /// The notice for `event` (of `severity`, see ``severity(of:)``), given the app's status after it was applied;
+    /// `evidence` is the last failing judgement of the rollout (for a `rolloutFinished` that went back).
     func notice(
         for event: RecordedEvent,
+        severity: NotificationSeverity,
         spec: AppSpec,
         status: AppStatus?,
         evidence: [CheckEvidence]
@@ -22,7 +23,7 @@ struct NoticeBuilder: Sendable {
         let rollout = status?.rollout.flatMap { number == nil || $0.number == number ? $0 : nil }
         var notice = Notice(
             kind: event.kind,
-            severity: Self.severity(of: event),
+            severity: severity,
             app: spec.name,
             environment: spec.environment,
             rollout: number ?? rollout?.number,

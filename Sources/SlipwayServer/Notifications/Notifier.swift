@@ -82,7 +82,7 @@ final class Notifier: Sendable {
         guard let dispatcher,
             channels[event.app]?.contains(where: { $0.spec.accepts(event.kind, severity: severity) }) == true
         else { return }
-        dispatcher.post(builder.notice(for: event, spec: spec, status: status, evidence: evidence))
+        dispatcher.post(builder.notice(for: event, severity: severity, spec: spec, status: status, evidence: evidence))
     }
 
     /// Lets queued notices go out, for at most `limit`, then stops.

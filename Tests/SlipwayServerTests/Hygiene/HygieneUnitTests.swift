@@ -111,7 +111,13 @@ import Testing
         )
         status.apply(back)
         let builder = NoticeBuilder(dashboard: "https://slipway.example.com")
-        let notice = builder.notice(for: back, spec: Self.spec, status: status, evidence: [])
+        let notice = builder.notice(
+            for: back,
+            severity: NoticeBuilder.severity(of: back),
+            spec: Self.spec,
+            status: status,
+            evidence: []
+        )
         #expect(notice.title == "shop@prod: rolling back 2.0.0 to 1.0.0")
         #expect(notice.severity == .critical)
         #expect(notice.environment == "prod" && notice.rollout == 4)
