@@ -12,12 +12,15 @@ let package = Package(
     products: [
         .executable(name: "slipway", targets: ["slipway"]),
         .executable(name: "slipway-demo-app", targets: ["slipway-demo-app"]),
+        .executable(name: "slipway-supervisor", targets: ["slipway-supervisor"]),
+        .executable(name: "slipway-dataplane", targets: ["slipway-dataplane"]),
         .library(name: "SlipwayServer", targets: ["SlipwayServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -39,11 +42,15 @@ let package = Package(
         ),
         // Pure, clock-injected state machines.
         .target(name: "SlipwayEngine", dependencies: ["SlipwayCore", "SlipwayConfig"], swiftSettings: strict),
+        // What the per-instance supervisor and the platform share: log files, records, paths. Glibc only.
+        .target(name: "SlipwaySupervision", swiftSettings: strict),
+        // Owns one instance's output, logs and exit status; outlives the controller that started it.
+        .executableTarget(name: "slipway-supervisor", dependencies: ["SlipwaySupervision"], swiftSettings: strict),
         // Running instances: the Platform protocol and local processes.
         .target(
             name: "SlipwayPlatform",
             dependencies: [
-                "SlipwayCore", "SlipwayConfig",
+                "SlipwayCore", "SlipwayConfig", "SlipwaySupervision",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
@@ -61,7 +68,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
             ],
+            swiftSettings: strict
+        ),
+        // The data plane's own process: listeners and routes that outlive the controller. Links only the proxy.
+        .executableTarget(
+            name: "slipway-dataplane",
+            dependencies: ["SlipwayProxy", "SlipwayCore", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         // The SQLite event log and its projections.
@@ -81,6 +95,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -105,11 +120,13 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayConfig", "SlipwayServer", "SlipwayStore", "SlipwayProxy",
+                "SlipwayCore", "SlipwayConfig", "SlipwayServer", "SlipwayStore", "SlipwayProxy",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                // Built alongside so `swift run slipway demo` finds the demo service next to itself.
-                "slipway-demo-app",
+                // Built alongside so `swift run slipway demo` finds the demo service and the data plane next to itself.
+                "slipway-demo-app", "slipway-dataplane",
+                // The platform starts every instance through it, from the directory of the running executable.
+                "slipway-supervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -121,7 +138,9 @@ let package = Package(
         .testTarget(name: "SlipwayEngineTests", dependencies: ["SlipwayEngine"], swiftSettings: strict),
         .testTarget(
             name: "SlipwayPlatformTests",
-            dependencies: ["SlipwayPlatform", "SlipwayTestSupport", "slipway-demo-app"],
+            dependencies: [
+                "SlipwayPlatform", "SlipwaySupervision", "SlipwayTestSupport", "slipway-demo-app", "slipway-supervisor",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

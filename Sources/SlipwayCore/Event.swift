@@ -67,6 +67,13 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case deployForced
     /// A notification could not be delivered: `channel`, `event` (the kind it was about), `attempts`, `error`.
     case notificationFailed
+    /// The controller started a data plane process: `pid`, `build`, `reason` (none was running, or the last one
+    /// ended).
+    case dataPlaneStarted
+    /// The controller attached to a data plane that was already serving: `pid`, `build`, `uptimeMs`.
+    case dataPlaneAttached
+    /// The data plane's control connection ended while the controller ran: `pid`, `reason`. A new one is started.
+    case dataPlaneLost
 }
 
 /// An immutable fact about an app, before the log has stamped it with an id and a time.

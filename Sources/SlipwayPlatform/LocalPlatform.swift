@@ -1,31 +1,63 @@
+import Foundation
 import Logging
 import SlipwayConfig
 import SlipwayCore
-import Subprocess
+import SlipwaySupervision
 import Synchronization
-import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Runs instances as processes on this machine, each on a free loopback port in a session of its own.
+/// Runs instances as processes on this machine, each on a free loopback port in a session of its own, each under a
+/// `slipway-supervisor` process that owns its output, its log files and its exit status.
 ///
 /// Commands run as argv, never through a shell. Standard output and error go to size-capped files under
-/// `<stateDirectory>/logs/<app>/`. The instance learns its port and identity from `PORT`, `SLIPWAY_APP`,
-/// `SLIPWAY_VERSION` and `SLIPWAY_INSTANCE`.
+/// `<stateDirectory>/logs/<app>/`; the supervisor's records go under `<stateDirectory>/instances/<app>/` (see
+/// ``SupervisionPaths``). The instance learns its port and identity from `PORT`, `SLIPWAY_APP`, `SLIPWAY_VERSION`
+/// and `SLIPWAY_INSTANCE`.
+///
+/// The supervisor outlives the controller: the instance keeps running and logging when no controller does, and a
+/// later controller takes it over with ``adopt(_:reference:host:port:)`` and learns how it ended. References are
+/// `supervisor:<pid>`; `pid:<pid>` names an instance an older version started without a supervisor.
 public final class LocalPlatform: Platform {
-    private struct Entry {
+    private struct Entry: Sendable {
+        /// The instance's process id (0 when not known).
         var pid: Int32
-        var stops: AsyncStream<StopRequest>.Continuation
-    }
-
-    private struct StopRequest: Sendable {
-        var signal: Int32
+        /// Nil for an instance without a supervisor (adopted by `pid:` reference).
+        var supervisorPid: Int32?
+        var paths: SupervisionPaths
+        /// How long a stop may take before the instance is killed.
         var grace: Duration
     }
 
-    private let logDirectory: String
+    /// What a handle's reference names.
+    private enum Reference {
+        case supervisor(Int32)
+        case process(Int32)
+
+        init?(_ text: String) {
+            let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let pid = Int32(parts[1]), pid > 0 else { return nil }
+            switch parts[0] {
+            case "supervisor": self = .supervisor(pid)
+            case "pid": self = .process(pid)
+            default: return nil
+            }
+        }
+    }
+
+    /// How long the stop of an instance without a supervisor waits after SIGTERM before SIGKILL.
+    private static let unsupervisedGrace: Duration = .seconds(10)
+    /// How long a supervisor has to report that its instance runs.
+    private static let startTimeout: Duration = .seconds(10)
+    /// How often the processes of instances this platform did not start are looked at.
+    private static let pollInterval: Duration = .milliseconds(50)
+
+    private let stateDirectory: String
+    private let supervisorPath: String
+    /// How much longer than its grace period a supervisor may take to finish a stop before it is killed too.
+    private let stopMargin: Duration
     private let logger: Logger
     private let running = Mutex<[InstanceID: Entry]>([:])
     private let exitWaiters = Mutex<[InstanceID: [CheckedContinuation<Void, Never>]]>([:])
@@ -34,11 +66,36 @@ public final class LocalPlatform: Platform {
     /// Every instance exit, in order. Read by one consumer.
     public let exits: AsyncStream<InstanceExit>
 
-    /// A platform whose instance logs live under `stateDirectory/logs`.
-    public init(stateDirectory: String, logger: Logger = Logger(label: "slipway.platform")) {
-        self.logDirectory = stateDirectory + "/logs"
+    /// A platform keeping instance logs and records under `stateDirectory`, starting instances through the
+    /// supervisor at `supervisorPath` (by default ``bundledSupervisorPath``).
+    public convenience init(
+        stateDirectory: String,
+        supervisorPath: String? = nil,
+        logger: Logger = Logger(label: "slipway.platform")
+    ) {
+        self.init(stateDirectory, supervisorPath: supervisorPath, logger: logger, stopMargin: .seconds(5))
+    }
+
+    /// A platform that kills a supervisor `stopMargin` after the grace period of a stop it has not finished.
+    init(
+        _ stateDirectory: String,
+        supervisorPath: String? = nil,
+        logger: Logger = Logger(label: "slipway.platform"),
+        stopMargin: Duration
+    ) {
+        self.stopMargin = stopMargin
+        // Absolute: the supervisors keep these paths and a later controller may run from elsewhere.
+        self.stateDirectory =
+            stateDirectory.hasPrefix("/")
+            ? stateDirectory : FileManager.default.currentDirectoryPath + "/" + stateDirectory
+        self.supervisorPath = supervisorPath ?? Self.bundledSupervisorPath
         self.logger = logger
         (self.exits, self.exitContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    /// `slipway-supervisor` beside the running executable: where `swift build` and an installation put it.
+    public static var bundledSupervisorPath: String {
+        (ExecutableResolver.ownDirectory() ?? ".") + "/slipway-supervisor"
     }
 
     /// The process ids of the instances currently running.
@@ -46,73 +103,128 @@ public final class LocalPlatform: Platform {
         running.withLock { $0.mapValues(\.pid) }
     }
 
+    /// The process ids of the supervisors of the instances currently running.
+    public var supervisorProcesses: [InstanceID: Int32] {
+        running.withLock { $0.compactMapValues(\.supervisorPid) }
+    }
+
     public func start(_ request: LaunchRequest) async throws(LaunchError) -> InstanceHandle {
         guard let first = request.run.command.first else { throw .executableNotFound("", searched: []) }
         let executable = try ExecutableResolver.resolve(first, baseDirectory: request.baseDirectory).get()
         let port = try FreePort.pick()
-        let argv = request.run.argv(version: request.version, port: port)
-
-        let directory = "\(logDirectory)/\(request.app)"
-        try Self.makeDirectories(directory)
-        let stdoutPath = "\(directory)/\(request.instance).out.log"
-        let stderrPath = "\(directory)/\(request.instance).err.log"
-        let logs = UncheckedLogs(
-            stdout: try RotatingLogFile(path: stdoutPath, maxBytes: request.logs.maxBytes, keep: request.logs.keep),
-            stderr: try RotatingLogFile(path: stderrPath, maxBytes: request.logs.maxBytes, keep: request.logs.keep)
-        )
-
-        var environment: [Environment.Key: String?] = [:]
-        for (key, value) in request.run.env { environment[Environment.Key(rawValue: key)!] = value }
-        environment["PORT"] = String(port)
-        environment["SLIPWAY_APP"] = request.app
-        environment["SLIPWAY_VERSION"] = request.version
-        environment["SLIPWAY_INSTANCE"] = request.instance.rawValue
-
-        var options = PlatformOptions()
-        // A session of its own: signals reach the instance and its children, not the controller's terminal.
-        options.createSession = true
-        let configuration = Configuration(
-            executable: .path(FilePath(executable)),
-            arguments: Arguments(Array(argv.dropFirst())),
-            environment: .inherit.updating(environment),
-            workingDirectory: request.run.workingDirectory.map { FilePath($0) },
-            platformOptions: options
-        )
-
-        let (stops, stopContinuation) = AsyncStream<StopRequest>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let launch = Launch()
         let id = request.instance
-        let pid: Int32
+        guard running.withLock({ $0[id] == nil }) else { throw .spawnFailed("instance \(id) is already running") }
+
+        let paths = SupervisionPaths(stateDirectory: stateDirectory, app: request.app, instance: id.rawValue)
         do {
-            pid = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-                launch.set(continuation)
-                Task.detached { [self] in
-                    await self.supervise(
-                        id: id,
-                        configuration: configuration,
-                        logs: logs,
-                        stops: stops,
-                        stopContinuation: stopContinuation,
-                        launch: launch
-                    )
-                }
-            }
-        } catch let error as LaunchError {
-            throw error
+            try Files.makeDirectories(paths.logDirectory)
+            try Files.makeDirectories(paths.recordDirectory)
+            // Opened here too, so that an unwritable log is reported as such.
+            _ = try RotatingLogFile(path: paths.stdoutLog, maxBytes: request.logs.maxBytes, keep: request.logs.keep)
+            _ = try RotatingLogFile(path: paths.stderrLog, maxBytes: request.logs.maxBytes, keep: request.logs.keep)
+        } catch let error as FileError {
+            throw .logFiles(error.description)
+        } catch let error as LogFileError {
+            throw .logFiles(error.description)
         } catch {
-            throw .spawnFailed(String(describing: error))
+            throw .logFiles(String(describing: error))
         }
+        // A record from an earlier run of this id would be read as this one's.
+        Files.remove(paths.supervisorRecord)
+        Files.remove(paths.exitRecord)
+
+        let arguments = SupervisorArguments(
+            instance: id.rawValue,
+            app: request.app,
+            stateDirectory: stateDirectory,
+            logMaxBytes: request.logs.maxBytes,
+            logKeep: request.logs.keep,
+            stopSignal: request.run.stopSignal.number,
+            graceMilliseconds: Self.milliseconds(request.run.stopGracePeriod),
+            workingDirectory: request.run.workingDirectory,
+            program: executable,
+            arguments: [executable] + request.run.argv(version: request.version, port: port).dropFirst()
+        )
+        var overrides = request.run.env
+        overrides["PORT"] = String(port)
+        overrides["SLIPWAY_APP"] = request.app
+        overrides["SLIPWAY_VERSION"] = request.version
+        overrides["SLIPWAY_INSTANCE"] = id.rawValue
+        let supervisor: Int32
+        do {
+            supervisor = try ProcessSpawner.spawn(
+                program: supervisorPath,
+                arguments: [supervisorPath] + arguments.words,
+                environment: Self.environment(overriding: overrides)
+            )
+        } catch {
+            throw .spawnFailed("slipway-supervisor: \(error.description)")
+        }
+
+        let record = try await self.record(of: supervisor, paths)
         return InstanceHandle(
             id: id,
-            pid: pid,
+            reference: "supervisor:\(supervisor)",
+            pid: record.pid,
+            supervisorPid: supervisor,
             host: "127.0.0.1",
             port: port,
-            stdoutLog: stdoutPath,
-            stderrLog: stderrPath
+            stdoutLog: paths.stdoutLog,
+            stderrLog: paths.stderrLog
         )
     }
 
-    public func stop(_ instance: InstanceID, signal: Int32, grace: Duration) async {
+    /// Waits until the supervisor reports the instance running (then watches it) or not started (then throws).
+    private func record(of supervisor: Int32, _ paths: SupervisionPaths) async throws(LaunchError) -> SupervisorRecord {
+        let id = InstanceID(paths.instance)
+        let deadline = ContinuousClock.now + Self.startTimeout
+        var ended: Int32?
+        while true {
+            if ended == nil {
+                var status: Int32 = 0
+                if waitpid(supervisor, &status, WNOHANG) == supervisor { ended = status }
+            }
+            // The exit record is read first: the supervisor writes its own record before it, so a missing
+            // supervisor record after an exit record means the instance never ran.
+            let exit = ExitRecord(contentsOf: paths.exitRecord)
+            if let record = SupervisorRecord(contentsOf: paths.supervisorRecord) {
+                let grace = Duration.milliseconds(record.graceMilliseconds)
+                running.withLock {
+                    $0[id] = Entry(pid: record.pid, supervisorPid: supervisor, paths: paths, grace: grace)
+                }
+                if ended != nil {
+                    // It already ended: reported once the caller has its handle.
+                    Task.detached { [self] in
+                        try? await Task.sleep(for: Self.pollInterval)
+                        supervisorEnded(id)
+                    }
+                } else {
+                    reap(supervisor, of: id)
+                }
+                return record
+            }
+            if let exit {
+                if ended == nil { reap(supervisor, of: nil) }
+                switch exit.ending {
+                case .notStarted(let reason): throw .spawnFailed(reason)
+                case .exited, .signaled: throw .spawnFailed("the instance ended before it was recorded")
+                }
+            }
+            if let ended {
+                let ending = ExitRecord.Ending(waitStatus: ended).map(Self.describe) ?? "status \(ended)"
+                throw .spawnFailed("slipway-supervisor ended (\(ending)) before the instance ran")
+            }
+            if ContinuousClock.now >= deadline {
+                // It stops the instance, if there is one, on SIGTERM.
+                kill(supervisor, SIGTERM)
+                reap(supervisor, of: nil)
+                throw .spawnFailed("slipway-supervisor did not report within \(Self.startTimeout)")
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    public func stop(_ instance: InstanceID) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let entry = running.withLock { $0[instance] }
             guard let entry else {
@@ -120,164 +232,177 @@ public final class LocalPlatform: Platform {
                 return
             }
             exitWaiters.withLock { $0[instance, default: []].append(continuation) }
-            // The process may have exited between the two looks; its exit resumed nobody then.
+            // It may have ended between the two looks; its exit resumed nobody then.
             if running.withLock({ $0[instance] == nil }) {
                 resumeExitWaiters(of: instance)
                 return
             }
-            if case .terminated = entry.stops.yield(StopRequest(signal: signal, grace: grace)) {
-                // The output streams closed early; signal the process directly.
-                Task.detached {
-                    await Self.teardown(
-                        pid: entry.pid,
-                        signal: signal,
-                        grace: grace,
-                        isGone: { [self] in
-                            running.withLock { $0[instance] == nil }
-                        }
-                    )
+            if let supervisor = entry.supervisorPid {
+                // The supervisor stops it with the launch's signal and grace, and kills it after; a supervisor
+                // that is already gone is noticed by its watcher.
+                if Self.isSupervisor(supervisor, of: instance) { kill(supervisor, SIGTERM) }
+                Task.detached { [self] in
+                    try? await Task.sleep(for: entry.grace + stopMargin)
+                    forceStop(instance, entry: entry, supervisor: supervisor)
+                }
+            } else {
+                Task.detached { [self] in
+                    await Self.teardown(pid: entry.pid, signal: SIGTERM, grace: entry.grace) {
+                        running.withLock { $0[instance] == nil }
+                    }
                 }
             }
         }
     }
 
-    public func adopt(_ instance: InstanceID, pid: Int32, host: String, port: Int) async -> InstanceHandle? {
-        guard pid > 0, Self.runs(instance, pid: pid), running.withLock({ $0[instance] == nil }) else { return nil }
-        let (stops, stopContinuation) = AsyncStream<StopRequest>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        running.withLock { $0[instance] = Entry(pid: pid, stops: stopContinuation) }
+    /// Kills an instance whose supervisor has not finished stopping it in time (hung, or stopped by SIGSTOP), and
+    /// the supervisor with it, so that a stop always ends.
+    private func forceStop(_ instance: InstanceID, entry: Entry, supervisor: Int32) {
+        guard running.withLock({ $0[instance] != nil }) else { return }
+        logger.warning("the supervisor of instance \(instance) did not finish stopping it; killing both")
+        if entry.pid > 0, Self.runs(instance, pid: entry.pid) { kill(-entry.pid, SIGKILL) }
+        if Self.isSupervisor(supervisor, of: instance) { kill(supervisor, SIGKILL) }
+    }
+
+    /// Stops every running instance, concurrently.
+    public func stopAll() async {
+        let ids = running.withLock { Array($0.keys) }
+        await withTaskGroup(of: Void.self) { group in
+            for id in ids { group.addTask { await self.stop(id) } }
+        }
+    }
+
+    public func adopt(_ instance: InstanceID, reference: String, host: String, port: Int) async -> InstanceHandle? {
+        guard let parsed = Reference(reference), running.withLock({ $0[instance] == nil }) else { return nil }
+        let paths = SupervisionPaths(stateDirectory: stateDirectory, app: instance.app, instance: instance.rawValue)
+        let handle = { (pid: Int32, supervisor: Int32?) in
+            InstanceHandle(
+                id: instance,
+                reference: reference,
+                pid: pid,
+                supervisorPid: supervisor,
+                host: host,
+                port: port,
+                stdoutLog: paths.stdoutLog,
+                stderrLog: paths.stderrLog
+            )
+        }
+        switch parsed {
+        case .supervisor(let supervisor):
+            let record = SupervisorRecord(contentsOf: paths.supervisorRecord).flatMap {
+                $0.instance == instance.rawValue && $0.supervisorPid == supervisor ? $0 : nil
+            }
+            // One that ended while nobody watched is known from its record; the watcher reports its exit.
+            guard record != nil || Self.isSupervisor(supervisor, of: instance) else { return nil }
+            let grace = record.map { Duration.milliseconds($0.graceMilliseconds) } ?? Self.unsupervisedGrace
+            let entry = Entry(pid: record?.pid ?? 0, supervisorPid: supervisor, paths: paths, grace: grace)
+            guard insert(instance, entry) else { return nil }
+            watch(supervisor, of: instance)
+            return handle(record?.pid ?? 0, supervisor)
+        case .process(let pid):
+            guard Self.runs(instance, pid: pid) else { return nil }
+            let entry = Entry(pid: pid, supervisorPid: nil, paths: paths, grace: Self.unsupervisedGrace)
+            guard insert(instance, entry) else { return nil }
+            watchUnsupervised(pid, of: instance)
+            return handle(pid, nil)
+        }
+    }
+
+    /// Adds an entry unless the instance has one already.
+    private func insert(_ instance: InstanceID, _ entry: Entry) -> Bool {
+        running.withLock { entries in
+            guard entries[instance] == nil else { return false }
+            entries[instance] = entry
+            return true
+        }
+    }
+
+    // MARK: Watching
+
+    /// Waits for a supervisor this process started (so only this process can reap it) on a thread of its own.
+    /// With `instance` nil nothing is reported: the start failed.
+    private func reap(_ supervisor: Int32, of instance: InstanceID?) {
+        Thread.detachNewThread { [weak self] in
+            var status: Int32 = 0
+            while waitpid(supervisor, &status, 0) < 0, errno == EINTR {}
+            if let instance { self?.supervisorEnded(instance) }
+        }
+    }
+
+    /// Polls a supervisor an earlier controller started. Its first look comes after one interval, so an exit that
+    /// happened while nobody watched reaches ``exits`` after ``adopt(_:reference:host:port:)`` has returned.
+    private func watch(_ supervisor: Int32, of instance: InstanceID) {
+        Task.detached { [weak self] in
+            repeat {
+                try? await Task.sleep(for: Self.pollInterval)
+            } while Self.isSupervisor(supervisor, of: instance)
+            self?.supervisorEnded(instance)
+        }
+    }
+
+    /// Polls an instance without a supervisor. Its status cannot be known.
+    private func watchUnsupervised(_ pid: Int32, of instance: InstanceID) {
         let adoptedAt = ContinuousClock.now
-        Task.detached { [self] in
-            // Not a child of this process: its exit is noticed by polling, and its status is not known.
-            let watcher = Task {
-                for await request in stops {
-                    await Self.teardown(pid: pid, signal: request.signal, grace: request.grace) { kill(pid, 0) != 0 }
-                }
-            }
-            while kill(pid, 0) == 0 || errno == EPERM {
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-            watcher.cancel()
-            stopContinuation.finish()
-            finish(
+        Task.detached { [weak self] in
+            repeat {
+                try? await Task.sleep(for: Self.pollInterval)
+            } while Self.isAlive(pid)
+            self?.finish(
                 instance,
                 InstanceExit(id: instance, status: .unknown, ranFor: ContinuousClock.now - adoptedAt, stderrTail: [])
             )
         }
-        let directory = "\(logDirectory)/\(instance.app)"
-        return InstanceHandle(
-            id: instance,
-            pid: pid,
-            host: host,
-            port: port,
-            stdoutLog: "\(directory)/\(instance).out.log",
-            stderrLog: "\(directory)/\(instance).err.log"
+    }
+
+    /// Reports the end of a supervised instance from its exit record.
+    private func supervisorEnded(_ instance: InstanceID) {
+        guard let entry = running.withLock({ $0[instance] }) else { return }
+        let paths = entry.paths
+        if let record = ExitRecord(contentsOf: paths.exitRecord), record.instance == instance.rawValue {
+            let status: ExitStatus
+            var tail = record.stderrTail
+            switch record.ending {
+            case .exited(let code): status = .exited(code)
+            case .signaled(let signal): status = .signaled(signal)
+            case .notStarted(let reason):
+                status = .unknown
+                tail.append(reason)
+            }
+            finish(
+                instance,
+                InstanceExit(
+                    id: instance,
+                    status: status,
+                    ranFor: .milliseconds(record.ranForMilliseconds),
+                    stderrTail: tail
+                )
+            )
+            return
+        }
+        // The supervisor died without a word (SIGKILL, say). An instance it leaves behind has lost its output
+        // and nobody could learn how it ends: it goes too.
+        let record = SupervisorRecord(contentsOf: paths.supervisorRecord)
+        var ranFor = Duration.zero
+        if let record {
+            ranFor = .milliseconds(max(0, wallClockMilliseconds() - record.startedAtMilliseconds))
+            if record.pid > 0, Self.runs(instance, pid: record.pid) {
+                logger.warning("instance \(instance) lost its supervisor; killing it (pid \(record.pid))")
+                kill(-record.pid, SIGKILL)
+            }
+        }
+        finish(
+            instance,
+            InstanceExit(
+                id: instance,
+                status: .unknown,
+                ranFor: ranFor,
+                stderrTail: RotatingLogFile.lastLines(ofFile: paths.stderrLog, ExitRecord.tailLines)
+            )
         )
     }
 
-    /// Whether process `pid` runs as `instance`: its environment names it (Linux `/proc`).
-    static func runs(_ instance: InstanceID, pid: Int32) -> Bool {
-        guard let file = fopen("/proc/\(pid)/environ", "r") else { return false }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 1 << 20 {
-            let count = fread(&chunk, 1, chunk.count, file)
-            if count <= 0 { break }
-            bytes += chunk[..<count]
-        }
-        let marker = Array("SLIPWAY_INSTANCE=\(instance.rawValue)".utf8)
-        return bytes.split(separator: 0).contains { Array($0) == marker }
-    }
-
-    /// Stops every running instance, concurrently.
-    public func stopAll(signal: Int32, grace: Duration) async {
-        let ids = running.withLock { Array($0.keys) }
-        await withTaskGroup(of: Void.self) { group in
-            for id in ids { group.addTask { await self.stop(id, signal: signal, grace: grace) } }
-        }
-    }
-
-    private func supervise(
-        id: InstanceID,
-        configuration: Configuration,
-        logs: UncheckedLogs,
-        stops: AsyncStream<StopRequest>,
-        stopContinuation: AsyncStream<StopRequest>.Continuation,
-        launch: Launch
-    ) async {
-        let clock = ContinuousClock()
-        let started = clock.now
-        do {
-            let result = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) {
-                execution in
-                let pid = execution.processIdentifier.value
-                running.withLock { $0[id] = Entry(pid: pid, stops: stopContinuation) }
-                launch.resolve(.success(pid))
-                await withTaskGroup(of: Bool.self) { group in
-                    group.addTask {
-                        do {
-                            for try await chunk in execution.standardOutput {
-                                chunk.withUnsafeBytes { logs.stdout.write($0) }
-                            }
-                        } catch {}
-                        return true
-                    }
-                    group.addTask {
-                        do {
-                            for try await chunk in execution.standardError {
-                                chunk.withUnsafeBytes { logs.stderr.write($0) }
-                            }
-                        } catch {}
-                        return true
-                    }
-                    group.addTask {
-                        for await request in stops {
-                            await execution.teardown(using: [
-                                .send(
-                                    signal: Signal(rawValue: request.signal),
-                                    toProcessGroup: true,
-                                    allowedDurationToNextStep: request.grace
-                                )
-                            ])
-                            break
-                        }
-                        return false
-                    }
-                    // Both outputs end when the process (and its children) exit; then nothing is left to stop.
-                    var drained = 0
-                    while drained < 2, let finished = await group.next() {
-                        if finished { drained += 1 }
-                    }
-                    stopContinuation.finish()
-                }
-            }
-            let status: ExitStatus
-            switch result.terminationStatus {
-            case .exited(let code): status = .exited(code)
-            case .signaled(let signal): status = .signaled(signal)
-            }
-            finish(
-                id,
-                InstanceExit(id: id, status: status, ranFor: clock.now - started, stderrTail: logs.stderr.lastLines(8))
-            )
-        } catch {
-            let reason: String
-            if let error = error as? SubprocessError {
-                reason = error.description
-            } else {
-                reason = String(describing: error)
-            }
-            if launch.resolve(.failure(LaunchError.spawnFailed(reason))) {
-                running.withLock { _ = $0.removeValue(forKey: id) }
-                return
-            }
-            logger.warning("instance \(id) ended with an error: \(reason)")
-            finish(id, InstanceExit(id: id, status: .exited(-1), ranFor: clock.now - started, stderrTail: [reason]))
-        }
-    }
-
     private func finish(_ id: InstanceID, _ exit: InstanceExit) {
-        running.withLock { _ = $0.removeValue(forKey: id) }
+        guard running.withLock({ $0.removeValue(forKey: id) }) != nil else { return }
         exitContinuation.yield(exit)
         resumeExitWaiters(of: id)
     }
@@ -285,6 +410,39 @@ public final class LocalPlatform: Platform {
     private func resumeExitWaiters(of id: InstanceID) {
         let waiters = exitWaiters.withLock { $0.removeValue(forKey: id) ?? [] }
         for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: Processes
+
+    /// Whether process `pid` is the live supervisor of `instance`: its command line says so (Linux `/proc`).
+    /// False for a zombie, whose command line is empty.
+    static func isSupervisor(_ pid: Int32, of instance: InstanceID) -> Bool {
+        guard isAlive(pid), let text = Files.read("/proc/\(pid)/cmdline", limit: 1 << 20) else { return false }
+        var words = text.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        // The list ends with a NUL, which leaves an empty last word.
+        if words.last == "" { words.removeLast() }
+        guard words.count > 1, words[0].hasSuffix("slipway-supervisor"),
+            let arguments = try? SupervisorArguments(parsing: Array(words.dropFirst()))
+        else { return false }
+        return arguments.instance == instance.rawValue && arguments.app == instance.app
+    }
+
+    /// Whether process `pid` runs as `instance`: its environment names it (Linux `/proc`).
+    static func runs(_ instance: InstanceID, pid: Int32) -> Bool {
+        guard isAlive(pid), let text = Files.read("/proc/\(pid)/environ", limit: 1 << 20) else { return false }
+        let marker = "SLIPWAY_INSTANCE=\(instance.rawValue)"
+        return text.split(separator: "\0").contains { $0 == marker }
+    }
+
+    /// Whether process `pid` exists and is not a zombie.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        // `pid (comm) S …`: the state follows the last parenthesis (the name may hold any character).
+        guard let stat = Files.read("/proc/\(pid)/stat", limit: 4096), let close = stat.lastIndex(of: ")") else {
+            return true
+        }
+        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+        return state != "Z" && state != "X"
     }
 
     private static func teardown(pid: Int32, signal: Int32, grace: Duration, isGone: @Sendable () -> Bool) async {
@@ -296,44 +454,26 @@ public final class LocalPlatform: Platform {
         if !isGone() { kill(-pid, SIGKILL) }
     }
 
-    private static func makeDirectories(_ path: String) throws(LaunchError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, 0o755) != 0, errno != EEXIST {
-                throw .logFiles("\(current): \(String(cString: strerror(errno)))")
-            }
+    /// This process's environment with `overrides` set.
+    private static func environment(overriding overrides: [String: String]) -> [String] {
+        var entries = ProcessSpawner.currentEnvironment().filter { entry in
+            guard let equals = entry.firstIndex(of: "=") else { return true }
+            return overrides[String(entry[..<equals])] == nil
+        }
+        for (name, value) in overrides.sorted(by: { $0.key < $1.key }) { entries.append("\(name)=\(value)") }
+        return entries
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    private static func describe(_ ending: ExitRecord.Ending) -> String {
+        switch ending {
+        case .exited(let code): return ExitStatus.exited(code).description
+        case .signaled(let signal): return ExitStatus.signaled(signal).description
+        case .notStarted(let reason): return reason
         }
     }
-}
-
-/// Resolves a start exactly once: with the pid, or with the reason the process could not start.
-private final class Launch: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Int32, any Error>?>(nil)
-
-    func set(_ continuation: CheckedContinuation<Int32, any Error>) {
-        self.continuation.withLock { $0 = continuation }
-    }
-
-    /// Returns true if this call resolved the start.
-    @discardableResult
-    func resolve(_ result: Result<Int32, any Error>) -> Bool {
-        guard
-            let continuation = continuation.withLock({ value in
-                defer { value = nil }
-                return value
-            })
-        else {
-            return false
-        }
-        continuation.resume(with: result)
-        return true
-    }
-}
-
-/// The two log files of one instance. Each is written by exactly one task (its stream's reader), and read
-/// only after both readers have finished.
-private struct UncheckedLogs: @unchecked Sendable {
-    let stdout: RotatingLogFile
-    let stderr: RotatingLogFile
 }

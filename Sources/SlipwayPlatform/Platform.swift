@@ -3,20 +3,26 @@ import SlipwayCore
 
 /// Runs instances of releases. The local-process implementation comes first; Kubernetes and SSH hosts later,
 /// behind the same protocol.
+///
+/// An instance never depends on the controller that started it: it keeps running, its output keeps being captured
+/// and its exit status is kept when no controller runs. A later controller takes it over with ``adopt(_:reference:host:port:)``
+/// from the ``InstanceHandle/reference`` the first one recorded.
 public protocol Platform: Sendable {
     /// Starts one instance and returns once it runs (not once it is healthy).
     func start(_ request: LaunchRequest) async throws(LaunchError) -> InstanceHandle
 
-    /// Stops an instance gracefully: `signal`, then `SIGKILL` after `grace`. Returns once it has exited.
-    func stop(_ instance: InstanceID, signal: Int32, grace: Duration) async
+    /// Stops an instance gracefully with its launch request's stop signal, then `SIGKILL` after its grace period.
+    /// Returns once it has exited.
+    func stop(_ instance: InstanceID) async
 
     /// Every instance exit, expected or not, in the order they happen.
     var exits: AsyncStream<InstanceExit> { get }
 
-    /// Takes over an instance an earlier controller started, when it still runs as that instance; nil when it is
-    /// gone (or the process with that pid is something else now). From then on it is stopped and its exit
-    /// reported like any other.
-    func adopt(_ instance: InstanceID, pid: Int32, host: String, port: Int) async -> InstanceHandle?
+    /// Takes over an instance an earlier controller started, from the reference its handle carried. Nil when the
+    /// platform knows nothing of it. When it ended while nobody watched, the handle is returned and its exit, with
+    /// the real status, is reported on ``exits`` right after. From then on it is stopped and its exit reported like
+    /// any other.
+    func adopt(_ instance: InstanceID, reference: String, host: String, port: Int) async -> InstanceHandle?
 }
 
 /// What to start.
@@ -56,8 +62,12 @@ public struct LaunchRequest: Sendable, Equatable {
 public struct InstanceHandle: Sendable, Equatable {
     /// Its identity.
     public var id: InstanceID
-    /// Its process id.
+    /// What the platform needs to find it again after a controller restart; opaque to everyone else.
+    public var reference: String
+    /// Its process id, for people to read (0 when the platform has none).
     public var pid: Int32
+    /// The process id of the supervisor that owns its output and exit status, when there is one.
+    public var supervisorPid: Int32?
     /// The address it serves on.
     public var host: String
     /// The port it serves on.
@@ -66,6 +76,27 @@ public struct InstanceHandle: Sendable, Equatable {
     public var stdoutLog: String
     /// Where its standard error goes.
     public var stderrLog: String
+
+    /// A handle.
+    public init(
+        id: InstanceID,
+        reference: String,
+        pid: Int32,
+        supervisorPid: Int32?,
+        host: String,
+        port: Int,
+        stdoutLog: String,
+        stderrLog: String
+    ) {
+        self.id = id
+        self.reference = reference
+        self.pid = pid
+        self.supervisorPid = supervisorPid
+        self.host = host
+        self.port = port
+        self.stdoutLog = stdoutLog
+        self.stderrLog = stderrLog
+    }
 }
 
 /// How an instance process ended.
@@ -74,12 +105,12 @@ public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
     case exited(Int32)
     /// A signal ended it.
     case signaled(Int32)
-    /// The process was adopted from an earlier controller, so its status cannot be collected.
+    /// Nothing recorded how it ended (a supervisor killed with it, or a process of an older controller).
     case unknown
 
     public var description: String {
         switch self {
-        case .unknown: return "unknown status (adopted process)"
+        case .unknown: return "unknown status"
         case .exited(let code): return "status \(code)"
         case .signaled(let signal): return "signal \(signal)\(SignalName.of(signal).map { " (\($0))" } ?? "")"
         }
@@ -96,6 +127,14 @@ public struct InstanceExit: Sendable, Equatable {
     public var ranFor: Duration
     /// The last lines it wrote to standard error, for the event that reports the exit.
     public var stderrTail: [String]
+
+    /// An exit.
+    public init(id: InstanceID, status: ExitStatus, ranFor: Duration, stderrTail: [String]) {
+        self.id = id
+        self.status = status
+        self.ranFor = ranFor
+        self.stderrTail = stderrTail
+    }
 }
 
 /// Why an instance could not be started.

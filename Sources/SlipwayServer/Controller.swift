@@ -10,6 +10,7 @@ import SlipwayEngine
 import SlipwayPlatform
 import SlipwayProxy
 import SlipwayStore
+import UnixSignals
 
 /// The controller: runs every app of a config at its instance count, supervised, with every fact in the event log.
 ///
@@ -57,17 +58,37 @@ public final class Controller: Service, MetricSource, ControllerServing {
     let trafficHours: TrafficHours
     /// Every app's status, folded from the log at start and kept current as events are recorded.
     private let statuses: NIOLockedValueBox<[String: AppStatus]>
+    /// Where the data plane runs.
+    private let dataPlaneMode: DataPlaneMode
+    /// The data plane, once `run` has attached to it or started it.
+    private let link = NIOLockedValueBox<DataPlaneLink?>(nil)
+    /// The port each app's listener is bound to, once it is.
+    private let ports = NIOLockedValueBox([String: Int]())
+    /// Set by ``stopLeavingServiceRunning()``: the next shutdown leaves instances and data plane running.
+    private let leaveRunning = NIOLockedValueBox(false)
 
     /// Checks the config against this machine, takes the state directory and opens its event log.
-    /// - Parameter observer: told of every event as it is appended.
+    /// - Parameters:
+    ///   - observer: told of every event as it is appended.
+    ///   - dataPlane: where the listeners run; `.process` for a data plane that outlives the controller.
     public init(
         config: SlipwayConfig,
         logger: Logger = Logger(label: "slipway.controller"),
         observer: @escaping @Sendable (RecordedEvent) -> Void = { _ in },
-        wallClock: @escaping @Sendable () -> Date = { Date() }
+        wallClock: @escaping @Sendable () -> Date = { Date() },
+        dataPlane: DataPlaneMode = .embedded
     ) throws(StartError) {
         self.wallClock = wallClock
-        let problems = Preflight.checkFiles(config) + Preflight.checkAddresses(config)
+        self.dataPlaneMode = dataPlane
+        // Said first: a running controller is why its addresses are taken.
+        if let pid = ControllerProcess.runningPid(stateDirectory: config.controller.stateDirectory) {
+            throw .locked(
+                "another controller (pid \(pid)) is already running with state directory "
+                    + config.controller.stateDirectory
+            )
+        }
+        let served = dataPlane != .embedded && DataPlaneLink.runs(stateDirectory: config.controller.stateDirectory)
+        let problems = Preflight.checkFiles(config) + Preflight.checkAddresses(config, servedByDataPlane: served)
         guard problems.isEmpty else { throw .config(problems) }
         do {
             self.apiToken = try APIToken.configured(in: config)
@@ -122,14 +143,16 @@ public final class Controller: Service, MetricSource, ControllerServing {
             notifier.handle(recorded, status: status)
         }
         self.platform = LocalPlatform(stateDirectory: directory, logger: logger)
-        let listeners = self.listeners
         let trafficHours = TrafficHours(log: log)
         self.trafficHours = trafficHours
+        let link = self.link
+        let names = config.apps.map(\.name).sorted()
         self.history = MetricsHistory(
             sample: {
+                guard let router = link.withLockedValue({ $0?.router }) else { return [] }
                 var samples: [AppTrafficSample] = []
-                for listener in listeners.all.sorted(by: { $0.app < $1.app }) {
-                    samples.append(await listener.sample())
+                for name in names {
+                    if let sample = try? await router.sample(name) { samples.append(sample) }
                 }
                 return samples
             },
@@ -171,24 +194,54 @@ public final class Controller: Service, MetricSource, ControllerServing {
     }
 
     public func run() async throws {
-        let proxyGroup = MultiThreadedEventLoopGroup(numberOfThreads: config.controller.proxyThreads)
+        let proxyGroup: MultiThreadedEventLoopGroup? =
+            dataPlaneMode == .embedded
+            ? MultiThreadedEventLoopGroup(numberOfThreads: config.controller.proxyThreads) : nil
+        let link = DataPlaneLink(
+            mode: dataPlaneMode,
+            stateDirectory: config.controller.stateDirectory,
+            threads: config.controller.proxyThreads,
+            group: proxyGroup ?? MultiThreadedEventLoopGroup.singleton,
+            logger: logger
+        )
+        let recorder = EventRecorder(log: log, logger: logger, observer: observer)
+        let apps = config.apps.map(\.name)
+        // What the link finds at start is recorded after `controllerStarted`; what happens later, as it happens.
+        let early = NIOLockedValueBox<[(EventKind, [String: JSONValue])]?>([])
+        do {
+            try await link.connect { kind, fields in
+                let held = early.withLockedValue { pending -> Bool in
+                    guard pending != nil else { return false }
+                    pending?.append((kind, fields))
+                    return true
+                }
+                if !held { for app in apps { recorder.record(Event(app: app, kind: kind, fields: fields)) } }
+            }
+        } catch {
+            try? await proxyGroup?.shutdownGracefully()
+            throw error
+        }
+        self.link.withLockedValue { $0 = link }
         do {
             for app in config.apps {
                 var settings = ProxySettings(app.proxy)
                 // The replay buffer holds at least as many requests as warm-up replays.
                 settings.replayBufferSize = max(settings.replayBufferSize, app.warmup.replay)
-                let listener = try await AppListener.bind(
-                    app: app.name,
-                    host: app.listen.host,
-                    port: app.listen.port,
-                    settings: settings,
-                    group: proxyGroup
+                let port = try await link.router.open(
+                    app.name,
+                    ListenerSpec(host: app.listen.host, port: app.listen.port, settings: settings)
                 )
-                listeners.add(listener)
+                ports.withLockedValue { $0[app.name] = port }
+                if let listener = await link.inProcess?.listener(app.name) { listeners.add(listener) }
+            }
+            // Listeners of apps no longer in the config go; a preview listener stays for its rollout to reopen.
+            let known = Set(apps + apps.map { "\($0)#preview" })
+            for name in (await link.status()?.listeners.keys).map(Array.init) ?? [] where !known.contains(name) {
+                try await link.router.close(name)
             }
         } catch {
-            for listener in listeners.all { try? await listener.close() }
-            try? await proxyGroup.shutdownGracefully()
+            await link.detach()
+            try? await proxyGroup?.shutdownGracefully()
             throw error
         }
         defer { lock.release() }
@@ -199,7 +252,6 @@ public final class Controller: Service, MetricSource, ControllerServing {
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: clientConfiguration
         )
-        let recorder = EventRecorder(log: log, logger: logger, observer: observer)
         let timeline = Timeline()
         var warmUpConfiguration = HTTPClient.Configuration()
         // A warm-up request to an instance that refuses fails at once instead of retrying until its timeout.
@@ -211,6 +263,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
         )
         var executors: [String: AppExecutor] = [:]
         var recoveries: [String: RecoveredState] = [:]
+        let found = early.withLockedValue { $0 ?? [] }
         for app in config.apps {
             let first: Int
             let recovered: RecoveredState
@@ -233,6 +286,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
             if let unfinished = recovered.unfinished { fields["resumingRollout"] = .int(unfinished.number) }
             if !recovered.alive.isEmpty { fields["leftRunning"] = .int(recovered.alive.count) }
             recorder.record(Event(app: app.name, kind: .controllerStarted, fields: fields))
+            for (kind, fields) in found { recorder.record(Event(app: app.name, kind: kind, fields: fields)) }
             executors[app.name] = AppExecutor(
                 spec: app,
                 context: AppExecutor.Context(
@@ -242,7 +296,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
                     prober: HealthProber(client: client),
                     warmUp: WarmUpRunner(client: warmUpClient),
                     timeline: timeline,
-                    listener: listeners[app.name]!,
+                    router: link.router,
+                    listenPort: ports.withLockedValue { $0[app.name] } ?? app.listen.port,
                     hooks: HookRunner(
                         baseDirectory: config.baseDirectory,
                         gates: WebhookGateClient(client: client),
@@ -250,7 +305,6 @@ public final class Controller: Service, MetricSource, ControllerServing {
                         environment: ProcessInfo.processInfo.environment
                     ),
                     wallClock: wallClock,
-                    group: proxyGroup,
                     logger: logger
                 ),
                 recovered: recovered,
@@ -258,6 +312,13 @@ public final class Controller: Service, MetricSource, ControllerServing {
             )
         }
         self.executors.withLockedValue { $0 = executors }
+        let late = early.withLockedValue { pending in
+            defer { pending = nil }
+            return Array((pending ?? []).dropFirst(found.count))
+        }
+        for (kind, fields) in late {
+            for app in apps { recorder.record(Event(app: app, kind: kind, fields: fields)) }
+        }
         notifier.start(client: client, recorder: recorder)
 
         let platform = self.platform
@@ -295,18 +356,25 @@ public final class Controller: Service, MetricSource, ControllerServing {
         _ = try? await apiTask.value
         apiStopped.cancel()
 
+        let detaching = leaveRunning.withLockedValue { $0 }
         await withTaskGroup(of: Void.self) { group in
-            for executor in executors.values { group.addTask { await executor.shutdown() } }
+            for executor in executors.values {
+                group.addTask { detaching ? await executor.detach() : await executor.shutdown() }
+            }
         }
         self.executors.withLockedValue { $0 = [:] }
         for app in config.apps {
-            recorder.record(Event(app: app.name, kind: .controllerStopped, fields: ["reason": "shutdown"]))
+            let fields: [String: JSONValue] =
+                detaching
+                ? ["reason": "stopped alone; instances and data plane left running", "leftRunning": true]
+                : ["reason": "shutdown"]
+            recorder.record(Event(app: app.name, kind: .controllerStopped, fields: fields))
         }
         exits.cancel()
         // Notices of the last events (a rollout ended by the shutdown) still go out, within a bound.
         await notifier.shutdown(within: .seconds(5))
-        for listener in listeners.all { try? await listener.close() }
-        try? await proxyGroup.shutdownGracefully()
+        if detaching { await link.detach() } else { await link.shutdown() }
+        try? await proxyGroup?.shutdownGracefully()
         try await client.shutdown()
         try await warmUpClient.shutdown()
     }
@@ -323,17 +391,42 @@ public final class Controller: Service, MetricSource, ControllerServing {
 
     /// The address an app's listener is bound to (the configured one, with the actual port when it was 0).
     public func listenAddress(of app: AppSpec) -> String {
-        HostPort(host: app.listen.host, port: listeners[app.name]?.port ?? app.listen.port).description
+        HostPort(host: app.listen.host, port: port(of: app.name) ?? app.listen.port).description
     }
 
-    /// The listener of `app`, once the controller runs.
+    /// The port `app`'s listener is bound to, once the controller runs.
+    public func port(of app: String) -> Int? {
+        ports.withLockedValue { $0[app] }
+    }
+
+    /// The listener of `app` when the data plane runs in this process, once the controller runs.
     public func listener(of app: String) -> AppListener? {
         listeners[app]
     }
 
+    /// The routes the data plane serves for `app`.
+    public func routes(of app: String) async -> RouteSpec? {
+        guard let router = link.withLockedValue({ $0?.router }) else { return nil }
+        return try? await router.routes(app)
+    }
+
+    /// What the data plane says about itself; nil before the controller runs or when it cannot be asked.
+    public func dataPlaneStatus() async -> DataPlaneStatus? {
+        guard let link = link.withLockedValue({ $0 }) else { return nil }
+        return await link.status()
+    }
+
+    /// Makes the next graceful shutdown stop the controller alone: instances keep running and the data plane keeps
+    /// serving, for a controller started again (or a newer one) to attach to.
+    public func stopLeavingServiceRunning() {
+        leaveRunning.withLockedValue { $0 = true }
+    }
+
     public func sample(app: String) async throws -> AppTrafficSample {
-        guard let listener = listeners[app] else { throw UnknownApp(app: app) }
-        return await listener.sample()
+        guard let router = link.withLockedValue({ $0?.router }), config.apps.contains(where: { $0.name == app }) else {
+            throw UnknownApp(app: app)
+        }
+        return try await router.sample(app)
     }
 
     /// What the app looks like now: the projection of its events, kept current as they are recorded.
@@ -358,8 +451,11 @@ public final class Controller: Service, MetricSource, ControllerServing {
 
     /// Every app's traffic, for `/metrics`.
     public func samples() async -> [AppTrafficSample] {
+        guard let router = link.withLockedValue({ $0?.router }) else { return [] }
         var samples: [AppTrafficSample] = []
-        for listener in listeners.all.sorted(by: { $0.app < $1.app }) { samples.append(await listener.sample()) }
+        for app in config.apps.map(\.name).sorted() {
+            if let sample = try? await router.sample(app) { samples.append(sample) }
+        }
         return samples
     }
 
@@ -369,14 +465,20 @@ public final class Controller: Service, MetricSource, ControllerServing {
         public var description: String { "no app named \"\(app)\"" }
     }
 
-    /// Runs the controller until SIGINT or SIGTERM, then shuts down gracefully.
+    /// Runs the controller until SIGINT or SIGTERM, then shuts down gracefully: every instance stopped and the data
+    /// plane with them. SIGUSR1 stops the controller alone and leaves the service running.
     public func runUntilSignalled() async throws {
-        var configuration = ServiceGroupConfiguration(
-            services: [.init(service: self)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
+        var configuration = ServiceGroupConfiguration(services: [.init(service: self)], logger: logger)
         configuration.logging = .init()
-        try await ServiceGroup(configuration: configuration).run()
+        let group = ServiceGroup(configuration: configuration)
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sigusr1)
+        let watcher = Task {
+            for await signal in signals {
+                if signal == .sigusr1 { self.stopLeavingServiceRunning() }
+                await group.triggerGracefulShutdown()
+            }
+        }
+        defer { watcher.cancel() }
+        try await group.run()
     }
 }

@@ -106,7 +106,9 @@ public enum Preflight {
     }
 
     /// Problems with the addresses: each must be free to bind.
-    public static func checkAddresses(_ config: SlipwayConfig) -> [ConfigDiagnostic] {
+    /// - Parameter servedByDataPlane: a data plane already serves the state directory, so the apps' addresses are
+    ///   its to keep (it is told to, or says why it cannot).
+    public static func checkAddresses(_ config: SlipwayConfig, servedByDataPlane: Bool = false) -> [ConfigDiagnostic] {
         var diagnostics: [ConfigDiagnostic] = []
         if let problem = bindProblem(config.controller.api) {
             diagnostics.append(
@@ -118,7 +120,7 @@ public enum Preflight {
                 )
             )
         }
-        for app in config.apps {
+        for app in config.apps where !servedByDataPlane {
             if let problem = bindProblem(app.listen) {
                 diagnostics.append(
                     ConfigDiagnostic(

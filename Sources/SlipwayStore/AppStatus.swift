@@ -7,8 +7,10 @@ public struct AppStatus: Sendable, Equatable, Codable {
     public enum Supervision: String, Sendable, Codable {
         /// A controller is running it.
         case running
-        /// The last controller stopped cleanly.
+        /// The last controller stopped cleanly, and every instance with it.
         case stopped
+        /// The last controller stopped alone: its instances and data plane were left serving.
+        case detached
         /// No controller has run it yet.
         case never
     }
@@ -27,6 +29,18 @@ public struct AppStatus: Sendable, Equatable, Codable {
         public var state: InstanceState
         /// When it entered `state`.
         public var since: Date
+        /// The process id of the supervisor that owns its output and exit status.
+        public var supervisorPid: Int? = nil
+    }
+
+    /// The data plane serving the app's listener, as the controller last found it.
+    public struct DataPlane: Sendable, Equatable, Codable {
+        public var pid: Int
+        public var build: String
+        /// When it started serving (estimated from its uptime when the controller attached).
+        public var since: Date
+        /// Whether a controller drives it now.
+        public var attached: Bool
     }
 
     /// The app's name.
@@ -47,6 +61,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
     public var rollout: Rollout?
     /// Percent of traffic per version, as last set.
     public var weights: [String: Double]
+    /// The data plane, once a controller has attached to one or started one.
+    public var dataPlane: DataPlane?
 
     /// A rollout as the log tells it.
     public struct Rollout: Sendable, Equatable, Codable {
@@ -108,9 +124,15 @@ public struct AppStatus: Sendable, Equatable, Codable {
             instances = []
             backoff = nil
         case .controllerStopped:
-            supervision = .stopped
-            instances = []
-            backoff = nil
+            dataPlane?.attached = false
+            if fields["leftRunning"] == .bool(true) {
+                supervision = .detached
+            } else {
+                supervision = .stopped
+                instances = []
+                backoff = nil
+                dataPlane = nil
+            }
         case .instanceStarted:
             guard let id = recorded.instance else { return }
             instances.removeAll { $0.id == id }
@@ -121,7 +143,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
                     pid: fields["pid"]?.intValue,
                     port: fields["port"]?.intValue,
                     state: .starting,
-                    since: recorded.time
+                    since: recorded.time,
+                    supervisorPid: fields["supervisorPid"]?.intValue
                 )
             )
             instances.sort { $0.id < $1.id }
@@ -151,7 +174,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
                     pid: fields["pid"]?.intValue,
                     port: port,
                     state: .starting,
-                    since: recorded.time
+                    since: recorded.time,
+                    supervisorPid: fields["supervisorPid"]?.intValue
                 )
             )
             instances.sort { $0.id < $1.id }
@@ -218,6 +242,16 @@ public struct AppStatus: Sendable, Equatable, Codable {
             guard rollout?.number == fields["rollout"]?.intValue else { return }
             let problem = fields["problem"]?.stringValue ?? "not yet"
             rollout?.lastDecision = "waiting for gate \(fields["hook"]?.stringValue ?? "?"): \(problem)"
+        case .dataPlaneStarted, .dataPlaneAttached:
+            let uptime = Double(fields["uptimeMs"]?.intValue ?? 0) / 1000
+            dataPlane = DataPlane(
+                pid: fields["pid"]?.intValue ?? 0,
+                build: fields["build"]?.stringValue ?? "?",
+                since: recorded.time.addingTimeInterval(-uptime),
+                attached: true
+            )
+        case .dataPlaneLost:
+            dataPlane?.attached = false
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
             .commandRefused, .hookStarted, .deployForced, .notificationFailed:
             break

@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
+import SlipwayCore
 import SlipwayServer
 import SlipwayStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `slipway status [APP] [--json]`: what runs now, folded from the event log.
 struct StatusCommand: AsyncParsableCommand {
@@ -85,23 +90,34 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    static func render(_ status: AppStatus) -> String {
+    static func render(_ status: AppStatus, now: Date = Date()) -> String {
         var lines: [String] = []
         let desired = status.desiredInstances.map(String.init) ?? "?"
         lines.append(
             "\(status.app)  \(status.supervision.rawValue)  version \(status.version ?? "-")  "
                 + "\(status.healthyCount)/\(desired) healthy"
         )
+        if let dataPlane = status.dataPlane {
+            let alive = kill(Int32(dataPlane.pid), 0) == 0
+            let uptime = DurationText.format(.seconds(Int64(max(0, now.timeIntervalSince(dataPlane.since)))))
+            let driven = dataPlane.attached ? "a controller attached" : "no controller attached"
+            lines.append(
+                alive
+                    ? "  data plane: pid \(dataPlane.pid), Slipway \(dataPlane.build), up \(uptime), \(driven)"
+                    : "  data plane: pid \(dataPlane.pid) is not running"
+            )
+        }
         for instance in status.instances {
             let address = instance.port.map { "127.0.0.1:\($0)" } ?? "-"
             let pid = instance.pid.map { "pid \($0)" } ?? "pid -"
+            let supervisor = instance.supervisorPid.map { "  supervisor \($0)" } ?? ""
             lines.append(
                 "  \(instance.id.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))"
                     + "\(instance.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))"
                     + "\(instance.version.padding(toLength: 10, withPad: " ", startingAt: 0))"
                     + "\(pid.padding(toLength: 11, withPad: " ", startingAt: 0))"
                     + "\(address.padding(toLength: 17, withPad: " ", startingAt: 0))"
-                    + "since \(EventFormatter.timestamp(instance.since))"
+                    + "since \(EventFormatter.timestamp(instance.since))\(supervisor)"
             )
         }
         if let backoff = status.backoff {

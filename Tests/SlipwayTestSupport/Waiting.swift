@@ -32,7 +32,11 @@ public func makeTemporaryDirectory(_ prefix: String = "slipway-test") throws -> 
     return path
 }
 
-/// Whether a process with this pid exists.
+/// Whether a process with this pid exists and has not ended: a zombie nobody has reaped yet counts as gone.
 public func processExists(_ pid: Int32) -> Bool {
-    kill(pid, 0) == 0 || errno == EPERM
+    guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let end = stat.lastIndex(of: ")")
+    else { return true }
+    return !stat[stat.index(after: end)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
 }

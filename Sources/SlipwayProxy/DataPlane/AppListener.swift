@@ -1,7 +1,12 @@
 import Atomics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What every connection of one app's listener shares. Sendable: immutable, or atomic.
 final class ListenerCore: Sendable {
@@ -10,6 +15,15 @@ final class ListenerCore: Sendable {
     let routes: ManagedAtomic<AppRoutes>
     let book: TrafficBook
     let connections = ManagedAtomic<Int>(0)
+    /// Set once the listener hands over or shuts down: each connection ends after its current response, and one
+    /// that stays idle for ``quiesceGrace`` is closed.
+    let quiescing = ManagedAtomic<Bool>(false)
+    /// How long an idle keep-alive connection may still send its next request (answered with `Connection: close`)
+    /// once quiescing began. Busy clients end cleanly within it; only one idle that long is closed under it.
+    static let quiesceGrace = TimeAmount.seconds(2)
+    /// The open client connections, told when the listener begins quiescing. Touched once per connection, never
+    /// per request.
+    let open = NIOLockedValueBox([ObjectIdentifier: any Channel]())
     private let loops: [ObjectIdentifier: LoopConfined]
     let eventLoops: [any EventLoop]
 
@@ -70,11 +84,18 @@ public final class AppListener: Sendable {
     public let app: String
     private let core: ListenerCore
     private let serverChannel: any Channel
+    /// The listening socket, valid until ``close()`` or ``quiesce(within:)``: what a hand-over passes on.
+    public let descriptor: NIOBSDSocket.Handle
 
-    private init(core: ListenerCore, serverChannel: any Channel) {
+    private init(
+        core: ListenerCore,
+        serverChannel: any Channel,
+        descriptor: NIOBSDSocket.Handle
+    ) {
         self.app = core.app
         self.core = core
         self.serverChannel = serverChannel
+        self.descriptor = descriptor
     }
 
     /// Starts listening on `host:port` (port 0: any free port) with the group's event loops.
@@ -85,15 +106,36 @@ public final class AppListener: Sendable {
         settings: ProxySettings,
         group: any EventLoopGroup
     ) async throws -> AppListener {
+        let socket = try ListeningSocket.open(host: host, port: port)
+        do {
+            return try await adopt(app: app, socket: socket, settings: settings, group: group)
+        } catch {
+            Glibc.close(socket)
+            throw error
+        }
+    }
+
+    /// Serves on a socket that is already bound and listening, such as one handed over by the data plane this one
+    /// replaces. From then on the listener owns it.
+    public static func adopt(
+        app: String,
+        socket: NIOBSDSocket.Handle,
+        settings: ProxySettings,
+        group: any EventLoopGroup
+    ) async throws -> AppListener {
         let core = ListenerCore(app: app, settings: settings, group: group)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelInitializer { channel in
                 let count = core.connections.wrappingIncrementThenLoad(ordering: .relaxed)
-                channel.closeFuture.whenComplete { _ in core.connections.wrappingDecrement(ordering: .relaxed) }
+                let key = ObjectIdentifier(channel)
+                core.open.withLockedValue { $0[key] = channel }
+                channel.closeFuture.whenComplete { _ in
+                    core.open.withLockedValue { _ = $0.removeValue(forKey: key) }
+                    core.connections.wrappingDecrement(ordering: .relaxed)
+                }
                 guard count <= core.settings.maxConnections else {
                     return channel.close()
                 }
@@ -104,9 +146,9 @@ public final class AppListener: Sendable {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
             }
-            .bind(host: host, port: port)
+            .withBoundSocket(socket)
             .get()
-        return AppListener(core: core, serverChannel: channel)
+        return AppListener(core: core, serverChannel: channel, descriptor: socket)
     }
 
     /// The port the listener is bound to.
@@ -163,5 +205,21 @@ public final class AppListener: Sendable {
     /// Stops accepting connections and closes the listener.
     public func close() async throws {
         try await serverChannel.close()
+    }
+
+    /// Stops accepting connections (a data plane that took the socket over goes on accepting on it), lets each open
+    /// connection finish its request in flight and end, and returns once all have ended or `limit` has passed.
+    /// Returns the number of connections still open then.
+    public func quiesce(within limit: Duration) async -> Int {
+        core.quiescing.store(true, ordering: .relaxed)
+        try? await serverChannel.close()
+        for channel in core.open.withLockedValue({ Array($0.values) }) {
+            channel.eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        }
+        let deadline = ContinuousClock.now + limit
+        while core.connections.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return core.connections.load(ordering: .relaxed)
     }
 }

@@ -89,6 +89,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPending = false
     private var clientAddress: String?
     private var waitingSince = NIODeadline.uptimeNanoseconds(0)
+    /// When the listener began quiescing, as this connection learnt it.
+    private var quiescedAt: NIODeadline?
+    private var quiescing: Bool { quiescedAt != nil || core.quiescing.load(ordering: .relaxed) }
     private var headInProgress = false
     private var timer: (deadline: NIODeadline, task: Scheduled<Void>)?
 
@@ -112,6 +115,13 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = context
         clientAddress = context.channel.remoteAddress?.ipAddress
         waitingSince = loop.eventLoop.now
+        if core.quiescing.load(ordering: .relaxed) { quiescedAt = waitingSince }
+        armTimer()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
+        quiescedAt = loop.eventLoop.now
         armTimer()
     }
 
@@ -239,7 +249,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         case .failure(let error): return refuse(error, head: received, keepAlive: false)
         }
         var head = received
-        let intent = HeaderRewriting.prepareRequest(&head, clientAddress: clientAddress) { loop.random.requestID() }
+        var intent = HeaderRewriting.prepareRequest(&head, clientAddress: clientAddress) { loop.random.requestID() }
+        // A quiescing listener answers this request, then ends the connection cleanly.
+        if quiescing { intent.keepAlive = false }
         let routes = core.routes.load(ordering: .acquiring)
         guard let decision = routes.table.route(headers: head.headers, random: &loop.random) else {
             routes.unrouted.requestStarted(loop: loop.index)
@@ -632,8 +644,12 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// The moment something must happen by, for the state the connection is in.
     private var deadline: NIODeadline? {
         switch state {
+        case .idle where headInProgress:
+            return waitingSince + core.settings.headerTimeout
         case .idle:
-            return waitingSince + (headInProgress ? core.settings.headerTimeout : core.settings.idleTimeout)
+            let idle = waitingSince + core.settings.idleTimeout
+            guard let quiescedAt else { return idle }
+            return min(idle, quiescedAt + ListenerCore.quiesceGrace)
         case .relaying(let exchange):
             return exchange.responseDeadline
         case .refusing, .closing:

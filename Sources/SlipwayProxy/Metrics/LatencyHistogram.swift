@@ -25,4 +25,29 @@ enum LatencyHistogram {
     static func microseconds(fromNanoseconds nanoseconds: UInt64) -> UInt64 {
         min(nanoseconds / 1_000, highestMicroseconds)
     }
+
+    /// A histogram holding `buckets` (each bucket's top value and count, as `recordedValues()` gives them).
+    ///
+    /// Each bucket's values are recorded as the bucket's top value, except in the buckets holding `lowest` and
+    /// `highest`: those exact values are known, and using them keeps the extremes (and so the quantiles when all values
+    /// are alike) as exact as in the histogram the buckets came from.
+    static func rebuild(
+        _ buckets: [(value: UInt64, count: UInt64)],
+        lowest: UInt64,
+        highest: UInt64
+    ) -> Histogram<UInt64> {
+        var result = make()
+        for bucket in buckets where bucket.count > 0 {
+            var count = bucket.count
+            let value = result.valuesAreEquivalent(bucket.value, highest) ? highest : bucket.value
+            if value != lowest, result.valuesAreEquivalent(bucket.value, lowest) {
+                result.record(lowest)
+                count -= 1
+            }
+            if count > 0 {
+                result.record(value, count: count)
+            }
+        }
+        return result
+    }
 }

@@ -74,32 +74,14 @@ public struct TrafficSnapshot: Sendable, Equatable {
     }
 
     /// The values recorded in `later` and not in `earlier`, bucket by bucket, in `later`'s layout.
-    ///
-    /// Each bucket's values are recorded as the bucket's top value, except in the buckets holding `later`'s minimum
-    /// and maximum: those exact values are known, and using them keeps the window's extremes (and so its quantiles
-    /// when all its values are alike) as exact as in `later` itself.
     private static func difference(_ later: Histogram<UInt64>, minus earlier: Histogram<UInt64>) -> Histogram<UInt64> {
-        var result = later
-        result.reset()
-        let lowest = later.min
-        let highest = later.maxRecorded
+        var buckets: [(value: UInt64, count: UInt64)] = []
         for bucket in later.recordedValues() {
             // Beyond `earlier.max` the earlier histogram recorded nothing (and may not even index the value).
             let before = bucket.value <= earlier.max ? earlier.count(within: bucket.value...bucket.value) : 0
-            guard bucket.count > before else {
-                continue
-            }
-            var count = bucket.count - before
-            let value = later.valuesAreEquivalent(bucket.value, highest) ? highest : bucket.value
-            if value != lowest, later.valuesAreEquivalent(bucket.value, lowest) {
-                result.record(lowest)
-                count -= 1
-            }
-            if count > 0 {
-                result.record(value, count: count)
-            }
+            if bucket.count > before { buckets.append((bucket.value, bucket.count - before)) }
         }
-        return result
+        return LatencyHistogram.rebuild(buckets, lowest: later.min, highest: later.maxRecorded)
     }
 
     /// Adds another part of the same subject (another loop's shard).

@@ -13,6 +13,8 @@ public struct AppView: Sendable, Equatable, Codable {
         public var port: Int?
         /// When it entered `state`.
         public var since: Date
+        /// The supervisor that owns its output and exit status.
+        public var supervisorPid: Int?
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -22,7 +24,18 @@ public struct AppView: Sendable, Equatable, Codable {
             try container.encode(pid, forKey: .pid)
             try container.encode(port, forKey: .port)
             try container.encode(since, forKey: .since)
+            try container.encode(supervisorPid, forKey: .supervisorPid)
         }
+    }
+
+    /// The data plane serving the app's listener.
+    public struct DataPlane: Sendable, Equatable, Codable {
+        public var pid: Int
+        public var build: String
+        /// When it started serving.
+        public var since: Date
+        /// Whether a controller drives it now.
+        public var attached: Bool
     }
 
     public var name: String
@@ -38,6 +51,8 @@ public struct AppView: Sendable, Equatable, Codable {
     public var rollout: RolloutSummary?
     /// The last decision of the rollout, with its reason.
     public var lastDecision: String?
+    /// The data plane, once a controller has found or started one.
+    public var dataPlane: DataPlane?
 
     /// The view of `app`, folded from its events, with the controller's live `rollout`.
     public init(app: ConfiguredApp, events: [RecordedEvent], rollout: RolloutSummary?) {
@@ -57,13 +72,17 @@ public struct AppView: Sendable, Equatable, Codable {
                 state: instance.state.rawValue,
                 pid: instance.pid,
                 port: instance.port,
-                since: instance.since
+                since: instance.since,
+                supervisorPid: instance.supervisorPid
             )
         }
         // Before any traffic shift every request goes to the stable release.
         weights = status.weights.isEmpty ? [stable: 100] : status.weights
         self.rollout = rollout
         lastDecision = status.rollout?.lastDecision
+        dataPlane = status.dataPlane.map {
+            DataPlane(pid: $0.pid, build: $0.build, since: $0.since, attached: $0.attached)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -76,5 +95,6 @@ public struct AppView: Sendable, Equatable, Codable {
         try container.encode(weights, forKey: .weights)
         try container.encode(rollout, forKey: .rollout)
         try container.encode(lastDecision, forKey: .lastDecision)
+        try container.encode(dataPlane, forKey: .dataPlane)
     }
 }

@@ -400,6 +400,7 @@ enum DashboardScript {
                 actions.append(button);
               }
               d.instances = h('tbody');
+              d.dataPlane = h('p', { className: 'data-plane', 'data-testid': 'data-plane' });
               d.charts = CHARTS.map((chart) => {
                 const canvas = h('canvas', { role: 'img', 'aria-label': `${chart.title} per version` });
                 const legend = h('ul', { className: 'legend' });
@@ -423,9 +424,9 @@ enum DashboardScript {
                     h('h3', { text: 'Rollout ' }, d.state), d.title, d.step, d.reason, d.deadline, d.decision, actions,
                     d.result)),
                 h('section', { className: 'panel instances', 'aria-label': 'Instances' },
-                  h('h3', { text: 'Instances' }),
+                  h('h3', { text: 'Instances' }), d.dataPlane,
                   h('table', { 'data-testid': 'instances' },
-                    h('thead', {}, h('tr', {}, ...['instance', 'version', 'state', 'pid', 'port', 'since']
+                    h('thead', {}, h('tr', {}, ...['instance', 'version', 'state', 'pid', 'port', 'since', 'supervisor']
                       .map((name) => h('th', { scope: 'col', text: name })))),
                     d.instances)),
                 h('section', { className: 'panel charts', 'aria-label': 'Live metrics' },
@@ -639,7 +640,13 @@ enum DashboardScript {
               h('td', {}, h('span', { className: `badge state-${instance.state}`, text: instance.state })),
               h('td', { text: instance.pid ?? '' }),
               h('td', { text: instance.port ?? '' }),
-              h('td', { text: instance.since ? clock(instance.since) : '' }))));
+              h('td', { text: instance.since ? clock(instance.since) : '' }),
+              h('td', { text: instance.supervisorPid ?? '' }))));
+              const plane = view.dataPlane;
+              setText(d.dataPlane, plane
+                ? `data plane: pid ${plane.pid}, Slipway ${plane.build}, serving since ${clock(plane.since)}, `
+                  + (plane.attached ? 'controller attached' : 'no controller attached')
+                : '');
 
               const r = view.rollout;
               const active = Boolean(r && !FINISHED.has(r.state));

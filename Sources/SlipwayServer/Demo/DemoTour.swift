@@ -36,9 +36,14 @@ public enum DemoTour {
         let began = Date()
         var logger = Logger(label: "slipway.demo")
         logger.logLevel = .error
-        let controller = try Controller(config: config, logger: logger) { recorded in
-            if let line = DemoNarration.line(for: recorded, since: began) { print(line) }
-        }
+        let controller = try Controller(
+            config: config,
+            logger: logger,
+            observer: { recorded in
+                if let line = DemoNarration.line(for: recorded, since: began) { print(line) }
+            },
+            dataPlane: .process(executable: nil)
+        )
         let group = ServiceGroup(services: [controller], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
         let running = Task { try await group.run() }
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
@@ -46,9 +51,9 @@ public enum DemoTour {
         do {
             print("Slipway demo: the app `shop` runs slipway-demo-app; state and logs in \(directory)")
             try await waitFor("3 healthy instances of 1.0.0", timeout: .seconds(30)) {
-                controller.listener(of: "shop")?.table.instances.count == 3
+                await controller.routes(of: "shop")?.instanceIDs.count == 3
             }
-            let port = controller.listener(of: "shop")?.port ?? 0
+            let port = controller.port(of: "shop") ?? 0
             print("Users reach it at http://127.0.0.1:\(port)/")
             print("Watch it live on the dashboard: http://127.0.0.1:\(apiPort)/ (Prometheus metrics: /metrics)")
             print("Steady load: about 200 requests per second from 8 clients.\n")

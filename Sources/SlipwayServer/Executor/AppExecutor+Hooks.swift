@@ -19,7 +19,7 @@ extension AppExecutor {
             point: point,
             plan: machine.plan,
             spec: spec,
-            listenURL: url(spec.listen.host, listener.port)
+            listenURL: url(spec.listen.host, context.listenPort)
         )
         if let preview, case .blueGreen(let blueGreen) = machine.plan.strategy.kind,
             let address = blueGreen.previewListen

@@ -400,21 +400,19 @@ extension AppExecutor {
         guard plan.purpose == .deploy, case .blueGreen(let blueGreen) = plan.strategy.kind,
             let address = blueGreen.previewListen, preview == nil
         else { return }
+        let name = "\(spec.name)#preview"
         do {
-            let listener = try await AppListener.bind(
-                app: spec.name,
-                host: address.host,
-                port: address.port,
-                settings: ProxySettings(spec.proxy),
-                group: context.group
+            let port = try await router.open(
+                name,
+                ListenerSpec(host: address.host, port: address.port, settings: ProxySettings(spec.proxy))
             )
-            preview = listener
+            preview = Preview(name: name, port: port)
             recorder.record(
                 Event(
                     app: spec.name,
                     kind: .routesChanged,
                     fields: [
-                        "previewListen": .string(HostPort(host: address.host, port: listener.port).description),
+                        "previewListen": .string(HostPort(host: address.host, port: port).description),
                         "rollout": .int(plan.number),
                     ]
                 )
@@ -428,17 +426,18 @@ extension AppExecutor {
     func startMetrics(_ plan: RolloutPlan) {
         metrics?.cancel()
         let interval = plan.analysis.interval
-        let listener = self.listener
+        let router = self.router
+        let name = spec.name
         let timeline = self.timeline
         metrics = Task {
-            var previous = await listener.sample()
-            var previousPreview = await self.preview?.sample()
+            var previous = try? await router.sample(name)
+            var previousPreview = await self.previewSample()
             var start = timeline.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 if Task.isCancelled { return }
-                let sample = await listener.sample()
-                let previewSample = await self.preview?.sample()
+                guard let sample = try? await router.sample(name) else { continue }
+                let previewSample = await self.previewSample()
                 let end = timeline.now
                 let window = Self.window(from: previous, to: sample, start: start, end: end)
                 let previewWindow = previewSample.map { current in
@@ -450,6 +449,11 @@ extension AppExecutor {
                 self.metricsWindow(window, preview: previewWindow)
             }
         }
+    }
+
+    private func previewSample() async -> AppTrafficSample? {
+        guard let preview else { return nil }
+        return try? await router.sample(preview.name)
     }
 
     private func metricsWindow(_ window: MetricsWindow, preview: MetricsWindow?) {
@@ -486,7 +490,8 @@ extension AppExecutor {
         hookTask = nil
         if let preview {
             self.preview = nil
-            Task { try? await preview.close() }
+            let router = self.router
+            Task { try? await router.close(preview.name) }
         }
         let winner = machine.winner
         stable = winner

@@ -13,8 +13,8 @@ import SlipwayStore
 ///
 /// Between rollouts a ``SupervisorMachine`` keeps the stable release at its instance count; during one a
 /// ``RolloutMachine`` owns every instance. Facts (instance started, probe results, exits, metrics windows, timers,
-/// user commands) go into whichever machine is in charge; its actions go out through the ``Platform``, the app's
-/// ``AppListener`` (routes), the warm-up runner and the ``EventLog``.
+/// user commands) go into whichever machine is in charge; its actions go out through the ``Platform``, the data
+/// plane (a ``TrafficRouter``: routes, drains, traffic samples), the warm-up runner and the ``EventLog``.
 actor AppExecutor {
     enum Mode {
         case steady(SupervisorMachine)
@@ -26,7 +26,12 @@ actor AppExecutor {
         var health: HealthMachine
         var prober: Task<Void, Never>?
         var release: Release
-        var upstream: UpstreamInstance?
+    }
+
+    /// The blue-green preview listener while it is open.
+    struct Preview {
+        var name: String
+        var port: Int
     }
 
     /// What the executor needs from the controller.
@@ -37,11 +42,13 @@ actor AppExecutor {
         var prober: HealthProber
         var warmUp: WarmUpRunner
         var timeline: Timeline
-        var listener: AppListener
+        /// The data plane serving the app's listener (named after the app) and its preview listener.
+        var router: any TrafficRouter
+        /// The port the app's listener is bound to.
+        var listenPort: Int
         var hooks: HookRunner
         /// The wall clock deploy windows are judged by.
         var wallClock: @Sendable () -> Date
-        var group: any EventLoopGroup
         var logger: Logger
     }
 
@@ -49,7 +56,7 @@ actor AppExecutor {
     let context: Context
     /// The deploy windows and the environment requirement.
     let policy: DeployPolicy
-    var listener: AppListener { context.listener }
+    var router: any TrafficRouter { context.router }
     var recorder: EventRecorder { context.recorder }
     var timeline: Timeline { context.timeline }
     var logger: Logger { context.logger }
@@ -72,8 +79,15 @@ actor AppExecutor {
     private var timer: (at: Moment, task: Task<Void, Never>)?
     var routes = RoutePlan(groups: [])
     private var routedOnce: Set<InstanceID> = []
-    private var ramps: [InstanceID: Task<Void, Never>] = [:]
-    var preview: AppListener?
+    /// Instances the preview listener has routed to.
+    private var previewRouted: Set<InstanceID> = []
+    /// Route updates go to the data plane one after another, in the order they were decided.
+    private var lastPublish: Task<Void, Never>?
+    /// Adopted instances whose first probe has not answered yet. Until every one has, the data plane keeps the
+    /// routes the previous controller gave it: this controller cannot yet tell a better table.
+    private var routesHeldFor: Set<InstanceID> = []
+    private var heldPlan: RoutePlan?
+    var preview: Preview?
     var metrics: Task<Void, Never>?
     /// The hooks the rollout waits for, while they run.
     var hookTask: Task<Void, Never>?
@@ -113,19 +127,23 @@ actor AppExecutor {
             guard
                 let handle = await context.platform.adopt(
                     instance.id,
-                    pid: instance.pid,
+                    reference: instance.reference ?? "pid:\(instance.pid)",
                     host: instance.host,
                     port: instance.port
                 )
             else { continue }
             adopted[instance.id] = instance
             let release = releaseOf(instance, recovered: recovered)
+            // The data plane may route to it now; one passing probe is enough to keep it there.
+            var policy = healthPolicy
+            policy.healthyThreshold = 1
             runtimes[instance.id] = Runtime(
                 handle: handle,
-                health: HealthMachine(policy: healthPolicy, startedAt: timeline.now),
+                health: HealthMachine(policy: policy, startedAt: timeline.now),
                 prober: nil,
                 release: release
             )
+            routesHeldFor.insert(instance.id)
             recorder.record(
                 Event(
                     app: spec.name,
@@ -171,13 +189,7 @@ actor AppExecutor {
                 if instance.version == stable.version, keep.count < spec.instances {
                     keep[id] = .launching
                 } else {
-                    Task {
-                        await self.context.platform.stop(
-                            id,
-                            signal: self.spec.run.stopSignal.number,
-                            grace: self.spec.run.stopGracePeriod
-                        )
-                    }
+                    Task { await self.context.platform.stop(id) }
                 }
             }
             if case .steady(let machine) = mode {
@@ -219,14 +231,15 @@ actor AppExecutor {
         timer = nil
         metrics?.cancel()
         metrics = nil
-        for ramp in ramps.values { ramp.cancel() }
         let ids = runtimes.keys.sorted() + launching.sorted()
         for id in ids {
             runtimes[id]?.prober?.cancel()
             runtimes[id]?.prober = nil
         }
         routes = RoutePlan(groups: [])
-        listener.update(.empty)
+        routesHeldFor.removeAll()
+        publish(.empty, to: spec.name)
+        await lastPublish?.value
         let all = Set(runtimes.keys)
         if all.isEmpty, launching.isEmpty { return }
         for id in all.sorted() {
@@ -242,8 +255,24 @@ actor AppExecutor {
         }
         if runtimes.isEmpty, launching.isEmpty { return }
         await withCheckedContinuation { stopWaiters.append($0) }
-        try? await preview?.close()
+        if let preview { try? await router.close(preview.name) }
         preview = nil
+    }
+
+    /// Lets go of the app without touching it: instances keep running and the data plane keeps its routes, for a
+    /// controller that stops alone (to be restarted or upgraded) and the one that attaches after it.
+    func detach() async {
+        shuttingDown = true
+        timer?.task.cancel()
+        timer = nil
+        metrics?.cancel()
+        metrics = nil
+        hookTask?.cancel()
+        for id in runtimes.keys {
+            runtimes[id]?.prober?.cancel()
+            runtimes[id]?.prober = nil
+        }
+        await lastPublish?.value
     }
 
     private func checkStopped() {
@@ -263,7 +292,7 @@ actor AppExecutor {
         let expected = shuttingDown || isStopping(exit.id)
         let runtime = runtimes.removeValue(forKey: exit.id)
         runtime?.prober?.cancel()
-        ramps.removeValue(forKey: exit.id)?.cancel()
+        releaseHeldRoutes(for: exit.id)
         var fields: [String: JSONValue] = [
             "status": .string(exit.status.description),
             "expected": .bool(expected),
@@ -424,7 +453,9 @@ actor AppExecutor {
             "pid": .int(Int(handle.pid)),
             "port": .int(handle.port),
             "address": .string("\(handle.host):\(handle.port)"),
+            "reference": .string(handle.reference),
         ]
+        if let supervisor = handle.supervisorPid { fields["supervisorPid"] = .int(Int(supervisor)) }
         if let role, case .rollout = mode {
             fields["role"] = .string(role.rawValue)
             if let rollout { fields["rollout"] = .int(rollout) }
@@ -475,14 +506,11 @@ actor AppExecutor {
     private func stopInstance(_ id: InstanceID) {
         runtimes[id]?.prober?.cancel()
         runtimes[id]?.prober = nil
-        ramps.removeValue(forKey: id)?.cancel()
-        let upstream = runtimes[id]?.upstream
-        let signal = spec.run.stopSignal.number
-        let grace = spec.run.stopGracePeriod
+        let routed = routedOnce.contains(id) || previewRouted.contains(id)
         let platform = context.platform
         Task {
-            if let upstream { await self.drain(upstream) }
-            await platform.stop(id, signal: signal, grace: grace)
+            if routed { await self.drain(id) }
+            await platform.stop(id)
         }
     }
 
@@ -518,6 +546,7 @@ actor AppExecutor {
 
     private func probed(_ id: InstanceID, _ outcome: HealthProber.Outcome) {
         guard var runtime = runtimes[id], runtime.prober != nil else { return }
+        defer { releaseHeldRoutes(for: id) }
         let now = timeline.now
         let transition: HealthMachine.Transition?
         switch outcome {
@@ -553,9 +582,10 @@ actor AppExecutor {
         guard let handle = runtimes[id]?.handle else { return }
         let warmup = spec.warmup
         let runner = context.warmUp
-        let listener = self.listener
+        let router = self.router
+        let name = spec.name
         Task {
-            let replay = warmup.replay > 0 ? await listener.recentRequests(limit: warmup.replay) : []
+            let replay = warmup.replay > 0 ? (try? await router.recentRequests(name, limit: warmup.replay)) ?? [] : []
             let report = await runner.run(host: handle.host, port: handle.port, spec: warmup, replay: replay)
             self.warmedUp(id, report)
         }
@@ -582,99 +612,113 @@ actor AppExecutor {
         )
     }
 
-    private func upstream(_ id: InstanceID) -> UpstreamInstance? {
-        if let existing = runtimes[id]?.upstream { return existing }
-        guard let runtime = runtimes[id] else { return nil }
-        do {
-            let upstream = try UpstreamInstance(
-                id: id.rawValue,
-                version: runtime.release.version,
-                host: runtime.handle.host,
-                port: runtime.handle.port
-            )
-            runtimes[id]?.upstream = upstream
-            return upstream
-        } catch {
-            logger.error("cannot route to \(id) at \(runtime.handle.host):\(runtime.handle.port): \(error)")
-            return nil
-        }
-    }
-
     private func apply(_ plan: RoutePlan) {
+        if !routesHeldFor.isEmpty {
+            heldPlan = plan
+            return
+        }
         guard plan != routes else { return }
         let before = Set(routes.instances)
         let hadTraffic = !before.isEmpty
-        var versions: [VersionRoute] = []
+        let slowStart = spec.warmup.slowStart
+        var versions: [RouteSpec.Version] = []
         for group in plan.groups {
-            let instances = group.instances.compactMap(upstream)
-            versions.append(VersionRoute(version: group.version, weight: group.weight, instances: instances))
+            var instances: [RouteSpec.Instance] = []
+            for id in group.instances {
+                guard var instance = routeInstance(id) else { continue }
+                // Slow start: an instance joining others that already take traffic ramps up its weight.
+                if !before.contains(id), !routedOnce.contains(id), hadTraffic, slowStart > .zero {
+                    instance.slowStartMs = Int(slowStart.milliseconds)
+                }
+                routedOnce.insert(id)
+                instances.append(instance)
+            }
+            versions.append(RouteSpec.Version(version: group.version, weight: group.weight, instances: instances))
         }
-        let rules: [MatchRule] =
+        let rules: [RouteSpec.Rule] =
             plan.ruleVersion.map { version in
                 plan.rules.map { rule in
                     switch rule.condition {
                     case .headerEquals(let name, let value):
-                        return MatchRule(condition: .headerEquals(name: name, value: value), version: version)
+                        return RouteSpec.Rule(kind: "header", name: name, value: value, version: version)
                     case .headerMatches(let name, let pattern):
-                        return MatchRule(condition: .headerMatches(name: name, pattern: pattern), version: version)
+                        return RouteSpec.Rule(kind: "headerPattern", name: name, value: pattern, version: version)
                     case .cookieEquals(let name, let value):
-                        return MatchRule(condition: .cookieEquals(name: name, value: value), version: version)
+                        return RouteSpec.Rule(kind: "cookie", name: name, value: value, version: version)
                     }
                 }
             } ?? []
-        let stickiness: Stickiness
+        let stickiness: String?
         switch plan.stickiness {
-        case .cookie(let name)?: stickiness = .cookie(name: name)
-        case .header(let name)?: stickiness = .header(name: name)
-        case nil: stickiness = .none
+        case .cookie(let name)?: stickiness = "cookie:\(name)"
+        case .header(let name)?: stickiness = "header:\(name)"
+        case nil: stickiness = nil
         }
-        do {
-            let table = try RouteTable(versions: versions, rules: rules, stickiness: stickiness)
-            // Slow start: an instance joining others that already take traffic ramps up its weight.
-            for id in plan.instances where !before.contains(id) && !routedOnce.contains(id) {
-                routedOnce.insert(id)
-                guard hadTraffic, spec.warmup.slowStart > .zero, let upstream = runtimes[id]?.upstream else { continue }
-                upstream.setWeight(UpstreamInstance.fullWeight / 10)
-                let duration = spec.warmup.slowStart
-                ramps[id] = Task { await SlowStartRamp.run(upstream, over: duration) }
-            }
-            listener.update(table)
-        } catch {
-            logger.error("cannot build the route table of \(spec.name): \(error)")
-            return
-        }
+        publish(RouteSpec(versions: versions, rules: rules, stickiness: stickiness), to: spec.name)
         routes = plan
         var fields: [String: JSONValue] = [
             "instances": .array(plan.instances.map { .string($0.rawValue) }),
             "weights": .object(plan.percentages.mapValues { .double($0) }),
         ]
         if let previewIDs = plan.preview, let preview {
-            let instances = previewIDs.compactMap(upstream)
-            if let table = try? RouteTable(
-                versions: instances.isEmpty
-                    ? [] : [VersionRoute(version: instances[0].version, weight: 10_000, instances: instances)]
-            ) {
-                preview.update(table)
-            }
+            let instances = previewIDs.compactMap(routeInstance)
+            let version = previewIDs.first.flatMap { runtimes[$0]?.release.version }
+            publish(
+                instances.isEmpty || version == nil
+                    ? .empty
+                    : RouteSpec(versions: [RouteSpec.Version(version: version!, weight: 10_000, instances: instances)]),
+                to: preview.name
+            )
+            previewRouted.formUnion(previewIDs)
             fields["preview"] = .array(previewIDs.map { .string($0.rawValue) })
         }
         recorder.record(Event(app: spec.name, kind: .routesChanged, fields: fields))
     }
 
-    /// Waits for an instance taken out of the table to finish its in-flight requests, bounded by the drain timeout.
-    private func drain(_ instance: UpstreamInstance) async {
+    private func routeInstance(_ id: InstanceID) -> RouteSpec.Instance? {
+        guard let handle = runtimes[id]?.handle else { return nil }
+        return RouteSpec.Instance(id: id.rawValue, host: handle.host, port: handle.port)
+    }
+
+    /// Sends routes to the data plane after every update decided before them.
+    private func publish(_ routes: RouteSpec, to name: String) {
+        let previous = lastPublish
+        let router = self.router
+        let logger = self.logger
+        lastPublish = Task {
+            await previous?.value
+            do {
+                try await router.setRoutes(name, routes)
+            } catch {
+                logger.error("cannot set the routes of \(name): \(error)")
+            }
+        }
+    }
+
+    /// The first probe of an adopted instance answered (or it exited): once all have, this controller's routes take
+    /// over from the ones the data plane kept.
+    private func releaseHeldRoutes(for id: InstanceID) {
+        guard routesHeldFor.remove(id) != nil, routesHeldFor.isEmpty, let plan = heldPlan else { return }
+        heldPlan = nil
+        apply(plan)
+    }
+
+    /// Waits for an instance taken out of the routes to finish its in-flight requests, bounded by the drain timeout.
+    private func drain(_ id: InstanceID) async {
         let started = ContinuousClock.now
-        if let preview { _ = await preview.drain([instance], timeout: spec.proxy.drainTimeout) }
-        let busy = await listener.drain([instance], timeout: spec.proxy.drainTimeout)
+        await lastPublish?.value
+        let timeout = spec.proxy.drainTimeout
+        if let preview { _ = try? await router.drain(preview.name, instances: [id.rawValue], timeout: timeout) }
+        let busy = (try? await router.drain(spec.name, instances: [id.rawValue], timeout: timeout)) ?? []
         recorder.record(
             Event(
                 app: spec.name,
                 kind: .instanceDrained,
-                instance: InstanceID(instance.id),
+                instance: id,
                 fields: [
                     "tookMs": .int(Int((ContinuousClock.now - started).milliseconds)),
                     "timedOut": .bool(!busy.isEmpty),
-                    "inFlightLeft": .int(instance.inFlight),
+                    "inFlightLeft": .int(busy.count),
                 ]
             )
         )

@@ -36,6 +36,8 @@ struct RecoveredState: Sendable, Equatable {
     struct Instance: Sendable, Equatable {
         var id: InstanceID
         var pid: Int32
+        /// What the platform finds it again by; nil for an instance an older controller started.
+        var reference: String?
         var host: String
         var port: Int
         var version: String
@@ -82,6 +84,7 @@ struct RecoveredState: Sendable, Equatable {
                 state.alive[id] = Instance(
                     id: id,
                     pid: Int32(truncatingIfNeeded: pid),
+                    reference: fields["reference"]?.stringValue,
                     host: host.isEmpty ? "127.0.0.1" : host,
                     port: port,
                     version: fields["version"]?.stringValue ?? "",

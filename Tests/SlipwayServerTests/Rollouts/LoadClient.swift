@@ -20,13 +20,23 @@ final class LoadClient: Sendable {
     }
 
     private let responses = Mutex<[Response]>([])
+    private let retries = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private let done = Atomic<Int>(0)
     private let threads: Int
     let began = Date()
 
-    /// Starts `threads` threads sending `GET path` to `port`, together about `rate` requests per second.
-    init(port: Int, rate: Int = 240, threads: Int = 6, path: String = "/", headers: [String: String] = [:]) {
+    /// Starts `threads` threads sending `GET path` to `port`, together about `rate` requests per second. With
+    /// `honourConnectionClose` a thread opens a new connection after a response that says `Connection: close`, as
+    /// a careful client does; otherwise it finds out on its next request.
+    init(
+        port: Int,
+        rate: Int = 240,
+        threads: Int = 6,
+        path: String = "/",
+        headers: [String: String] = [:],
+        honourConnectionClose: Bool = false
+    ) {
         self.threads = threads
         let interval = Double(threads) / Double(rate)
         for _ in 0..<threads {
@@ -35,8 +45,18 @@ final class LoadClient: Sendable {
                 var next = Date().timeIntervalSince1970
                 while !stopping.load(ordering: .relaxed) {
                     let start = Date()
-                    let (reply, socket) = Self.request(port: port, path: path, headers: headers, reusing: connection)
+                    let (reply, socket, retried) = Self.request(
+                        port: port,
+                        path: path,
+                        headers: headers,
+                        reusing: connection
+                    )
+                    if retried { retries.add(1, ordering: .relaxed) }
                     connection = socket
+                    if honourConnectionClose, reply?.closes == true, connection >= 0 {
+                        close(connection)
+                        connection = -1
+                    }
                     let end = Date()
                     responses.withLock {
                         $0.append(
@@ -69,6 +89,9 @@ final class LoadClient: Sendable {
 
     var all: [Response] { responses.withLock { $0 } }
 
+    /// Requests sent again on a fresh connection because a kept-alive one was closed under them.
+    var retried: Int { retries.load(ordering: .relaxed) }
+
     /// Responses that were not a 2xx from the app.
     var failed: [Response] { all.filter { !(200..<300).contains($0.status) } }
 
@@ -94,6 +117,8 @@ final class LoadClient: Sendable {
     private struct Reply {
         var status: Int
         var version: String?
+        /// The response said `Connection: close`.
+        var closes = false
     }
 
     private static func request(
@@ -101,25 +126,25 @@ final class LoadClient: Sendable {
         path: String,
         headers: [String: String],
         reusing connection: Int32
-    ) -> (Reply?, Int32) {
+    ) -> (Reply?, Int32, Bool) {
         var socket = connection
         for attempt in 0..<2 {
             if socket < 0 {
                 socket = connect(port: port)
-                if socket < 0 { return (nil, -1) }
+                if socket < 0 { return (nil, -1, attempt > 0) }
             }
             let extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
             let head = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\(extra)\r\n".utf8)
             let sent = head.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent == head.count, let reply = read(socket) { return (reply, socket) }
+            if sent == head.count, let reply = read(socket) { return (reply, socket, attempt > 0) }
             close(socket)
             socket = -1
             // A keep-alive connection the proxy closed while idle is retried once on a fresh one; a fresh
             // connection that fails is a failure.
             if attempt == 0, connection >= 0 { continue }
-            return (nil, -1)
+            return (nil, -1, attempt > 0)
         }
-        return (nil, -1)
+        return (nil, -1, true)
     }
 
     private static func read(_ socket: Int32) -> Reply? {
@@ -143,7 +168,8 @@ final class LoadClient: Sendable {
             let body = String(decoding: received[bodyStart..<(bodyStart + length)], as: UTF8.self)
             let header = lines.first { $0.hasPrefix("x-demo-version:") }
                 .map { String($0.dropFirst("x-demo-version:".count)).trimmingCharacters(in: .whitespaces) }
-            return Reply(status: status, version: version(in: body) ?? header)
+            let closes = lines.contains { $0.hasPrefix("connection:") && $0.contains("close") }
+            return Reply(status: status, version: version(in: body) ?? header, closes: closes)
         }
         return nil
     }

@@ -1,8 +1,7 @@
-import SlipwayProxy
 import SlipwayTestSupport
 import Testing
 
-@testable import SlipwayServer
+@testable import SlipwayProxy
 
 /// The slow-start ramp of an instance's weight, on the real clock.
 @Suite(.serialized) struct SlowStartRampTests {

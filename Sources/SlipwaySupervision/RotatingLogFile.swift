@@ -1,13 +1,25 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+
+/// Why a log file could not be opened.
+public struct LogFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file.
+    public var path: String
+    /// The system's reason.
+    public var reason: String
+
+    /// An error for `path`.
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+}
 
 /// An append-only log file that never grows past a size cap: when the next write would cross it, the file is
 /// renamed to `NAME.1` (older ones shift to `.2` …, up to `keep`) and a new one begins.
 ///
-/// It also remembers the last bytes written, so an exit event can quote what the instance said last.
+/// It also remembers the last bytes written, so an exit record can quote what the instance said last.
 /// One writer per file: not for concurrent use.
 public final class RotatingLogFile {
     /// The current file's path.
@@ -20,7 +32,7 @@ public final class RotatingLogFile {
     private static let recentLimit = 4096
 
     /// Opens (or creates) the file for appending.
-    public init(path: String, maxBytes: Int, keep: Int) throws(LaunchError) {
+    public init(path: String, maxBytes: Int, keep: Int) throws(LogFileError) {
         self.path = path
         self.maxBytes = max(1, maxBytes)
         self.keep = max(0, keep)
@@ -30,7 +42,7 @@ public final class RotatingLogFile {
     }
 
     deinit {
-        close(descriptor)
+        if descriptor >= 0 { close(descriptor) }
     }
 
     /// Appends bytes, rotating whenever the current file reaches the cap.
@@ -40,6 +52,11 @@ public final class RotatingLogFile {
         var offset = 0
         while offset < bytes.count {
             if size >= maxBytes { rotate() }
+            // A file that could not be reopened after a rotation loses what is written until the next one.
+            guard descriptor >= 0 else {
+                size += bytes.count - offset
+                return
+            }
             let piece = min(maxBytes - size, bytes.count - offset)
             let written = Glibc.write(descriptor, bytes.baseAddress! + offset, piece)
             if written < 0 {
@@ -53,7 +70,33 @@ public final class RotatingLogFile {
 
     /// The last lines written (at most `limit`), without their line breaks.
     public func lastLines(_ limit: Int) -> [String] {
-        let text = String(decoding: recent, as: UTF8.self)
+        Self.lines(recent, limit: limit)
+    }
+
+    /// The last lines (at most `limit`) of the file at `path`, read from its last 4 KiB; empty when it cannot
+    /// be read.
+    public static func lastLines(ofFile path: String, _ limit: Int) -> [String] {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return [] }
+        let start = max(0, Int(info.st_size) - recentLimit)
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) - start)
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + filled, $0.count - filled, off_t(start + filled))
+            }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { break }
+            filled += count
+        }
+        return lines(Array(bytes[..<filled]), limit: limit)
+    }
+
+    private static func lines(_ bytes: [UInt8], limit: Int) -> [String] {
+        let text = String(decoding: bytes, as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         return Array(lines.suffix(limit))
     }
@@ -64,7 +107,7 @@ public final class RotatingLogFile {
     }
 
     private func rotate() {
-        close(descriptor)
+        if descriptor >= 0 { close(descriptor) }
         if keep == 0 {
             unlink(path)
         } else {
@@ -80,9 +123,9 @@ public final class RotatingLogFile {
         size = 0
     }
 
-    private static func open(_ path: String) throws(LaunchError) -> Int32 {
+    private static func open(_ path: String) throws(LogFileError) -> Int32 {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .logFiles("\(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw LogFileError(path: path, reason: String(cString: strerror(errno))) }
         return fd
     }
 }

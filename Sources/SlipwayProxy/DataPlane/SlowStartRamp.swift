@@ -1,5 +1,3 @@
-import SlipwayProxy
-
 /// Slow start: a freshly warmed-up instance's weight grows linearly from a tenth of a full share to a full share,
 /// so the least-outstanding choice does not hand it a full share of traffic at once.
 public enum SlowStartRamp {

@@ -1,0 +1,72 @@
+/// The data plane's control protocol: one JSON object per line over a Unix socket, each request answered by a
+/// response with the same `id` (responses may come in any order, since a drain takes a while).
+///
+/// The first request on a connection must be `hello`, naming the protocol the client speaks; a data plane that
+/// speaks another one refuses it with a message saying both, and closes the connection.
+public enum ControlProtocol {
+    /// The protocol this build speaks. Raised on any incompatible change.
+    public static let version = 1
+}
+
+/// One operation.
+public enum ControlOperation: String, Sendable, Codable {
+    case hello, open, close, setRoutes, routes, drain, sample, recent, status, handOver, shutdown
+}
+
+/// A request to the data plane.
+struct ControlRequest: Sendable, Codable {
+    var id: Int
+    var op: ControlOperation
+    /// `hello`: the protocol and build the client speaks.
+    var protocolVersion: Int?
+    var build: String?
+    /// The listener most operations act on.
+    var name: String?
+    var listen: ListenerSpec?
+    var routes: RouteSpec?
+    var instances: [String]?
+    var timeoutMs: Int?
+    var limit: Int?
+}
+
+/// The data plane's answer.
+struct ControlResponse: Sendable, Codable {
+    var id: Int
+    /// Set when the request failed; nothing changed then.
+    var error: String?
+    var port: Int?
+    var routes: RouteSpec?
+    var busy: [String]?
+    var sample: AppTrafficSample?
+    var targets: [String]?
+    var status: DataPlaneStatus?
+}
+
+/// What a data plane tells about itself.
+public struct DataPlaneStatus: Sendable, Equatable, Codable {
+    /// Its process id.
+    public var pid: Int32
+    /// The Slipway build it runs.
+    public var build: String
+    /// The control protocol it speaks.
+    public var protocolVersion: Int
+    /// When it started, in milliseconds since 1970.
+    public var startedAtMs: Int64
+    /// Its listeners and where they are bound.
+    public var listeners: [String: ListenerSpec]
+
+    /// Creates a status.
+    public init(
+        pid: Int32,
+        build: String,
+        protocolVersion: Int,
+        startedAtMs: Int64,
+        listeners: [String: ListenerSpec]
+    ) {
+        self.pid = pid
+        self.build = build
+        self.protocolVersion = protocolVersion
+        self.startedAtMs = startedAtMs
+        self.listeners = listeners
+    }
+}

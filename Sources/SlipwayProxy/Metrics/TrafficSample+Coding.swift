@@ -1,0 +1,83 @@
+import Histogram
+
+/// Samples cross the data plane's control channel as JSON. A latency histogram goes as its non-empty buckets and its
+/// exact extremes, a few hundred numbers at most instead of the tens of thousands of its full layout.
+extension TrafficSnapshot: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case requests, inFlight, responses, proxyGenerated, latency, latencyMin, latencyMax
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        let pairs = try values.decode([[UInt64]].self, forKey: .latency)
+        let buckets = pairs.compactMap { pair in pair.count == 2 ? (value: pair[0], count: pair[1]) : nil }
+        self.init(
+            requests: try values.decode(Int.self, forKey: .requests),
+            inFlight: try values.decode(Int.self, forKey: .inFlight),
+            responses: try values.decode([Int].self, forKey: .responses),
+            proxyGenerated: try values.decode([Int: Int].self, forKey: .proxyGenerated),
+            latency: LatencyHistogram.rebuild(
+                buckets,
+                lowest: try values.decode(UInt64.self, forKey: .latencyMin),
+                highest: try values.decode(UInt64.self, forKey: .latencyMax)
+            )
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(requests, forKey: .requests)
+        try values.encode(inFlight, forKey: .inFlight)
+        try values.encode(responses, forKey: .responses)
+        try values.encode(proxyGenerated, forKey: .proxyGenerated)
+        try values.encode(latency.recordedValues().map { [$0.value, $0.count] }, forKey: .latency)
+        try values.encode(latency.min, forKey: .latencyMin)
+        try values.encode(latency.maxRecorded, forKey: .latencyMax)
+    }
+}
+
+extension AppTrafficSample.InstanceTraffic: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case version, traffic
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            version: try values.decode(String.self, forKey: .version),
+            traffic: try values.decode(TrafficSnapshot.self, forKey: .traffic)
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(version, forKey: .version)
+        try values.encode(traffic, forKey: .traffic)
+    }
+}
+
+/// `takenAt` is an instant of this process's clock, so it does not cross: a decoded sample is taken when it arrives.
+extension AppTrafficSample: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case app, versions, instances, unrouted
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            app: try values.decode(String.self, forKey: .app),
+            takenAt: .now,
+            versions: try values.decode([String: TrafficSnapshot].self, forKey: .versions),
+            instances: try values.decode([String: InstanceTraffic].self, forKey: .instances),
+            unrouted: try values.decode(TrafficSnapshot.self, forKey: .unrouted)
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(app, forKey: .app)
+        try values.encode(versions, forKey: .versions)
+        try values.encode(instances, forKey: .instances)
+        try values.encode(unrouted, forKey: .unrouted)
+    }
+}

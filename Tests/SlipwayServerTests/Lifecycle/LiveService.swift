@@ -1,0 +1,178 @@
+import Foundation
+import SlipwayCore
+import SlipwayStore
+import SlipwayTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An app run by real `slipway up` processes in a directory of its own, as a user runs it: controllers that can be
+/// killed and started again, the data plane and instance supervisors they leave, and a teardown that stops
+/// everything by PID and says what was still running.
+final class LiveService: @unchecked Sendable {
+    let directory: String
+    let listen: Int
+    let api: Int
+    private var controllers: [Process] = []
+    private var dataPlanePids: Set<Int32> = []
+
+    /// Writes `slipway.yaml` with one app `shop` on a fixed free port; `app` is the app's lines after `listen`.
+    init(app: String, prefix: String = "slipway-life") throws {
+        directory = try makeTemporaryDirectory(prefix)
+        listen = try LoopbackHTTP.freePort()
+        api = try LoopbackHTTP.freePort()
+        let yaml = """
+            controller:
+              api: 127.0.0.1:\(api)
+              stateDir: state
+            apps:
+              - name: shop
+                listen: 127.0.0.1:\(listen)
+            \(app.indented(4))
+            """
+        try yaml.write(toFile: directory + "/slipway.yaml", atomically: true, encoding: .utf8)
+    }
+
+    /// The demo app's lines: `instances` of 1.0.0 with fast health checks, then `extra` (written for an app's
+    /// place in ``ControllerFixture/demoConfig(instances:command:extra:apiPort:)``, four spaces in).
+    static func demoApp(instances: Int = 3, extra: String = "", env: String = "") -> String {
+        """
+        instances: \(instances)
+        version: "1.0.0"
+        run:
+          command: [\(BuiltProducts.path("slipway-demo-app")), --port, "{port}"]
+          stopGracePeriod: 5s
+        \(env.isEmpty ? "" : "  env:\n" + env.indented(4))
+        health:
+          path: /healthz
+          interval: 200ms
+          timeout: 150ms
+          healthyThreshold: 1
+          unhealthyThreshold: 2
+          startDeadline: 10s
+        \(extra.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix("    ") ? $0.dropFirst(4) : $0 }.joined(separator: "\n"))
+        """
+    }
+
+    /// Starts `slipway up` (it attaches to what runs, or starts it).
+    @discardableResult
+    func startController() throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
+        process.arguments = ["up", "-f", "slipway.yaml"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let log = directory + "/up-\(controllers.count + 1).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        controllers.append(process)
+        return process
+    }
+
+    /// `kill -9` of the running controller; returns once it is gone.
+    func killController() {
+        guard let process = controllers.last, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Runs the `slipway` command `arguments` here to completion (bounded).
+    func slipway(_ arguments: [String], seconds: Double = 60) async throws -> SlipwayBinary.Run {
+        try await SlipwayBinary.run(arguments + ["-f", "slipway.yaml"], in: directory, seconds: seconds)
+    }
+
+    /// The app's status folded from the log; nil until a controller has created it.
+    func status() throws -> AppStatus? {
+        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return nil }
+        return AppStatus.fold(app: "shop", events: try log.events(app: "shop", limit: .max))
+    }
+
+    /// The app's events of `kind`, oldest first.
+    func events(_ kind: EventKind) throws -> [RecordedEvent] {
+        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return [] }
+        return try log.events(app: "shop", limit: .max).filter { $0.kind == kind }
+    }
+
+    /// The data plane's pid as its pid file says.
+    var dataPlanePid: Int32? {
+        guard let text = try? String(contentsOfFile: directory + "/state/dataplane.pid", encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return nil }
+        dataPlanePids.insert(pid)
+        return pid
+    }
+
+    /// Waits until `count` instances are healthy and the listener answers.
+    func waitUntilServing(instances count: Int) async throws {
+        try await waitUntil("\(count) healthy instances", timeout: .seconds(30)) {
+            try status()?.healthyCount == count
+        }
+        try await waitUntil("the listener serves") {
+            (try? LoopbackHTTP.get(port: listen, path: "/"))?.status == 200
+        }
+        _ = dataPlanePid
+    }
+
+    /// Waits until the current rollout has ended and returns its final state.
+    func waitForRolloutEnd(timeout: Duration = .seconds(90)) async throws -> String {
+        var state: String?
+        try await waitUntil("the rollout ends", timeout: timeout) {
+            state = try status()?.rollout?.state
+            return state != nil && !["running", "paused", "rollingBack"].contains(state!)
+        }
+        return state ?? "?"
+    }
+
+    /// Every process the log, the pid files and this object know of: controllers, data planes, supervisors and
+    /// instances.
+    func knownPids() throws -> Set<Int32> {
+        var pids = Set(controllers.map(\.processIdentifier))
+        _ = dataPlanePid
+        pids.formUnion(dataPlanePids)
+        if let log = try? EventLog(directory: directory + "/state", create: false) {
+            for event in try log.events(app: "shop", limit: .max) {
+                for key in ["pid", "supervisorPid"] {
+                    guard
+                        [.instanceStarted, .instanceAdopted, .dataPlaneStarted, .dataPlaneAttached].contains(
+                            event.kind
+                        ),
+                        let pid = event.fields[key]?.intValue
+                    else { continue }
+                    pids.insert(Int32(pid))
+                }
+            }
+        }
+        if let lock = try? String(contentsOfFile: directory + "/state/controller.lock", encoding: .utf8),
+            let pid = Int32(lock.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            pids.insert(pid)
+        }
+        pids.remove(getpid())
+        return pids
+    }
+
+    /// Stops everything: `slipway down`, then SIGKILL to whatever is still alive (and its process group).
+    /// Returns the pids that `slipway down` left running.
+    @discardableResult
+    func tearDown() async -> [Int32] {
+        let pids = (try? knownPids()) ?? []
+        if controllers.last?.isRunning == true {
+            kill(controllers.last!.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(30)
+            while controllers.last!.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+        _ = try? await slipway(["down"], seconds: 60)
+        let deadline = Date().addingTimeInterval(5)
+        while pids.contains(where: processExists), Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        let left = pids.filter(processExists).sorted()
+        for pid in left {
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+        }
+        for process in controllers where process.isRunning { process.waitUntilExit() }
+        return left
+    }
+}
