@@ -135,7 +135,7 @@ import Testing
     }
 }
 
-/// Set once the saving task is done.
+/// Set once every save is done.
 private final class WritingFlag: Sendable {
     let done = Atomic<Bool>(false)
 }

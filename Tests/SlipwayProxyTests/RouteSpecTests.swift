@@ -201,8 +201,7 @@ import Testing
 
         // The first data plane goes away (the file stays); a fresh one on the same file serves what it served.
         await plane.dataPlane.shutdown(within: .seconds(2))
-        // `shutdown` may return a moment before the listening socket is closed: wait for the port to be free.
-        try await waitUntil("the port to close", timeout: .seconds(2)) { !LoopbackHTTP.isAccepting(port: port) }
+        #expect(!LoopbackHTTP.isAccepting(port: port))
         let fresh = DataPlane(group: plane.group, stateFile: plane.stateFile)
         let problems = await fresh.restore()
         #expect(problems.isEmpty, "\(problems)")
@@ -212,6 +211,7 @@ import Testing
         #expect(try await loopbackGet(port: port, "/", headers: [("cookie", "lane=canary")]).body == "b\n")
 
         await fresh.shutdown(within: .seconds(2))
+        #expect(!LoopbackHTTP.isAccepting(port: port))
         try await plane.stop()
         try await a.stop()
         try await b.stop()
@@ -268,7 +268,9 @@ final class EmbeddedPlane {
 
     /// Closes every listener, stops the group and removes the directory.
     func stop() async throws {
+        let ports = await dataPlane.bound.values.map(\.port)
         await dataPlane.shutdown(within: .seconds(2))
+        #expect(ports.allSatisfy { !LoopbackHTTP.isAccepting(port: $0) })
         try await group.shutdownGracefully()
         removeDirectory(directory)
     }
