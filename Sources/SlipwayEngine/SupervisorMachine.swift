@@ -30,23 +30,11 @@ public struct SupervisorMachine: Sendable {
     }
 
     /// A fact the executor reports.
-    public enum Input: Sendable, Equatable {
+    public enum Input: Sendable, Equatable, InstanceFactInput {
         /// Bring the app up to its instance count.
         case begin
-        /// The platform started the instance.
-        case started(InstanceID)
-        /// The platform could not start the instance.
-        case startFailed(InstanceID, reason: String)
-        /// The instance passed its health check.
-        case healthy(InstanceID)
-        /// The instance is failing its health check.
-        case unhealthy(InstanceID)
-        /// The instance did not become healthy before its start deadline.
-        case failedToStart(InstanceID, reason: String)
-        /// The instance stayed unhealthy for its whole grace period.
-        case stayedUnhealthy(InstanceID, reason: String)
-        /// The instance's process ended with `status`.
-        case exited(InstanceID, status: String)
+        /// A fact about one instance.
+        case instance(InstanceFact)
         /// A timer the machine scheduled has fired.
         case timerFired
         /// Stop every instance and start no more.
@@ -125,29 +113,29 @@ public struct SupervisorMachine: Sendable {
         switch input {
         case .begin:
             return fillUp(at: now)
-        case .started(let id):
+        case .instance(.started(let id)):
             guard var member = members[id], member.phase == .launching else { return [] }
             member.phase = .starting
             member.startedAt = now
             members[id] = member
             return []
-        case .startFailed(let id, let reason):
+        case .instance(.startFailed(let id, let reason)):
             guard members.removeValue(forKey: id) != nil else { return [] }
             return failed(id, reason: "could not start: \(reason)", ranFor: .zero, at: now)
-        case .healthy(let id):
+        case .instance(.healthy(let id)):
             setPhase(.healthy, of: id)
             return []
-        case .unhealthy(let id):
+        case .instance(.unhealthy(let id)):
             setPhase(.unhealthy, of: id)
             return []
-        case .failedToStart(let id, let reason), .stayedUnhealthy(let id, let reason):
+        case .instance(.failedToStart(let id, let reason)), .instance(.stayedUnhealthy(let id, let reason)):
             guard var member = members[id], member.phase != .stopping else { return [] }
             member.phase = .stopping
             members[id] = member
             let ranFor = member.startedAt.map { now - $0 } ?? .zero
             return [.stop(id, reason: reason), record(.instanceStopping, id, ["reason": .string(reason)])]
                 + failed(id, reason: reason, ranFor: ranFor, at: now)
-        case .exited(let id, let status):
+        case .instance(.exited(let id, let status)):
             guard let member = members.removeValue(forKey: id) else { return [] }
             if member.phase == .stopping { return [] }
             let ranFor = member.startedAt.map { now - $0 } ?? .zero

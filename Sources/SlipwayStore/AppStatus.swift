@@ -58,33 +58,11 @@ public struct AppStatus: Sendable, Equatable, Codable {
     /// The newest event.
     public var lastEvent: RecordedEvent?
     /// The current rollout, or the last one.
-    public var rollout: Rollout?
+    public var rollout: RolloutRecord?
     /// Percent of traffic per version, as last set.
     public var weights: [String: Double]
     /// The data plane, once a controller has attached to one or started one.
     public var dataPlane: DataPlane?
-
-    /// A rollout as the log tells it.
-    public struct Rollout: Sendable, Equatable, Codable {
-        /// Its number within the app.
-        public var number: Int
-        public var from: String
-        public var to: String
-        public var strategy: String
-        /// Who started it, and why.
-        public var by: String
-        public var reason: String?
-        /// `running`, `paused`, `rollingBack`, or how it ended (`promoted`, `rolledBack`, `aborted`, `superseded`).
-        public var state: String
-        /// The step in progress (0-based), of `steps`, and what it does.
-        public var step: Int
-        public var steps: Int
-        public var stepDescription: String
-        /// The last decision, with its reason (a rollback's cause, an analysis verdict).
-        public var lastDecision: String?
-        public var startedAt: Date
-        public var endedAt: Date?
-    }
 
     /// A crash-loop backoff in force.
     public struct Backoff: Sendable, Equatable, Codable {
@@ -194,54 +172,13 @@ public struct AppStatus: Sendable, Equatable, Codable {
                 }
             }
         case .rolloutStarted:
-            rollout = Rollout(
-                number: fields["rollout"]?.intValue ?? 0,
-                from: fields["from"]?.stringValue ?? "?",
-                to: fields["to"]?.stringValue ?? "?",
-                strategy: fields["strategy"]?.stringValue ?? "?",
-                by: fields["by"]?.stringValue ?? "",
-                reason: fields["reason"]?.stringValue,
-                state: "running",
-                step: 0,
-                steps: fields["plan"].flatMap {
-                    if case .array(let steps) = $0 { return steps.count } else { return nil }
-                } ?? 0,
-                stepDescription: "",
-                lastDecision: nil,
-                startedAt: recorded.time,
-                endedAt: nil
-            )
-        case .rolloutStepStarted:
-            guard rollout?.number == fields["rollout"]?.intValue else { return }
-            rollout?.step = fields["step"]?.intValue ?? 0
-            if let steps = fields["steps"]?.intValue { rollout?.steps = steps }
-            rollout?.stepDescription = fields["description"]?.stringValue ?? ""
-        case .rolloutPaused:
-            rollout?.state = "paused"
-        case .rolloutResumed:
-            if rollout?.state == "paused" { rollout?.state = "running" }
-        case .rolloutRollingBack:
-            rollout?.state = "rollingBack"
-            rollout?.lastDecision = fields["reason"]?.stringValue
-        case .analysisJudged:
-            if let summary = fields["summary"]?.stringValue {
-                rollout?.lastDecision = "\(fields["verdict"]?.stringValue ?? "?"): \(summary)"
-            }
-        case .rolloutPromoted:
-            rollout?.lastDecision = "promoted \(fields["to"]?.stringValue ?? "")"
+            rollout = RolloutRecord(started: recorded) ?? rollout
         case .rolloutFinished:
-            rollout?.state = fields["outcome"]?.stringValue ?? "?"
-            rollout?.endedAt = recorded.time
+            rollout?.apply(recorded)
             if let stable = fields["stable"]?.stringValue { version = stable }
-            if let reason = fields["reason"]?.stringValue { rollout?.lastDecision = reason }
-        case .hookFinished:
-            guard rollout?.number == fields["rollout"]?.intValue else { return }
-            let hook = "\(fields["point"]?.stringValue ?? "?") hook \(fields["hook"]?.stringValue ?? "?")"
-            rollout?.lastDecision = "\(hook) \(fields["summary"]?.stringValue ?? fields["result"]?.stringValue ?? "")"
-        case .gateWaiting:
-            guard rollout?.number == fields["rollout"]?.intValue else { return }
-            let problem = fields["problem"]?.stringValue ?? "not yet"
-            rollout?.lastDecision = "waiting for gate \(fields["hook"]?.stringValue ?? "?"): \(problem)"
+        case .rolloutStepStarted, .rolloutPaused, .rolloutResumed, .rolloutRollingBack, .analysisJudged,
+            .rolloutPromoted, .hookFinished, .gateWaiting:
+            rollout?.apply(recorded)
         case .dataPlaneStarted, .dataPlaneAttached:
             let uptime = Double(fields["uptimeMs"]?.intValue ?? 0) / 1000
             dataPlane = DataPlane(

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 
 /// How one version of an app went through the environments (dev → staging → prod): per environment, its latest
 /// rollout there, if it had one.

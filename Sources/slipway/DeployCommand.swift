@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlipwayEngine
 import SlipwayServer
 
 /// `slipway deploy APP --version V`: start a rollout on the running controller.

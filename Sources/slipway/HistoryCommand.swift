@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlipwayConfig
+import SlipwayCore
 import SlipwayServer
 import SlipwayStore
 

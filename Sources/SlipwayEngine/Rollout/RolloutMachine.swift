@@ -51,23 +51,11 @@ public struct RolloutMachine: Sendable {
     }
 
     /// A fact the executor reports.
-    public enum Input: Sendable, Equatable {
+    public enum Input: Sendable, Equatable, InstanceFactInput {
         /// Start the rollout.
         case begin
-        /// The platform started the instance.
-        case started(InstanceID)
-        /// The platform could not start the instance.
-        case startFailed(InstanceID, reason: String)
-        /// The instance passed its health check.
-        case healthy(InstanceID)
-        /// The instance is failing its health check.
-        case unhealthy(InstanceID)
-        /// The instance did not become healthy before its start deadline.
-        case failedToStart(InstanceID, reason: String)
-        /// The instance stayed unhealthy for its whole grace period.
-        case stayedUnhealthy(InstanceID, reason: String)
-        /// The instance's process ended.
-        case exited(InstanceID, status: String)
+        /// A fact about one instance.
+        case instance(InstanceFact)
         /// The instance's warm-up is over.
         case warmedUp(InstanceID)
         /// Traffic per version over one window on the app's listener, and on the preview listener when there is one.
@@ -264,15 +252,15 @@ public struct RolloutMachine: Sendable {
             startedAt = restored ? startedAt : now
             actions.append(restored ? record(.rolloutResumed, ["restored": true]) : startedEvent())
             enterStep(at: now, into: &actions)
-        case .started(let id):
+        case .instance(.started(let id)):
             guard var member = members[id], member.phase == .launching else { return [] }
             member.phase = .starting
             member.startedAt = now
             members[id] = member
-        case .startFailed(let id, let reason):
+        case .instance(.startFailed(let id, let reason)):
             guard let member = members.removeValue(forKey: id) else { return [] }
             instanceFailed(id, member, reason: "could not start: \(reason)", at: now, into: &actions)
-        case .healthy(let id):
+        case .instance(.healthy(let id)):
             guard var member = members[id], [.starting, .unhealthy, .launching].contains(member.phase) else {
                 return []
             }
@@ -284,7 +272,7 @@ public struct RolloutMachine: Sendable {
                 actions.append(.warmUp(id))
             }
             members[id] = member
-        case .unhealthy(let id):
+        case .instance(.unhealthy(let id)):
             guard var member = members[id], member.phase == .ready || member.phase == .warming else { return [] }
             member.phase = .unhealthy
             members[id] = member
@@ -293,11 +281,11 @@ public struct RolloutMachine: Sendable {
             member.phase = .ready
             member.warmed = true
             members[id] = member
-        case .failedToStart(let id, let reason), .stayedUnhealthy(let id, let reason):
+        case .instance(.failedToStart(let id, let reason)), .instance(.stayedUnhealthy(let id, let reason)):
             guard let member = members[id], member.phase != .stopping else { return [] }
             stopInstance(id, reason: reason, into: &actions)
             instanceFailed(id, member, reason: reason, at: now, into: &actions)
-        case .exited(let id, let status):
+        case .instance(.exited(let id, let status)):
             guard let member = members.removeValue(forKey: id) else { return [] }
             if member.phase != .stopping {
                 let when = member.phase == .launching || member.phase == .starting ? " while starting" : ""

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 import SlipwayStore
 
 /// An app as `GET /api/v1/apps/{app}` shows it: its listener, stable release, instances, weights and rollout.

@@ -1,3 +1,4 @@
+import SlipwayCore
 import SlipwayStore
 import Synchronization
 

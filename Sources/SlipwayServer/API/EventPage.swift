@@ -1,3 +1,4 @@
+import SlipwayCore
 import SlipwayStore
 
 /// One page of `GET /api/v1/events`: the events and where the next page starts.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import ServiceLifecycle
+import SlipwayCore
 import SlipwayStore
 
 /// `GET /api/v1/stream`: the event log as server-sent events, for `status --watch` and the dashboard.

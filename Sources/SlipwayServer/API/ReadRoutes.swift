@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SlipwayCore
 import SlipwayStore
 
 /// The JSON read endpoints of the controller's API: apps, rollouts, releases, events and per-app metrics.

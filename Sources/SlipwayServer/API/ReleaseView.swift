@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 import SlipwayStore
 
 /// A release of an app as `GET /api/v1/apps/{app}/releases` shows it.

@@ -8,37 +8,36 @@ import SlipwayEngine
 extension AppExecutor {
     /// Runs the hooks of `point` for the rollout in progress (or the one that just ended, for `postPromotion` and
     /// `onRollback`). A point the rollout waits for is answered at once when it has no hooks.
-    func runHooks(_ point: HookPoint, for machine: RolloutMachine) {
+    func runHooks(_ point: HookPoint, _ rollout: AppMachine.HookContext) {
         let hooks = spec.hooks[point]
-        let number = machine.plan.number
+        let number = rollout.plan.number
         guard !hooks.isEmpty else {
             if point.blocksRollout { Task { self.hooksFinished(point, failure: nil, rollout: number) } }
             return
         }
         var facts = HookFacts(
             point: point,
-            plan: machine.plan,
+            plan: rollout.plan,
             spec: spec,
             listenURL: url(spec.listen.host, context.listenPort)
         )
-        if let preview, case .blueGreen(let blueGreen) = machine.plan.strategy.kind,
+        if let preview, case .blueGreen(let blueGreen) = rollout.plan.strategy.kind,
             let address = blueGreen.previewListen
         {
             facts.previewURL = url(address.host, preview.port)
         }
-        facts.candidateURLs = machine.instances
-            .filter { $0.value.role == .candidate && $0.value.phase == .ready }
-            .keys.sorted()
-            .compactMap { id in runtimes[id].map { url($0.handle.host, $0.handle.port) } }
+        facts.candidateURLs = rollout.candidates.compactMap { id in
+            runtimes[id].map { url($0.handle.host, $0.handle.port) }
+        }
         switch point {
         case .postPromotion:
             facts.outcome = RolloutMachine.Outcome.promoted.rawValue
         case .onRollback:
             // A manual rollback "promotes" the earlier release; for its hooks the app went back.
             facts.outcome =
-                machine.plan.purpose == .rollback
-                ? RolloutMachine.Outcome.rolledBack.rawValue : machine.outcome?.rawValue
-            facts.outcomeReason = machine.rollback?.reason
+                rollout.plan.purpose == .rollback
+                ? RolloutMachine.Outcome.rolledBack.rawValue : rollout.outcome?.rawValue
+            facts.outcomeReason = rollout.rollbackReason
         case .preDeploy, .prePromotion:
             break
         }
@@ -55,9 +54,8 @@ extension AppExecutor {
 
     /// The hooks the rollout waits for ended.
     func hooksFinished(_ point: HookPoint, failure: String?, rollout number: Int) {
-        guard case .rollout(let machine) = mode, machine.plan.number == number, machine.outcome == nil else { return }
-        hookTask = nil
-        feedRollout(.hooksFinished(point, failure: failure))
+        if machine.running?.plan.number == number { hookTask = nil }
+        feed(.hooksFinished(point, failure: failure, rollout: number))
     }
 
     private func url(_ host: String, _ port: Int) -> String {

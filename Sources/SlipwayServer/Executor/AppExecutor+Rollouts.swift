@@ -4,395 +4,132 @@ import SlipwayCore
 import SlipwayEngine
 import SlipwayProxy
 
-/// Rollouts: starting one, the commands users give it, its metrics windows, and handing the app back to
-/// supervision when it ends.
+/// Rollouts: the commands users give the app, carried out as its machine answers them; a rollout's preview listener
+/// and metrics windows.
 extension AppExecutor {
-    /// The number the next instance gets.
-    var nextNumber: Int {
-        switch mode {
-        case .steady(let machine): return machine.nextInstanceNumber
-        case .rollout(let machine): return machine.nextInstanceNumber
-        }
-    }
-
     /// The rollout in progress, if any.
-    var running: RolloutMachine? {
-        if case .rollout(let machine) = mode, machine.outcome == nil { return machine }
-        return nil
-    }
+    var running: RolloutMachine? { machine.running }
 
     // MARK: Commands
 
     func deploy(_ request: DeployRequest) async throws(CommandRefusal) -> RolloutSummary {
-        guard Self.isVersion(request.version) else {
-            throw CommandRefusal(
-                .badRequest,
-                "version: \"\(request.version)\" is not a version (letters, digits, '.', '_', '+' and '-', starting "
-                    + "with a letter or digit, at most 128 characters)"
-            )
-        }
-        for key in request.env.keys where !Self.isEnvironmentName(key) {
-            throw CommandRefusal(.badRequest, "env: \"\(key)\" is not an environment variable name")
-        }
-        let strategy = try strategy(named: request.strategy)
+        if let refusal = machine.validate(request) { throw refused(refusal) }
         let overrides = try policy.check(
             version: request.version,
             force: request.force,
             reason: request.reason,
             at: context.wallClock()
         )
-        if pending != nil {
-            throw CommandRefusal(.conflict, "a deploy of \(pending!.request.version) is already waiting to start")
-        }
-        if let machine = running {
-            guard request.supersede else {
-                throw CommandRefusal(
-                    .conflict,
-                    "rollout #\(machine.plan.number) (\(machine.plan.stable.version) → \(machine.plan.candidate.version), "
-                        + "\(describe(machine))) is running; abort it first, or deploy with --supersede"
-                )
-            }
-            lastNumber += 1
-            recordForced(overrides, version: request.version, by: request.by, reason: request.reason)
-            pending = (request, lastNumber)
-            perform(rollout: supersede(machine, by: request.version))
-            return pendingSummary()
-        }
-        let candidate = Release(version: request.version, env: request.env)
-        if candidate == stable {
-            throw CommandRefusal(
-                .conflict,
-                "\(request.version) is already the stable release of \(spec.name); `slipway restart \(spec.name)` "
-                    + "replaces its instances"
-            )
-        }
-        lastNumber += 1
-        recordForced(overrides, version: request.version, by: request.by, reason: request.reason)
-        return await startRollout(
-            makePlan(
-                number: lastNumber,
-                purpose: .deploy,
-                candidate: candidate,
-                strategy: strategy,
-                request.by,
-                request.reason
-            )
-        )
+        return try await carryOut(machine.deploy(request, overriding: overrides, at: timeline.now))
     }
 
     func restart(by user: String) async throws(CommandRefusal) -> RolloutSummary {
-        if let machine = running {
-            throw CommandRefusal(
-                .conflict,
-                "rollout #\(machine.plan.number) is running; a restart waits until it has ended"
-            )
-        }
-        lastNumber += 1
-        return await startRollout(
-            makePlan(number: lastNumber, purpose: .restart, candidate: stable, strategy: spec.strategy, user, "restart")
-        )
+        try await carryOut(machine.restart(by: user))
     }
 
     func command(_ command: UserCommand, by user: String) async throws(CommandRefusal) -> RolloutSummary {
-        if case .rollout(var machine) = mode, machine.outcome == nil {
-            let result = machine.command(command, by: user, at: timeline.now)
-            guard result.accepted else {
-                recordRefusal(command, result.message, by: user)
-                throw CommandRefusal(.conflict, result.message)
-            }
-            mode = .rollout(machine)
-            lastRollout = machine
-            perform(rollout: result.actions)
-            var summary = self.summary()
-            summary?.message = result.message
-            return summary ?? pendingSummary()
-        }
-        switch command {
-        case .retry:
-            guard let ended = lastEnded, ended.summary.state != "promoted" else {
-                let message =
-                    lastEnded.map { "rollout #\($0.summary.rollout) was promoted; there is nothing to retry" }
-                    ?? "\(spec.name) has had no rollout to retry"
-                recordRefusal(command, message, by: user)
-                throw CommandRefusal(.conflict, message)
-            }
-            guard ended.plan.stable.version == stable.version else {
-                let message =
-                    "rollout #\(ended.summary.rollout) went from \(ended.plan.stable.version), but \(stable.version) "
-                    + "is stable now; deploy \(ended.plan.candidate.version) instead"
-                recordRefusal(command, message, by: user)
-                throw CommandRefusal(.conflict, message)
-            }
+        let answer = machine.command(command, by: user, at: timeline.now)
+        if command == .retry, case .startRollout(let plan, _, _) = answer {
+            // A retry deploys its candidate again: the deploy rules apply to it.
             do {
                 _ = try policy.check(
-                    version: ended.plan.candidate.version,
+                    version: plan.candidate.version,
                     force: false,
                     reason: nil,
                     at: context.wallClock()
                 )
             } catch {
-                recordRefusal(command, error.message, by: user)
+                if let event = machine.refusal(command, error.message, by: user).event { recorder.record(event) }
                 throw error
             }
-            lastNumber += 1
-            var plan = ended.plan
-            plan.number = lastNumber
-            plan.by = user
-            plan.reason = "retry of rollout #\(ended.summary.rollout)"
-            var summary = await startRollout(plan)
-            summary.message = "retrying rollout #\(ended.summary.rollout) as #\(plan.number)"
+        }
+        return try await carryOut(answer)
+    }
+
+    /// Carries out the machine's answer to a command and returns the rollout's summary after it.
+    private func carryOut(_ answer: AppMachine.CommandAnswer) async throws(CommandRefusal) -> RolloutSummary {
+        switch answer {
+        case .refused(let refusal):
+            throw refused(refusal)
+        case .applied(let message, let actions):
+            perform(actions)
+            var summary = self.summary() ?? pendingSummary()
+            summary.message = message
             return summary
-        case .rollback(let version):
-            let target: Release
-            if let version {
-                guard let release = releases.last(where: { $0.version == version }) else {
-                    throw CommandRefusal(
-                        .notFound,
-                        "\(spec.name) never ran \(version); releases it ran: "
-                            + releases.map(\.version).joined(separator: ", ")
-                    )
-                }
-                target = release
-            } else {
-                guard let previous = releases.dropLast().last else {
-                    let message = "\(spec.name) has no earlier release than \(stable.version) to go back to"
-                    recordRefusal(command, message, by: user)
-                    throw CommandRefusal(.conflict, message)
-                }
-                target = previous
+        case .startRollout(let plan, let message, let actions):
+            perform(actions)
+            guard var summary = await startRollout(plan) else {
+                throw CommandRefusal(.conflict, "another rollout of \(spec.name) began first; nothing was started")
             }
-            if target == stable {
-                let message = "\(target.version) is already the stable release of \(spec.name)"
-                recordRefusal(command, message, by: user)
-                throw CommandRefusal(.conflict, message)
-            }
-            lastNumber += 1
-            var summary = await startRollout(
-                makePlan(
-                    number: lastNumber,
-                    purpose: .rollback,
-                    candidate: target,
-                    strategy: spec.strategy,
-                    user,
-                    "rollback to \(target.version)"
-                )
-            )
-            summary.message = "rolling back to \(target.version)"
+            if let message { summary.message = message }
             return summary
-        default:
-            // Already in effect (promote after promotion, abort after an abort) is accepted; the rest is refused.
-            if let ended = lastEnded {
-                let state = ended.summary.state
-                let repeated =
-                    (command == .promote(full: false) || command == .promote(full: true)) && state == "promoted"
-                    || command == .abort && ["aborted", "rolledBack", "superseded"].contains(state)
-                if repeated {
-                    var summary = ended.summary
-                    summary.message = "rollout #\(summary.rollout) already ended: \(state)"
-                    return summary
-                }
-            }
-            let message =
-                "no rollout of \(spec.name) is running"
-                + (lastEnded.map { " (the last one, #\($0.summary.rollout), ended \($0.summary.state))" } ?? "")
-            recordRefusal(command, message, by: user)
-            throw CommandRefusal(.conflict, message)
         }
     }
 
+    private func refused(_ refusal: AppMachine.Refusal) -> CommandRefusal {
+        if let event = refusal.event { recorder.record(event) }
+        let code: CommandRefusal.Code
+        switch refusal.code {
+        case .badRequest: code = .badRequest
+        case .notFound: code = .notFound
+        case .conflict: code = .conflict
+        }
+        return CommandRefusal(code, refusal.message)
+    }
+
+    /// Prepares and begins a rollout the machine has planned; nil when another began first.
+    func startRollout(_ plan: RolloutPlan) async -> RolloutSummary? {
+        await openPreviewIfNeeded(plan)
+        perform(machine.begin(plan, at: timeline.now))
+        guard machine.lastRollout?.plan.number == plan.number else {
+            if let preview, preview.rollout == plan.number { closePreview() }
+            return nil
+        }
+        if machine.running?.plan.number == plan.number { startMetrics(plan) }
+        return summary()
+    }
+
+    /// The rollout ended: its metrics, hooks and preview listener go with it.
+    func rolloutEnded(_ number: Int) {
+        metrics?.cancel()
+        metrics = nil
+        hookTask?.cancel()
+        hookTask = nil
+        closePreview()
+    }
+
+    private func closePreview() {
+        guard let preview else { return }
+        self.preview = nil
+        let router = self.router
+        Task { try? await router.close(preview.name) }
+    }
+
+    // MARK: Summaries
+
     /// The current rollout's summary, else the last one's; nil when the app never had a rollout.
     func summary() -> RolloutSummary? {
-        if pending != nil { return pendingSummary() }
-        if let machine = lastRollout { return Self.summary(of: machine, app: spec.name) }
-        return lastEnded?.summary
-    }
-
-    /// Records that a deploy goes ahead against the rules in `overrides` (nothing when there are none).
-    private func recordForced(_ overrides: [DeployPolicy.Override], version: String, by user: String, reason: String?) {
-        guard !overrides.isEmpty else { return }
-        recorder.record(
-            Event(
-                app: spec.name,
-                kind: .deployForced,
-                fields: [
-                    "rollout": .int(lastNumber),
-                    "version": .string(version),
-                    "by": .string(user),
-                    "reason": .string(reason ?? ""),
-                    "overridden": .array(overrides.map { .string($0.policy) }),
-                    "details": .array(overrides.map { .string($0.detail) }),
-                ]
-            )
-        )
-    }
-
-    private func recordRefusal(_ command: UserCommand, _ message: String, by user: String) {
-        recorder.record(
-            Event(
-                app: spec.name,
-                kind: .commandRefused,
-                fields: ["command": .string(command.name), "reason": .string(message), "by": .string(user)]
-            )
-        )
-    }
-
-    private func describe(_ machine: RolloutMachine) -> String {
-        let step = min(machine.stepIndex + 1, machine.steps.count)
-        return "step \(step)/\(machine.steps.count) \(machine.currentStep?.description ?? "finishing")"
+        if machine.pending != nil { return pendingSummary() }
+        if let rollout = machine.lastRollout { return RolloutSummary(rollout, app: spec.name) }
+        return machine.lastEnded.map { RolloutSummary($0, app: spec.name) }
     }
 
     private func pendingSummary() -> RolloutSummary {
-        let request = pending?.request
+        let pending = machine.pending
         return RolloutSummary(
-            rollout: pending?.number ?? lastNumber,
+            rollout: pending?.number ?? machine.lastNumber,
             app: spec.name,
-            from: stable.version,
-            to: request?.version ?? "",
-            strategy: request?.strategy ?? spec.strategy.name,
+            from: machine.stable.version,
+            to: pending?.request.version ?? "",
+            strategy: pending?.request.strategy ?? spec.strategy.name,
             state: "pending",
             step: 0,
             steps: 0,
             stepDescription: "waiting for the rollout it supersedes to end",
-            weights: routes.percentages,
-            reason: nil,
-            message: "superseding the running rollout: traffic goes back to \(stable.version) first"
-        )
-    }
-
-    static func summary(of machine: RolloutMachine, app: String) -> RolloutSummary {
-        RolloutSummary(
-            rollout: machine.plan.number,
-            app: app,
-            from: machine.plan.stable.version,
-            to: machine.plan.candidate.version,
-            strategy: machine.plan.strategyName,
-            state: machine.stateName,
-            step: min(machine.stepIndex, machine.steps.count),
-            steps: machine.steps.count,
-            stepDescription: machine.currentStep?.description ?? "done",
             weights: machine.routes.percentages,
-            reason: machine.rollback?.reason ?? machine.waitingFor
+            reason: nil,
+            message: "superseding the running rollout: traffic goes back to \(machine.stable.version) first"
         )
-    }
-
-    func summary(ended rollout: RecoveredState.Rollout, plan: RolloutPlan) -> RolloutSummary {
-        RolloutSummary(
-            rollout: rollout.number,
-            app: spec.name,
-            from: rollout.from.version,
-            to: rollout.to.version,
-            strategy: rollout.strategy,
-            state: rollout.outcome?.rawValue ?? "running",
-            step: rollout.step,
-            steps: plan.compile().steps.count,
-            stepDescription: "done",
-            weights: [:],
-            reason: rollout.endReason
-        )
-    }
-
-    // MARK: Plans
-
-    private func strategy(named name: String?) throws(CommandRefusal) -> StrategySpec {
-        guard let name, name != spec.strategy.name else { return spec.strategy }
-        var strategy = spec.strategy
-        switch name {
-        case "recreate": strategy.kind = .recreate
-        case "rolling": strategy.kind = .rolling(RollingSpec())
-        case "blueGreen": strategy.kind = .blueGreen(BlueGreenSpec())
-        case "canary": strategy.kind = .canary(Self.defaultCanary)
-        default:
-            throw CommandRefusal(
-                .badRequest,
-                "strategy: \"\(name)\" is not a strategy; expected recreate, rolling, blueGreen or canary"
-            )
-        }
-        return strategy
-    }
-
-    /// The canary used when a deploy asks for one and the config defines none: 20%, 50%, each held 10s.
-    static let defaultCanary = CanarySpec(
-        steps: [
-            .weight(Percentage(basisPoints: 2_000)), .pause(.seconds(10)), .weight(Percentage(basisPoints: 5_000)),
-            .pause(.seconds(10)),
-        ]
-    )
-
-    func makePlan(
-        number: Int,
-        purpose: RolloutPlan.Purpose,
-        candidate: Release,
-        strategy: StrategySpec,
-        _ by: String,
-        _ reason: String?
-    ) -> RolloutPlan {
-        RolloutPlan(
-            app: spec.name,
-            number: number,
-            purpose: purpose,
-            stable: stable,
-            candidate: candidate,
-            instances: spec.instances,
-            strategy: strategy,
-            analysis: spec.analysis,
-            warmUp: spec.warmup.sendsRequests,
-            backoff: CrashBackoff(initial: spec.restart.initialBackoff, maximum: spec.restart.maxBackoff),
-            by: by,
-            reason: reason,
-            hooks: spec.hooks.points.mapValues { $0.map(\.name) }
-        )
-    }
-
-    /// The plan of a rollout an earlier controller started, with today's config for its strategy's settings.
-    func plan(restoring rollout: RecoveredState.Rollout) -> RolloutPlan? {
-        var strategy = spec.strategy
-        if rollout.purpose == .deploy, rollout.strategy != spec.strategy.name {
-            guard let named = try? self.strategy(named: rollout.strategy) else { return nil }
-            strategy = named
-        }
-        var plan = makePlan(
-            number: rollout.number,
-            purpose: rollout.purpose,
-            candidate: rollout.to,
-            strategy: strategy,
-            rollout.by,
-            rollout.reason
-        )
-        plan.stable = rollout.from
-        return plan
-    }
-
-    // MARK: Running a rollout
-
-    func startRollout(_ plan: RolloutPlan) async -> RolloutSummary {
-        var current: [InstanceID: RolloutMachine.InstancePhase] = [:]
-        if case .steady(let supervisor) = mode {
-            for (id, phase) in supervisor.phases {
-                switch phase {
-                case .launching: current[id] = .launching
-                case .starting: current[id] = .starting
-                case .healthy: current[id] = .ready
-                case .unhealthy: current[id] = .unhealthy
-                case .stopping: current[id] = .stopping
-                }
-            }
-        }
-        var machine = RolloutMachine(plan: plan, current: current, firstInstanceNumber: nextNumber)
-        await openPreviewIfNeeded(plan)
-        let actions = machine.handle(.begin, at: timeline.now)
-        mode = .rollout(machine)
-        lastRollout = machine
-        startMetrics(plan)
-        perform(rollout: actions)
-        return summary() ?? Self.summary(of: machine, app: spec.name)
-    }
-
-    private func supersede(_ machine: RolloutMachine, by version: String) -> [RolloutMachine.Action] {
-        var machine = machine
-        let actions = machine.supersede(by: version, at: timeline.now)
-        mode = .rollout(machine)
-        lastRollout = machine
-        return actions
     }
 
     /// Binds the blue-green preview listener when the plan has one.
@@ -406,7 +143,7 @@ extension AppExecutor {
                 name,
                 ListenerSpec(host: address.host, port: address.port, settings: ProxySettings(spec.proxy))
             )
-            preview = Preview(name: name, port: port)
+            preview = Preview(name: name, port: port, rollout: plan.number)
             recorder.record(
                 Event(
                     app: spec.name,
@@ -458,7 +195,7 @@ extension AppExecutor {
 
     private func metricsWindow(_ window: MetricsWindow, preview: MetricsWindow?) {
         guard running != nil else { return }
-        feedRollout(.metrics(window, preview: preview))
+        feed(.metrics(window, preview: preview))
     }
 
     static func window(
@@ -481,80 +218,40 @@ extension AppExecutor {
         }
         return MetricsWindow(start: start, end: end, versions: versions)
     }
+}
 
-    /// Hands the app back to supervision on the winning release, and starts a deploy that was waiting.
-    func endRollout(_ machine: RolloutMachine) {
-        metrics?.cancel()
-        metrics = nil
-        hookTask?.cancel()
-        hookTask = nil
-        if let preview {
-            self.preview = nil
-            let router = self.router
-            Task { try? await router.close(preview.name) }
-        }
-        let winner = machine.winner
-        stable = winner
-        releases.removeAll { $0 == winner }
-        releases.append(winner)
-        lastEnded = (machine.plan, Self.summary(of: machine, app: spec.name))
-        var adopting: [InstanceID: SupervisorMachine.Phase] = [:]
-        for (id, instance) in machine.instances {
-            switch instance.phase {
-            case .launching: adopting[id] = .launching
-            case .starting, .warming: adopting[id] = .starting
-            case .ready: adopting[id] = .healthy
-            case .unhealthy: adopting[id] = .unhealthy
-            case .stopping: adopting[id] = .stopping
-            }
-        }
-        mode = .steady(
-            SupervisorMachine(
-                policy: SupervisorMachine.Policy(
-                    app: spec.name,
-                    version: winner.version,
-                    instances: spec.instances,
-                    backoff: CrashBackoff(initial: spec.restart.initialBackoff, maximum: spec.restart.maxBackoff),
-                    resetAfter: spec.restart.resetAfter
-                ),
-                firstInstanceNumber: machine.nextInstanceNumber,
-                adopting: adopting
-            )
+extension RolloutSummary {
+    /// The summary of a rollout this controller runs or ran.
+    init(_ machine: RolloutMachine, app: String) {
+        self.init(
+            rollout: machine.plan.number,
+            app: app,
+            from: machine.plan.stable.version,
+            to: machine.plan.candidate.version,
+            strategy: machine.plan.strategyName,
+            state: machine.stateName,
+            step: min(machine.stepIndex, machine.steps.count),
+            steps: machine.steps.count,
+            stepDescription: machine.currentStep?.description ?? "done",
+            weights: machine.routes.percentages,
+            reason: machine.rollback?.reason ?? machine.waitingFor
         )
-        feed(.begin)
-        if let waiting = pending {
-            pending = nil
-            let candidate = Release(version: waiting.request.version, env: waiting.request.env)
-            guard candidate != stable, let strategy = try? strategy(named: waiting.request.strategy) else { return }
-            let plan = makePlan(
-                number: waiting.number,
-                purpose: .deploy,
-                candidate: candidate,
-                strategy: strategy,
-                waiting.request.by,
-                waiting.request.reason
-            )
-            Task { _ = await self.startRollout(plan) }
-        }
     }
 
-    // MARK: Validation
-
-    static func isVersion(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, text.utf8.count <= 128,
-            first.properties.isAlphabetic || ("0"..."9").contains(first), first.isASCII
-        else { return false }
-        return text.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII
-                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
-                    || ".-_+".unicodeScalars.contains(scalar))
-        }
-    }
-
-    static func isEnvironmentName(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
-        return text.unicodeScalars.allSatisfy {
-            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_")
-        }
+    /// The summary of a rollout that ended before this controller started.
+    init(_ ended: AppMachine.EndedRollout, app: String) {
+        self.init(
+            rollout: ended.plan.number,
+            app: app,
+            from: ended.plan.stable.version,
+            to: ended.plan.candidate.version,
+            strategy: ended.plan.strategyName,
+            state: ended.outcome,
+            step: ended.step,
+            steps: ended.plan.compile().steps.count,
+            stepDescription: "done",
+            weights: [:],
+            reason: ended.reason
+        )
     }
 }

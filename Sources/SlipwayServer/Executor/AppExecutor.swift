@@ -9,18 +9,17 @@ import SlipwayPlatform
 import SlipwayProxy
 import SlipwayStore
 
-/// The executor for one app: the only place its state machines' actions are carried out.
+/// The executor for one app: the only place its ``AppMachine``'s actions are carried out.
 ///
-/// Between rollouts a ``SupervisorMachine`` keeps the stable release at its instance count; during one a
-/// ``RolloutMachine`` owns every instance. Facts (instance started, probe results, exits, metrics windows, timers,
-/// user commands) go into whichever machine is in charge; its actions go out through the ``Platform``, the data
-/// plane (a ``TrafficRouter``: routes, drains, traffic samples), the warm-up runner and the ``EventLog``.
+/// The machine decides everything (supervision, rollouts, the hand-offs between them, which commands are accepted);
+/// the executor holds no policy. Facts (instance started, probe results, exits, metrics windows, timers, hooks that
+/// ended) go in; actions go out through the ``Platform``, the data plane (a ``TrafficRouter``: routes, drains,
+/// traffic samples), the warm-up runner, the hook runner and the ``EventLog``.
+///
+/// One rule of the executor's own: after a controller restart, the data plane keeps the routes the previous controller
+/// gave it until every adopted instance has answered its first probe, since until then this controller cannot vouch
+/// for a better table.
 actor AppExecutor {
-    enum Mode {
-        case steady(SupervisorMachine)
-        case rollout(RolloutMachine)
-    }
-
     struct Runtime {
         var handle: InstanceHandle
         var health: HealthMachine
@@ -32,6 +31,8 @@ actor AppExecutor {
     struct Preview {
         var name: String
         var port: Int
+        /// The rollout it was opened for.
+        var rollout: Int
     }
 
     /// What the executor needs from the controller.
@@ -61,32 +62,22 @@ actor AppExecutor {
     var timeline: Timeline { context.timeline }
     var logger: Logger { context.logger }
 
-    var mode: Mode
-    /// The release between rollouts.
-    var stable: Release
-    /// Releases that were stable, oldest first (for `rollback`).
-    var releases: [Release]
-    /// The current rollout, or the last one this controller ran.
-    var lastRollout: RolloutMachine?
-    /// The last rollout that ended, with its summary (also when an earlier controller ran it).
-    var lastEnded: (plan: RolloutPlan, summary: RolloutSummary)?
-    var lastNumber: Int
-    /// A deploy waiting for the rollout it supersedes to end.
-    var pending: (request: DeployRequest, number: Int)?
+    /// Every decision about the app.
+    var machine: AppMachine
     var runtimes: [InstanceID: Runtime] = [:]
     private var launching: Set<InstanceID> = []
     private var earlyExits: [InstanceID: InstanceExit] = [:]
     private var timer: (at: Moment, task: Task<Void, Never>)?
     var routes = RoutePlan(groups: [])
-    private var routedOnce: Set<InstanceID> = []
+    var routedOnce: Set<InstanceID> = []
     /// Instances the preview listener has routed to.
-    private var previewRouted: Set<InstanceID> = []
+    var previewRouted: Set<InstanceID> = []
     /// Route updates go to the data plane one after another, in the order they were decided.
-    private var lastPublish: Task<Void, Never>?
+    var lastPublish: Task<Void, Never>?
     /// Adopted instances whose first probe has not answered yet. Until every one has, the data plane keeps the
     /// routes the previous controller gave it: this controller cannot yet tell a better table.
-    private var routesHeldFor: Set<InstanceID> = []
-    private var heldPlan: RoutePlan?
+    var routesHeldFor: Set<InstanceID> = []
+    var heldPlan: RoutePlan?
     var preview: Preview?
     var metrics: Task<Void, Never>?
     /// The hooks the rollout waits for, while they run.
@@ -98,22 +89,12 @@ actor AppExecutor {
         self.spec = spec
         self.context = context
         self.policy = DeployPolicy(spec: spec, log: context.recorder.log)
-        let stable = recovered.stable ?? Release(version: spec.version)
-        self.stable = stable
-        self.releases = recovered.releases.isEmpty ? [stable] : recovered.releases
-        self.lastNumber = recovered.lastNumber
-        self.mode = .steady(
-            SupervisorMachine(policy: Self.policy(spec, stable), firstInstanceNumber: firstInstanceNumber)
-        )
-    }
-
-    private static func policy(_ spec: AppSpec, _ release: Release) -> SupervisorMachine.Policy {
-        SupervisorMachine.Policy(
-            app: spec.name,
-            version: release.version,
-            instances: spec.instances,
-            backoff: CrashBackoff(initial: spec.restart.initialBackoff, maximum: spec.restart.maxBackoff),
-            resetAfter: spec.restart.resetAfter
+        self.machine = AppMachine(
+            spec: spec,
+            stable: recovered.stable,
+            releases: recovered.releases,
+            lastNumber: recovered.lastNumber,
+            firstInstanceNumber: firstInstanceNumber
         )
     }
 
@@ -122,7 +103,7 @@ actor AppExecutor {
     /// Brings the app up: takes over what an earlier controller left running, carries on its unfinished rollout,
     /// and starts whatever is missing.
     func begin(recovered: RecoveredState) async {
-        var adopted: [InstanceID: RecoveredState.Instance] = [:]
+        var adopted: Set<InstanceID> = []
         for instance in recovered.alive.values.sorted(by: { $0.id < $1.id }) {
             guard
                 let handle = await context.platform.adopt(
@@ -132,8 +113,7 @@ actor AppExecutor {
                     port: instance.port
                 )
             else { continue }
-            adopted[instance.id] = instance
-            let release = releaseOf(instance, recovered: recovered)
+            adopted.insert(instance.id)
             // The data plane may route to it now; one passing probe is enough to keep it there.
             var policy = healthPolicy
             policy.healthyThreshold = 1
@@ -141,7 +121,7 @@ actor AppExecutor {
                 handle: handle,
                 health: HealthMachine(policy: policy, startedAt: timeline.now),
                 prober: nil,
-                release: release
+                release: recovered.release(of: instance)
             )
             routesHeldFor.insert(instance.id)
             recorder.record(
@@ -157,71 +137,24 @@ actor AppExecutor {
                 )
             )
         }
-        if let rollout = recovered.unfinished, let plan = plan(restoring: rollout) {
-            var alive: [InstanceID: RolloutMachine.Role] = [:]
-            for (id, instance) in adopted {
-                alive[id] =
-                    instance.role == "candidate"
-                        || (instance.role == nil && instance.version == rollout.to.version
-                            && rollout.to.version != rollout.from.version)
-                    ? .candidate : .stable
-            }
-            let elapsed = Date().timeIntervalSince(rollout.startedAt)
-            var machine = RolloutMachine(
-                restoring: plan,
-                step: rollout.step,
-                pausedByUser: rollout.pausedByUser,
-                rollback: rollout.rollback,
-                alive: alive,
-                firstInstanceNumber: nextNumber,
-                startedAt: timeline.now - .milliseconds(Int64(max(0, elapsed) * 1000))
+        let unfinished = recovered.unfinished
+        let plan = unfinished.flatMap(machine.plan(restoring:))
+        if let plan { await openPreviewIfNeeded(plan) }
+        let elapsed = unfinished.map { Date().timeIntervalSince($0.startedAt) } ?? 0
+        perform(
+            machine.recover(
+                recovered,
+                adopted: adopted,
+                resuming: plan,
+                elapsed: .milliseconds(Int64(max(0, elapsed) * 1000)),
+                at: timeline.now
             )
-            let actions = machine.handle(.begin, at: timeline.now)
-            mode = .rollout(machine)
-            lastRollout = machine
-            await openPreviewIfNeeded(plan)
-            startMetrics(plan)
-            perform(rollout: actions)
-            for id in adopted.keys.sorted() { startedAdopted(id) }
-        } else {
-            var keep: [InstanceID: SupervisorMachine.Phase] = [:]
-            for (id, instance) in adopted.sorted(by: { $0.key < $1.key }) {
-                if instance.version == stable.version, keep.count < spec.instances {
-                    keep[id] = .launching
-                } else {
-                    Task { await self.context.platform.stop(id) }
-                }
-            }
-            if case .steady(let machine) = mode {
-                mode = .steady(
-                    SupervisorMachine(
-                        policy: machine.policy,
-                        firstInstanceNumber: machine.nextInstanceNumber,
-                        adopting: keep
-                    )
-                )
-            }
-            for id in keep.keys.sorted() { startedAdopted(id) }
-            feed(.begin)
+        )
+        if let running = machine.running { startMetrics(running.plan) }
+        // An adopted instance is treated as just started: it is probed before it takes traffic.
+        for id in adopted.sorted() where machine.knows(id) && !machine.isStopping(id) {
+            if let handle = runtimes[id]?.handle { runtimes[id]?.prober = probeLoop(for: handle) }
         }
-        if let finished = recovered.lastFinished, lastRollout == nil, let plan = plan(restoring: finished) {
-            // Remembered for `retry` and for the summary; never run again.
-            lastEnded = (plan, summary(ended: finished, plan: plan))
-        }
-    }
-
-    private func releaseOf(_ instance: RecoveredState.Instance, recovered: RecoveredState) -> Release {
-        if let number = instance.rollout, let rollout = recovered.rollouts[number] {
-            return instance.version == rollout.to.version && instance.role != "stable" ? rollout.to : rollout.from
-        }
-        return recovered.releases.last { $0.version == instance.version } ?? Release(version: instance.version)
-    }
-
-    /// An adopted instance is treated as just started: it is probed before it takes traffic.
-    func startedAdopted(_ id: InstanceID) {
-        guard let runtime = runtimes[id] else { return }
-        feedInstance(.started(id))
-        runtimes[id]?.prober = probeLoop(for: runtime.handle)
     }
 
     /// Stops every instance and returns once all have exited.
@@ -310,93 +243,25 @@ actor AppExecutor {
         feedInstance(.exited(exit.id, status: exit.status.description))
     }
 
-    private func isStopping(_ id: InstanceID) -> Bool {
-        switch mode {
-        case .steady(let machine): return machine.phases[id] == .stopping
-        case .rollout(let machine): return machine.instances[id]?.phase == .stopping
-        }
-    }
+    func isStopping(_ id: InstanceID) -> Bool { machine.isStopping(id) }
 
-    // MARK: Feeding the machines
-
-    enum InstanceFact {
-        case started(InstanceID)
-        case startFailed(InstanceID, reason: String)
-        case healthy(InstanceID)
-        case unhealthy(InstanceID)
-        case failedToStart(InstanceID, reason: String)
-        case stayedUnhealthy(InstanceID, reason: String)
-        case exited(InstanceID, status: String)
-        case timerFired
-    }
+    // MARK: Feeding the machine
 
     private func feedInstance(_ fact: InstanceFact) {
+        feed(.instance(fact))
+    }
+
+    /// Feeds the machine and carries out what it decides.
+    func feed(_ input: AppMachine.Input) {
         guard !shuttingDown else { return }
-        switch mode {
-        case .steady:
-            let input: SupervisorMachine.Input
-            switch fact {
-            case .started(let id): input = .started(id)
-            case .startFailed(let id, let reason): input = .startFailed(id, reason: reason)
-            case .healthy(let id): input = .healthy(id)
-            case .unhealthy(let id): input = .unhealthy(id)
-            case .failedToStart(let id, let reason): input = .failedToStart(id, reason: reason)
-            case .stayedUnhealthy(let id, let reason): input = .stayedUnhealthy(id, reason: reason)
-            case .exited(let id, let status): input = .exited(id, status: status)
-            case .timerFired: input = .timerFired
-            }
-            feed(input)
-        case .rollout:
-            let input: RolloutMachine.Input
-            switch fact {
-            case .started(let id): input = .started(id)
-            case .startFailed(let id, let reason): input = .startFailed(id, reason: reason)
-            case .healthy(let id): input = .healthy(id)
-            case .unhealthy(let id): input = .unhealthy(id)
-            case .failedToStart(let id, let reason): input = .failedToStart(id, reason: reason)
-            case .stayedUnhealthy(let id, let reason): input = .stayedUnhealthy(id, reason: reason)
-            case .exited(let id, let status): input = .exited(id, status: status)
-            case .timerFired: input = .timerFired
-            }
-            feedRollout(input)
-        }
+        perform(machine.handle(input, at: timeline.now))
     }
 
-    func feed(_ input: SupervisorMachine.Input) {
-        guard case .steady(var machine) = mode else { return }
-        let actions = machine.handle(input, at: timeline.now)
-        mode = .steady(machine)
+    func perform(_ actions: [AppMachine.Action]) {
         for action in actions {
             switch action {
-            case .start(let id, _):
-                launch(id, release: stable, role: nil)
-            case .stop(let id, _):
-                // Out of the routes first, then drained, then stopped.
-                publishSteadyRoutes()
-                stopInstance(id)
-            case .record(let event):
-                recorder.record(event)
-            case .scheduleTimer(let moment):
-                schedule(at: moment)
-            }
-        }
-        publishSteadyRoutes()
-    }
-
-    func feedRollout(_ input: RolloutMachine.Input) {
-        guard case .rollout(var machine) = mode else { return }
-        let actions = machine.handle(input, at: timeline.now)
-        mode = .rollout(machine)
-        lastRollout = machine
-        perform(rollout: actions)
-    }
-
-    func perform(rollout actions: [RolloutMachine.Action]) {
-        guard case .rollout(let machine) = mode else { return }
-        for action in actions {
-            switch action {
-            case .start(let id, let release):
-                launch(id, release: release, role: machine.instances[id]?.role)
+            case .start(let id, let release, let role, let rollout):
+                launch(id, release: release, role: role, rollout: rollout)
             case .stop(let id, _):
                 stopInstance(id)
             case .warmUp(let id):
@@ -407,16 +272,19 @@ actor AppExecutor {
                 recorder.record(event)
             case .scheduleTimer(let moment):
                 schedule(at: moment)
-            case .runHooks(let point):
-                runHooks(point, for: machine)
+            case .runHooks(let point, let hookContext):
+                runHooks(point, hookContext)
+            case .rolloutEnded(let number):
+                rolloutEnded(number)
+            case .beginRollout(let plan):
+                Task { _ = await self.startRollout(plan) }
             }
         }
-        if machine.outcome != nil { endRollout(machine) }
     }
 
     // MARK: Instances
 
-    private func launch(_ id: InstanceID, release: Release, role: RolloutMachine.Role?) {
+    private func launch(_ id: InstanceID, release: Release, role: RolloutMachine.Role?, rollout number: Int?) {
         launching.insert(id)
         var run = spec.run
         for (key, value) in release.env { run.env[key] = value }
@@ -428,7 +296,6 @@ actor AppExecutor {
             logs: spec.logs,
             baseDirectory: context.baseDirectory
         )
-        let number = lastRollout?.plan.number
         Task {
             do {
                 let handle = try await context.platform.start(request)
@@ -456,7 +323,7 @@ actor AppExecutor {
             "reference": .string(handle.reference),
         ]
         if let supervisor = handle.supervisorPid { fields["supervisorPid"] = .int(Int(supervisor)) }
-        if let role, case .rollout = mode {
+        if let role {
             fields["role"] = .string(role.rawValue)
             if let rollout { fields["rollout"] = .int(rollout) }
         }
@@ -596,132 +463,7 @@ actor AppExecutor {
         var fields = report.fields
         if let version = runtimes[id]?.release.version { fields["version"] = .string(version) }
         recorder.record(Event(app: spec.name, kind: .instanceWarmedUp, instance: id, fields: fields))
-        feedRollout(.warmedUp(id))
-    }
-
-    // MARK: Routes
-
-    /// Between rollouts: every healthy instance of the stable release, with equal shares.
-    func publishSteadyRoutes() {
-        guard case .steady(let machine) = mode, !shuttingDown else { return }
-        let healthy = machine.phases.filter { $0.value == .healthy }.map(\.key).sorted()
-        apply(
-            RoutePlan(
-                groups: healthy.isEmpty ? [] : [.init(version: stable.version, weight: 10_000, instances: healthy)]
-            )
-        )
-    }
-
-    private func apply(_ plan: RoutePlan) {
-        if !routesHeldFor.isEmpty {
-            heldPlan = plan
-            return
-        }
-        guard plan != routes else { return }
-        let before = Set(routes.instances)
-        let hadTraffic = !before.isEmpty
-        let slowStart = spec.warmup.slowStart
-        var versions: [RouteSpec.Version] = []
-        for group in plan.groups {
-            var instances: [RouteSpec.Instance] = []
-            for id in group.instances {
-                guard var instance = routeInstance(id) else { continue }
-                // Slow start: an instance joining others that already take traffic ramps up its weight.
-                if !before.contains(id), !routedOnce.contains(id), hadTraffic, slowStart > .zero {
-                    instance.slowStartMs = Int(slowStart.milliseconds)
-                }
-                routedOnce.insert(id)
-                instances.append(instance)
-            }
-            versions.append(RouteSpec.Version(version: group.version, weight: group.weight, instances: instances))
-        }
-        let rules: [RouteSpec.Rule] =
-            plan.ruleVersion.map { version in
-                plan.rules.map { rule in
-                    switch rule.condition {
-                    case .headerEquals(let name, let value):
-                        return RouteSpec.Rule(kind: "header", name: name, value: value, version: version)
-                    case .headerMatches(let name, let pattern):
-                        return RouteSpec.Rule(kind: "headerPattern", name: name, value: pattern, version: version)
-                    case .cookieEquals(let name, let value):
-                        return RouteSpec.Rule(kind: "cookie", name: name, value: value, version: version)
-                    }
-                }
-            } ?? []
-        let stickiness: String?
-        switch plan.stickiness {
-        case .cookie(let name)?: stickiness = "cookie:\(name)"
-        case .header(let name)?: stickiness = "header:\(name)"
-        case nil: stickiness = nil
-        }
-        publish(RouteSpec(versions: versions, rules: rules, stickiness: stickiness), to: spec.name)
-        routes = plan
-        var fields: [String: JSONValue] = [
-            "instances": .array(plan.instances.map { .string($0.rawValue) }),
-            "weights": .object(plan.percentages.mapValues { .double($0) }),
-        ]
-        if let previewIDs = plan.preview, let preview {
-            let instances = previewIDs.compactMap(routeInstance)
-            let version = previewIDs.first.flatMap { runtimes[$0]?.release.version }
-            publish(
-                instances.isEmpty || version == nil
-                    ? .empty
-                    : RouteSpec(versions: [RouteSpec.Version(version: version!, weight: 10_000, instances: instances)]),
-                to: preview.name
-            )
-            previewRouted.formUnion(previewIDs)
-            fields["preview"] = .array(previewIDs.map { .string($0.rawValue) })
-        }
-        recorder.record(Event(app: spec.name, kind: .routesChanged, fields: fields))
-    }
-
-    private func routeInstance(_ id: InstanceID) -> RouteSpec.Instance? {
-        guard let handle = runtimes[id]?.handle else { return nil }
-        return RouteSpec.Instance(id: id.rawValue, host: handle.host, port: handle.port)
-    }
-
-    /// Sends routes to the data plane after every update decided before them.
-    private func publish(_ routes: RouteSpec, to name: String) {
-        let previous = lastPublish
-        let router = self.router
-        let logger = self.logger
-        lastPublish = Task {
-            await previous?.value
-            do {
-                try await router.setRoutes(name, routes)
-            } catch {
-                logger.error("cannot set the routes of \(name): \(error)")
-            }
-        }
-    }
-
-    /// The first probe of an adopted instance answered (or it exited): once all have, this controller's routes take
-    /// over from the ones the data plane kept.
-    private func releaseHeldRoutes(for id: InstanceID) {
-        guard routesHeldFor.remove(id) != nil, routesHeldFor.isEmpty, let plan = heldPlan else { return }
-        heldPlan = nil
-        apply(plan)
-    }
-
-    /// Waits for an instance taken out of the routes to finish its in-flight requests, bounded by the drain timeout.
-    private func drain(_ id: InstanceID) async {
-        let started = ContinuousClock.now
-        await lastPublish?.value
-        let timeout = spec.proxy.drainTimeout
-        if let preview { _ = try? await router.drain(preview.name, instances: [id.rawValue], timeout: timeout) }
-        let busy = (try? await router.drain(spec.name, instances: [id.rawValue], timeout: timeout)) ?? []
-        recorder.record(
-            Event(
-                app: spec.name,
-                kind: .instanceDrained,
-                instance: id,
-                fields: [
-                    "tookMs": .int(Int((ContinuousClock.now - started).milliseconds)),
-                    "timedOut": .bool(!busy.isEmpty),
-                    "inFlightLeft": .int(busy.count),
-                ]
-            )
-        )
+        feed(.warmedUp(id))
     }
 
     // MARK: Timers
@@ -742,6 +484,6 @@ actor AppExecutor {
 
     private func timerFired() {
         timer = nil
-        feedInstance(.timerFired)
+        feed(.timerFired)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SlipwayConfig
 import SlipwayCore
+import SlipwayEngine
 import SlipwayPlatform
 import SlipwayProxy
 import SlipwayStore

@@ -138,7 +138,7 @@ struct NoticeBuilder: Sendable {
     }
 
     /// What happened, in a few words.
-    private static func headline(_ event: RecordedEvent, _ rollout: AppStatus.Rollout?) -> String {
+    private static func headline(_ event: RecordedEvent, _ rollout: RolloutRecord?) -> String {
         let fields = event.fields
         let number = rollout.map { "rollout #\($0.number)" } ?? "rollout"
         let to = rollout?.to ?? fields["to"]?.stringValue ?? "?"

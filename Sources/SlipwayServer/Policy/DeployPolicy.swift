@@ -8,13 +8,8 @@ import SlipwayStore
 /// have been promoted in first. A forced deploy (with a reason) goes ahead against them, and says which it overrode.
 /// Rollbacks, aborts and the other commands of a running rollout are never held by them.
 struct DeployPolicy: Sendable {
-    /// A rule a forced deploy went against.
-    struct Override: Sendable, Equatable {
-        /// `deployWindow` or `environment`.
-        var policy: String
-        /// What the rule said, in a sentence.
-        var detail: String
-    }
+    /// A rule a forced deploy went against: `deployWindow` or `environment`, and what the rule said.
+    typealias Override = AppMachine.Override
 
     let spec: AppSpec
     let calendar: DeployCalendar

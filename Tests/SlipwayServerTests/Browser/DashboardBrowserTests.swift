@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayEngine
 import SlipwayServer
 import SlipwayTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayCore
+import SlipwayEngine
 import SlipwayServer
 import SlipwayStore
 import SlipwayTestSupport

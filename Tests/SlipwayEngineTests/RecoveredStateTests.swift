@@ -1,10 +1,8 @@
 import Foundation
 import SlipwayCore
-import SlipwayEngine
-import SlipwayStore
 import Testing
 
-@testable import SlipwayServer
+@testable import SlipwayEngine
 
 /// What a restarted controller reads from the log.
 @Suite struct RecoveredStateTests {
@@ -53,7 +51,7 @@ import Testing
         #expect(rollout?.number == 1)
         #expect(rollout?.step == 2)
         #expect(rollout?.pausedByUser == true)
-        #expect(rollout?.to == Release(version: "2.0", env: ["FEATURE": "on"]))
+        #expect(rollout?.toRelease == Release(version: "2.0", env: ["FEATURE": "on"]))
         #expect(state.stable == Release(version: "1.0"))
         #expect(Set(state.alive.keys) == [InstanceID("shop-1"), InstanceID("shop-3")])
         #expect(state.alive[InstanceID("shop-3")]?.role == "candidate")
@@ -74,7 +72,7 @@ import Testing
         #expect(state.stable?.version == "2.0")
         #expect(state.releases.map(\.version) == ["1.0", "2.0"])
         #expect(state.lastFinished?.number == 2)
-        #expect(state.lastFinished?.outcome == .rolledBack)
+        #expect(state.lastFinished?.rolloutOutcome == .rolledBack)
         #expect(state.lastFinished?.endReason == "fail-fast")
         let records = RolloutRecord.fold(events)
         #expect(records.map(\.outcome) == ["promoted", "rolledBack"])

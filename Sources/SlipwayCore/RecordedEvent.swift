@@ -1,5 +1,4 @@
 import Foundation
-import SlipwayCore
 
 /// An event as the log holds it: with its position and the wall-clock time it was appended.
 public struct RecordedEvent: Sendable, Hashable, Codable {
