@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "slipway-demo-app", targets: ["slipway-demo-app"]),
         .executable(name: "slipway-supervisor", targets: ["slipway-supervisor"]),
         .executable(name: "slipway-dataplane", targets: ["slipway-dataplane"]),
+        .executable(name: "slipway-analysis-bench", targets: ["slipway-analysis-bench"]),
         .library(name: "SlipwayServer", targets: ["SlipwayServer"]),
     ],
     dependencies: [
@@ -135,7 +136,23 @@ let package = Package(
         // Helpers shared by the test targets: built binaries, loopback HTTP, bounded waiting.
         .target(name: "SlipwayTestSupport", path: "Tests/SlipwayTestSupport", swiftSettings: strict),
         .testTarget(name: "SlipwayConfigTests", dependencies: ["SlipwayConfig", "SlipwayCore"], swiftSettings: strict),
-        .testTarget(name: "SlipwayEngineTests", dependencies: ["SlipwayEngine"], swiftSettings: strict),
+        .target(
+            name: "AnalysisSimulation",
+            dependencies: ["SlipwayEngine"],
+            path: "bench/analysis/Sources/AnalysisSimulation",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "slipway-analysis-bench",
+            dependencies: ["AnalysisSimulation", "SlipwayEngine"],
+            path: "bench/analysis/Sources/slipway-analysis-bench",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SlipwayEngineTests",
+            dependencies: ["SlipwayEngine", "AnalysisSimulation"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SlipwayPlatformTests",
             dependencies: [

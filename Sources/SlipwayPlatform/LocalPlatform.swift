@@ -308,6 +308,30 @@ public final class LocalPlatform: Platform {
         }
     }
 
+    public func reclaim(app: String, keeping known: Set<InstanceID>) async -> Reclaimed {
+        let directory = SupervisionPaths(stateDirectory: stateDirectory, app: app, instance: "").recordDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var highest = 0
+        var stopped: [InstanceID] = []
+        for name in names.sorted() {
+            let stem =
+                name.hasSuffix(".supervisor")
+                ? String(name.dropLast(11)) : name.hasSuffix(".exit") ? String(name.dropLast(5)) : nil
+            guard let stem else { continue }
+            let id = InstanceID(stem)
+            guard id.app == app, let number = id.number else { continue }
+            highest = max(highest, number)
+            guard name.hasSuffix(".supervisor"), !known.contains(id), running.withLock({ $0[id] == nil }),
+                let record = SupervisorRecord(contentsOf: "\(directory)/\(name)"), record.instance == stem,
+                Self.isSupervisor(record.supervisorPid, of: id)
+            else { continue }
+            // Its supervisor sends the stop signal and escalates to SIGKILL after the grace period.
+            kill(record.supervisorPid, SIGTERM)
+            stopped.append(id)
+        }
+        return Reclaimed(stopped: stopped, highestNumber: highest)
+    }
+
     /// Adds an entry unless the instance has one already.
     private func insert(_ instance: InstanceID, _ entry: Entry) -> Bool {
         running.withLock { entries in

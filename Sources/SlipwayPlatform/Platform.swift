@@ -23,6 +23,25 @@ public protocol Platform: Sendable {
     /// the real status, is reported on ``exits`` right after. From then on it is stopped and its exit reported like
     /// any other.
     func adopt(_ instance: InstanceID, reference: String, host: String, port: Int) async -> InstanceHandle?
+
+    /// Before a controller takes over `app`: stops every instance of it the platform still runs that is not in
+    /// `known` (one an earlier controller started and was stopped before it could record), and returns them with
+    /// the highest instance number the platform has ever used for the app, so that no number is used twice.
+    func reclaim(app: String, keeping known: Set<InstanceID>) async -> Reclaimed
+}
+
+/// What ``Platform/reclaim(app:keeping:)`` found.
+public struct Reclaimed: Sendable, Equatable {
+    /// Instances that ran unknown to the event log, now asked to stop.
+    public var stopped: [InstanceID]
+    /// The highest instance number the platform has a trace of (0 when none).
+    public var highestNumber: Int
+
+    /// Creates the result.
+    public init(stopped: [InstanceID], highestNumber: Int) {
+        self.stopped = stopped
+        self.highestNumber = highestNumber
+    }
 }
 
 /// What to start.

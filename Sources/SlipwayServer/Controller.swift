@@ -265,7 +265,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
         var recoveries: [String: RecoveredState] = [:]
         let found = early.withLockedValue { $0 ?? [] }
         for app in config.apps {
-            let first: Int
+            var first: Int
             let recovered: RecoveredState
             do {
                 first = try log.highestInstanceNumber(app: app.name) + 1
@@ -287,6 +287,20 @@ public final class Controller: Service, MetricSource, ControllerServing {
             if !recovered.alive.isEmpty { fields["leftRunning"] = .int(recovered.alive.count) }
             recorder.record(Event(app: app.name, kind: .controllerStarted, fields: fields))
             for (kind, fields) in found { recorder.record(Event(app: app.name, kind: kind, fields: fields)) }
+            // An instance started by a controller stopped before it could record the start runs unknown to the
+            // log: it is stopped, and its number is never given again.
+            let reclaimed = await platform.reclaim(app: app.name, keeping: Set(recovered.alive.keys))
+            first = max(first, reclaimed.highestNumber + 1)
+            for id in reclaimed.stopped {
+                recorder.record(
+                    Event(
+                        app: app.name,
+                        kind: .instanceStopping,
+                        instance: id,
+                        fields: ["reason": "started by an earlier controller that stopped before recording it"]
+                    )
+                )
+            }
             executors[app.name] = AppExecutor(
                 spec: app,
                 context: AppExecutor.Context(

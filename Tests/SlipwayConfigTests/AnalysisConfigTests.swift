@@ -203,7 +203,8 @@ struct AnalysisConfigTests {
     @Test func checkListErrors() {
         #expect(
             problems("checks: []\nfailFast: []") == [
-                "slipway.yaml:9:15: apps[0].analysis.checks: expected at least one check, got an empty list"
+                "slipway.yaml:9:15: apps[0].analysis.checks: expected at least one check (an empty list is only "
+                    + "allowed with `compare`), got an empty list"
             ]
         )
         #expect(
@@ -226,7 +227,7 @@ struct AnalysisConfigTests {
                 "slipway.yaml:9:17: apps[0].analysis.interval: expected a duration greater than 0, got \"0s\"",
                 "slipway.yaml:10:20: apps[0].analysis.minRequests: expected an integer from 1 to 1000000, got 0",
                 "slipway.yaml:11:7: apps[0].analysis.windows: unknown key `windows`; expected one of `interval`, "
-                    + "`minRequests`, `checks`, `failFast`",
+                    + "`minRequests`, `checks`, `failFast`, `compare`, `alpha`",
             ]
         )
     }
@@ -253,6 +254,51 @@ struct AnalysisConfigTests {
                 "slipway.yaml:15:16: apps[0].analysis.checks[0]: expected a percentage like 99% or a fraction from 0 "
                     + "to 1 like 0.99 after `errorRate`, got \"x\"",
                 "slipway.yaml:17:20: apps[0].warmup.concurrency: expected an integer from 1 to 256, got 0",
+            ]
+        )
+    }
+
+    @Test func comparisonsWithTheBaseline() throws {
+        let yaml = """
+            analysis:
+              checks: []
+              alpha: 5%
+              compare:
+                - errorRate
+                - { metric: errorRate, maxIncrease: 50%, minRequests: 2000 }
+            """
+        let analysis = try ConfigFixtures.app(yaml).analysis
+        #expect(analysis.checks.isEmpty)
+        #expect(analysis.alpha == 0.05)
+        #expect(
+            analysis.compare == [
+                ComparisonCheck(metric: .errorRate),
+                ComparisonCheck(metric: .errorRate, maxIncrease: 0.5, minRequests: 2_000),
+            ]
+        )
+        #expect(analysis.compare[0].text == "errorRate vs stable (no increase)")
+        #expect(analysis.compare[1].text == "errorRate vs stable (at most +50%)")
+        #expect(analysis.compare[1].bound == 1.5)
+        #expect(try ConfigFixtures.app("analysis:").analysis.alpha == 0.01)
+    }
+
+    @Test func comparisonErrors() {
+        #expect(
+            problems("compare: errorRate\nalpha: 30%") == [
+                "slipway.yaml:9:16: apps[0].analysis.compare: expected a list of comparisons like [errorRate] or "
+                    + "[{metric: errorRate, maxIncrease: 50%}], got \"errorRate\"; write it as a list: [errorRate]",
+                "slipway.yaml:10:14: apps[0].analysis.alpha: expected a level like 1% or 5% (above 0%, at most 20%), "
+                    + "got \"30%\"",
+            ]
+        )
+        #expect(
+            problems("compare: [p99, {metric: errorRate, maxIncrease: lots, every: 1}]") == [
+                "slipway.yaml:9:17: apps[0].analysis.compare[0]: expected a metric to compare with the stable "
+                    + "version: errorRate, got \"p99\"",
+                "slipway.yaml:9:55: apps[0].analysis.compare[1].maxIncrease: expected a relative increase like 0%, "
+                    + "20% or 100% (at most 1000%), got \"lots\"",
+                "slipway.yaml:9:61: apps[0].analysis.compare[1].every: unknown key `every`; expected one of `metric`, "
+                    + "`maxIncrease`, `minRequests`",
             ]
         )
     }

@@ -317,6 +317,35 @@ import Testing
         await expectNothingRunning()
     }
 
+    /// An instance whose start no controller recorded (it was stopped in between) is stopped by the next one, and its
+    /// number is never given again.
+    @Test func anInstanceNobodyRecordedIsReclaimed() async throws {
+        let server = Fixtures.path("access-log-server.py")
+        var first: LocalPlatform? = LocalPlatform(stateDirectory: state)
+        let kept = try await first!.start(request(["python3", server], instance: "shop-4"))
+        let stray = try await first!.start(request(["python3", server], instance: "shop-7"))
+        try await waitUntil("both servers to answer") {
+            LoopbackHTTP.isAccepting(port: kept.port) && LoopbackHTTP.isAccepting(port: stray.port)
+        }
+        first = nil
+
+        let successor = LocalPlatform(stateDirectory: state)
+        let reclaimed = await successor.reclaim(app: "shop", keeping: [kept.id])
+        #expect(reclaimed.stopped == [stray.id])
+        #expect(reclaimed.highestNumber == 7)
+        try await waitUntil("the stray to stop") { !LoopbackHTTP.isAccepting(port: stray.port) }
+        #expect(LoopbackHTTP.isAccepting(port: kept.port))
+        // Asking again stops nothing more.
+        try await waitUntil("the stray's supervisor to end") {
+            await successor.reclaim(app: "shop", keeping: [kept.id]).stopped.isEmpty
+        }
+        let adopted = try #require(
+            await successor.adopt(kept.id, reference: kept.reference, host: kept.host, port: kept.port)
+        )
+        await successor.stop(adopted.id)
+        await expectNothingRunning()
+    }
+
     @Test(.enabled(if: python3 != nil)) func pythonsHTTPServerServesAndLogsEachRequest() async throws {
         let handle = try await platform.start(
             request(["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1"], workingDirectory: state)

@@ -66,7 +66,8 @@ import Glibc
             #expect(String(describing: error) == "no hand-over arrived within 300 ms")
         }
         #expect(took >= .milliseconds(300))
-        #expect(took < .seconds(2), "gave up after \(took)")
+        // Bounded, not timed: a loaded machine may take a while to run the thread at all.
+        #expect(took < .seconds(10), "gave up after \(took)")
     }
 
     @Test func aSenderThatStopsHalfwayIsReported() async throws {

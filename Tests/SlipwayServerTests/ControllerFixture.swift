@@ -84,9 +84,15 @@ final class ControllerFixture: Sendable {
         instances: Int = 3,
         command: String? = nil,
         extra: String = "",
-        apiPort: Int = 0
+        apiPort: Int = 0,
+        env: [String: String] = [:]
     ) -> String {
         let demo = BuiltProducts.path("slipway-demo-app")
+        let environment =
+            env.isEmpty
+            ? ""
+            : "\n      env: {"
+                + env.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", ") + "}"
         return """
             controller:
               api: 127.0.0.1:\(apiPort)
@@ -97,7 +103,7 @@ final class ControllerFixture: Sendable {
                 instances: \(instances)
                 version: "1.0.0"
                 run:
-                  command: \(command ?? "[\(demo), --port, \"{port}\"]")
+                  command: \(command ?? "[\(demo), --port, \"{port}\"]")\(environment)
                   stopGracePeriod: 5s
                 health:
                   path: /healthz

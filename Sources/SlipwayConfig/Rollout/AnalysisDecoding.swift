@@ -1,3 +1,4 @@
+import SlipwayCore
 import Yams
 
 /// The optional `analysis` section of an app, the analysis steps of the strategies, and their checks.
@@ -15,14 +16,92 @@ extension ConfigDecoder {
         if let value = fields["minRequests"].flatMap({ integer($0, in: Self.requestCounts) }) {
             spec.minRequests = value
         }
-        if let value = fields["checks"].flatMap({ checks($0, allowsEmpty: false) }) {
+        if let value = fields["checks"].flatMap({ checks($0, allowsEmpty: true) }) {
             spec.checks = value
         }
         // An empty list is how fail-fast is turned off.
         if let value = fields["failFast"].flatMap({ checks($0, allowsEmpty: true) }) {
             spec.failFast = value
         }
+        if let entry = fields["compare"], let value = comparisons(entry) {
+            spec.compare = value
+        }
+        if spec.checks.isEmpty, spec.compare.isEmpty, let entry = fields["checks"] {
+            // Analysis steps would pass without judging anything.
+            reportExpected("at least one check (an empty list is only allowed with `compare`)", entry)
+        }
+        if let entry = fields["alpha"],
+            let value = percent(entry, in: 1...2_000, expectation: "a level like 1% or 5% (above 0%, at most 20%)")
+        {
+            spec.alpha = value
+        }
         return spec
+    }
+
+    /// `analysis.compare`: a list of comparisons; nil when it or any of its entries is rejected.
+    private func comparisons(_ entry: Entry) -> [ComparisonCheck]? {
+        let expectation = "a list of comparisons like [errorRate] or [{metric: errorRate, maxIncrease: 50%}]"
+        guard case .sequence(let sequence) = entry.value else {
+            reportExpected(expectation, entry, hint: entry.value.scalarText.map { "write it as a list: [\($0)]" })
+            return nil
+        }
+        var comparisons: [ComparisonCheck] = []
+        var valid = true
+        for (index, element) in sequence.enumerated() {
+            if let comparison = comparison(.element(element, at: KeyPath.element(entry.path, index))) {
+                comparisons.append(comparison)
+            } else {
+                valid = false
+            }
+        }
+        return valid ? comparisons : nil
+    }
+
+    /// One comparison: `errorRate`, or `{metric: errorRate, maxIncrease: 50%, minRequests: 1000}`.
+    private func comparison(_ entry: Entry) -> ComparisonCheck? {
+        guard case .mapping = entry.value else { return comparisonMetric(entry).map { ComparisonCheck(metric: $0) } }
+        guard let fields = fields(of: entry.value, at: entry.path, schema: .comparison) else { return nil }
+        let metric = require("metric", in: fields).flatMap(comparisonMetric)
+        var maxIncrease = 0.0
+        if let entry = fields["maxIncrease"] {
+            guard
+                let value = percent(
+                    entry,
+                    in: 0...100_000,
+                    expectation: "a relative increase like 0%, 20% or 100% (at most 1000%)"
+                )
+            else {
+                return nil
+            }
+            maxIncrease = value
+        }
+        var minRequests = ComparisonCheck.defaultMinRequests
+        if let entry = fields["minRequests"] {
+            guard let value = integer(entry, in: Self.requestCounts) else { return nil }
+            minRequests = value
+        }
+        return metric.map { ComparisonCheck(metric: $0, maxIncrease: maxIncrease, minRequests: minRequests) }
+    }
+
+    private func comparisonMetric(_ entry: Entry) -> ComparisonCheck.Metric? {
+        let names = ComparisonCheck.Metric.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let text = entry.value.scalarText, let metric = ComparisonCheck.Metric(rawValue: text) else {
+            reportExpected("a metric to compare with the stable version: \(names)", entry)
+            return nil
+        }
+        return metric
+    }
+
+    /// A percentage written `1%` or `2.5%` (hundredths of a percent in `range`), as a fraction.
+    private func percent(_ entry: Entry, in range: ClosedRange<Int>, expectation: String) -> Double? {
+        guard let text = entry.value.scalarText, text.hasSuffix("%"),
+            let (number, rest) = DecimalNumber.prefix(of: text.dropLast()), rest.isEmpty,
+            let hundredths = number.scaled(by: 100), range.contains(Int(clamping: hundredths))
+        else {
+            reportExpected(expectation, entry)
+            return nil
+        }
+        return Double(Int(hundredths)) / 10_000
     }
 
     /// An analysis step: `{windows, failureLimit, checks}`; `{}` or no value for the defaults.

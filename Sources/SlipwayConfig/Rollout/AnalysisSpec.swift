@@ -78,6 +78,13 @@ public struct AnalysisSpec: Sendable, Equatable {
     /// Candidate requests a window needs for a check to be judged; fewer is inconclusive. Key `minRequests`,
     /// 1 or more; default 20.
     public var minRequests: Int
+    /// Comparisons with the stable version over the same time, judged continuously by anytime-valid tests: evidence
+    /// of harm rolls back at once, whatever the step; an analysis step needs them to pass as well. Key `compare`;
+    /// default none.
+    public var compare: [ComparisonCheck]
+    /// The comparisons' level: the chance of rolling back a candidate that is no worse than the bound, however long
+    /// it runs and however often it is judged. Key `alpha`, a percentage above 0% and at most 20%; default 1%.
+    public var alpha: Double
 
     /// Creates analysis settings; the defaults are those used when the keys are absent.
     public init(
@@ -98,12 +105,16 @@ public struct AnalysisSpec: Sendable, Equatable {
                 text: "successRate >= 90%"
             )
         ],
-        minRequests: Int = 20
+        minRequests: Int = 20,
+        compare: [ComparisonCheck] = [],
+        alpha: Double = 0.01
     ) {
         self.interval = interval
         self.checks = checks
         self.failFast = failFast
         self.minRequests = minRequests
+        self.compare = compare
+        self.alpha = alpha
     }
 }
 

@@ -9,12 +9,29 @@ public struct VersionWindow: Sendable, Equatable {
     public var errors: Int
     /// Latency quantiles of the window (`p50` ... `p999`); absent when no latency was recorded.
     public var latencies: [AnalysisMetric: Duration]
+    /// Responses by class: index 1...5 counts 1xx...5xx (index 0 is unused); empty when not measured.
+    public var classes: [Int]
+    /// Every latency of the window, bucketed; empty when not measured.
+    public var latencyCounts: LatencyCounts
 
     /// Creates a window of one version.
-    public init(requests: Int, errors: Int, latencies: [AnalysisMetric: Duration] = [:]) {
+    public init(
+        requests: Int,
+        errors: Int,
+        latencies: [AnalysisMetric: Duration] = [:],
+        classes: [Int] = [],
+        latencyCounts: LatencyCounts = LatencyCounts()
+    ) {
         self.requests = requests
         self.errors = errors
         self.latencies = latencies
+        self.classes = classes
+        self.latencyCounts = latencyCounts
+    }
+
+    /// Responses of class `digit`xx (0 when not measured).
+    public func responses(ofClass digit: Int) -> Int {
+        classes.indices.contains(digit) ? classes[digit] : 0
     }
 
     /// The value of `metric` in this window: rates as fractions, latencies in seconds; nil when nothing was
@@ -52,5 +69,61 @@ public struct MetricsWindow: Sendable, Equatable {
     /// The window of `version`, empty when it had no traffic.
     public subscript(version: String) -> VersionWindow {
         versions[version] ?? VersionWindow(requests: 0, errors: 0)
+    }
+}
+
+/// Latencies counted per histogram bucket: how many requests took each (bucketed) time.
+public struct LatencyCounts: Sendable, Equatable {
+    /// Bucket values in microseconds, ascending.
+    public private(set) var micros: [UInt64]
+    /// Requests per bucket.
+    public private(set) var counts: [Int]
+
+    /// Counts from (microseconds, count) pairs in any order.
+    public init(_ buckets: [(micros: UInt64, count: Int)] = []) {
+        var merged: [UInt64: Int] = [:]
+        for bucket in buckets where bucket.count > 0 { merged[bucket.micros, default: 0] += bucket.count }
+        micros = merged.keys.sorted()
+        counts = micros.map { merged[$0]! }
+    }
+
+    /// Requests counted.
+    public var total: Int { counts.reduce(0, +) }
+
+    /// Requests slower than `limit`.
+    public func count(slowerThan limit: Duration) -> Int {
+        let bound = limit.microsecondsRoundedDown
+        var sum = 0
+        for (index, value) in micros.enumerated() where value > bound { sum += counts[index] }
+        return sum
+    }
+
+    /// The latency below which `quantile` (0...1) of the requests finished; nil when there are none.
+    public func latency(quantile: Double) -> Duration? {
+        let total = total
+        guard total > 0 else { return nil }
+        let rank = max(1, Int((min(max(quantile, 0), 1) * Double(total)).rounded(.up)))
+        var seen = 0
+        for (index, value) in micros.enumerated() {
+            seen += counts[index]
+            if seen >= rank { return .microseconds(Int64(value)) }
+        }
+        return micros.last.map { .microseconds(Int64($0)) }
+    }
+
+    /// Both sets of counts together.
+    public func adding(_ other: LatencyCounts) -> LatencyCounts {
+        LatencyCounts(
+            zip(micros, counts).map { ($0, $1) } + zip(other.micros, other.counts).map { ($0, $1) }
+        )
+    }
+}
+
+extension Duration {
+    /// Whole microseconds, rounded down.
+    var microsecondsRoundedDown: UInt64 {
+        let parts = components
+        guard parts.seconds >= 0 else { return 0 }
+        return UInt64(parts.seconds) * 1_000_000 + UInt64(parts.attoseconds / 1_000_000_000_000)
     }
 }

@@ -136,6 +136,8 @@ public struct RolloutMachine: Sendable {
     private var userPausedAt: Moment?
     private var rollbackStartedAt: Moment?
     private var analysisRun: AnalysisRun?
+    /// The candidate against the stable version since it first took traffic (with `analysis.compare`).
+    public private(set) var comparison: BaselineComparison?
     private var stepDone = false
     private var stableTarget: Int
     private var candidateTarget = 0
@@ -782,6 +784,41 @@ public struct RolloutMachine: Sendable {
         let candidateRouted =
             routes.groups.contains { $0.version == plan.candidate.version && $0.weight > 0 }
             || (routes.ruleVersion == plan.candidate.version && !routes.rules.isEmpty)
+        if candidateRouted, onTrial, !plan.analysis.compare.isEmpty {
+            var comparison =
+                self.comparison
+                ?? BaselineComparison(
+                    checks: plan.analysis.compare,
+                    alpha: plan.analysis.alpha,
+                    candidate: plan.candidate.version,
+                    baseline: plan.stable.version,
+                    notes: routingNotes
+                )
+            comparison.observe(window)
+            self.comparison = comparison
+            let harmful = comparison.harmful
+            if !harmful.isEmpty {
+                let fields: [String: JSONValue] = [
+                    "analysis": "compare",
+                    "step": .int(stepIndex),
+                    "verdict": "fail",
+                    "version": .string(plan.candidate.version),
+                    "baseline": .string(plan.stable.version),
+                    "comparisons": comparison.fields,
+                    "summary": .string(harmful.map(BaselineComparison.summary).joined(separator: "; ")),
+                ]
+                actions.append(record(.analysisJudged, fields))
+                startRollback(
+                    .rolledBack,
+                    reason: "the comparison with \(plan.stable.version) found harm: "
+                        + harmful.map(\.check.text).joined(separator: ", "),
+                    evidence: fields,
+                    at: now,
+                    into: &actions
+                )
+                return
+            }
+        }
         if candidateRouted, !plan.analysis.failFast.isEmpty, onTrial {
             let judgement = WindowJudgement(
                 checks: plan.analysis.failFast,
@@ -806,19 +843,31 @@ public struct RolloutMachine: Sendable {
         }
         guard !pausedByUser, var run = analysisRun, !stepDone else { return }
         var source = window
-        if case .analysis(_, preview: true) = currentStep, let preview { source = preview }
+        var onPreview = false
+        if case .analysis(_, preview: true) = currentStep, let preview {
+            source = preview
+            onPreview = true
+        }
         let (judgement, progress) = run.judge(source)
         analysisRun = run
         var fields = judgement.fields
         fields["analysis"] = .string(currentStep?.description ?? "analysis")
         fields["step"] = .int(stepIndex)
         for (key, value) in run.tally { fields[key] = value }
+        // The preview listener has no baseline beside the candidate: only the main listener's steps wait for the
+        // comparisons.
+        let compared = onPreview || plan.analysis.compare.isEmpty || comparison?.passes == true
+        if let comparison, !onPreview {
+            fields["comparisons"] = comparison.fields
+            let summaries = comparison.entries.map(BaselineComparison.summary).joined(separator: "; ")
+            fields["summary"] = .string(judgement.summary.isEmpty ? summaries : "\(judgement.summary); \(summaries)")
+        }
         actions.append(record(.analysisJudged, fields))
         switch progress {
         case .running:
             break
         case .passed:
-            if case .analysis = currentStep { stepDone = true }
+            if case .analysis = currentStep, compared { stepDone = true }
         case .failed:
             startRollback(
                 .rolledBack,
@@ -829,6 +878,25 @@ public struct RolloutMachine: Sendable {
                 into: &actions
             )
         }
+    }
+
+    /// What the comparisons' evidence assumes that this rollout's routing does not give.
+    private var routingNotes: [String] {
+        guard case .canary(let canary) = plan.strategy.kind else { return [] }
+        var notes: [String] = []
+        if canary.stickiness != nil {
+            notes.append(
+                "sticky traffic: a user's requests stay on one version and are not independent, so the "
+                    + "evidence is overstated"
+            )
+        }
+        if !canary.match.isEmpty {
+            notes.append(
+                "match rules: the requests they send to the candidate are chosen by their content, so the "
+                    + "versions do not see the same traffic"
+            )
+        }
+        return notes
     }
 
     // MARK: Deadlines

@@ -57,7 +57,7 @@ public struct TrafficSnapshot: Sendable, Equatable {
             }
         }
         let latencies = Self.difference(latency, minus: base.latency)
-        return TrafficWindow(
+        var window = TrafficWindow(
             requests: finished,
             errors: errors,
             successRate: finished > 0 ? Double(finished - errors) / Double(finished) : nil,
@@ -65,6 +65,8 @@ public struct TrafficSnapshot: Sendable, Equatable {
             latencyCount: Int(latencies.totalCount),
             latencies: latencies
         )
+        for digit in 1...5 { window.classes[digit] = max(0, responses(ofClass: digit) - base.responses(ofClass: digit)) }
+        return window
     }
 
     /// Whether this snapshot could have grown from `earlier`: cumulative counts never shrink.

@@ -10,6 +10,8 @@ public struct TrafficWindow: Sendable, Equatable {
     public var successRate: Double?
     /// Responses the proxy made itself, by status; statuses it made none of are absent.
     public var proxyGenerated: [Int: Int]
+    /// Responses by class: index 1...5 counts 1xx...5xx (index 0 is unused), app-made and proxy-made together.
+    public var classes: [Int] = [Int](repeating: 0, count: 6)
     /// Latencies recorded in the window.
     public var latencyCount: Int
     /// The window's own latencies in microseconds.
@@ -29,6 +31,11 @@ public struct TrafficWindow: Sendable, Equatable {
         self.proxyGenerated = proxyGenerated
         self.latencyCount = latencyCount
         self.latencies = latencies
+    }
+
+    /// The window's latencies as (microseconds, count) pairs in ascending order, one per histogram bucket recorded.
+    public var latencyBuckets: [(micros: UInt64, count: Int)] {
+        latencies.recordedValues().map { ($0.value, Int($0.count)) }
     }
 
     /// The latency below which `quantile` (0...1, e.g. 0.5 or 0.99) of the window's requests finished, to the

@@ -23,7 +23,11 @@ enum DemoNarration {
                 "traffic: "
                 + weights.keys.sorted().map { version in
                     let percent: Double
-                    if case .double(let value)? = weights[version] { percent = value } else { percent = 0 }
+                    if case .double(let value)? = weights[version] {
+                        percent = value
+                    } else {
+                        percent = Double(weights[version]?.intValue ?? 0)
+                    }
                     return "\(version) \(percent == percent.rounded() ? String(Int(percent)) : String(percent))%"
                 }.joined(separator: ", ")
         case .analysisJudged:

@@ -10,9 +10,10 @@ import SlipwayPlatform
 import SlipwayStore
 
 /// `slipway demo`: everything on this machine, on free loopback ports. The demo app runs 1.0.0 on three instances
-/// under steady load; 2.0.0 goes out as a canary and is promoted; 3.0.0, which answers 5xx to a share of
-/// requests, goes out and is rolled back by the engine on its own. The tour prints what happens as it happens and
-/// says at the end whether the story happened as told.
+/// under steady load, answering 500 to 2% of requests as real services do now and then; 2.0.0, no worse, goes out
+/// as a canary and is promoted; 3.0.0, which answers 500 six times as often, goes out and is rolled back by the
+/// comparison with the stable version, which a threshold at the team's level would not have caught. The tour prints
+/// what happens as it happens and says at the end whether the story happened as told.
 public enum DemoTour {
     /// How the tour went.
     public struct Outcome: Sendable {
@@ -22,8 +23,9 @@ public enum DemoTour {
         public var problems: [String]
     }
 
-    /// The share of requests 3.0.0 answers with 500.
-    static let faultyErrorRate = "0.3"
+    /// The share of requests every release answers with 500, and the share 3.0.0 does.
+    static let baselineErrorRate = "0.02"
+    static let faultyErrorRate = "0.12"
 
     /// Runs the tour, writing lines to `print`.
     public static func run(print: @escaping @Sendable (String) -> Void) async throws -> Outcome {
@@ -65,11 +67,15 @@ public enum DemoTour {
             let first = try await rollout(controller, version: "2.0.0", env: [:], reason: "new checkout page")
             report(load, since: before1, print: print)
             if first.state != "promoted" { problems.append("2.0.0 ended \(first.state), not promoted") }
-            if load.snapshot.versions["2.0.0", default: .init()].errors > 0 {
-                problems.append("2.0.0 answered errors")
+            let served = load.snapshot.versions["2.0.0", default: .init()]
+            if served.errors * 100 > served.requests * 4 {
+                problems.append("2.0.0 answered \(served.errors) errors to \(served.requests) requests")
             }
 
-            print("\nChapter 2 — 3.0.0 answers 500 to 30% of requests: the engine rolls it back on its own.")
+            print(
+                "\nChapter 2 — 3.0.0 answers 500 to 12% of requests, six times as often as 2.0.0: the comparison with"
+                    + " 2.0.0 rolls it back on its own (the team's threshold, successRate >= 80%, would let it pass)."
+            )
             let before2 = load.snapshot
             let second = try await rollout(
                 controller,
@@ -80,6 +86,11 @@ public enum DemoTour {
             report(load, since: before2, print: print)
             if second.state != "rolledBack" { problems.append("3.0.0 ended \(second.state), not rolled back") }
             if let reason = second.reason { print("  decision: \(reason)") }
+            if let evidence = comparisonEvidence(controller.log, rollout: second.rollout) {
+                print("  evidence: \(evidence)")
+            } else {
+                problems.append("the rollback of 3.0.0 carries no comparison evidence")
+            }
             await load.stop()
             let final = try await controller.rollout(app: "shop")
             let stable = final?.state == "rolledBack" ? final?.from : final?.to
@@ -119,6 +130,16 @@ public enum DemoTour {
             return summary.rollout == started.rollout && summary.isFinished
         }
         return summary
+    }
+
+    /// The comparison's summary in the decision that rolled `rollout` back, if the comparison made it.
+    private static func comparisonEvidence(_ log: EventLog, rollout: Int) -> String? {
+        let events = (try? log.events(app: "shop", limit: .max)) ?? []
+        let decision = events.last {
+            $0.kind == .analysisJudged && $0.fields["analysis"] == "compare"
+                && $0.fields["rollout"]?.intValue == rollout
+        }
+        return decision?.fields["summary"]?.stringValue
     }
 
     private static func report(
@@ -177,6 +198,7 @@ public enum DemoTour {
             version: "1.0.0"
             run:
               command: [slipway-demo-app, --port, "{port}", --app, shop]
+              env: { DEMO_ERROR_RATE: "\(baselineErrorRate)" }
               stopGracePeriod: 5s
             health: { path: /healthz, interval: 250ms, timeout: 200ms, startDeadline: 15s }
             strategy:
@@ -192,8 +214,9 @@ public enum DemoTour {
             analysis:
               interval: 1s
               minRequests: 10
-              checks: ["successRate >= 99%", "p99 <= 500ms"]
-              failFast: ["successRate >= 95%"]
+              checks: ["p99 <= 500ms"]
+              failFast: ["successRate >= 80%"]
+              compare: [{ metric: errorRate, minRequests: 150 }]
         """
     }
 }

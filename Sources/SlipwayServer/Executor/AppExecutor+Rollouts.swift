@@ -214,7 +214,13 @@ extension AppExecutor {
             for (metric, quantile) in quantiles {
                 if let latency = traffic.latency(quantile: quantile) { latencies[metric] = latency }
             }
-            versions[version] = VersionWindow(requests: traffic.requests, errors: traffic.errors, latencies: latencies)
+            versions[version] = VersionWindow(
+                requests: traffic.requests,
+                errors: traffic.errors,
+                latencies: latencies,
+                classes: traffic.classes,
+                latencyCounts: LatencyCounts(traffic.latencyBuckets)
+            )
         }
         return MetricsWindow(start: start, end: end, versions: versions)
     }

@@ -48,6 +48,19 @@ public enum Teardown {
                 else { continue }
                 adopted.append(instance.id)
             }
+            // Instances whose start no controller recorded are stopped too.
+            let reclaimed = await platform.reclaim(app: app.name, keeping: Set(recovered.alive.keys))
+            for id in reclaimed.stopped {
+                log.appendLogged(
+                    Event(
+                        app: app.name,
+                        kind: .instanceStopping,
+                        instance: id,
+                        fields: ["reason": "slipway down; started by a controller that stopped before recording it"]
+                    )
+                )
+                report.instances.append((id, "stopped"))
+            }
         }
         var exits = platform.exits.makeAsyncIterator()
         await withTaskGroup(of: Void.self) { group in

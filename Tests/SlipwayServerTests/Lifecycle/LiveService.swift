@@ -145,6 +145,18 @@ final class LiveService: @unchecked Sendable {
                 }
             }
         }
+        // Supervisors leave a record whether or not a controller recorded their start.
+        let records = directory + "/state/instances"
+        for app in (try? FileManager.default.contentsOfDirectory(atPath: records)) ?? [] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: "\(records)/\(app)")) ?? []
+            where name.hasSuffix(".supervisor") {
+                let text = (try? String(contentsOfFile: "\(records)/\(app)/\(name)", encoding: .utf8)) ?? ""
+                for line in text.split(separator: "\n")
+                where line.hasPrefix("supervisor-pid=") || line.hasPrefix("pid=") {
+                    if let pid = Int32(line.split(separator: "=").last ?? "") { pids.insert(pid) }
+                }
+            }
+        }
         if let lock = try? String(contentsOfFile: directory + "/state/controller.lock", encoding: .utf8),
             let pid = Int32(lock.trimmingCharacters(in: .whitespacesAndNewlines))
         {

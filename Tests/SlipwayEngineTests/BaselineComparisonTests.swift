@@ -1,0 +1,155 @@
+import AnalysisSimulation
+import SlipwayConfig
+import SlipwayCore
+import Testing
+
+@testable import SlipwayEngine
+
+@Suite struct RateRatioTestTests {
+    @Test func withoutEventsThereIsNoEvidenceAndNoBound() {
+        var test = RateRatioTest(alpha: 0.01)
+        test.observe(candidate: 0, baseline: 0, candidateRequests: 100, baselineRequests: 900)
+        #expect(test.eValue == 1)
+        #expect(test.pValue == 1)
+        #expect(test.interval.lower == 0)
+        #expect(test.interval.upper == .infinity)
+        #expect(!test.harmful)
+    }
+
+    @Test func twiceTheBaselinesRateIsHarmAndTheIntervalHoldsTheTruth() {
+        var test = RateRatioTest(alpha: 0.01)
+        // 10% of requests; the candidate's rate 2% against 1%.
+        for _ in 0..<40 { test.observe(candidate: 4, baseline: 18, candidateRequests: 200, baselineRequests: 1_800) }
+        #expect(test.harmful)
+        #expect(test.maxEValue >= 100)
+        #expect(test.pValue <= 0.01)
+        #expect(test.interval.lower > 1)
+        #expect(test.interval.lower < 2 && test.interval.upper > 2)
+        #expect(test.estimate == 2)
+    }
+
+    @Test func anIncidentThatHitsBothVersionsAlikeIsNoEvidence() {
+        var test = RateRatioTest(alpha: 0.01)
+        for _ in 0..<20 { test.observe(candidate: 1, baseline: 9, candidateRequests: 100, baselineRequests: 900) }
+        // Both at 30% errors for a while: the candidate's share of the errors stays its share of requests.
+        for _ in 0..<20 { test.observe(candidate: 30, baseline: 270, candidateRequests: 100, baselineRequests: 900) }
+        #expect(!test.harmful)
+        #expect(test.eValue < 1)
+        #expect(test.interval.lower < 1 && test.interval.upper > 1)
+    }
+
+    @Test func aRatioWithinTheBoundIsShownNoWorseGivenEnoughEvidence() {
+        var test = RateRatioTest(alpha: 0.01, bound: 1.5)
+        #expect(!test.noWorse)
+        for _ in 0..<400 {
+            test.observe(candidate: 10, baseline: 90, candidateRequests: 1_000, baselineRequests: 9_000)
+        }
+        #expect(!test.harmful)
+        #expect(test.noWorse)
+        #expect(test.interval.upper <= 1.5)
+    }
+}
+
+@Suite struct BaselineComparisonSimulationTests {
+    // A short, bounded version of bench/analysis (seeded: the same runs every time).
+    @Test func identicalCandidatesAreNotRolledBackEvenThroughAnIncident() {
+        let scenario = Scenario(
+            name: "A/A",
+            ratio: 1,
+            stages: [
+                .init(weight: 0.05, windows: 60), .init(weight: 0.25, windows: 60), .init(weight: 0.5, windows: 60),
+            ],
+            incident: .init(firstWindow: 70, windows: 30, errorRate: 0.2)
+        )
+        let tally = Tally.of(scenario, runs: 40) { ComparisonJudge(alpha: 0.01) }
+        #expect(tally.detections.count <= 1)
+        // Today's threshold checks roll back almost every one of them.
+        let thresholds = Tally.of(scenario, runs: 40) {
+            ThresholdJudge(checks: AnalysisSpec().failFast + AnalysisSpec().checks)
+        }
+        #expect(thresholds.rate > 0.9)
+    }
+
+    @Test func fiveTimesTheErrorsAreFoundWithinAFewHundredCandidateRequests() {
+        let scenario = Scenario(name: "5×", ratio: 5, stages: [.init(weight: 0.1, windows: 300)])
+        let tally = Tally.of(scenario, runs: 30) { ComparisonJudge(alpha: 0.01) }
+        #expect(tally.rate == 1)
+        #expect((tally.median ?? .max) < 400)
+    }
+}
+
+@Suite struct RolloutComparisonTests {
+    static func plan() -> RolloutPlan {
+        var analysis = AnalysisSpec(interval: .seconds(1))
+        analysis.failFast = []
+        analysis.compare = [ComparisonCheck(metric: .errorRate)]
+        return RolloutHarness.plan(
+            .canary(CanarySpec(steps: [.weight(Percentage(basisPoints: 1_000)), .pause(.seconds(3_000))])),
+            analysis: analysis
+        )
+    }
+
+    func window(_ second: Int, candidateErrors: Int, baselineErrors: Int) -> MetricsWindow {
+        MetricsWindow(
+            start: Moment(.seconds(second)),
+            end: Moment(.seconds(second + 1)),
+            versions: [
+                "1.0.0": VersionWindow(requests: 1_800, errors: baselineErrors),
+                "2.0.0": VersionWindow(requests: 200, errors: candidateErrors),
+            ]
+        )
+    }
+
+    static func number(_ value: JSONValue) -> Double? {
+        if case .double(let number) = value { return number }
+        return value.intValue.map(Double.init)
+    }
+
+    func runningCanary() -> RolloutHarness {
+        var harness = RolloutHarness(Self.plan())
+        harness.feed(.begin)
+        harness.settle()
+        return harness
+    }
+
+    @Test func twiceTheBaselinesErrorsRollBackWithTheEvidence() throws {
+        var harness = runningCanary()
+        #expect(harness.machine.routes.percentages["2.0.0"] == 10)
+        var second = 10
+        while harness.machine.rollback == nil, second < 100 {
+            harness.now = Moment(.seconds(second))
+            harness.feed(.metrics(window(second, candidateErrors: 4, baselineErrors: 18), preview: nil))
+            second += 1
+        }
+        let reason = try #require(harness.machine.rollback?.reason)
+        #expect(reason.hasPrefix("the comparison with 1.0.0 found harm: errorRate vs stable (no increase)"))
+        let judged = try #require(harness.last(.analysisJudged))
+        #expect(judged.fields["analysis"] == "compare")
+        guard case .array(let comparisons)? = judged.fields["comparisons"],
+            case .object(let evidence)? = comparisons.first
+        else {
+            Issue.record("no comparison evidence in \(judged.fields)")
+            return
+        }
+        #expect((evidence["maxEValue"].flatMap(Self.number) ?? 0) >= 100)
+        #expect((evidence["pValue"].flatMap(Self.number) ?? 1) <= 0.01)
+        #expect(evidence["standing"] == "harm")
+        guard case .object(let candidate)? = evidence["candidate"] else {
+            Issue.record("no candidate sample in \(evidence)")
+            return
+        }
+        #expect((candidate["requests"]?.intValue ?? 0) > 0)
+        #expect(evidence["ratioInterval"] != nil)
+    }
+
+    @Test func anIncidentOnBothVersionsDoesNotRollBack() {
+        var harness = runningCanary()
+        for second in 10..<70 {
+            harness.now = Moment(.seconds(second))
+            // 20% errors on both versions for the whole minute.
+            harness.feed(.metrics(window(second, candidateErrors: 40, baselineErrors: 360), preview: nil))
+        }
+        #expect(harness.machine.rollback == nil)
+        #expect(harness.machine.comparison?.harmful.isEmpty == true)
+    }
+}

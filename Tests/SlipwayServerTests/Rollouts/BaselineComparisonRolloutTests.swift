@@ -1,0 +1,110 @@
+import Foundation
+import SlipwayCore
+import SlipwayEngine
+import SlipwayServer
+import SlipwayTestSupport
+import Testing
+
+extension LiveRollouts {
+    /// The comparison with the stable version, through the real proxy and real instances under load.
+    @Suite struct BaselineComparisonRolloutTests {
+        /// A threshold a team would set for this app (it tolerates up to 15% errors), and the comparison.
+        static let analysis = """
+            interval: 1s
+            minRequests: 10
+            checks: []
+            failFast: ["successRate >= 85%"]
+            compare: [errorRate]
+            """
+
+        func start(baselineErrorRate: String) async throws -> (ControllerFixture, LoadClient) {
+            let fixture = try await ControllerFixture(
+                yaml: ControllerFixture.demoConfig(
+                    extra: RolloutConfig.app(
+                        strategy: """
+                            canary:
+                              steps:
+                                - weight: 10
+                                - pause: 40s
+                            """,
+                        analysis: Self.analysis
+                    ),
+                    env: ["DEMO_ERROR_RATE": baselineErrorRate]
+                )
+            )
+            try await fixture.waitUntilServing()
+            let load = LoadClient(port: fixture.port)
+            await load.waitFor(200)
+            return (fixture, load)
+        }
+
+        static func evidence(_ fields: [String: JSONValue]) -> [String: JSONValue]? {
+            guard case .array(let comparisons)? = fields["comparisons"], case .object(let evidence)? = comparisons.first
+            else { return nil }
+            return evidence
+        }
+
+        static func number(_ value: JSONValue?) -> Double? {
+            if case .double(let number)? = value { return number }
+            return value?.intValue.map(Double.init)
+        }
+
+        @Test func twiceTheBaselinesErrorsAtTenPercentAreRolledBackByTheComparison() async throws {
+            let (fixture, load) = try await start(baselineErrorRate: "0.05")
+            _ = try await fixture.controller.deploy(
+                app: "shop",
+                DeployRequest(version: "2.0.0", env: ["DEMO_ERROR_RATE": "0.1"], by: "test")
+            )
+            let outcome = try await fixture.waitForOutcome(timeout: .seconds(60))
+            await load.stop()
+            #expect(outcome.state == "rolledBack")
+            #expect(
+                outcome.reason?.hasPrefix("the comparison with 1.0.0 found harm") == true,
+                "\(outcome.reason ?? "")"
+            )
+            let judged = try #require(try fixture.events(.analysisJudged).first { $0.fields["analysis"] == "compare" })
+            let evidence = try #require(Self.evidence(judged.fields))
+            #expect((Self.number(evidence["maxEValue"]) ?? 0) >= 100)
+            #expect((Self.number(evidence["pValue"]) ?? 1) <= 0.01)
+            guard case .object(let candidate)? = evidence["candidate"],
+                case .object(let baseline)? = evidence["baseline"]
+            else {
+                Issue.record("no samples in \(evidence)")
+                return
+            }
+            let candidateRequests = candidate["requests"]?.intValue ?? 0
+            let candidateErrors = candidate["errors"]?.intValue ?? 0
+            #expect(candidateRequests > 0)
+            #expect((baseline["requests"]?.intValue ?? 0) > 5 * candidateRequests)
+            // The threshold at the team's level never fired: over the whole sample the candidate stayed above 85%.
+            #expect(Double(candidateErrors) / Double(max(1, candidateRequests)) < 0.15)
+            #expect(try fixture.events(.analysisJudged).allSatisfy { $0.fields["analysis"] != "failFast" })
+            let firstCandidate = load.all.filter { $0.version == "2.0.0" }.map(\.at).min() ?? 0
+            print(
+                "baseline comparison: 2× errors (5% → 10%) at 10% weight found after \(candidateRequests) candidate "
+                    + "requests, \(String(format: "%.1f", judged.time.timeIntervalSince(load.began) - firstCandidate)) s "
+                    + "after the candidate took traffic; e = \(Self.number(evidence["maxEValue"]) ?? 0), "
+                    + "interval \(evidence["ratioInterval"]?.description ?? "?")"
+            )
+            try await fixture.stop()
+        }
+
+        @Test func anIncidentOnBothVersionsDoesNotRollTheCandidateBack() async throws {
+            // Both versions answer 10% errors for the whole rollout; the threshold would have fired at once.
+            let (fixture, load) = try await start(baselineErrorRate: "0.1")
+            _ = try await fixture.controller.deploy(
+                app: "shop",
+                DeployRequest(version: "2.0.0", env: ["DEMO_ERROR_RATE": "0.1"], by: "test")
+            )
+            try await waitUntil("the candidate to take traffic") { load.served(by: "2.0.0").count > 20 }
+            try await Task.sleep(for: .seconds(12))
+            let summary = try #require(try await fixture.controller.rollout(app: "shop"))
+            await load.stop()
+            #expect(summary.state == "running", "\(summary.reason ?? "")")
+            #expect(try fixture.events(.rolloutRollingBack).isEmpty)
+            let judged = try fixture.events(.analysisJudged)
+            #expect(judged.allSatisfy { $0.fields["verdict"] != "fail" })
+            try await fixture.stop()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import AnalysisSimulation
+import Foundation
+import SlipwayConfig
+import SlipwayEngine
+
+// Simulated rollouts through the engine's own analysis code: false rollbacks of a candidate identical to its baseline,
+// and how fast real regressions are found, for the baseline comparison and for today's threshold checks, side by side.
+
+let arguments = CommandLine.arguments.dropFirst()
+let runs = arguments.first.flatMap { Int($0) } ?? 200
+let alpha = 0.01
+let steady = [Scenario.Stage(weight: 0.10, windows: 600)]
+let stepped = [
+    Scenario.Stage(weight: 0.05, windows: 150), Scenario.Stage(weight: 0.10, windows: 150),
+    Scenario.Stage(weight: 0.25, windows: 150), Scenario.Stage(weight: 0.50, windows: 150),
+]
+let incident = Scenario.Incident(firstWindow: 200, windows: 60, errorRate: 0.10)
+let scenarios: [Scenario] = [
+    Scenario(name: "A/A, 10% weight, 1% errors, 120k requests", ratio: 1, stages: steady),
+    Scenario(
+        name: "A/A, weights 5→10→25→50%, incident on both (10% errors, 60 s)",
+        ratio: 1,
+        stages: stepped,
+        incident: incident
+    ),
+    Scenario(name: "1.5× errors (1% → 1.5%), 10% weight", ratio: 1.5, stages: steady),
+    Scenario(name: "2× errors (1% → 2%), 10% weight", ratio: 2, stages: steady),
+    Scenario(name: "5× errors (1% → 5%), 10% weight", ratio: 5, stages: steady),
+]
+let thresholds = AnalysisSpec()
+let thresholdChecks = thresholds.failFast + thresholds.checks
+
+func cell(_ tally: Tally, identical: Bool) -> String {
+    let share = String(format: "%.1f%%", tally.rate * 100)
+    if identical { return "\(share) false rollbacks" }
+    return "\(share) found, median \(tally.median.map(String.init) ?? "–") candidate requests"
+}
+
+print("analysis harness: \(runs) runs per scenario, 200 requests/s, 1 s windows, α = \(Int(alpha * 100))%")
+print("compare = `analysis.compare: [errorRate]` (no increase allowed); thresholds = the default checks")
+print("(\(thresholdChecks.map(\.text).joined(separator: ", ")), judged every 2 s window with 20 requests or more)")
+print("")
+print("| scenario | compare: errorRate | thresholds |")
+print("|---|---|---|")
+var results: [String: (compare: Tally, threshold: Tally)] = [:]
+for scenario in scenarios {
+    let compare = Tally.of(scenario, runs: runs) { ComparisonJudge(alpha: alpha) }
+    let threshold = Tally.of(scenario, runs: runs) { ThresholdJudge(checks: thresholdChecks) }
+    results[scenario.name] = (compare, threshold)
+    let identical = scenario.ratio == 1
+    print("| \(scenario.name) | \(cell(compare, identical: identical)) | \(cell(threshold, identical: identical)) |")
+}
+print("| latency +20% (log-normal) | not measured: latency comparisons are not built yet | – |")
+print("| 2% of candidate requests +200 ms | not measured: \"slower than\" counts are not built yet | – |")
+print("")
+
+// The targets, met or not, in the same run.
+let aa = results[scenarios[0].name]!.compare.rate
+let aaIncident = results[scenarios[1].name]!.compare.rate
+let double = results[scenarios[3].name]!.compare
+let fivefold = results[scenarios[4].name]!.compare
+func line(_ met: Bool, _ text: String) { print("\(met ? "met" : "NOT MET"): \(text)") }
+line(
+    max(aa, aaIncident) <= 0.01,
+    String(
+        format: "A/A false rollbacks ≤ 1%% at α = 1%% (%.1f%%, %.1f%% with the incident)",
+        aa * 100,
+        aaIncident * 100
+    )
+)
+line(double.rate >= 0.95, String(format: "2× detected in ≥ 95%% of runs (%.1f%%)", double.rate * 100))
+line(
+    (double.median ?? .max) <= 1_300,
+    "2× median ≤ 1,300 candidate requests (\(double.median.map(String.init) ?? "none"))"
+)
+line(
+    (fivefold.median ?? .max) <= 150,
+    "5× median ≤ 150 candidate requests (\(fivefold.median.map(String.init) ?? "none"))"
+)
