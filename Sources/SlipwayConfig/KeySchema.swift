@@ -60,7 +60,7 @@ struct KeySchema {
     /// `apps[n].analysis`.
     static let analysis = KeySchema(known: ["interval", "minRequests", "checks", "failFast", "compare", "alpha"])
     /// An entry of `apps[n].analysis.compare` written as a mapping.
-    static let comparison = KeySchema(known: ["metric", "maxIncrease", "minRequests"])
+    static let comparison = KeySchema(known: ["metric", "maxIncrease", "minRequests", "slowerThan"])
     /// An analysis step: canary `analysis` steps, `rolling.analysis`, `blueGreen.prePromotion` and `postPromotion`.
     static let analysisStep = KeySchema(known: ["windows", "failureLimit", "checks"])
     /// A check written as a mapping.

@@ -285,8 +285,9 @@ struct AnalysisConfigTests {
     @Test func comparisonErrors() {
         #expect(
             problems("compare: errorRate\nalpha: 30%") == [
-                "slipway.yaml:9:16: apps[0].analysis.compare: expected a list of comparisons like [errorRate] or "
-                    + "[{metric: errorRate, maxIncrease: 50%}], got \"errorRate\"; write it as a list: [errorRate]",
+                "slipway.yaml:9:16: apps[0].analysis.compare: expected a list of comparisons like [errorRate, "
+                    + "statusClasses] or [{metric: latency, slowerThan: 300ms}], got \"errorRate\"; write it as a list: "
+                    + "[errorRate]",
                 "slipway.yaml:10:14: apps[0].analysis.alpha: expected a level like 1% or 5% (above 0%, at most 20%), "
                     + "got \"30%\"",
             ]
@@ -294,11 +295,33 @@ struct AnalysisConfigTests {
         #expect(
             problems("compare: [p99, {metric: errorRate, maxIncrease: lots, every: 1}]") == [
                 "slipway.yaml:9:17: apps[0].analysis.compare[0]: expected a metric to compare with the stable "
-                    + "version: errorRate, got \"p99\"",
+                    + "version: errorRate, statusClasses, latency, got \"p99\"",
                 "slipway.yaml:9:55: apps[0].analysis.compare[1].maxIncrease: expected a relative increase like 0%, "
                     + "20% or 100% (at most 1000%), got \"lots\"",
                 "slipway.yaml:9:61: apps[0].analysis.compare[1].every: unknown key `every`; expected one of `metric`, "
-                    + "`maxIncrease`, `minRequests`",
+                    + "`maxIncrease`, `minRequests`, `slowerThan`",
+            ]
+        )
+    }
+
+    @Test func comparisonsOfStatusClassesAndTheTail() throws {
+        let yaml = """
+            analysis:
+              compare:
+                - statusClasses
+                - latency
+                - { metric: latency, slowerThan: 300ms, maxIncrease: 20% }
+            """
+        let compare = try ConfigFixtures.app(yaml).analysis.compare
+        #expect(compare.map(\.metric) == [.statusClasses, .latency, .latency])
+        #expect(compare[0].text == "statusClasses vs stable (no change)")
+        #expect(compare[1].slowerThan == nil)
+        #expect(compare[1].text == "latency > stable's p99 vs stable (no increase)")
+        #expect(compare[2].slowerThan == .milliseconds(300))
+        #expect(compare[2].text == "latency > 300ms vs stable (at most +20%)")
+        #expect(
+            problems("compare: [{metric: errorRate, slowerThan: 1s}]") == [
+                "slipway.yaml:9:49: apps[0].analysis.compare[0].slowerThan: `slowerThan` is only for `metric: latency`"
             ]
         )
     }

@@ -153,3 +153,86 @@ import Testing
         #expect(harness.machine.comparison?.harmful.isEmpty == true)
     }
 }
+
+@Suite struct StatusClassAndTailComparisonTests {
+    func window(_ candidate: VersionWindow, _ baseline: VersionWindow) -> MetricsWindow {
+        MetricsWindow(start: .zero, end: .zero, versions: ["2.0": candidate, "1.0": baseline])
+    }
+
+    func traffic(requests: Int, classes: [Int] = [], latencies: [(UInt64, Int)] = []) -> VersionWindow {
+        VersionWindow(
+            requests: requests,
+            errors: classes.count > 5 ? classes[5] : 0,
+            classes: classes,
+            latencyCounts: LatencyCounts(latencies.map { (micros: $0.0, count: $0.1) })
+        )
+    }
+
+    @Test func aCandidateAnswering404WhereTheStableAnswers200IsHarm() {
+        var comparison = BaselineComparison(
+            checks: [ComparisonCheck(metric: .statusClasses)],
+            alpha: 0.01,
+            candidate: "2.0",
+            baseline: "1.0"
+        )
+        for _ in 0..<30 {
+            // No 5xx at all: the error rate would not move. 10% of the candidate's answers are 404s.
+            comparison.observe(
+                window(
+                    traffic(requests: 100, classes: [0, 0, 88, 2, 10, 0]),
+                    traffic(requests: 900, classes: [0, 0, 880, 18, 2, 0])
+                )
+            )
+        }
+        let harmful = comparison.harmful
+        #expect(harmful.count == 1)
+        let decisive = harmful.first?.decisive
+        #expect(decisive?.name == "4xx")
+        #expect(decisive?.test.direction == .increase)
+        #expect(BaselineComparison.summary(harmful[0]).hasPrefix("4xx share"))
+    }
+
+    @Test func theSameMixOfClassesIsNoEvidence() {
+        var comparison = BaselineComparison(
+            checks: [ComparisonCheck(metric: .statusClasses, minRequests: 1_000)],
+            alpha: 0.01,
+            candidate: "2.0",
+            baseline: "1.0"
+        )
+        for _ in 0..<30 {
+            comparison.observe(
+                window(
+                    traffic(requests: 100, classes: [0, 0, 90, 5, 4, 1]),
+                    traffic(requests: 900, classes: [0, 0, 810, 45, 36, 9])
+                )
+            )
+        }
+        #expect(comparison.harmful.isEmpty)
+        #expect(comparison.passes)
+    }
+
+    @Test func aSlowTailIsFoundAgainstTheStableVersionsFrozenP99() throws {
+        var comparison = BaselineComparison(
+            checks: [ComparisonCheck(metric: .latency)],
+            alpha: 0.01,
+            candidate: "2.0",
+            baseline: "1.0"
+        )
+        // Before the candidate takes traffic: the stable version's p99 is 100ms.
+        comparison.observe(
+            window(traffic(requests: 0), traffic(requests: 1_000, latencies: [(10_000, 985), (100_000, 15)]))
+        )
+        #expect(comparison.entries[0].limit == .milliseconds(100))
+        for _ in 0..<20 {
+            comparison.observe(
+                window(
+                    traffic(requests: 100, latencies: [(10_000, 94), (100_000, 1), (300_000, 5)]),
+                    traffic(requests: 900, latencies: [(10_000, 886), (100_000, 13), (120_000, 1)])
+                )
+            )
+        }
+        let harmful = try #require(comparison.harmful.first)
+        #expect(harmful.decisive?.name == "slower than 100ms")
+        #expect(BaselineComparison.summary(harmful).hasPrefix("share slower than 100ms"))
+    }
+}

@@ -255,8 +255,8 @@ private final class UnixLineClient: Sendable {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
+        // No close here: the object is whole, so deinit closes the socket (twice would close another's).
         guard connected == 0 else {
-            close(fd)
             throw LoopbackHTTP.Failure(description: "connect \(path): errno \(errno)")
         }
     }

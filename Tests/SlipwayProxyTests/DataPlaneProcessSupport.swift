@@ -174,9 +174,9 @@ final class KeepAliveConnection {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
+        // No close here: the object is whole, so deinit closes the socket (twice would close another's).
         guard connected == 0 else {
             let code = errno
-            close(fd)
             throw Failure(isReset: true, description: "connect to \(port): \(String(cString: strerror(code)))")
         }
     }

@@ -40,7 +40,8 @@ extension ConfigDecoder {
 
     /// `analysis.compare`: a list of comparisons; nil when it or any of its entries is rejected.
     private func comparisons(_ entry: Entry) -> [ComparisonCheck]? {
-        let expectation = "a list of comparisons like [errorRate] or [{metric: errorRate, maxIncrease: 50%}]"
+        let expectation =
+            "a list of comparisons like [errorRate, statusClasses] or [{metric: latency, slowerThan: 300ms}]"
         guard case .sequence(let sequence) = entry.value else {
             reportExpected(expectation, entry, hint: entry.value.scalarText.map { "write it as a list: [\($0)]" })
             return nil
@@ -80,7 +81,18 @@ extension ConfigDecoder {
             guard let value = integer(entry, in: Self.requestCounts) else { return nil }
             minRequests = value
         }
-        return metric.map { ComparisonCheck(metric: $0, maxIncrease: maxIncrease, minRequests: minRequests) }
+        var slowerThan: Duration?
+        if let entry = fields["slowerThan"] {
+            guard metric == .latency || metric == nil else {
+                report(entry.value.location, entry.path, "`slowerThan` is only for `metric: latency`")
+                return nil
+            }
+            guard let value = duration(entry, positive: true) else { return nil }
+            slowerThan = value
+        }
+        return metric.map {
+            ComparisonCheck(metric: $0, maxIncrease: maxIncrease, minRequests: minRequests, slowerThan: slowerThan)
+        }
     }
 
     private func comparisonMetric(_ entry: Entry) -> ComparisonCheck.Metric? {

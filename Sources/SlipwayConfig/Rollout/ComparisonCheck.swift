@@ -1,3 +1,5 @@
+import SlipwayCore
+
 /// A comparison of the candidate with the stable version over the same time, judged by an anytime-valid test
 /// (an entry of `analysis.compare`): `errorRate`, or `{metric: errorRate, maxIncrease: 50%, minRequests: 1000}`.
 public struct ComparisonCheck: Sendable, Equatable {
@@ -5,6 +7,12 @@ public struct ComparisonCheck: Sendable, Equatable {
     public enum Metric: String, Sendable, Equatable, CaseIterable {
         /// The share of requests answered 5xx (by the instance or by the proxy), candidate against baseline.
         case errorRate
+        /// The share of each response class, 2xx, 3xx, 4xx and 5xx: a share that moves either way is harm (a
+        /// candidate answering 404 where the stable version answers 200 is as broken as one that fails).
+        case statusClasses
+        /// The share of requests slower than a latency: `slowerThan`, or the stable version's p99 frozen before the
+        /// candidate takes traffic (the tail, where averages and distributions hide a regression).
+        case latency
     }
 
     /// What is compared.
@@ -15,6 +23,9 @@ public struct ComparisonCheck: Sendable, Equatable {
     /// Candidate requests after which the comparison passes when it has found no evidence of harm, even if it cannot
     /// yet show "no worse than the bound". Key `minRequests`; default 500.
     public var minRequests: Int
+    /// For `latency`: the latency a request must exceed to count; nil freezes the stable version's p99. Key
+    /// `slowerThan`.
+    public var slowerThan: Duration?
     /// The comparison as written, for messages and evidence.
     public var text: String
 
@@ -26,22 +37,34 @@ public struct ComparisonCheck: Sendable, Equatable {
         metric: Metric,
         maxIncrease: Double = 0,
         minRequests: Int = Self.defaultMinRequests,
+        slowerThan: Duration? = nil,
         text: String? = nil
     ) {
         self.metric = metric
         self.maxIncrease = maxIncrease
         self.minRequests = minRequests
-        self.text = text ?? Self.describe(metric, maxIncrease)
+        self.slowerThan = slowerThan
+        self.text = text ?? Self.describe(metric, maxIncrease, slowerThan)
     }
 
     /// The largest ratio of the candidate's rate to the baseline's that is not harm.
     public var bound: Double { 1 + maxIncrease }
 
-    /// `errorRate vs stable (no increase)`, `errorRate vs stable (at most +50%)`.
-    public static func describe(_ metric: Metric, _ maxIncrease: Double) -> String {
-        guard maxIncrease > 0 else { return "\(metric.rawValue) vs stable (no increase)" }
+    /// `errorRate vs stable (no increase)`, `statusClasses vs stable (at most ×1.5 either way)`,
+    /// `latency > 300ms vs stable (no increase)`.
+    public static func describe(_ metric: Metric, _ maxIncrease: Double, _ slowerThan: Duration? = nil) -> String {
+        let name: String
+        switch metric {
+        case .errorRate, .statusClasses: name = metric.rawValue
+        case .latency: name = "latency > \(slowerThan.map { DurationText.format($0) } ?? "stable's p99")"
+        }
         let percent = (maxIncrease * 100 * 100).rounded() / 100
         let shown = percent == percent.rounded() ? String(Int(percent)) : String(percent)
-        return "\(metric.rawValue) vs stable (at most +\(shown)%)"
+        switch (metric, maxIncrease > 0) {
+        case (.statusClasses, false): return "\(name) vs stable (no change)"
+        case (.statusClasses, true): return "\(name) vs stable (at most ×\(1 + maxIncrease) either way)"
+        case (_, false): return "\(name) vs stable (no increase)"
+        case (_, true): return "\(name) vs stable (at most +\(shown)%)"
+        }
     }
 }

@@ -784,7 +784,9 @@ public struct RolloutMachine: Sendable {
         let candidateRouted =
             routes.groups.contains { $0.version == plan.candidate.version && $0.weight > 0 }
             || (routes.ruleVersion == plan.candidate.version && !routes.rules.isEmpty)
-        if candidateRouted, onTrial, !plan.analysis.compare.isEmpty {
+        // Every window goes in: before the candidate takes traffic, a latency comparison learns the stable version's
+        // p99 from it.
+        if onTrial, !plan.analysis.compare.isEmpty {
             var comparison =
                 self.comparison
                 ?? BaselineComparison(

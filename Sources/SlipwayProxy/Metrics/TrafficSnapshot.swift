@@ -65,7 +65,9 @@ public struct TrafficSnapshot: Sendable, Equatable {
             latencyCount: Int(latencies.totalCount),
             latencies: latencies
         )
-        for digit in 1...5 { window.classes[digit] = max(0, responses(ofClass: digit) - base.responses(ofClass: digit)) }
+        for digit in 1...5 {
+            window.classes[digit] = max(0, responses(ofClass: digit) - base.responses(ofClass: digit))
+        }
         return window
     }
 

@@ -744,7 +744,7 @@ enum DashboardScript {
 
           // ---- events -----------------------------------------------------------------------------------------------
 
-          const QUIET_FIELDS = new Set(['plan', 'env', 'checks', 'rollout', 'app']);
+          const QUIET_FIELDS = new Set(['plan', 'env', 'checks', 'comparisons', 'rollout', 'app']);
 
           function scalar(value) {
             if (value === null || value === undefined) return '';
@@ -796,6 +796,27 @@ enum DashboardScript {
               h('tbody', {}, ...rows));
           }
 
+          // Comparisons with the stable version: standing, e-value against the threshold, p-value, the ratio's
+          // interval and both samples.
+          function comparisonEvidence(list) {
+            if (!Array.isArray(list) || !list.length) return null;
+            const sample = (s) => s ? `${scalar(s.events)} of ${scalar(s.requests)}` : '';
+            const interval = (i) => Array.isArray(i) ? `${scalar(i[0])}×–${i[1] === null ? '∞' : `${scalar(i[1])}×`}` : '';
+            const rows = list.map((c) => h('tr', { 'data-standing': c.standing ?? '' },
+              h('td', { text: c.compare ?? '' }),
+              h('td', {}, h('span', { className: `badge verdict-${c.standing === 'harm' ? 'fail' : 'pass'}`,
+                text: c.standing ?? '' })),
+              h('td', { text: c.maxEValue === undefined ? '' : `${scalar(c.maxEValue)} / ${scalar(c.threshold)}` }),
+              h('td', { text: c.pValue === undefined ? '' : scalar(c.pValue) }),
+              h('td', { text: interval(c.ratioInterval) }),
+              h('td', { text: sample(c.candidate) }),
+              h('td', { text: sample(c.baseline) })));
+            return h('table', { className: 'evidence', 'data-testid': 'comparison-evidence' },
+              h('thead', {}, h('tr', {}, ...['comparison', 'standing', 'e / needed', 'p', 'ratio interval',
+                'candidate events', 'stable events'].map((name) => h('th', { scope: 'col', text: name })))),
+              h('tbody', {}, ...rows));
+          }
+
           function renderEvent(recorded) {
             const event = recorded.event || {};
             const fields = event.fields || {};
@@ -809,7 +830,8 @@ enum DashboardScript {
             h('span', { className: 'kind', text: kind }),
             event.instance ? h('span', { className: 'instance', text: event.instance }) : null,
             h('span', { className: 'text', text: describe(kind, fields) }),
-            evidence(fields.checks));
+            evidence(fields.checks),
+            comparisonEvidence(fields.comparisons));
           }
 
           // ---- the page ---------------------------------------------------------------------------------------------

@@ -20,24 +20,60 @@ public struct BaselineComparison: Sendable, Equatable {
         case running
     }
 
-    /// One comparison and its test.
+    /// One test of a comparison: what it counts, and the test.
+    public struct Part: Sendable, Equatable {
+        /// What counts as an event: `errors`, `2xx`, `slower than 212ms`.
+        public var name: String
+        /// The response class it counts (statusClasses), if any.
+        public var responseClass: Int?
+        /// Its test.
+        public var test: RateRatioTest
+    }
+
+    /// One comparison and its tests.
     public struct Entry: Sendable, Equatable {
         /// The comparison as configured.
         public var check: ComparisonCheck
-        /// Its test.
-        public var test: RateRatioTest
+        /// Its tests (one, or one per response class and direction); each at a share of alpha, so that together
+        /// they keep it.
+        public var parts: [Part]
+        /// For `latency`: the latency a request must exceed to count, once known.
+        public var limit: Duration?
+        /// For `latency` without `slowerThan`: the stable version's latencies until its p99 is frozen.
+        var baselineLatencies = LatencyCounts()
 
         /// Where it stands.
         public var standing: Standing {
-            if test.harmful { return .harm }
-            if test.noWorse { return .noWorse }
-            if test.candidateRequests >= check.minRequests { return .noEvidenceOfHarm }
+            if parts.contains(where: \.test.harmful) { return .harm }
+            guard !parts.isEmpty else { return .running }
+            if parts.allSatisfy(\.test.noWorse) { return .noWorse }
+            if candidateRequests >= check.minRequests { return .noEvidenceOfHarm }
             return .running
+        }
+
+        /// Counts requests slower than `limit` from now on.
+        mutating func freeze(_ limit: Duration, alpha: Double) {
+            self.limit = limit
+            let test = RateRatioTest(alpha: alpha, bound: check.bound)
+            parts = [Part(name: "slower than \(DurationText.format(limit))", responseClass: nil, test: test)]
+        }
+
+        /// The candidate requests judged.
+        public var candidateRequests: Int { parts.first?.test.candidateRequests ?? 0 }
+
+        /// The part that decides what the entry shows: a harmful one, else the one with the most evidence.
+        public var decisive: Part? {
+            parts.first(where: \.test.harmful) ?? parts.max { $0.test.maxEValue < $1.test.maxEValue }
         }
     }
 
+    /// Baseline requests whose latencies freeze the stable version's p99 for `latency` comparisons.
+    public static let latencySample = 200
+
     /// The comparisons, in the order written.
     public private(set) var entries: [Entry]
+    /// The level every comparison keeps.
+    public let alpha: Double
     /// The version judged and its baseline.
     public let candidate: String
     public let baseline: String
@@ -46,10 +82,34 @@ public struct BaselineComparison: Sendable, Equatable {
 
     /// Comparisons of `candidate` with `baseline` at level `alpha`.
     public init(checks: [ComparisonCheck], alpha: Double, candidate: String, baseline: String, notes: [String] = []) {
-        self.entries = checks.map { Entry(check: $0, test: RateRatioTest(alpha: alpha, bound: $0.bound)) }
+        self.entries = checks.map { Self.entry($0, alpha: alpha) }
+        self.alpha = alpha
         self.candidate = candidate
         self.baseline = baseline
         self.notes = notes
+    }
+
+    static func entry(_ check: ComparisonCheck, alpha: Double) -> Entry {
+        switch check.metric {
+        case .errorRate:
+            let test = RateRatioTest(alpha: alpha, bound: check.bound)
+            return Entry(check: check, parts: [Part(name: "errors", responseClass: nil, test: test)])
+        case .statusClasses:
+            // Four classes, each may move up or down: eight tests at alpha / 8 each.
+            var parts: [Part] = []
+            for digit in 2...5 {
+                for direction in [RateRatioTest.Direction.increase, .decrease] {
+                    let bound = direction == .increase ? check.bound : 1 / check.bound
+                    let test = RateRatioTest(alpha: alpha / 8, bound: bound, direction: direction)
+                    parts.append(Part(name: "\(digit)xx", responseClass: digit, test: test))
+                }
+            }
+            return Entry(check: check, parts: parts)
+        case .latency:
+            var entry = Entry(check: check, parts: [], limit: nil)
+            if let limit = check.slowerThan { entry.freeze(limit, alpha: alpha) }
+            return entry
+        }
     }
 
     /// Adds one window's traffic of both versions.
@@ -57,20 +117,53 @@ public struct BaselineComparison: Sendable, Equatable {
         let candidateTraffic = window[candidate]
         let baselineTraffic = window[baseline]
         for index in entries.indices {
-            switch entries[index].check.metric {
+            var entry = entries[index]
+            switch entry.check.metric {
             case .errorRate:
-                entries[index].test.observe(
+                entry.parts[0].test.observe(
                     candidate: candidateTraffic.errors,
                     baseline: baselineTraffic.errors,
                     candidateRequests: candidateTraffic.requests,
                     baselineRequests: baselineTraffic.requests
                 )
+            case .statusClasses:
+                guard !candidateTraffic.classes.isEmpty || candidateTraffic.requests == 0,
+                    !baselineTraffic.classes.isEmpty
+                else { break }
+                for part in entry.parts.indices {
+                    let digit = entry.parts[part].responseClass ?? 5
+                    entry.parts[part].test.observe(
+                        candidate: candidateTraffic.responses(ofClass: digit),
+                        baseline: baselineTraffic.responses(ofClass: digit),
+                        candidateRequests: candidateTraffic.requests,
+                        baselineRequests: baselineTraffic.requests
+                    )
+                }
+            case .latency:
+                guard let limit = entry.limit else {
+                    // The limit comes from the stable version's own latencies; the windows it came from are not
+                    // counted, so that it does not depend on what it judges.
+                    entry.baselineLatencies = entry.baselineLatencies.adding(baselineTraffic.latencyCounts)
+                    if entry.baselineLatencies.total >= Self.latencySample,
+                        let p99 = entry.baselineLatencies.latency(quantile: 0.99)
+                    {
+                        entry.freeze(p99, alpha: alpha)
+                    }
+                    break
+                }
+                entry.parts[0].test.observe(
+                    candidate: candidateTraffic.latencyCounts.count(slowerThan: limit),
+                    baseline: baselineTraffic.latencyCounts.count(slowerThan: limit),
+                    candidateRequests: candidateTraffic.latencyCounts.total,
+                    baselineRequests: baselineTraffic.latencyCounts.total
+                )
             }
+            entries[index] = entry
         }
     }
 
     /// The comparisons that found harm.
-    public var harmful: [Entry] { entries.filter(\.test.harmful) }
+    public var harmful: [Entry] { entries.filter { $0.parts.contains(where: \.test.harmful) } }
 
     /// Whether every comparison lets a step pass (shown no worse, or its minimum sample met without harm).
     public var passes: Bool {
@@ -83,58 +176,89 @@ public struct BaselineComparison: Sendable, Equatable {
     }
 
     static func fields(of entry: Entry, candidate: String, baseline: String, notes: [String]) -> JSONValue {
-        let test = entry.test
         var object: [String: JSONValue] = [
             "compare": .string(entry.check.text),
             "standing": .string(entry.standing.rawValue),
-            "eValue": .double(Self.rounded(test.eValue)),
-            "maxEValue": .double(Self.rounded(test.maxEValue)),
-            "threshold": .double(Self.rounded(1 / test.alpha)),
-            "pValue": .double(Self.rounded(test.pValue)),
-            "alpha": .double(test.alpha),
-            "bound": .double(test.bound),
-            "candidate": .object([
-                "version": .string(candidate), "requests": .int(test.candidateRequests),
-                "errors": .int(test.candidateEvents),
-            ]),
-            "baseline": .object([
-                "version": .string(baseline), "requests": .int(test.baselineRequests),
-                "errors": .int(test.baselineEvents),
-            ]),
             "minRequests": .int(entry.check.minRequests),
             "summary": .string(summary(entry)),
         ]
-        let interval = test.interval
-        object["ratioInterval"] = .array([
-            interval.lower > 0 ? .double(Self.rounded(interval.lower)) : .double(0),
-            interval.upper.isFinite ? .double(Self.rounded(interval.upper)) : .null,
-        ])
-        if let estimate = test.estimate { object["ratio"] = .double(Self.rounded(estimate)) }
+        if let limit = entry.limit {
+            object["slowerThanMs"] = .double(rounded(Double(limit.microsecondsRoundedDown) / 1000))
+        }
+        if let part = entry.decisive {
+            for (key, value) in fields(of: part, candidate: candidate, baseline: baseline) { object[key] = value }
+        }
+        if entry.parts.count > 1 {
+            object["parts"] = .array(
+                entry.parts.map { .object(fields(of: $0, candidate: candidate, baseline: baseline)) }
+            )
+        }
         if !notes.isEmpty { object["assumptions"] = .array(notes.map(JSONValue.string)) }
         return .object(object)
     }
 
-    /// One line a person reads: "error rate 2.3× the baseline's (1.4×–3.9×), e = 140 ≥ 100: harm".
+    static func fields(of part: Part, candidate: String, baseline: String) -> [String: JSONValue] {
+        let test = part.test
+        var object: [String: JSONValue] = [
+            "events": .string(part.name),
+            "direction": .string(test.direction.rawValue),
+            "eValue": .double(rounded(test.eValue)),
+            "maxEValue": .double(rounded(test.maxEValue)),
+            "threshold": .double(rounded(1 / test.alpha)),
+            "pValue": .double(rounded(test.pValue)),
+            "alpha": .double(rounded(test.alpha)),
+            "bound": .double(rounded(test.bound)),
+            "candidate": .object([
+                "version": .string(candidate), "requests": .int(test.candidateRequests),
+                "events": .int(test.candidateEvents), "errors": .int(test.candidateEvents),
+            ]),
+            "baseline": .object([
+                "version": .string(baseline), "requests": .int(test.baselineRequests),
+                "events": .int(test.baselineEvents), "errors": .int(test.baselineEvents),
+            ]),
+        ]
+        let interval = test.interval
+        object["ratioInterval"] = .array([
+            interval.lower > 0 ? .double(rounded(interval.lower)) : .double(0),
+            interval.upper.isFinite ? .double(rounded(interval.upper)) : .null,
+        ])
+        if let estimate = test.estimate { object["ratio"] = .double(rounded(estimate)) }
+        return object
+    }
+
+    /// One line a person reads: "errorRate 2.3× the baseline's (interval 1.4×–3.9×), e = 140 of 100 needed; worse
+    /// than the baseline at α = 1%".
     public static func summary(_ entry: Entry) -> String {
-        let test = entry.test
+        guard let part = entry.decisive else {
+            return "\(entry.check.text): waiting for \(latencySample) requests of the stable version to freeze its p99"
+        }
+        let test = part.test
         let interval = test.interval
         let low = interval.lower > 0 ? "\(format(interval.lower))×" : "0×"
         let high = interval.upper.isFinite ? "\(format(interval.upper))×" : "∞"
-        let ratio = test.estimate.map { "\(format($0))× the baseline's" } ?? "no baseline errors yet"
+        let ratio = test.estimate.map { "\(format($0))× the baseline's" } ?? "none on the baseline yet"
         let limit = test.bound == 1 ? "the baseline" : "\(format(test.bound))× the baseline"
         let level = "α = \(format(test.alpha * 100))%"
         let verdict: String
         switch entry.standing {
-        case .harm: verdict = "worse than \(limit) at \(level)"
+        case .harm: verdict = "\(test.direction == .increase ? "worse than" : "below") \(limit) at \(level)"
         case .noWorse: verdict = "shown no worse than \(limit) at \(level)"
         case .noEvidenceOfHarm: verdict = "no evidence of harm after \(test.candidateRequests) candidate requests"
         case .running: verdict = "judging"
         }
-        return "\(entry.check.metric.rawValue) \(ratio) (interval \(low)–\(high)), "
-            + "e = \(format(test.maxEValue)) of \(format(1 / test.alpha)) needed; \(verdict)"
+        let what: String
+        switch entry.check.metric {
+        case .errorRate: what = "errorRate"
+        case .statusClasses: what = "\(part.name) share"
+        case .latency: what = "share slower than \(entry.limit.map { DurationText.format($0) } ?? "?")"
+        }
+        return "\(what) \(ratio) (interval \(low)–\(high)), e = \(format(test.maxEValue)) of "
+            + "\(format(1 / test.alpha)) needed; \(verdict)"
     }
 
     static func format(_ value: Double) -> String {
+        if !value.isFinite { return value > 0 ? "∞" : "0" }
+        if value >= 1e6 { return String(format: "%.2g", value) }
         if value >= 100 { return String(Int(value.rounded())) }
         let rounded = (value * 100).rounded() / 100
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)

@@ -22,9 +22,20 @@ import Foundation
 /// the binomial the test models; the e-processes stay supermartingales, so the guarantee holds for per-request
 /// assignment (random or by exact weights). Sticky users break it: one user's requests are not independent.
 public struct RateRatioTest: Sendable, Equatable {
+    /// Which way is harm.
+    public enum Direction: String, Sendable, Equatable {
+        /// The candidate's rate above `bound` times the baseline's (errors, slow requests).
+        case increase
+        /// The candidate's rate below `bound` times the baseline's (a share of successes that drops).
+        case decrease
+    }
+
     /// The level: the harm test's false alarm probability, and that of each end of the interval.
     public let alpha: Double
-    /// The largest ratio (candidate's rate over the baseline's) that is not harm; 1 means "no increase at all".
+    /// Which way is harm.
+    public let direction: Direction
+    /// The ratio (candidate's rate over the baseline's) beyond which, in ``direction``, is harm; 1 means "no change
+    /// at all" that way.
     public let bound: Double
     /// Bad events seen on the candidate and on the baseline, and the requests each served.
     public private(set) var candidateEvents = 0
@@ -46,10 +57,11 @@ public struct RateRatioTest: Sendable, Equatable {
     private var logLikelihood: [Double]
 
     /// A test of "the candidate's rate is at most `bound` times the baseline's" at level `alpha`.
-    public init(alpha: Double, bound: Double = 1) {
+    public init(alpha: Double, bound: Double = 1, direction: Direction = .increase) {
         precondition(alpha > 0 && alpha < 1, "alpha must be in (0, 1), not \(alpha)")
         precondition(bound > 0, "the bound must be a positive ratio, not \(bound)")
         self.alpha = alpha
+        self.direction = direction
         self.bound = bound
         logLikelihood = Array(repeating: 0, count: 2 * Self.reach + 1)
     }
@@ -83,8 +95,8 @@ public struct RateRatioTest: Sendable, Equatable {
         return alternatives.isEmpty ? 1 : Self.meanExp(alternatives)
     }
 
-    /// The harm e-value now: evidence that the ratio exceeds the bound (reject at `1/alpha`).
-    public var eValue: Double { evidence(at: Self.reach, above: true) }
+    /// The harm e-value now: evidence that the ratio is beyond the bound in ``direction`` (reject at `1/alpha`).
+    public var eValue: Double { evidence(at: Self.reach, above: direction == .increase) }
 
     /// Whether the candidate is shown worse than the bound, at level `alpha`.
     public var harmful: Bool { maxEValue >= 1 / alpha }
@@ -104,8 +116,10 @@ public struct RateRatioTest: Sendable, Equatable {
         return (lower, upper)
     }
 
-    /// Whether the whole interval lies at or below the bound: the candidate is shown no worse than it.
-    public var noWorse: Bool { interval.upper <= bound * (1 + 1e-9) }
+    /// Whether the whole interval lies on the good side of the bound: the candidate is shown no worse than it.
+    public var noWorse: Bool {
+        direction == .increase ? interval.upper <= bound * (1 + 1e-9) : interval.lower >= bound * (1 - 1e-9)
+    }
 
     /// The observed ratio of rates (nil until both versions had an event or a request).
     public var estimate: Double? {

@@ -1,3 +1,4 @@
+import Foundation
 import SlipwayConfig
 import SlipwayCore
 import SlipwayEngine
@@ -16,6 +17,13 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// A standard normal draw (Box–Muller).
+    public mutating func normal() -> Double {
+        let u = Double.random(in: Double.ulpOfOne..<1, using: &self)
+        let v = Double.random(in: 0..<1, using: &self)
+        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
 
     /// How many of `count` independent draws succeed with probability `p`.
@@ -59,8 +67,30 @@ public struct Scenario: Sendable {
         }
     }
 
+    /// Latencies of the requests, when the scenario is about them: log-normal around a median, the candidate's
+    /// scaled by `factor`, and a share of its requests `extra` slower.
+    public struct Latency: Sendable {
+        /// The baseline's median, and the spread of its logarithm.
+        public var median: Double = 0.020
+        public var sigma: Double = 0.5
+        /// The candidate's latencies over the baseline's.
+        public var factor: Double = 1
+        /// The share of the candidate's requests slowed by `extra` seconds.
+        public var tailShare: Double = 0
+        public var extra: Double = 0
+
+        /// Creates a latency model.
+        public init(factor: Double = 1, tailShare: Double = 0, extra: Double = 0) {
+            self.factor = factor
+            self.tailShare = tailShare
+            self.extra = extra
+        }
+    }
+
     /// The name printed.
     public var name: String
+    /// The latency model, for scenarios about latency.
+    public var latency: Latency?
     /// The baseline's error rate.
     public var errorRate: Double
     /// The candidate's error rate over the baseline's (1 for an A/A run).
@@ -79,9 +109,11 @@ public struct Scenario: Sendable {
         ratio: Double,
         stages: [Stage],
         incident: Incident? = nil,
+        latency: Latency? = nil,
         requestsPerWindow: Int = 200
     ) {
         self.name = name
+        self.latency = latency
         self.errorRate = errorRate
         self.ratio = ratio
         self.stages = stages
@@ -105,16 +137,19 @@ public struct Scenario: Sendable {
                 }
                 let candidate = random.binomial(requestsPerWindow, stage.weight)
                 let baseline = requestsPerWindow - candidate
+                var baselineWindow = VersionWindow(requests: baseline, errors: random.binomial(baseline, rate))
+                var candidateWindow = VersionWindow(
+                    requests: candidate,
+                    errors: random.binomial(candidate, min(1, rate * ratio))
+                )
+                if let latency {
+                    baselineWindow.latencyCounts = Self.latencies(baseline, latency, candidate: false, &random)
+                    candidateWindow.latencyCounts = Self.latencies(candidate, latency, candidate: true, &random)
+                }
                 let window = MetricsWindow(
                     start: Moment(.seconds(index)),
                     end: Moment(.seconds(index + 1)),
-                    versions: [
-                        "1.0": VersionWindow(requests: baseline, errors: random.binomial(baseline, rate)),
-                        "2.0": VersionWindow(
-                            requests: candidate,
-                            errors: random.binomial(candidate, min(1, rate * ratio))
-                        ),
-                    ]
+                    versions: ["1.0": baselineWindow, "2.0": candidateWindow]
                 )
                 candidateRequests += candidate
                 index += 1
@@ -122,6 +157,39 @@ public struct Scenario: Sendable {
             }
         }
         return nil
+    }
+}
+
+extension Scenario {
+    /// `count` latencies, bucketed to 3 significant digits as the proxy's histograms are.
+    static func latencies(
+        _ count: Int,
+        _ model: Latency,
+        candidate: Bool,
+        _ random: inout SeededGenerator
+    ) -> LatencyCounts {
+        var buckets: [UInt64: Int] = [:]
+        for _ in 0..<count {
+            var seconds = model.median * exp(model.sigma * random.normal())
+            if candidate {
+                seconds *= model.factor
+                if model.tailShare > 0, Double.random(in: 0..<1, using: &random) < model.tailShare {
+                    seconds += model.extra
+                }
+            }
+            buckets[Self.bucket(UInt64(seconds * 1_000_000)), default: 0] += 1
+        }
+        return LatencyCounts(buckets.map { (micros: $0.key, count: $0.value) })
+    }
+
+    static func bucket(_ micros: UInt64) -> UInt64 {
+        var scale: UInt64 = 1
+        var value = micros
+        while value >= 1_000 {
+            value /= 10
+            scale *= 10
+        }
+        return value * scale
     }
 }
 
@@ -135,10 +203,15 @@ public protocol WindowJudge {
 public struct ComparisonJudge: WindowJudge {
     var comparison: BaselineComparison
 
-    /// A comparison of the error rate at level `alpha`, allowing `maxIncrease`.
-    public init(alpha: Double, maxIncrease: Double = 0) {
+    /// A comparison of `metric` at level `alpha`, allowing `maxIncrease`.
+    public init(alpha: Double, metric: ComparisonCheck.Metric = .errorRate, maxIncrease: Double = 0) {
+        self.init(alpha: alpha, check: ComparisonCheck(metric: metric, maxIncrease: maxIncrease))
+    }
+
+    /// `check` at level `alpha`.
+    public init(alpha: Double, check: ComparisonCheck) {
         comparison = BaselineComparison(
-            checks: [ComparisonCheck(metric: .errorRate, maxIncrease: maxIncrease)],
+            checks: [check],
             alpha: alpha,
             candidate: "2.0",
             baseline: "1.0"
@@ -175,8 +248,18 @@ public struct ThresholdJudge: WindowJudge {
                 let sum = versions[version] ?? VersionWindow(requests: 0, errors: 0)
                 versions[version] = VersionWindow(
                     requests: sum.requests + traffic.requests,
-                    errors: sum.errors + traffic.errors
+                    errors: sum.errors + traffic.errors,
+                    latencyCounts: sum.latencyCounts.adding(traffic.latencyCounts)
                 )
+            }
+        }
+        // The quantiles the proxy would report for the pooled window.
+        for (version, traffic) in versions {
+            let quantiles: [(AnalysisMetric, Double)] = [
+                (.p50, 0.5), (.p90, 0.9), (.p95, 0.95), (.p99, 0.99), (.p999, 0.999),
+            ]
+            for (metric, quantile) in quantiles {
+                versions[version]?.latencies[metric] = traffic.latencyCounts.latency(quantile: quantile)
             }
         }
         let merged = MetricsWindow(start: pending[0].start, end: window.end, versions: versions)

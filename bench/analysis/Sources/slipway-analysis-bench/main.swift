@@ -50,8 +50,41 @@ for scenario in scenarios {
     let identical = scenario.ratio == 1
     print("| \(scenario.name) | \(cell(compare, identical: identical)) | \(cell(threshold, identical: identical)) |")
 }
-print("| latency +20% (log-normal) | not measured: latency comparisons are not built yet | – |")
-print("| 2% of candidate requests +200 ms | not measured: \"slower than\" counts are not built yet | – |")
+// The tail: requests slower than the stable version's p99 (frozen from its first 200 requests), at 10% weight.
+let latencyScenarios = [
+    Scenario(name: "latency, A/A (log-normal, median 20 ms), 10% weight", ratio: 1, stages: steady, latency: .init()),
+    Scenario(name: "latency +20% (log-normal), 10% weight", ratio: 1, stages: steady, latency: .init(factor: 1.2)),
+    Scenario(
+        name: "2% of candidate requests +200 ms, 10% weight",
+        ratio: 1,
+        stages: steady,
+        latency: .init(tailShare: 0.02, extra: 0.2)
+    ),
+]
+// The same tail against a given limit (`slowerThan: 200ms`): the baseline almost never crosses it.
+let tailScenario = latencyScenarios[2]
+let latencyRuns = max(1, runs / 4)
+var latencyResults: [Tally] = []
+for scenario in latencyScenarios {
+    let compare = Tally.of(scenario, runs: latencyRuns) { ComparisonJudge(alpha: alpha, metric: .latency) }
+    let threshold = Tally.of(scenario, runs: latencyRuns) {
+        ThresholdJudge(checks: [
+            AnalysisCheck(metric: .p99, comparison: .lessThanOrEqual, threshold: 0.1, text: "p99 <= 100ms")
+        ])
+    }
+    latencyResults.append(compare)
+    let identical = scenario.latency?.factor == 1 && scenario.latency?.tailShare == 0
+    print(
+        "| \(scenario.name) (compare: latency; threshold p99 <= 100ms; \(latencyRuns) runs) | "
+            + "\(cell(compare, identical: identical)) | \(cell(threshold, identical: identical)) |"
+    )
+}
+let given = Tally.of(tailScenario, runs: latencyRuns) {
+    ComparisonJudge(alpha: alpha, check: ComparisonCheck(metric: .latency, slowerThan: .milliseconds(200)))
+}
+print(
+    "| \(tailScenario.name) (compare: latency, slowerThan: 200ms; \(latencyRuns) runs) | \(cell(given, identical: false)) | – |"
+)
 print("")
 
 // The targets, met or not, in the same run.
@@ -76,4 +109,14 @@ line(
 line(
     (fivefold.median ?? .max) <= 150,
     "5× median ≤ 150 candidate requests (\(fivefold.median.map(String.init) ?? "none"))"
+)
+line(
+    latencyResults[0].rate <= 0.01,
+    String(format: "latency A/A false rollbacks ≤ 1%% (%.1f%%)", latencyResults[0].rate * 100)
+)
+line(
+    latencyResults[2].rate >= 0.95,
+    "2% slow tail (+200 ms) found in ≥ 95% of runs against the stable p99 "
+        + String(format: "(%.1f%%, median ", latencyResults[2].rate * 100)
+        + "\(latencyResults[2].median.map(String.init) ?? "none") candidate requests)"
 )
