@@ -295,7 +295,7 @@ struct AnalysisConfigTests {
         #expect(
             problems("compare: [p99, {metric: errorRate, maxIncrease: lots, every: 1}]") == [
                 "slipway.yaml:9:17: apps[0].analysis.compare[0]: expected a metric to compare with the stable "
-                    + "version: errorRate, statusClasses, latency, got \"p99\"",
+                    + "version: errorRate, statusClasses, latency, latencyDistribution, got \"p99\"",
                 "slipway.yaml:9:55: apps[0].analysis.compare[1].maxIncrease: expected a relative increase like 0%, "
                     + "20% or 100% (at most 1000%), got \"lots\"",
                 "slipway.yaml:9:61: apps[0].analysis.compare[1].every: unknown key `every`; expected one of `metric`, "

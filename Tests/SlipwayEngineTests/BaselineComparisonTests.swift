@@ -236,3 +236,37 @@ import Testing
         #expect(BaselineComparison.summary(harmful).hasPrefix("share slower than 100ms"))
     }
 }
+
+@Suite struct SequentialKSTests {
+    /// `count` latencies spread evenly over 10–30 ms, times `factor`.
+    func latencies(_ count: Int, factor: Double = 1) -> LatencyCounts {
+        LatencyCounts(
+            (0..<count).map { index in
+                (micros: UInt64((10_000 + Double(index % 200) * 100) * factor), count: 1)
+            }
+        )
+    }
+
+    @Test func noBandBeforeAHundredSamples() {
+        #expect(SequentialKS.epsilon(samples: 99, level: 0.025) == .infinity)
+        // Narrower with more samples.
+        #expect(SequentialKS.epsilon(samples: 1_000, level: 0.025) < SequentialKS.epsilon(samples: 200, level: 0.025))
+    }
+
+    @Test func aSlowerCandidateIsFoundAndTheSameDistributionIsNot() {
+        var slower = SequentialKS(alpha: 0.01)
+        var same = SequentialKS(alpha: 0.01)
+        for _ in 0..<20 {
+            slower.observe(candidate: latencies(100, factor: 1.3), baseline: latencies(900))
+            same.observe(candidate: latencies(100), baseline: latencies(900))
+        }
+        #expect(slower.harmful)
+        #expect(slower.largestGap.gap > slower.band)
+        #expect(!same.harmful)
+        #expect(same.largestGap.gap < 0.01)
+        // A faster candidate is not harm: the test is one-sided.
+        var faster = SequentialKS(alpha: 0.01)
+        for _ in 0..<20 { faster.observe(candidate: latencies(100, factor: 0.7), baseline: latencies(900)) }
+        #expect(!faster.harmful)
+    }
+}

@@ -143,9 +143,12 @@ import Testing
 
     @Test func aProcessIgnoringTheStopSignalIsKilledAfterTheGracePeriod() async throws {
         let handle = try await platform.start(
-            request(["/bin/sh", "-c", "trap '' TERM; while true; do sleep 1; done"], grace: .milliseconds(400))
+            request(
+                ["/bin/sh", "-c", "trap '' TERM; echo ready; while true; do sleep 1; done"],
+                grace: .milliseconds(400)
+            )
         )
-        try await Task.sleep(for: .milliseconds(200))
+        try await waitUntil("the trap to be set") { text(handle.stdoutLog).contains("ready") }
         let started = ContinuousClock.now
         await platform.stop(handle.id)
         let elapsed = ContinuousClock.now - started
@@ -158,9 +161,12 @@ import Testing
     }
 
     @Test func stopAllStopsEveryInstanceAtOnce() async throws {
-        let loop = ["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+        let loop = ["/bin/sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 0.1; done"]
         let first = try await platform.start(request(loop, instance: "shop-1"))
         let second = try await platform.start(request(loop, instance: "shop-2"))
+        try await waitUntil("both traps to be set") {
+            text(first.stdoutLog).contains("ready") && text(second.stdoutLog).contains("ready")
+        }
         #expect(Set(platform.runningProcesses.values) == [first.pid, second.pid])
         await platform.stopAll()
         #expect(platform.runningProcesses.isEmpty)
@@ -372,8 +378,10 @@ import Testing
     /// own, and a second platform takes the instance over from its reference.
     @Test func aSecondPlatformAdoptsByReferenceStopsAndLearnsTheRealExit() async throws {
         let handle = try await platform.start(
-            request(["/bin/sh", "-c", "trap 'exit 5' TERM; while true; do sleep 0.1; done"])
+            request(["/bin/sh", "-c", "trap 'exit 5' TERM; echo ready; while true; do sleep 0.1; done"])
         )
+        // Stopped before its trap is set, the shell would die of the signal instead of exiting 5.
+        try await waitUntil("the trap to be set") { text(handle.stdoutLog).contains("ready") }
         let successor = LocalPlatform(stateDirectory: state)
         let adopted = try #require(
             await successor.adopt(handle.id, reference: handle.reference, host: handle.host, port: handle.port)

@@ -13,6 +13,9 @@ public struct ComparisonCheck: Sendable, Equatable {
         /// The share of requests slower than a latency: `slowerThan`, or the stable version's p99 frozen before the
         /// candidate takes traffic (the tail, where averages and distributions hide a regression).
         case latency
+        /// The whole latency distribution, by a sequential Kolmogorov–Smirnov test on the proxy's histograms: is
+        /// the candidate slower across the board?
+        case latencyDistribution
     }
 
     /// What is compared.
@@ -56,6 +59,7 @@ public struct ComparisonCheck: Sendable, Equatable {
         let name: String
         switch metric {
         case .errorRate, .statusClasses: name = metric.rawValue
+        case .latencyDistribution: return "latencyDistribution vs stable (not slower)"
         case .latency: name = "latency > \(slowerThan.map { DurationText.format($0) } ?? "stable's p99")"
         }
         let percent = (maxIncrease * 100 * 100).rounded() / 100

@@ -111,11 +111,28 @@ public struct LatencyCounts: Sendable, Equatable {
         return micros.last.map { .microseconds(Int64($0)) }
     }
 
-    /// Both sets of counts together.
+    /// Both sets of counts together (a merge of the two sorted lists).
     public func adding(_ other: LatencyCounts) -> LatencyCounts {
-        LatencyCounts(
-            zip(micros, counts).map { ($0, $1) } + zip(other.micros, other.counts).map { ($0, $1) }
-        )
+        if other.micros.isEmpty { return self }
+        if micros.isEmpty { return other }
+        var merged = LatencyCounts()
+        merged.micros.reserveCapacity(micros.count + other.micros.count)
+        merged.counts.reserveCapacity(micros.count + other.micros.count)
+        var left = 0
+        var right = 0
+        while left < micros.count || right < other.micros.count {
+            let takeLeft = right == other.micros.count || (left < micros.count && micros[left] <= other.micros[right])
+            let value = takeLeft ? micros[left] : other.micros[right]
+            let count = takeLeft ? counts[left] : other.counts[right]
+            if takeLeft { left += 1 } else { right += 1 }
+            if merged.micros.last == value {
+                merged.counts[merged.counts.count - 1] += count
+            } else {
+                merged.micros.append(value)
+                merged.counts.append(count)
+            }
+        }
+        return merged
     }
 }
 

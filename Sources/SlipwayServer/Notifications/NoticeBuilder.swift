@@ -87,10 +87,43 @@ struct NoticeBuilder: Sendable {
         return notice
     }
 
-    /// The checks of an `analysisJudged` event, or of the evidence in a `rolloutRollingBack`.
+    /// The checks of an `analysisJudged` event, or of the evidence in a `rolloutRollingBack`, then its comparisons
+    /// with the stable version.
     static func checks(in fields: [String: JSONValue]) -> [CheckEvidence] {
-        guard case .array(let checks)? = fields["checks"] else { return [] }
-        return checks.compactMap { check in
+        var evidence: [CheckEvidence] = []
+        if case .array(let checks)? = fields["checks"] { evidence += thresholds(checks) }
+        if case .array(let comparisons)? = fields["comparisons"] { evidence += Self.comparisons(comparisons) }
+        return evidence
+    }
+
+    /// Comparisons: the ratio and its interval (or the distribution's gap), against the e-value needed.
+    private static func comparisons(_ comparisons: [JSONValue]) -> [CheckEvidence] {
+        comparisons.compactMap { comparison in
+            guard case .object(let object) = comparison, let text = object["compare"]?.stringValue else { return nil }
+            var value = "no data"
+            if let ratio = object["ratio"] {
+                value = "\(ratio)× the stable version's"
+                if case .array(let bounds)? = object["ratioInterval"], bounds.count == 2 {
+                    value += " (\(bounds[0])×–\(bounds[1] == .null ? "∞" : "\(bounds[1])×"))"
+                }
+            } else if let statistic = object["statistic"] {
+                value = "gap \(statistic) (band \(object["band"] ?? .null))"
+            }
+            if let eValue = object["maxEValue"] { value += ", e = \(eValue)" }
+            var samples: Int?
+            if case .object(let candidate)? = object["candidate"] { samples = candidate["requests"]?.intValue }
+            return CheckEvidence(
+                check: text,
+                value: value,
+                threshold: object["threshold"].map { "e ≥ \($0)" } ?? "bands apart",
+                samples: samples,
+                passed: object["standing"]?.stringValue != "harm"
+            )
+        }
+    }
+
+    private static func thresholds(_ checks: [JSONValue]) -> [CheckEvidence] {
+        checks.compactMap { check in
             guard case .object(let object) = check, let text = object["check"]?.stringValue else { return nil }
             return CheckEvidence(
                 check: text,

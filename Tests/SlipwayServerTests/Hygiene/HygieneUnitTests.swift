@@ -82,6 +82,40 @@ import Testing
         )
     }
 
+    @Test func aRollbackByTheComparisonCarriesItsEvidence() {
+        let comparison: JSONValue = .object([
+            "compare": "errorRate vs stable (no increase)", "standing": "harm", "ratio": .double(5.61),
+            "ratioInterval": .array([.double(1.3), .double(20.07)]), "maxEValue": .double(396), "threshold": 100,
+            "candidate": .object(["version": "2.0.0", "requests": 89, "events": 10]),
+        ])
+        let back = Self.event(
+            .rolloutRollingBack,
+            [
+                "rollout": 4, "outcome": "rolledBack",
+                "reason": "the comparison with 1.0.0 found harm: errorRate vs stable (no increase)",
+                "comparisons": .array([comparison]),
+            ]
+        )
+        let notice = NoticeBuilder(dashboard: nil).notice(
+            for: back,
+            severity: NoticeBuilder.severity(of: back),
+            spec: Self.spec,
+            status: AppStatus(app: "shop@prod"),
+            evidence: []
+        )
+        #expect(
+            notice.checks == [
+                CheckEvidence(
+                    check: "errorRate vs stable (no increase)",
+                    value: "5.61× the stable version's (1.3×–20.07×), e = 396.0",
+                    threshold: "e ≥ 100",
+                    samples: 89,
+                    passed: false
+                )
+            ]
+        )
+    }
+
     @Test func aRollbackNoticeCarriesTheRolloutAndTheFailingChecks() {
         let checks = JSONValue.array([
             .object([

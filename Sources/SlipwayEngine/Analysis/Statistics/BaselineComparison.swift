@@ -41,9 +41,15 @@ public struct BaselineComparison: Sendable, Equatable {
         public var limit: Duration?
         /// For `latency` without `slowerThan`: the stable version's latencies until its p99 is frozen.
         var baselineLatencies = LatencyCounts()
+        /// For `latencyDistribution`: the sequential Kolmogorov–Smirnov test.
+        public var distribution: SequentialKS?
 
         /// Where it stands.
         public var standing: Standing {
+            if let distribution {
+                if distribution.harmful { return .harm }
+                return distribution.candidate.total >= check.minRequests ? .noEvidenceOfHarm : .running
+            }
             if parts.contains(where: \.test.harmful) { return .harm }
             guard !parts.isEmpty else { return .running }
             if parts.allSatisfy(\.test.noWorse) { return .noWorse }
@@ -59,7 +65,12 @@ public struct BaselineComparison: Sendable, Equatable {
         }
 
         /// The candidate requests judged.
-        public var candidateRequests: Int { parts.first?.test.candidateRequests ?? 0 }
+        public var candidateRequests: Int {
+            distribution?.candidate.total ?? parts.first?.test.candidateRequests ?? 0
+        }
+
+        /// Whether it found harm.
+        public var harmful: Bool { distribution?.harmful ?? parts.contains(where: \.test.harmful) }
 
         /// The part that decides what the entry shows: a harmful one, else the one with the most evidence.
         public var decisive: Part? {
@@ -105,6 +116,10 @@ public struct BaselineComparison: Sendable, Equatable {
                 }
             }
             return Entry(check: check, parts: parts)
+        case .latencyDistribution:
+            var entry = Entry(check: check, parts: [], limit: nil)
+            entry.distribution = SequentialKS(alpha: alpha)
+            return entry
         case .latency:
             var entry = Entry(check: check, parts: [], limit: nil)
             if let limit = check.slowerThan { entry.freeze(limit, alpha: alpha) }
@@ -139,6 +154,11 @@ public struct BaselineComparison: Sendable, Equatable {
                         baselineRequests: baselineTraffic.requests
                     )
                 }
+            case .latencyDistribution:
+                entry.distribution?.observe(
+                    candidate: candidateTraffic.latencyCounts,
+                    baseline: baselineTraffic.latencyCounts
+                )
             case .latency:
                 guard let limit = entry.limit else {
                     // The limit comes from the stable version's own latencies; the windows it came from are not
@@ -163,7 +183,7 @@ public struct BaselineComparison: Sendable, Equatable {
     }
 
     /// The comparisons that found harm.
-    public var harmful: [Entry] { entries.filter { $0.parts.contains(where: \.test.harmful) } }
+    public var harmful: [Entry] { entries.filter(\.harmful) }
 
     /// Whether every comparison lets a step pass (shown no worse, or its minimum sample met without harm).
     public var passes: Bool {
@@ -187,6 +207,17 @@ public struct BaselineComparison: Sendable, Equatable {
         }
         if let part = entry.decisive {
             for (key, value) in fields(of: part, candidate: candidate, baseline: baseline) { object[key] = value }
+        }
+        if let distribution = entry.distribution {
+            let gap = distribution.largestGap
+            object["statistic"] = .double(rounded(gap.gap))
+            object["band"] = distribution.band.isFinite ? .double(rounded(distribution.band)) : .null
+            if let at = gap.at { object["atMs"] = .double(rounded(Double(at.microsecondsRoundedDown) / 1000)) }
+            object["alpha"] = .double(distribution.alpha)
+            object["candidate"] = .object([
+                "version": .string(candidate), "requests": .int(distribution.candidate.total),
+            ])
+            object["baseline"] = .object(["version": .string(baseline), "requests": .int(distribution.baseline.total)])
         }
         if entry.parts.count > 1 {
             object["parts"] = .array(
@@ -229,6 +260,7 @@ public struct BaselineComparison: Sendable, Equatable {
     /// One line a person reads: "errorRate 2.3× the baseline's (interval 1.4×–3.9×), e = 140 of 100 needed; worse
     /// than the baseline at α = 1%".
     public static func summary(_ entry: Entry) -> String {
+        if let distribution = entry.distribution { return summary(distribution, entry.standing) }
         guard let part = entry.decisive else {
             return "\(entry.check.text): waiting for \(latencySample) requests of the stable version to freeze its p99"
         }
@@ -249,11 +281,26 @@ public struct BaselineComparison: Sendable, Equatable {
         let what: String
         switch entry.check.metric {
         case .errorRate: what = "errorRate"
+        case .latencyDistribution: what = "latency distribution"
         case .statusClasses: what = "\(part.name) share"
         case .latency: what = "share slower than \(entry.limit.map { DurationText.format($0) } ?? "?")"
         }
         return "\(what) \(ratio) (interval \(low)–\(high)), e = \(format(test.maxEValue)) of "
             + "\(format(1 / test.alpha)) needed; \(verdict)"
+    }
+
+    static func summary(_ test: SequentialKS, _ standing: Standing) -> String {
+        let gap = test.largestGap
+        let at = gap.at.map { " at \(DurationText.format($0))" } ?? ""
+        let band = test.band.isFinite ? format(test.band) : "undefined before \(SequentialKS.minimumSamples) requests"
+        let verdict: String
+        switch standing {
+        case .harm: verdict = "slower than the baseline at α = \(format(test.alpha * 100))%"
+        case .noEvidenceOfHarm: verdict = "no evidence of harm after \(test.candidate.total) candidate requests"
+        case .noWorse, .running: verdict = "judging"
+        }
+        return "latency distribution: the baseline's exceeds the candidate's by \(format(gap.gap))\(at) (band \(band), "
+            + "\(test.candidate.total) and \(test.baseline.total) requests); \(verdict)"
     }
 
     static func format(_ value: Double) -> String {

@@ -79,6 +79,17 @@ for scenario in latencyScenarios {
             + "\(cell(compare, identical: identical)) | \(cell(threshold, identical: identical)) |"
     )
 }
+// The whole distribution, by the sequential Kolmogorov–Smirnov test.
+var distributionResults: [Tally] = []
+for scenario in latencyScenarios {
+    let tally = Tally.of(scenario, runs: latencyRuns) { ComparisonJudge(alpha: alpha, metric: .latencyDistribution) }
+    distributionResults.append(tally)
+    let identical = scenario.latency?.factor == 1 && scenario.latency?.tailShare == 0
+    print(
+        "| \(scenario.name) (compare: latencyDistribution; \(latencyRuns) runs) | "
+            + "\(cell(tally, identical: identical)) | – |"
+    )
+}
 let given = Tally.of(tailScenario, runs: latencyRuns) {
     ComparisonJudge(alpha: alpha, check: ComparisonCheck(metric: .latency, slowerThan: .milliseconds(200)))
 }
@@ -119,4 +130,14 @@ line(
     "2% slow tail (+200 ms) found in ≥ 95% of runs against the stable p99 "
         + String(format: "(%.1f%%, median ", latencyResults[2].rate * 100)
         + "\(latencyResults[2].median.map(String.init) ?? "none") candidate requests)"
+)
+line(
+    distributionResults[0].rate <= 0.01,
+    String(format: "latency distribution A/A false rollbacks ≤ 1%% (%.1f%%)", distributionResults[0].rate * 100)
+)
+line(
+    distributionResults[1].rate >= 0.95,
+    "latency +20% found by the distribution test in ≥ 95% of runs "
+        + String(format: "(%.1f%%, median ", distributionResults[1].rate * 100)
+        + "\(distributionResults[1].median.map(String.init) ?? "none") candidate requests)"
 )
