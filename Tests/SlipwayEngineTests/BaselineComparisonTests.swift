@@ -168,22 +168,28 @@ import Testing
         )
     }
 
-    @Test func aCandidateAnswering404WhereTheStableAnswers200IsHarm() {
+    /// A statusClasses comparison fed 30 windows of these class counts (index = class digit).
+    func classesJudged(candidate: [Int], baseline: [Int], minRequests: Int = 500) -> BaselineComparison {
         var comparison = BaselineComparison(
-            checks: [ComparisonCheck(metric: .statusClasses)],
+            checks: [ComparisonCheck(metric: .statusClasses, minRequests: minRequests)],
             alpha: 0.01,
             candidate: "2.0",
             baseline: "1.0"
         )
         for _ in 0..<30 {
-            // No 5xx at all: the error rate would not move. 10% of the candidate's answers are 404s.
             comparison.observe(
                 window(
-                    traffic(requests: 100, classes: [0, 0, 88, 2, 10, 0]),
-                    traffic(requests: 900, classes: [0, 0, 880, 18, 2, 0])
+                    traffic(requests: candidate.reduce(0, +), classes: candidate),
+                    traffic(requests: baseline.reduce(0, +), classes: baseline)
                 )
             )
         }
+        return comparison
+    }
+
+    @Test func aCandidateAnswering404WhereTheStableAnswers200IsHarm() {
+        // No 5xx at all: the error rate would not move. 10% of the candidate's answers are 404s.
+        let comparison = classesJudged(candidate: [0, 0, 88, 2, 10, 0], baseline: [0, 0, 880, 18, 2, 0])
         let harmful = comparison.harmful
         #expect(harmful.count == 1)
         let decisive = harmful.first?.decisive
@@ -193,20 +199,11 @@ import Testing
     }
 
     @Test func theSameMixOfClassesIsNoEvidence() {
-        var comparison = BaselineComparison(
-            checks: [ComparisonCheck(metric: .statusClasses, minRequests: 1_000)],
-            alpha: 0.01,
-            candidate: "2.0",
-            baseline: "1.0"
+        let comparison = classesJudged(
+            candidate: [0, 0, 90, 5, 4, 1],
+            baseline: [0, 0, 810, 45, 36, 9],
+            minRequests: 1_000
         )
-        for _ in 0..<30 {
-            comparison.observe(
-                window(
-                    traffic(requests: 100, classes: [0, 0, 90, 5, 4, 1]),
-                    traffic(requests: 900, classes: [0, 0, 810, 45, 36, 9])
-                )
-            )
-        }
         #expect(comparison.harmful.isEmpty)
         #expect(comparison.passes)
     }

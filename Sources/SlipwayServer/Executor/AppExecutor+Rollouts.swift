@@ -59,7 +59,8 @@ extension AppExecutor {
         case .startRollout(let plan, let message, let actions):
             perform(actions)
             guard var summary = await startRollout(plan) else {
-                throw CommandRefusal(.conflict, "another rollout of \(spec.name) began first; nothing was started")
+                let why = shuttingDown ? "the controller is stopping" : "another rollout of \(spec.name) began first"
+                throw CommandRefusal(.conflict, "\(why); nothing was started")
             }
             if let message { summary.message = message }
             return summary
@@ -79,7 +80,13 @@ extension AppExecutor {
 
     /// Prepares and begins a rollout the machine has planned; nil when another began first.
     func startRollout(_ plan: RolloutPlan) async -> RolloutSummary? {
+        // A waiting deploy begins from a task of its own; a controller stopping meanwhile starts nothing.
+        guard !shuttingDown else { return nil }
         await openPreviewIfNeeded(plan)
+        guard !shuttingDown else {
+            if let preview, preview.rollout == plan.number { closePreview() }
+            return nil
+        }
         perform(machine.begin(plan, at: timeline.now))
         guard machine.lastRollout?.plan.number == plan.number else {
             if let preview, preview.rollout == plan.number { closePreview() }
