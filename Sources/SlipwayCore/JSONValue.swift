@@ -52,6 +52,16 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         return nil
     }
 
+    /// The number, if this is one: a double, or an integer (a double with no fraction reads back as an integer
+    /// from the log).
+    public var numberValue: Double? {
+        switch self {
+        case .double(let value): return value
+        case .int(let value): return Double(value)
+        default: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .string(let value): return value

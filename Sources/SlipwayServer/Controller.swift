@@ -291,16 +291,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
             // log: it is stopped, and its number is never given again.
             let reclaimed = await platform.reclaim(app: app.name, keeping: Set(recovered.alive.keys))
             first = max(first, reclaimed.highestNumber + 1)
-            for id in reclaimed.stopped {
-                recorder.record(
-                    Event(
-                        app: app.name,
-                        kind: .instanceStopping,
-                        instance: id,
-                        fields: ["reason": "started by an earlier controller that stopped before recording it"]
-                    )
-                )
-            }
+            let reason = "started by an earlier controller that stopped before recording it"
+            for event in reclaimed.events(app: app.name, reason: reason) { recorder.record(event) }
             executors[app.name] = AppExecutor(
                 spec: app,
                 context: AppExecutor.Context(

@@ -157,20 +157,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
                 )
             )
             instances.sort { $0.id < $1.id }
-        case .trafficShifted:
-            if case .object(let object)? = fields["weights"] {
-                weights = object.compactMapValues { value in
-                    if case .double(let number) = value { return number }
-                    return value.intValue.map(Double.init)
-                }
-            }
-        case .routesChanged:
-            if case .object(let object)? = fields["weights"] {
-                weights = object.compactMapValues { value in
-                    if case .double(let number) = value { return number }
-                    return value.intValue.map(Double.init)
-                }
-            }
+        case .trafficShifted, .routesChanged:
+            if case .object(let object)? = fields["weights"] { weights = object.compactMapValues(\.numberValue) }
         case .rolloutStarted:
             rollout = RolloutRecord(started: recorded) ?? rollout
         case .rolloutFinished:

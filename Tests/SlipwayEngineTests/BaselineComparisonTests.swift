@@ -100,11 +100,6 @@ import Testing
         )
     }
 
-    static func number(_ value: JSONValue) -> Double? {
-        if case .double(let number) = value { return number }
-        return value.intValue.map(Double.init)
-    }
-
     func runningCanary() -> RolloutHarness {
         var harness = RolloutHarness(Self.plan())
         harness.feed(.begin)
@@ -131,8 +126,8 @@ import Testing
             Issue.record("no comparison evidence in \(judged.fields)")
             return
         }
-        #expect((evidence["maxEValue"].flatMap(Self.number) ?? 0) >= 100)
-        #expect((evidence["pValue"].flatMap(Self.number) ?? 1) <= 0.01)
+        #expect((evidence["maxEValue"]?.numberValue ?? 0) >= 100)
+        #expect((evidence["pValue"]?.numberValue ?? 1) <= 0.01)
         #expect(evidence["standing"] == "harm")
         guard case .object(let candidate)? = evidence["candidate"] else {
             Issue.record("no candidate sample in \(evidence)")

@@ -9,6 +9,18 @@ public enum AnalysisMetric: String, Sendable, Equatable, CaseIterable {
     /// Finished responses in the window.
     case requests
 
+    /// For a latency quantile, which one (0.5 for `p50` … 0.999 for `p999`); nil for the others.
+    public var quantile: Double? {
+        switch self {
+        case .p50: return 0.5
+        case .p90: return 0.9
+        case .p95: return 0.95
+        case .p99: return 0.99
+        case .p999: return 0.999
+        case .successRate, .errorRate, .requests: return nil
+        }
+    }
+
     /// Whether values are durations.
     public var isLatency: Bool {
         switch self {

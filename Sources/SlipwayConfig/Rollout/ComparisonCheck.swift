@@ -29,8 +29,8 @@ public struct ComparisonCheck: Sendable, Equatable {
     /// For `latency`: the latency a request must exceed to count; nil freezes the stable version's p99. Key
     /// `slowerThan`.
     public var slowerThan: Duration?
-    /// The comparison as written, for messages and evidence.
-    public var text: String
+    /// The comparison as people read it, for messages and evidence.
+    public var text: String { Self.describe(metric, maxIncrease, slowerThan) }
 
     /// The default of `minRequests`.
     public static let defaultMinRequests = 500
@@ -40,14 +40,12 @@ public struct ComparisonCheck: Sendable, Equatable {
         metric: Metric,
         maxIncrease: Double = 0,
         minRequests: Int = Self.defaultMinRequests,
-        slowerThan: Duration? = nil,
-        text: String? = nil
+        slowerThan: Duration? = nil
     ) {
         self.metric = metric
         self.maxIncrease = maxIncrease
         self.minRequests = minRequests
         self.slowerThan = slowerThan
-        self.text = text ?? Self.describe(metric, maxIncrease, slowerThan)
     }
 
     /// The largest ratio of the candidate's rate to the baseline's that is not harm.

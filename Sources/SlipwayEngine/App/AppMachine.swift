@@ -173,8 +173,7 @@ public struct AppMachine: Sendable {
 
     /// Brings the app up on its stable release (the first input of an app with nothing to recover).
     public mutating func begin(at now: Moment) -> [Action] {
-        precondition(!recovered, "\(spec.name): the app was already brought up")
-        recovered = true
+        markRecovered()
         return feedSupervisor(.begin, at: now)
     }
 
@@ -401,7 +400,6 @@ public struct AppMachine: Sendable {
     }
 
     mutating func setMode(_ mode: Mode) { self.mode = mode }
-    mutating func setLastRollout(_ machine: RolloutMachine) { lastRollout = machine }
     mutating func setLastEnded(_ ended: EndedRollout) { lastEnded = ended }
     mutating func setPending(_ deploy: PendingDeploy?) { pending = deploy }
     mutating func reserveNumber() -> Int {

@@ -47,7 +47,6 @@ public struct RecoveredState: Sendable, Equatable {
     /// Folds an app's events, oldest first.
     public static func fold(_ events: [RecordedEvent]) -> RecoveredState {
         var state = RecoveredState()
-        var records: [RolloutRecord] = []
         for recorded in events {
             let event = recorded.event
             let fields = event.fields
@@ -71,24 +70,16 @@ public struct RecoveredState: Sendable, Equatable {
                 if let id = event.instance { state.alive.removeValue(forKey: id) }
             case .rolloutStarted:
                 guard let record = RolloutRecord(started: recorded) else { continue }
-                records.append(record)
+                state.rollouts[record.number] = record
                 if state.stable == nil { state.remember(record.fromRelease) }
-            case .rolloutFinished:
-                guard let index = records.lastIndex(where: { $0.number == fields["rollout"]?.intValue }) else {
-                    continue
-                }
-                records[index].apply(recorded)
-                state.remember(
-                    records[index].outcome == "promoted" ? records[index].toRelease : records[index].fromRelease
-                )
             default:
-                guard let number = fields["rollout"]?.intValue,
-                    let index = records.lastIndex(where: { $0.number == number })
-                else { continue }
-                records[index].apply(recorded)
+                guard let number = fields["rollout"]?.intValue else { continue }
+                state.rollouts[number]?.apply(recorded)
+                if event.kind == .rolloutFinished, let record = state.rollouts[number] {
+                    state.remember(record.outcome == "promoted" ? record.toRelease : record.fromRelease)
+                }
             }
         }
-        for record in records { state.rollouts[record.number] = record }
         return state
     }
 

@@ -22,12 +22,7 @@ enum DemoNarration {
             text =
                 "traffic: "
                 + weights.keys.sorted().map { version in
-                    let percent: Double
-                    if case .double(let value)? = weights[version] {
-                        percent = value
-                    } else {
-                        percent = Double(weights[version]?.intValue ?? 0)
-                    }
+                    let percent = weights[version]?.numberValue ?? 0
                     return "\(version) \(percent == percent.rounded() ? String(Int(percent)) : String(percent))%"
                 }.joined(separator: ", ")
         case .analysisJudged:

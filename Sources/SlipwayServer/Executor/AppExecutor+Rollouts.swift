@@ -215,11 +215,10 @@ extension AppExecutor {
         for (version, snapshot) in later.versions {
             let traffic = snapshot.window(since: earlier?.versions[version] ?? .empty)
             var latencies: [AnalysisMetric: Duration] = [:]
-            let quantiles: [(AnalysisMetric, Double)] = [
-                (.p50, 0.5), (.p90, 0.9), (.p95, 0.95), (.p99, 0.99), (.p999, 0.999),
-            ]
-            for (metric, quantile) in quantiles {
-                if let latency = traffic.latency(quantile: quantile) { latencies[metric] = latency }
+            for metric in AnalysisMetric.allCases {
+                if let quantile = metric.quantile, let latency = traffic.latency(quantile: quantile) {
+                    latencies[metric] = latency
+                }
             }
             versions[version] = VersionWindow(
                 requests: traffic.requests,

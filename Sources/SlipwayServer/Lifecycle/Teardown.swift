@@ -50,17 +50,9 @@ public enum Teardown {
             }
             // Instances whose start no controller recorded are stopped too.
             let reclaimed = await platform.reclaim(app: app.name, keeping: Set(recovered.alive.keys))
-            for id in reclaimed.stopped {
-                log.appendLogged(
-                    Event(
-                        app: app.name,
-                        kind: .instanceStopping,
-                        instance: id,
-                        fields: ["reason": "slipway down; started by a controller that stopped before recording it"]
-                    )
-                )
-                report.instances.append((id, "stopped"))
-            }
+            let reason = "slipway down; started by a controller that stopped before recording it"
+            for event in reclaimed.events(app: app.name, reason: reason) { log.appendLogged(event) }
+            for id in reclaimed.stopped { report.instances.append((id, "stopped")) }
         }
         var exits = platform.exits.makeAsyncIterator()
         await withTaskGroup(of: Void.self) { group in

@@ -44,11 +44,6 @@ extension LiveRollouts {
             return evidence
         }
 
-        static func number(_ value: JSONValue?) -> Double? {
-            if case .double(let number)? = value { return number }
-            return value?.intValue.map(Double.init)
-        }
-
         @Test func twiceTheBaselinesErrorsAtTenPercentAreRolledBackByTheComparison() async throws {
             let (fixture, load) = try await start(baselineErrorRate: "0.05")
             _ = try await fixture.controller.deploy(
@@ -64,8 +59,8 @@ extension LiveRollouts {
             )
             let judged = try #require(try fixture.events(.analysisJudged).first { $0.fields["analysis"] == "compare" })
             let evidence = try #require(Self.evidence(judged.fields))
-            #expect((Self.number(evidence["maxEValue"]) ?? 0) >= 100)
-            #expect((Self.number(evidence["pValue"]) ?? 1) <= 0.01)
+            #expect((evidence["maxEValue"]?.numberValue ?? 0) >= 100)
+            #expect((evidence["pValue"]?.numberValue ?? 1) <= 0.01)
             guard case .object(let candidate)? = evidence["candidate"],
                 case .object(let baseline)? = evidence["baseline"]
             else {
@@ -73,7 +68,7 @@ extension LiveRollouts {
                 return
             }
             let candidateRequests = candidate["requests"]?.intValue ?? 0
-            let candidateErrors = candidate["errors"]?.intValue ?? 0
+            let candidateErrors = candidate["events"]?.intValue ?? 0
             #expect(candidateRequests > 0)
             #expect((baseline["requests"]?.intValue ?? 0) > 5 * candidateRequests)
             // The threshold at the team's level never fired: over the whole sample the candidate stayed above 85%.
@@ -83,7 +78,7 @@ extension LiveRollouts {
             print(
                 "baseline comparison: 2× errors (5% → 10%) at 10% weight found after \(candidateRequests) candidate "
                     + "requests, \(String(format: "%.1f", judged.time.timeIntervalSince(load.began) - firstCandidate)) s "
-                    + "after the candidate took traffic; e = \(Self.number(evidence["maxEValue"]) ?? 0), "
+                    + "after the candidate took traffic; e = \(evidence["maxEValue"]?.numberValue ?? 0), "
                     + "interval \(evidence["ratioInterval"]?.description ?? "?")"
             )
             try await fixture.stop()

@@ -241,11 +241,11 @@ public struct BaselineComparison: Sendable, Equatable {
             "bound": .double(rounded(test.bound)),
             "candidate": .object([
                 "version": .string(candidate), "requests": .int(test.candidateRequests),
-                "events": .int(test.candidateEvents), "errors": .int(test.candidateEvents),
+                "events": .int(test.candidateEvents),
             ]),
             "baseline": .object([
                 "version": .string(baseline), "requests": .int(test.baselineRequests),
-                "events": .int(test.baselineEvents), "errors": .int(test.baselineEvents),
+                "events": .int(test.baselineEvents),
             ]),
         ]
         let interval = test.interval

@@ -255,10 +255,8 @@ public struct ThresholdJudge: WindowJudge {
         }
         // The quantiles the proxy would report for the pooled window.
         for (version, traffic) in versions {
-            let quantiles: [(AnalysisMetric, Double)] = [
-                (.p50, 0.5), (.p90, 0.9), (.p95, 0.95), (.p99, 0.99), (.p999, 0.999),
-            ]
-            for (metric, quantile) in quantiles {
+            for metric in AnalysisMetric.allCases {
+                guard let quantile = metric.quantile else { continue }
                 versions[version]?.latencies[metric] = traffic.latencyCounts.latency(quantile: quantile)
             }
         }
