@@ -37,6 +37,8 @@ final class ConfigDecoder {
     let baseDirectory: String
     let document: ComposedDocument
     private(set) var diagnostics: [ConfigDiagnostic] = []
+    /// Where `{query: …}` checks were written, to check that a Prometheus is configured once the controller is read.
+    var queryChecks: [(location: SourceLocation, path: String)] = []
 
     init(file: String, baseDirectory: String, document: ComposedDocument) {
         self.file = file

@@ -22,8 +22,30 @@ extension ConfigDecoder {
                 expectation: "an http or https URL like https://slipway.example.com"
             )
         }
+        if let entry = fields["prometheus"] {
+            spec.prometheus = prometheus(entry)
+        }
         if let threads = fields["proxyThreads"].flatMap({ integer($0, in: 1...ControllerSpec.maximumProxyThreads) }) {
             spec.proxyThreads = threads
+        }
+        return spec
+    }
+
+    /// `controller.prometheus`: a URL, or `{url: URL, timeout: 5s}`.
+    private func prometheus(_ entry: Entry) -> PrometheusSpec? {
+        let expectation = "an http or https URL like http://127.0.0.1:9090"
+        guard case .mapping = entry.value else {
+            return string(entry, matching: SecretURLRules.isHTTPURL, expectation: expectation)
+                .map { PrometheusSpec(url: $0) }
+        }
+        guard let fields = fields(of: entry.value, at: entry.path, schema: .prometheus) else { return nil }
+        guard
+            var spec = require("url", in: fields)
+                .flatMap({ string($0, matching: SecretURLRules.isHTTPURL, expectation: expectation) })
+                .map({ PrometheusSpec(url: $0) })
+        else { return nil }
+        if let timeout = fields["timeout"].flatMap({ duration($0, positive: true) }) {
+            spec.timeout = timeout
         }
         return spec
     }

@@ -14,6 +14,8 @@ public struct ControllerSpec: Sendable, Equatable {
     public var proxyThreads: Int
     /// Where people reach the dashboard (behind a proxy, say), for links in notifications; nil for `http://<api>`.
     public var dashboardURL: String?
+    /// The Prometheus that `{query: …}` analysis checks ask (key `prometheus`); nil when none is configured.
+    public var prometheus: PrometheusSpec?
     /// The position of the `controller` mapping, or the start of the document when the key is absent.
     public var location: SourceLocation
 
@@ -40,5 +42,20 @@ public struct ControllerSpec: Sendable, Equatable {
         self.token = token
         self.proxyThreads = proxyThreads
         self.location = location
+    }
+}
+
+/// `controller.prometheus`: where PromQL checks are evaluated. Written as a URL (`http://127.0.0.1:9090`) or as
+/// `{url: …, timeout: 5s}`.
+public struct PrometheusSpec: Sendable, Equatable {
+    /// The server's base URL; `/api/v1/query` is appended.
+    public var url: String
+    /// How long one query may take; a slower answer makes the window inconclusive. Key `timeout`; default 5s.
+    public var timeout: Duration
+
+    /// A Prometheus at `url`.
+    public init(url: String, timeout: Duration = .seconds(5)) {
+        self.url = url
+        self.timeout = timeout
     }
 }

@@ -22,6 +22,15 @@ extension ConfigDecoder {
         let (specs, identities, environments) = decoded ?? ([], [], [])
         checkAddresses(identities, controller: controller, controllerAPI: fields["controller"])
         checkNames(identities)
+        if controller.prometheus == nil {
+            for check in queryChecks {
+                report(
+                    check.location,
+                    check.path,
+                    "a `query` check needs `controller.prometheus`, the Prometheus to ask; none is configured"
+                )
+            }
+        }
         guard diagnostics.isEmpty else { return nil }
         return SlipwayConfig(
             file: file,

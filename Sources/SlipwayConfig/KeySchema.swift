@@ -8,7 +8,11 @@ struct KeySchema {
         known: ["controller", "apps", "environments", "windows", "notifications"]
     )
     /// `controller`.
-    static let controller = KeySchema(known: ["api", "stateDir", "token", "proxyThreads", "dashboardURL"])
+    static let controller = KeySchema(
+        known: ["api", "stateDir", "token", "proxyThreads", "dashboardURL", "prometheus"]
+    )
+    /// `controller.prometheus` written as a mapping.
+    static let prometheus = KeySchema(known: ["url", "timeout"])
     /// `controller.token`.
     static let token = KeySchema(known: ["env", "file"])
     /// An entry of `apps`.
@@ -37,7 +41,7 @@ struct KeySchema {
     )
     /// `apps[n].strategy`: one strategy key and the limits shared by all strategies.
     static let strategy = KeySchema(
-        known: ["recreate", "rolling", "blueGreen", "canary", "progressDeadline", "maxDuration"]
+        known: ["recreate", "rolling", "blueGreen", "canary", "abTest", "progressDeadline", "maxDuration"]
     )
     /// `apps[n].strategy.rolling`.
     static let rolling = KeySchema(known: ["maxSurge", "maxUnavailable", "analysis"])
@@ -49,6 +53,15 @@ struct KeySchema {
     static let canary = KeySchema(known: ["steps", "instances", "match", "stickiness"])
     /// An entry of `apps[n].strategy.canary.steps`.
     static let canaryStep = KeySchema(known: ["weight", "pause", "analysis"])
+    /// `apps[n].strategy.abTest`.
+    static let abTest = KeySchema(
+        known: [
+            "weight", "instances", "match", "stickiness", "goals", "alpha", "minimumEffect", "duration", "sampleSize",
+            "stopOnDecision",
+        ]
+    )
+    /// An entry of `apps[n].strategy.abTest.goals` written as a mapping.
+    static let experimentGoal = KeySchema(known: ["outcome", "metric", "better", "minimumEffect"])
     /// An entry of `apps[n].strategy.canary.match`.
     static let matchRule = KeySchema(known: ["header", "cookie"])
     /// `header` in a match rule.
@@ -64,7 +77,7 @@ struct KeySchema {
     /// An analysis step: canary `analysis` steps, `rolling.analysis`, `blueGreen.prePromotion` and `postPromotion`.
     static let analysisStep = KeySchema(known: ["windows", "failureLimit", "checks"])
     /// A check written as a mapping.
-    static let check = KeySchema(known: ["check", "minRequests"])
+    static let check = KeySchema(known: ["check", "minRequests", "query", "max", "min", "name"])
     /// `apps[n].warmup`.
     static let warmUp = KeySchema(known: ["requests", "concurrency", "replay", "slowStart", "timeout"])
     /// `apps[n].warmup.requests`.

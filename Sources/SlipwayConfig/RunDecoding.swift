@@ -44,7 +44,7 @@ extension ConfigDecoder {
                 report(element.location, path, "expected the program to run, got an empty string")
                 valid = false
             }
-            for problem in CommandPlaceholders.problems(in: text) {
+            for problem in Placeholders.command.problems(in: text) {
                 report(element.location, path, problem)
                 valid = false
             }

@@ -39,6 +39,13 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// An analysis window was judged: `verdict` (pass, fail, inconclusive), `checks` with values, thresholds and
     /// sample sizes, `window`.
     case analysisJudged
+    /// An A/B test began its experiment: `variants` (name, version, share), `goals`, and its end conditions.
+    case experimentStarted
+    /// A verdict of an experiment changed: `report` (an experiment report), `changed` (the goals whose verdict moved).
+    case experimentUpdated
+    /// An experiment ended (its end condition, or the rollout moved on before it): `reason`, `report`. What happens to
+    /// the rollout is a person's choice: `promote` keeps the variant, `abort` keeps the control.
+    case experimentConcluded
     /// A rollout was paused (by a user, or by a `pause` step).
     case rolloutPaused
     /// A paused rollout goes on.

@@ -38,10 +38,12 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
     public var endedAt: Date?
     /// Why it went back, when it did.
     public var endReason: String?
+    /// The A/B experiment's latest report as recorded (an `abTest` rollout's), nil before its experiment begins.
+    public var experiment: JSONValue?
 
     private enum CodingKeys: String, CodingKey {
         case number, purpose, from, to, strategy, by, reason, startedAt, state, step, steps, stepDescription
-        case pausedByUser, rollbackOutcome, lastDecision, outcome, endedAt, endReason
+        case pausedByUser, rollbackOutcome, lastDecision, outcome, endedAt, endReason, experiment
     }
 
     /// Creates a record of a rollout that has just started.
@@ -124,6 +126,11 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
         case .analysisJudged:
             if let summary = fields["summary"]?.stringValue {
                 lastDecision = "\(fields["verdict"]?.stringValue ?? "?"): \(summary)"
+            }
+        case .experimentUpdated, .experimentConcluded:
+            if let report = fields["report"] { experiment = report }
+            if let summary = fields["summary"]?.stringValue {
+                lastDecision = recorded.kind == .experimentConcluded ? "experiment concluded: \(summary)" : summary
             }
         case .rolloutPromoted:
             lastDecision = "promoted \(fields["to"]?.stringValue ?? to)"

@@ -23,6 +23,9 @@ public struct DemoOptions: Sendable, Equatable {
     public var instance: String = "pid-\(getpid())"
     /// Share (0...1) of counted requests answered with 500, spread evenly (see ``FaultSchedule``).
     public var errorRate: Double = 0
+    /// Share (0...1) of counted successful requests whose answer reports the outcome `converted` to the proxy
+    /// (`X-Slipway-Outcome: converted`), spread evenly like ``errorRate``, for A/B tests.
+    public var conversionRate: Double = 0
     /// Extra latency added to every counted request.
     public var latency: Duration = .zero
     /// How many of the first counted requests get ``slowFirstLatency`` on top of ``latency``.
@@ -75,6 +78,9 @@ public struct DemoOptions: Sendable, Equatable {
         case .errorRate:
             guard let value = Double(text), value.isFinite, (0...1).contains(value) else { throw invalid }
             errorRate = value
+        case .conversionRate:
+            guard let value = Double(text), value.isFinite, (0...1).contains(value) else { throw invalid }
+            conversionRate = value
         case .latency:
             latency = try Self.duration(text, or: invalid)
         case .slowFirst:

@@ -37,6 +37,8 @@ public struct DemoService: Sendable {
     /// How the service writes output and exits.
     public let hooks: DemoHooks
     private let counter = RequestCounter()
+    /// Counted answers by status class, for `GET /metrics`.
+    private let tally = ResponseTally()
 
     /// A service with the given options; applications made from it share one request count.
     public init(options: DemoOptions, hooks: DemoHooks = .process) {
@@ -77,6 +79,20 @@ public struct DemoService: Sendable {
                 return Self.text("unhealthy", status: .serviceUnavailable)
             }
             return Self.text("ok", status: .ok)
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string: self.tally.exposition(
+                            version: self.options.version,
+                            instance: self.options.instance
+                        )
+                    )
+                )
+            )
         }
         router.get("/work") { request, _ in
             let milliseconds = try Self.workMilliseconds(request.uri.queryParameters["ms"].map(String.init))
@@ -146,7 +162,11 @@ public struct DemoService: Sendable {
             response = Self.text("injected failure (request \(number))", status: .internalServerError)
         } else {
             response = try await produce(number)
+            if schedule.converts(request: number) {
+                response.headers[.init(Self.outcomeHeader)!] = "converted"
+            }
         }
+        tally.record(status: Int(response.status.code), converted: response.headers[.init(Self.outcomeHeader)!] != nil)
         // Every counted answer, failures included, says which version gave it.
         response.headers[.init(Self.versionHeader)!] = options.version
         let elapsed = ContinuousClock.now - start
@@ -198,6 +218,8 @@ public struct DemoService: Sendable {
 
     /// The header naming the version that answered.
     public static let versionHeader = "X-Demo-Version"
+    /// The header by which an answer reports an outcome to the proxy, for A/B tests.
+    public static let outcomeHeader = "X-Slipway-Outcome"
 
     private static func text(_ body: String, status: HTTPResponse.Status) -> Response {
         Response(

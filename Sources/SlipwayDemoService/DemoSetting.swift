@@ -6,6 +6,7 @@ public enum DemoSetting: String, CaseIterable, Sendable {
     case version
     case instance
     case errorRate
+    case conversionRate
     case latency
     case slowFirst
     case slowFirstLatency
@@ -23,6 +24,7 @@ public enum DemoSetting: String, CaseIterable, Sendable {
         case .version: "--version"
         case .instance: "--instance"
         case .errorRate: "--error-rate"
+        case .conversionRate: "--conversion-rate"
         case .latency: "--latency"
         case .slowFirst: "--slow-first"
         case .slowFirstLatency: "--slow-first-latency"
@@ -45,6 +47,7 @@ public enum DemoSetting: String, CaseIterable, Sendable {
         case .version: "SLIPWAY_VERSION"
         case .instance: "SLIPWAY_INSTANCE"
         case .errorRate: "DEMO_ERROR_RATE"
+        case .conversionRate: "DEMO_CONVERSION_RATE"
         case .latency: "DEMO_LATENCY"
         case .slowFirst: "DEMO_SLOW_FIRST"
         case .slowFirstLatency: "DEMO_SLOW_FIRST_LATENCY"
@@ -61,7 +64,7 @@ public enum DemoSetting: String, CaseIterable, Sendable {
         case .host: "a non-empty host name or address"
         case .port: "a port number from 0 to 65535"
         case .app, .version, .instance: "a non-empty string"
-        case .errorRate: "a number from 0 to 1"
+        case .errorRate, .conversionRate: "a number from 0 to 1"
         case .latency, .slowFirstLatency, .startupDelay:
             "a duration such as 250ms, 2s or 1m30s (a plain number means milliseconds), at most 24h"
         case .slowFirst: "a whole number of requests, 0 or more"

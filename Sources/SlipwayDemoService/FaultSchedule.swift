@@ -8,6 +8,8 @@ public struct FaultSchedule: Sendable, Equatable {
 
     /// The error rate in billionths, so that the schedule is exact integer arithmetic.
     private let errorRateBillionths: Int
+    /// The conversion rate in billionths.
+    private let conversionRateBillionths: Int
     /// Extra latency of every counted request.
     public let latency: Duration
     /// How many of the first requests are slowed by ``slowFirstLatency``.
@@ -25,6 +27,8 @@ public struct FaultSchedule: Sendable, Equatable {
     public init(options: DemoOptions) {
         let rate = min(max(options.errorRate, 0), 1)
         self.errorRateBillionths = Int((rate * Double(Self.scale)).rounded())
+        let conversion = min(max(options.conversionRate, 0), 1)
+        self.conversionRateBillionths = Int((conversion * Double(Self.scale)).rounded())
         self.latency = options.latency
         self.slowFirst = options.slowFirst
         self.slowFirstLatency = options.slowFirstLatency
@@ -38,10 +42,21 @@ public struct FaultSchedule: Sendable, Equatable {
     /// Request n fails iff ⌊n·r⌋ > ⌊(n−1)·r⌋, so any n consecutive requests from the first hold exactly ⌊n·r⌋
     /// failures, spread evenly: at 0.25 the 4th, 8th, 12th… fail.
     public func fails(request number: Int) -> Bool {
-        guard number >= 1, errorRateBillionths > 0 else { return false }
+        Self.spread(number, billionths: errorRateBillionths)
+    }
+
+    /// Whether request `number`, when it does not fail, reports the outcome `converted`: spread evenly like the
+    /// failures, by the conversion rate.
+    public func converts(request number: Int) -> Bool {
+        Self.spread(number, billionths: conversionRateBillionths)
+    }
+
+    /// Whether request `number` is one of those a rate of `billionths` picks: ⌊n·r⌋ > ⌊(n−1)·r⌋.
+    private static func spread(_ number: Int, billionths: Int) -> Bool {
+        guard number >= 1, billionths > 0 else { return false }
         // ⌊n·p/S⌋ − ⌊(n−1)·p/S⌋ repeats with period S, so reducing n keeps the products within Int.
-        let reduced = (number - 1) % Self.scale + 1
-        return reduced * errorRateBillionths / Self.scale > (reduced - 1) * errorRateBillionths / Self.scale
+        let reduced = (number - 1) % scale + 1
+        return reduced * billionths / scale > (reduced - 1) * billionths / scale
     }
 
     /// The latency injected into request `number` before it is answered.

@@ -193,6 +193,10 @@ public final class Controller: Service, MetricSource, ControllerServing {
         try await executor(app).summary()
     }
 
+    public func experiment(app: String) async throws(CommandRefusal) -> ExperimentReport? {
+        try await executor(app).experimentReport()
+    }
+
     public func run() async throws {
         let proxyGroup: MultiThreadedEventLoopGroup? =
             dataPlaneMode == .embedded
@@ -311,6 +315,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
                         environment: ProcessInfo.processInfo.environment
                     ),
                     wallClock: wallClock,
+                    queries: config.controller.prometheus.map { PrometheusClient(spec: $0, client: client) },
                     logger: logger
                 ),
                 recovered: recovered,

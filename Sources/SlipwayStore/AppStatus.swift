@@ -165,7 +165,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
             rollout?.apply(recorded)
             if let stable = fields["stable"]?.stringValue { version = stable }
         case .rolloutStepStarted, .rolloutPaused, .rolloutResumed, .rolloutRollingBack, .analysisJudged,
-            .rolloutPromoted, .hookFinished, .gateWaiting:
+            .rolloutPromoted, .hookFinished, .gateWaiting, .experimentUpdated, .experimentConcluded:
             rollout?.apply(recorded)
         case .dataPlaneStarted, .dataPlaneAttached:
             let uptime = Double(fields["uptimeMs"]?.intValue ?? 0) / 1000
@@ -178,7 +178,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
         case .dataPlaneLost:
             dataPlane?.attached = false
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
-            .commandRefused, .hookStarted, .deployForced, .notificationFailed:
+            .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted:
             break
         }
     }

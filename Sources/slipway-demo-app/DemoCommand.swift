@@ -31,6 +31,14 @@ struct DemoCommand: ParsableCommand {
     @Option(help: help(.errorRate, "Share (0...1) of / and /work requests answered 500, spread evenly."))
     var errorRate: String?
 
+    @Option(
+        help: help(
+            .conversionRate,
+            "Share (0...1) of successful / and /work answers that report `X-Slipway-Outcome: converted`, spread evenly."
+        )
+    )
+    var conversionRate: String?
+
     @Option(help: help(.latency, "Extra latency of every / and /work request."))
     var latency: String?
 
@@ -58,7 +66,7 @@ struct DemoCommand: ParsableCommand {
     func options(environment: [String: String]) throws -> DemoOptions {
         var flags: [(DemoSetting, String)] = [
             (.host, host), (.port, port), (.app, app), (.version, appVersion), (.instance, instance),
-            (.errorRate, errorRate), (.latency, latency), (.slowFirst, slowFirst),
+            (.errorRate, errorRate), (.conversionRate, conversionRate), (.latency, latency), (.slowFirst, slowFirst),
             (.slowFirstLatency, slowFirstLatency), (.startupDelay, startupDelay), (.crashAfter, crashAfter),
             (.failHealthAfter, failHealthAfter),
         ].compactMap { setting, value in value.map { (setting, $0) } }
@@ -81,7 +89,7 @@ struct DemoCommand: ParsableCommand {
             switch setting {
             case .host, .app, .version, .instance, .failHealth: nil
             case .port: "port"
-            case .errorRate: "rate"
+            case .errorRate, .conversionRate: "rate"
             case .latency, .slowFirstLatency, .startupDelay: "duration"
             case .slowFirst, .crashAfter, .failHealthAfter: "n"
             }

@@ -14,7 +14,8 @@ struct SlipwayCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, UpCommand.self, ValidateCommand.self, StatusCommand.self, HistoryCommand.self,
             DeployCommand.self, PromoteCommand.self, AbortCommand.self, PauseCommand.self, ResumeCommand.self,
-            RetryCommand.self, RollbackCommand.self, RestartCommand.self, WindowsCommand.self, ProxyCommand.self,
+            RetryCommand.self, RollbackCommand.self, RestartCommand.self, WindowsCommand.self, ExperimentCommand.self,
+            ProxyCommand.self,
             StopControllerCommand.self, DownCommand.self, UpgradeCommand.self,
         ]
     )

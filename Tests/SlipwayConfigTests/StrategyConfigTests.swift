@@ -271,8 +271,8 @@ struct StrategyConfigTests {
     @Test func strategyWithoutAKind() {
         #expect(
             ConfigFixtures.appProblems("strategy: { progressDeadline: 5m }") == [
-                "slipway.yaml:8:15: apps[0].strategy: expected exactly one of `recreate`, `rolling`, `blueGreen` or "
-                    + "`canary`, got none"
+                "slipway.yaml:8:15: apps[0].strategy: expected exactly one of `recreate`, `rolling`, `blueGreen`, "
+                    + "`canary` or `abTest`, got none"
             ]
         )
         // A misspelled strategy is reported once, as a misspelling.

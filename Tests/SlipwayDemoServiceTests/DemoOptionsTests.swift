@@ -69,7 +69,7 @@ import Testing
     @Test(arguments: [
         (DemoSetting.port, "http"), (.port, "70000"), (.errorRate, "2"), (.errorRate, "-0.1"), (.errorRate, "x"),
         (.latency, "fast"), (.slowFirst, "-1"), (.slowFirstLatency, "1y"), (.startupDelay, "-2s"),
-        (.crashAfter, "0"), (.failHealth, "maybe"), (.failHealthAfter, "many"), (.host, ""),
+        (.crashAfter, "0"), (.failHealth, "maybe"), (.failHealthAfter, "many"), (.host, ""), (.conversionRate, "1.5"),
     ])
     func rejectsBadValuesNamingTheKnob(setting: DemoSetting, value: String) throws {
         var options = DemoOptions()

@@ -23,6 +23,15 @@ import Testing
         #expect(failing == Array(stride(from: 10, through: 100, by: 10)))
     }
 
+    @Test func conversionsAreSpreadEvenlyAndApartFromFailures() {
+        let schedule = schedule {
+            $0.conversionRate = 0.25
+            $0.errorRate = 0.1
+        }
+        #expect((1...100).filter { schedule.converts(request: $0) } == Array(stride(from: 4, through: 100, by: 4)))
+        #expect(!self.schedule { $0.errorRate = 0.5 }.converts(request: 2))
+    }
+
     @Test func zeroErrorRateNeverFails() {
         let schedule = schedule { $0.errorRate = 0 }
         #expect((1...1_000).allSatisfy { !schedule.fails(request: $0) })

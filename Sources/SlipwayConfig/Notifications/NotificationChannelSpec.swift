@@ -31,7 +31,7 @@ public struct NotificationChannelSpec: Sendable, Equatable {
     /// The event kinds a channel sends when `events` is not set.
     public static let defaultEvents: Set<EventKind> = [
         .rolloutStarted, .rolloutPaused, .rolloutPromoted, .rolloutRollingBack, .rolloutFinished, .crashLoopBackoff,
-        .hookFinished, .deployForced,
+        .hookFinished, .deployForced, .experimentConcluded,
     ]
     /// Event kinds that are never sent: a failed notification would otherwise notify about itself, and fail again.
     public static let undeliverableEvents: Set<EventKind> = [.notificationFailed]

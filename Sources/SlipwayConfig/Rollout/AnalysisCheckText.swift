@@ -23,7 +23,7 @@ enum AnalysisCheckText {
             case .malformed(let text):
                 return "expected a check written METRIC OP VALUE, like `p99 <= 300ms`, got \(Node.quote(text))"
             case .unknownMetric(let name):
-                let names = AnalysisMetric.allCases.map(\.rawValue)
+                let names = AnalysisMetric.allCases.filter { $0 != .query }.map(\.rawValue)
                 if let suggestion = KeySuggestion.closest(to: name, among: names) {
                     return "unknown metric `\(name)`; did you mean `\(suggestion)`?"
                 }
@@ -51,7 +51,7 @@ enum AnalysisCheckText {
         guard !metricText.isEmpty, !comparisonText.isEmpty, !valueText.isEmpty else {
             return .failure(.malformed(trimmed))
         }
-        guard let metric = AnalysisMetric(rawValue: String(metricText)) else {
+        guard let metric = AnalysisMetric(rawValue: String(metricText)), metric != .query else {
             return .failure(.unknownMetric(String(metricText)))
         }
         guard let comparison = AnalysisCheck.Comparison(rawValue: String(comparisonText)) else {
@@ -75,6 +75,8 @@ enum AnalysisCheckText {
         case .requests:
             guard text.allSatisfy(\.isASCIIDigit), let count = Int(text) else { return nil }
             return Double(count)
+        case .query:
+            return Double(text).flatMap { $0.isFinite ? $0 : nil }
         }
     }
 
@@ -94,6 +96,7 @@ enum AnalysisCheckText {
         case .successRate, .errorRate: return "a percentage like 99% or a fraction from 0 to 1 like 0.99"
         case .p50, .p90, .p95, .p99, .p999: return "a duration like 300ms or 1.5s"
         case .requests: return "a whole number of requests like 10"
+        case .query: return "a number"
         }
     }
 
@@ -105,7 +108,7 @@ enum AnalysisCheckText {
             return rate(value + "%") == nil ? nil : "did you mean `\(value)%`?"
         case .p50, .p90, .p95, .p99, .p999:
             return "did you mean `\(value)ms` or `\(value)s`?"
-        case .requests:
+        case .requests, .query:
             return nil
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import SlipwayCore
 import Yams
 
@@ -105,7 +106,7 @@ extension ConfigDecoder {
     }
 
     /// A percentage written `1%` or `2.5%` (hundredths of a percent in `range`), as a fraction.
-    private func percent(_ entry: Entry, in range: ClosedRange<Int>, expectation: String) -> Double? {
+    func percent(_ entry: Entry, in range: ClosedRange<Int>, expectation: String) -> Double? {
         guard let text = entry.value.scalarText, text.hasSuffix("%"),
             let (number, rest) = DecimalNumber.prefix(of: text.dropLast()), rest.isEmpty,
             let hundredths = number.scaled(by: 100), range.contains(Int(clamping: hundredths))
@@ -160,6 +161,13 @@ extension ConfigDecoder {
     private func check(_ entry: Entry) -> AnalysisCheck? {
         if case .mapping = entry.value {
             guard let fields = fields(of: entry.value, at: entry.path, schema: .check) else { return nil }
+            if fields["query"] != nil { return queryCheck(fields, at: entry) }
+            for name in ["max", "min", "name"] {
+                if let stray = fields[name] {
+                    report(stray.key.location, stray.path, "`\(name)` is only for `query` checks")
+                    return nil
+                }
+            }
             var check = require("check", in: fields).flatMap(checkText)
             // Read even when the check itself is wrong, so that both problems are reported.
             if let entry = fields["minRequests"] {
@@ -175,6 +183,53 @@ extension ConfigDecoder {
             return nil
         }
         return checkText(entry)
+    }
+
+    /// `{query: "PromQL", max: 0.01}` or `{query: …, min: 100, name: "orders per second"}`: a PromQL query's value
+    /// against a bound, with placeholders (``Placeholders/query``).
+    private func queryCheck(_ fields: Fields, at entry: Entry) -> AnalysisCheck? {
+        var valid = true
+        let query = fields["query"].flatMap { query in
+            let text = string(
+                query,
+                matching: { !$0.trimmingCharacters(in: .whitespaces).isEmpty },
+                expectation: "a PromQL query"
+            )
+            for problem in text.map(Placeholders.query.problems) ?? [] {
+                report(query.value.location, query.path, problem)
+                valid = false
+            }
+            return text
+        }
+        let bound = exactlyOne(of: ["max", "min"], in: fields, advice: "write a range as two checks")
+        var threshold: Double?
+        if let bound {
+            let isNumber = [Tag.Name.int, .float].map(\.rawValue).contains(bound.value.tagName)
+            threshold = isNumber ? bound.value.scalarText.flatMap(Double.init).flatMap { $0.isFinite ? $0 : nil } : nil
+            if threshold == nil { reportExpected("a number like 0.01 or 250", bound) }
+        }
+        var name: String?
+        if let entry = fields["name"] {
+            name = string(entry, matching: { !$0.isEmpty }, expectation: "a name for people, like \"error ratio\"")
+            if name == nil { valid = false }
+        }
+        var minRequests: Int?
+        if let entry = fields["minRequests"] {
+            minRequests = integer(entry, in: Self.requestCounts)
+            if minRequests == nil { valid = false }
+        }
+        guard valid, let query, let bound, let threshold else { return nil }
+        queryChecks.append((fields["query"]!.value.location, fields["query"]!.path))
+        let comparison: AnalysisCheck.Comparison = bound.name == "max" ? .lessThanOrEqual : .greaterThanOrEqual
+        let number = bound.value.scalarText ?? String(threshold)
+        return AnalysisCheck(
+            metric: .query,
+            comparison: comparison,
+            threshold: threshold,
+            minRequests: minRequests,
+            text: name ?? "query \(comparison.rawValue) \(number)",
+            query: query
+        )
     }
 
     /// The text of a check: `METRIC OP VALUE`.

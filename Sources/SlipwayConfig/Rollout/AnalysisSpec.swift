@@ -8,6 +8,8 @@ public enum AnalysisMetric: String, Sendable, Equatable, CaseIterable {
     case p50, p90, p95, p99, p999
     /// Finished responses in the window.
     case requests
+    /// The value of a PromQL query, in a `{query: …}` check (never written in a check's text).
+    case query
 
     /// For a latency quantile, which one (0.5 for `p50` … 0.999 for `p999`); nil for the others.
     public var quantile: Double? {
@@ -17,7 +19,7 @@ public enum AnalysisMetric: String, Sendable, Equatable, CaseIterable {
         case .p95: return 0.95
         case .p99: return 0.99
         case .p999: return 0.999
-        case .successRate, .errorRate, .requests: return nil
+        case .successRate, .errorRate, .requests, .query: return nil
         }
     }
 
@@ -25,7 +27,7 @@ public enum AnalysisMetric: String, Sendable, Equatable, CaseIterable {
     public var isLatency: Bool {
         switch self {
         case .p50, .p90, .p95, .p99, .p999: return true
-        case .successRate, .errorRate, .requests: return false
+        case .successRate, .errorRate, .requests, .query: return false
         }
     }
 }
@@ -51,6 +53,8 @@ public struct AnalysisCheck: Sendable, Equatable {
     public var minRequests: Int?
     /// The check as written, for messages and evidence.
     public var text: String
+    /// For a `.query` check, the PromQL query with its `{…}` placeholders (see ``Placeholders/query``).
+    public var query: String?
 
     /// Creates a check.
     public init(
@@ -58,13 +62,15 @@ public struct AnalysisCheck: Sendable, Equatable {
         comparison: Comparison,
         threshold: Double,
         minRequests: Int? = nil,
-        text: String
+        text: String,
+        query: String? = nil
     ) {
         self.metric = metric
         self.comparison = comparison
         self.threshold = threshold
         self.minRequests = minRequests
         self.text = text
+        self.query = query
     }
 
     /// Whether `value` satisfies the check.

@@ -76,7 +76,7 @@ extension ConfigDecoder {
     }
 
     /// `weight: 10`, `weight: 12.5` or `weight: 25%`.
-    private func weight(_ entry: Entry) -> Percentage? {
+    func weight(_ entry: Entry) -> Percentage? {
         let isNumber = [Tag.Name.int, .float].map(\.rawValue).contains(entry.value.tagName)
         let percentage = entry.value.scalarText.flatMap { text in
             text.hasSuffix("%") ? Percentage.parse(text) : isNumber ? Percentage.parse(text + "%") : nil
@@ -109,7 +109,7 @@ extension ConfigDecoder {
     }
 
     /// `canary.instances`: a number from 1 to the app's instance count, or `scaled`.
-    private func candidateInstances(_ entry: Entry, appInstances: Int?) -> CanarySpec.CandidateInstances? {
+    func candidateInstances(_ entry: Entry, appInstances: Int?) -> CanarySpec.CandidateInstances? {
         if entry.value.scalarText == "scaled" {
             return .scaled
         }
@@ -131,7 +131,7 @@ extension ConfigDecoder {
     }
 
     /// `canary.match`: a list of rules.
-    private func matchRules(_ entry: Entry) -> [MatchSpec]? {
+    func matchRules(_ entry: Entry) -> [MatchSpec]? {
         let expectation = "a list of rules like [{header: {name: X-Beta, value: \"1\"}}]"
         guard let elements = list(entry, expectation: expectation) else { return nil }
         let rules = elements.enumerated().map { index, element in
@@ -202,7 +202,7 @@ extension ConfigDecoder {
     }
 
     /// `canary.stickiness`: `{cookie: slipway-bucket}` or `{header: X-User-Id}`.
-    private func stickiness(_ entry: Entry) -> StickinessSpec? {
+    func stickiness(_ entry: Entry) -> StickinessSpec? {
         guard case .mapping = entry.value else {
             reportExpected("a mapping like {cookie: slipway-bucket} or {header: X-User-Id}", entry)
             return nil

@@ -1,6 +1,6 @@
 /// How an app moves traffic from its stable release to a candidate (key `strategy`).
 ///
-/// Exactly one of `recreate`, `rolling`, `blueGreen` or `canary` is written under `strategy`; without the key an
+/// Exactly one of `recreate`, `rolling`, `blueGreen`, `canary` or `abTest` is written under `strategy`; without the key an
 /// app rolls out with ``Kind/rolling(_:)`` and its defaults.
 public struct StrategySpec: Sendable, Equatable {
     /// The strategy and its own settings.
@@ -13,6 +13,8 @@ public struct StrategySpec: Sendable, Equatable {
         case blueGreen(BlueGreenSpec)
         /// Move traffic to the candidate by steps of exact weights.
         case canary(CanarySpec)
+        /// Run the candidate beside stable on a fixed split as an experiment, and wait for a person to choose.
+        case abTest(ABTestSpec)
     }
 
     /// The strategy and its own settings.
@@ -35,13 +37,24 @@ public struct StrategySpec: Sendable, Equatable {
         self.maxDuration = maxDuration
     }
 
-    /// The strategy's name as written in the file: `recreate`, `rolling`, `blueGreen` or `canary`.
+    /// The match rules and stickiness of a strategy that splits traffic by weight (canary, A/B test); nil for the
+    /// others.
+    public var routing: (match: [MatchSpec], stickiness: StickinessSpec?)? {
+        switch kind {
+        case .canary(let canary): return (canary.match, canary.stickiness)
+        case .abTest(let abTest): return (abTest.match, abTest.stickiness)
+        default: return nil
+        }
+    }
+
+    /// The strategy's name as written in the file: `recreate`, `rolling`, `blueGreen`, `canary` or `abTest`.
     public var name: String {
         switch kind {
         case .recreate: return "recreate"
         case .rolling: return "rolling"
         case .blueGreen: return "blueGreen"
         case .canary: return "canary"
+        case .abTest: return "abTest"
         }
     }
 }

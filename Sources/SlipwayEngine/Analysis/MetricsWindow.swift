@@ -13,6 +13,8 @@ public struct VersionWindow: Sendable, Equatable {
     public var classes: [Int]
     /// Every latency of the window, bucketed; empty when not measured.
     public var latencyCounts: LatencyCounts
+    /// Outcomes the responses reported (the `X-Slipway-Outcome` header), by name.
+    public var outcomes: [String: OutcomeTally]
 
     /// Creates a window of one version.
     public init(
@@ -20,13 +22,15 @@ public struct VersionWindow: Sendable, Equatable {
         errors: Int,
         latencies: [AnalysisMetric: Duration] = [:],
         classes: [Int] = [],
-        latencyCounts: LatencyCounts = LatencyCounts()
+        latencyCounts: LatencyCounts = LatencyCounts(),
+        outcomes: [String: OutcomeTally] = [:]
     ) {
         self.requests = requests
         self.errors = errors
         self.latencies = latencies
         self.classes = classes
         self.latencyCounts = latencyCounts
+        self.outcomes = outcomes
     }
 
     /// Responses of class `digit`xx (0 when not measured).
@@ -46,6 +50,9 @@ public struct VersionWindow: Sendable, Equatable {
             return requests > 0 ? Double(errors) / Double(requests) : nil
         case .p50, .p90, .p95, .p99, .p999:
             return latencies[metric].map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+        case .query:
+            // A query's value is the window's, not one version's: see ``MetricsWindow/queries``.
+            return nil
         }
     }
 }
@@ -58,18 +65,29 @@ public struct MetricsWindow: Sendable, Equatable {
     public var end: Moment
     /// Traffic by version; versions with no traffic may be absent.
     public var versions: [String: VersionWindow]
+    /// The answers of the PromQL queries the rollout asked for at the end of the window, by query as configured.
+    public var queries: [String: QueryAnswer]
 
     /// Creates a window.
-    public init(start: Moment, end: Moment, versions: [String: VersionWindow]) {
+    public init(start: Moment, end: Moment, versions: [String: VersionWindow], queries: [String: QueryAnswer] = [:]) {
         self.start = start
         self.end = end
         self.versions = versions
+        self.queries = queries
     }
 
     /// The window of `version`, empty when it had no traffic.
     public subscript(version: String) -> VersionWindow {
         versions[version] ?? VersionWindow(requests: 0, errors: 0)
     }
+}
+
+/// What a metric source answered to one query.
+public enum QueryAnswer: Sendable, Equatable {
+    /// One number.
+    case value(Double)
+    /// No number, and why: an error, no data, more than one series, a timeout. Never a pass.
+    case unavailable(String)
 }
 
 /// Latencies counted per histogram bucket: how many requests took each (bucketed) time.

@@ -23,6 +23,8 @@ public struct CheckResult: Sendable, Equatable {
     public var requests: Int
     /// The requests the check needed.
     public var minRequests: Int
+    /// Why a query check is inconclusive (the metric source's answer); nil otherwise.
+    public var reason: String? = nil
 
     /// The evidence as event fields: the check as written, its threshold, the value, the sample size.
     public var fields: JSONValue {
@@ -34,6 +36,8 @@ public struct CheckResult: Sendable, Equatable {
             "minRequests": .int(minRequests),
         ]
         if let value { object["value"] = .string(Self.format(value, check.metric)) }
+        if let query = check.query { object["query"] = .string(query) }
+        if let reason { object["reason"] = .string(reason) }
         return .object(object)
     }
 
@@ -47,6 +51,8 @@ public struct CheckResult: Sendable, Equatable {
             return Percentage(basisPoints: max(0, min(10_000, hundredths))).description
         case .p50, .p90, .p95, .p99, .p999:
             return DurationText.format(.milliseconds(Int64((value * 1000).rounded())))
+        case .query:
+            return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
         }
     }
 }
@@ -68,6 +74,10 @@ public struct WindowJudgement: Sendable, Equatable {
         let traffic = window[version]
         var results: [CheckResult] = []
         for check in checks {
+            if let query = check.query {
+                results.append(Self.judge(check, answer: window.queries[query], requests: traffic.requests))
+                continue
+            }
             let needed = check.minRequests ?? minRequests
             let value = traffic.value(of: check.metric)
             let verdict: Verdict
@@ -101,6 +111,33 @@ public struct WindowJudgement: Sendable, Equatable {
         self.end = window.end
     }
 
+    /// A query check: its answer against its bound; no answer, or too few requests when the check asks for some,
+    /// is inconclusive.
+    private static func judge(_ check: AnalysisCheck, answer: QueryAnswer?, requests: Int) -> CheckResult {
+        let needed = check.minRequests ?? 0
+        var result = CheckResult(
+            check: check,
+            verdict: .inconclusive,
+            value: nil,
+            requests: requests,
+            minRequests: needed
+        )
+        switch answer {
+        case .value(let value):
+            result.value = value
+            if requests < needed {
+                result.reason = "\(requests) of \(needed) requests needed"
+            } else {
+                result.verdict = check.holds(for: value) ? .pass : .fail
+            }
+        case .unavailable(let reason):
+            result.reason = reason
+        case nil:
+            result.reason = "the query was not evaluated"
+        }
+        return result
+    }
+
     /// The failing checks, as written.
     public var failing: [CheckResult] { results.filter { $0.verdict == .fail } }
 
@@ -108,6 +145,9 @@ public struct WindowJudgement: Sendable, Equatable {
     public var summary: String {
         results.map { result in
             let value = result.value.map { CheckResult.format($0, result.check.metric) } ?? "no data"
+            if result.check.query != nil {
+                return "\(result.check.text): \(result.reason ?? value) (\(result.verdict.rawValue))"
+            }
             let sample =
                 result.verdict == .inconclusive
                 ? "\(result.requests) of \(result.minRequests) requests needed" : "\(result.requests) requests"

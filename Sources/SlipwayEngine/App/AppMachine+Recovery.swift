@@ -126,10 +126,12 @@ extension AppMachine {
         case "rolling": strategy.kind = .rolling(RollingSpec())
         case "blueGreen": strategy.kind = .blueGreen(BlueGreenSpec())
         case "canary": strategy.kind = .canary(Self.defaultCanary)
+        case "abTest": strategy.kind = .abTest(ABTestSpec())
         default:
             throw Refusal(
                 code: .badRequest,
-                message: "strategy: \"\(name)\" is not a strategy; expected recreate, rolling, blueGreen or canary"
+                message:
+                    "strategy: \"\(name)\" is not a strategy; expected recreate, rolling, blueGreen, canary or abTest"
             )
         }
         return strategy

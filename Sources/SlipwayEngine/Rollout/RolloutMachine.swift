@@ -138,6 +138,8 @@ public struct RolloutMachine: Sendable {
     private var analysisRun: AnalysisRun?
     /// The candidate against the stable version since it first took traffic (with `analysis.compare`).
     public private(set) var comparison: BaselineComparison?
+    /// The A/B experiment of an `abTest` rollout, from its step on.
+    public internal(set) var experiment: Experiment?
     private var stepDone = false
     private var stableTarget: Int
     private var candidateTarget = 0
@@ -211,6 +213,17 @@ public struct RolloutMachine: Sendable {
             ? plan.candidate : plan.stable
     }
 
+    /// The PromQL queries the next window needs answered: those of the fail-fast checks while the candidate is
+    /// judged, and those of the analysis step in progress. The executor asks the metric source and puts the answers in
+    /// the window.
+    public var queries: [String] {
+        guard outcome == nil, rollback == nil, plan.judgesCandidate else { return [] }
+        var checks = analysisRun?.checks ?? []
+        if onTrial { checks += plan.analysis.failFast }
+        var seen = Set<String>()
+        return checks.compactMap(\.query).filter { seen.insert($0).inserted }
+    }
+
     /// The routes in force.
     public var routes: RoutePlan { lastRoutes ?? RoutePlan(groups: []) }
 
@@ -239,7 +252,7 @@ public struct RolloutMachine: Sendable {
         case .deploy:
             switch plan.strategy.kind {
             case .recreate, .rolling: return .proportional
-            case .blueGreen, .canary: return .fixed(0)
+            case .blueGreen, .canary, .abTest: return .fixed(0)
             }
         }
     }
@@ -368,8 +381,9 @@ public struct RolloutMachine: Sendable {
             }
             guard let step = currentStep else { return accept("rollout #\(plan.number) is being promoted") }
             switch step {
-            case .pause, .analysis, .keepOldSet:
+            case .pause, .analysis, .keepOldSet, .experiment:
                 if pausedByUser { clearUserPause(at: now) }
+                endExperiment("\(who) promoted \(plan.candidate.version)", at: now, into: &actions)
                 actions.append(
                     record(
                         .rolloutResumed,
@@ -471,6 +485,9 @@ public struct RolloutMachine: Sendable {
             stepDeadline = nil
             pauseEnds = now + delay
             analysisRun = spec.map { AnalysisRun(step: $0, analysis: plan.analysis, version: plan.candidate.version) }
+        case .experiment(let spec):
+            stepDeadline = nil
+            startExperiment(spec, at: now, into: &actions)
         case .hooks(let point, _):
             // Every hook has its own timeout (a gate, its deadline); `maxDuration` still bounds the whole rollout.
             stepDeadline = nil
@@ -527,6 +544,9 @@ public struct RolloutMachine: Sendable {
             if let run = analysisRun {
                 waitingFor = "analysis: \(run.passes) of \(run.step.windows) windows passed"
             }
+            return stepDone
+        case .experiment:
+            waitingFor = stepDone ? nil : experimentWaitingFor(at: now)
             return stepDone
         case .hooks(let point, let names):
             waitingFor = stepDone ? nil : "\(point.rawValue) hooks (\(names.joined(separator: ", ")))"
@@ -698,6 +718,7 @@ public struct RolloutMachine: Sendable {
         into actions: inout [Action]
     ) {
         guard rollback == nil, self.outcome == nil else { return }
+        endExperiment(reason, at: now, into: &actions)
         rollback = (outcome, reason)
         rollbackStartedAt = now
         pausedByUser = false
@@ -843,6 +864,7 @@ public struct RolloutMachine: Sendable {
                 return
             }
         }
+        if case .experiment = currentStep, !stepDone { observeExperiment(window, at: now, into: &actions) }
         guard !pausedByUser, var run = analysisRun, !stepDone else { return }
         var source = window
         var onPreview = false
@@ -883,16 +905,16 @@ public struct RolloutMachine: Sendable {
     }
 
     /// What the comparisons' evidence assumes that this rollout's routing does not give.
-    private var routingNotes: [String] {
-        guard case .canary(let canary) = plan.strategy.kind else { return [] }
+    var routingNotes: [String] {
+        guard let routing = plan.strategy.routing else { return [] }
         var notes: [String] = []
-        if canary.stickiness != nil {
+        if routing.stickiness != nil {
             notes.append(
                 "sticky traffic: a user's requests stay on one version and are not independent, so the "
                     + "evidence is overstated"
             )
         }
-        if !canary.match.isEmpty {
+        if !routing.match.isEmpty {
             notes.append(
                 "match rules: the requests they send to the candidate are chosen by their content, so the "
                     + "versions do not see the same traffic"
@@ -999,12 +1021,12 @@ public struct RolloutMachine: Sendable {
             groups.append(.init(version: candidateVersion, weight: candidateWeight, instances: candidate))
         }
         var result = RoutePlan(groups: groups)
-        if case .canary(let canary) = self.plan.strategy.kind, self.plan.purpose == .deploy, rollback == nil {
-            if !candidate.isEmpty, !canary.match.isEmpty {
-                result.rules = canary.match
+        if let routing = self.plan.strategy.routing, self.plan.purpose == .deploy, rollback == nil {
+            if !candidate.isEmpty, !routing.match.isEmpty {
+                result.rules = routing.match
                 result.ruleVersion = candidateVersion
             }
-            result.stickiness = canary.stickiness
+            result.stickiness = routing.stickiness
         }
         if previewOpen, rollback == nil { result.preview = candidate }
         return result
@@ -1029,7 +1051,7 @@ public struct RolloutMachine: Sendable {
         return record(.rolloutStarted, fields)
     }
 
-    private func record(_ kind: EventKind, _ fields: [String: JSONValue]) -> Action {
+    func record(_ kind: EventKind, _ fields: [String: JSONValue]) -> Action {
         var fields = fields
         fields["rollout"] = .int(plan.number)
         return .record(Event(app: plan.app, kind: kind, fields: fields))

@@ -23,6 +23,9 @@ public enum RolloutStep: Sendable, Equatable {
     /// Run the hooks of a point that holds the rollout (`preDeploy`, `prePromotion`), named here; done when every
     /// one succeeded, and the rollout goes back when one fails.
     case hooks(HookPoint, names: [String])
+    /// Run an A/B experiment on the split in force until its end condition, then wait for a person: `promote` keeps
+    /// the candidate, `abort` keeps stable.
+    case experiment(ExperimentSpec)
 
     /// A few words for people: `weight 25%`, `pause 30s`, `analysis (3 windows)`.
     public var description: String {
@@ -41,13 +44,15 @@ public enum RolloutStep: Sendable, Equatable {
             return "keep old set for \(DurationText.format(delay))\(suffix)"
         case .hooks(let point, let names):
             return "\(point.rawValue) hooks (\(names.joined(separator: ", ")))"
+        case .experiment(let spec):
+            return "experiment on \(spec.goals.map(\.name).joined(separator: ", ")), then wait for promote or abort"
         }
     }
 
     /// Whether the step waits on people or the clock rather than on work (`promote` may end it).
     var isHold: Bool {
         switch self {
-        case .pause, .analysis: return true
+        case .pause, .analysis, .experiment: return true
         default: return false
         }
     }
@@ -97,6 +102,13 @@ extension RolloutPlan {
                         steps.append(.analysis(analysis, preview: false))
                     }
                 }
+            case .abTest(let abTest):
+                let count: Int
+                switch abTest.instances {
+                case .fixed(let fixed): count = min(fixed, total)
+                case .scaled: count = min(total, max(1, (total * abTest.weight.basisPoints + 9_999) / 10_000))
+                }
+                steps = [.scaleCandidate(count), .weight(abTest.weight.basisPoints), .experiment(abTest.experiment)]
             }
         }
         if purpose == .deploy, let names = hooks[.preDeploy], !names.isEmpty {

@@ -36,6 +36,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         var upstreamKeepAlive = true
         var attempts = 1
         var responseDeadline: NIODeadline?
+        /// What the response reported through ``OutcomeHeader``.
+        var outcomes: [(name: String, value: Double)] = []
         /// The recorders this request counts into, looked up once.
         var versionTraffic: TrafficRecorder
         var instanceTraffic: TrafficRecorder
@@ -467,6 +469,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
                 }
                 exchange.switching = true
             }
+            exchange.outcomes = OutcomeHeader.take(from: &head.headers)
             exchange.upstreamKeepAlive = HeaderRewriting.prepareResponse(
                 &head,
                 clientVersion: exchange.clientVersion,
@@ -631,6 +634,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             proxyGenerated: proxyGenerated,
             latencyNanoseconds: latency
         )
+        if !exchange.outcomes.isEmpty {
+            exchange.versionTraffic.recordOutcomes(loop: loop.index, exchange.outcomes)
+        }
         exchange.instanceTraffic.requestFinished(
             loop: loop.index,
             status: status,

@@ -73,6 +73,37 @@ public enum PrometheusText {
             sample(&text, duration + "_sum", row.labels, number(seconds))
             sample(&text, duration + "_count", row.labels, String(latency.totalCount))
         }
+
+        let outcomes = versions.filter { !$0.traffic.outcomes.isEmpty }
+        if !outcomes.isEmpty {
+            header(
+                &text,
+                "slipway_proxy_outcomes_total",
+                "counter",
+                "Responses that reported an outcome in X-Slipway-Outcome (the header is removed on the way out)."
+            )
+            for row in outcomes {
+                for (name, tally) in row.traffic.outcomes.sorted(by: { $0.key < $1.key }) {
+                    sample(
+                        &text,
+                        "slipway_proxy_outcomes_total",
+                        row.labels + [("outcome", name)],
+                        String(tally.responses)
+                    )
+                }
+            }
+            header(&text, "slipway_proxy_outcome_value_sum", "counter", "The sum of the values reported per outcome.")
+            for row in outcomes {
+                for (name, tally) in row.traffic.outcomes.sorted(by: { $0.key < $1.key }) {
+                    sample(
+                        &text,
+                        "slipway_proxy_outcome_value_sum",
+                        row.labels + [("outcome", name)],
+                        number(tally.sum)
+                    )
+                }
+            }
+        }
         return text
     }
 

@@ -37,6 +37,13 @@ public final class TrafficRecorder: @unchecked Sendable {
         shard.requestFinished(status: status, proxyGenerated: proxyGenerated, latencyNanoseconds: latencyNanoseconds)
     }
 
+    /// On loop `loop`: the response just finished reported these outcomes (``OutcomeHeader``).
+    public func recordOutcomes(loop: Int, _ outcomes: [(name: String, value: Double)]) {
+        let shard = shards[loop]
+        shard.eventLoop.assertInEventLoop()
+        shard.recordOutcomes(outcomes)
+    }
+
     /// A consistent copy of the cumulative totals, merged across loops.
     ///
     /// Each loop's part is copied in one go on that loop, and a request lives on a single loop, so no request is

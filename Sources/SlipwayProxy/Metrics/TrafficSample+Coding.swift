@@ -1,10 +1,11 @@
 import Histogram
+import SlipwayCore
 
 /// Samples cross the data plane's control channel as JSON. A latency histogram goes as its non-empty buckets and its
 /// exact extremes, a few hundred numbers at most instead of the tens of thousands of its full layout.
 extension TrafficSnapshot: Codable {
     private enum CodingKeys: String, CodingKey {
-        case requests, inFlight, responses, proxyGenerated, latency, latencyMin, latencyMax
+        case requests, inFlight, responses, proxyGenerated, latency, latencyMin, latencyMax, outcomes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -20,7 +21,9 @@ extension TrafficSnapshot: Codable {
                 buckets,
                 lowest: try values.decode(UInt64.self, forKey: .latencyMin),
                 highest: try values.decode(UInt64.self, forKey: .latencyMax)
-            )
+            ),
+            // A data plane from before outcomes were counted sends none.
+            outcomes: try values.decodeIfPresent([String: OutcomeTally].self, forKey: .outcomes) ?? [:]
         )
     }
 
@@ -33,6 +36,7 @@ extension TrafficSnapshot: Codable {
         try values.encode(latency.recordedValues().map { [$0.value, $0.count] }, forKey: .latency)
         try values.encode(latency.min, forKey: .latencyMin)
         try values.encode(latency.maxRecorded, forKey: .latencyMax)
+        if !outcomes.isEmpty { try values.encode(outcomes, forKey: .outcomes) }
     }
 }
 

@@ -1,5 +1,6 @@
 import Histogram
 import NIOCore
+import SlipwayCore
 
 /// One event loop's part of a ``TrafficRecorder``.
 ///
@@ -17,6 +18,11 @@ final class TrafficShard {
     /// Responses the proxy made itself, at index `status - 100`.
     private var proxyGenerated = [Int](repeating: 0, count: statusCodes.count)
     private var latency = LatencyHistogram.make()
+    /// Outcomes reported by responses (``OutcomeHeader``), by name.
+    private var outcomes: [String: OutcomeTally] = [:]
+
+    /// Names beyond this many are not counted, so an app writing ids as outcome names cannot grow the shard.
+    static let maximumOutcomeNames = 32
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -38,6 +44,14 @@ final class TrafficShard {
         latency.record(LatencyHistogram.microseconds(fromNanoseconds: latencyNanoseconds))
     }
 
+    /// A finished response reported these outcomes.
+    func recordOutcomes(_ reported: [(name: String, value: Double)]) {
+        for outcome in reported {
+            if outcomes[outcome.name] == nil, outcomes.count >= Self.maximumOutcomeNames { continue }
+            outcomes[outcome.name, default: OutcomeTally()].record(outcome.value)
+        }
+    }
+
     /// A copy owning fresh storage; must run on the shard's loop.
     func snapshot() -> TrafficSnapshot {
         var generated: [Int: Int] = [:]
@@ -51,7 +65,8 @@ final class TrafficShard {
             inFlight: requests - finished,
             responses: responses.map { $0 },
             proxyGenerated: generated,
-            latency: latencyCopy
+            latency: latencyCopy,
+            outcomes: outcomes
         )
     }
 }

@@ -1,4 +1,5 @@
 import Histogram
+import SlipwayCore
 
 /// Cumulative traffic of one subject since its recorder was made.
 ///
@@ -14,6 +15,8 @@ public struct TrafficSnapshot: Sendable, Equatable {
     public var proxyGenerated: [Int: Int]
     /// Latency of finished requests in microseconds, 1 µs to 1 hour at 3 significant digits.
     public var latency: Histogram<UInt64>
+    /// Outcomes the responses reported, by name.
+    public var outcomes: [String: OutcomeTally]
 
     /// No traffic at all.
     public static let empty = TrafficSnapshot(
@@ -24,12 +27,20 @@ public struct TrafficSnapshot: Sendable, Equatable {
         latency: LatencyHistogram.make()
     )
 
-    init(requests: Int, inFlight: Int, responses: [Int], proxyGenerated: [Int: Int], latency: Histogram<UInt64>) {
+    init(
+        requests: Int,
+        inFlight: Int,
+        responses: [Int],
+        proxyGenerated: [Int: Int],
+        latency: Histogram<UInt64>,
+        outcomes: [String: OutcomeTally] = [:]
+    ) {
         self.requests = requests
         self.inFlight = inFlight
         self.responses = responses
         self.proxyGenerated = proxyGenerated
         self.latency = latency
+        self.outcomes = outcomes
     }
 
     /// Requests that got their response (or failed).
@@ -68,6 +79,10 @@ public struct TrafficSnapshot: Sendable, Equatable {
         for digit in 1...5 {
             window.classes[digit] = max(0, responses(ofClass: digit) - base.responses(ofClass: digit))
         }
+        for (name, tally) in outcomes {
+            let gained = tally.subtracting(base.outcomes[name] ?? OutcomeTally())
+            if gained.responses > 0 { window.outcomes[name] = gained }
+        }
         return window
     }
 
@@ -97,5 +112,6 @@ public struct TrafficSnapshot: Sendable, Equatable {
         }
         proxyGenerated.merge(other.proxyGenerated, uniquingKeysWith: +)
         latency.add(other.latency)
+        outcomes.merge(other.outcomes) { $0.adding($1) }
     }
 }

@@ -1,4 +1,5 @@
 import Histogram
+import SlipwayCore
 
 /// Traffic of one subject between two snapshots.
 public struct TrafficWindow: Sendable, Equatable {
@@ -12,6 +13,8 @@ public struct TrafficWindow: Sendable, Equatable {
     public var proxyGenerated: [Int: Int]
     /// Responses by class: index 1...5 counts 1xx...5xx (index 0 is unused), app-made and proxy-made together.
     public var classes: [Int] = [Int](repeating: 0, count: 6)
+    /// Outcomes reported by the window's responses, by name; names no response reported are absent.
+    public var outcomes: [String: OutcomeTally] = [:]
     /// Latencies recorded in the window.
     public var latencyCount: Int
     /// The window's own latencies in microseconds.

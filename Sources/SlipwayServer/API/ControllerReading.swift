@@ -1,3 +1,4 @@
+import SlipwayEngine
 import SlipwayStore
 
 /// A configured app as the read endpoints show it.
@@ -28,6 +29,8 @@ public protocol ControllerReading: Sendable {
     var log: EventLog { get }
     /// The app's current rollout, or its last one; nil when it never had one.
     func rollout(app: String) async throws(CommandRefusal) -> RolloutSummary?
+    /// The live report of the A/B experiment of the app's current or last rollout; nil when this controller ran none.
+    func experiment(app: String) async throws(CommandRefusal) -> ExperimentReport?
     /// What the app looks like now, folded from its events.
     func status(app: String) throws(StoreError) -> AppStatus
     /// The app's deploy windows now, and its quietest hours.
@@ -35,6 +38,9 @@ public protocol ControllerReading: Sendable {
 }
 
 extension ControllerReading {
+    /// A reader without live rollouts only knows the experiments the log recorded.
+    public func experiment(app: String) async throws(CommandRefusal) -> ExperimentReport? { nil }
+
     /// A reader without deploy windows knows none.
     public func windows(app: String) throws(CommandRefusal) -> WindowsView {
         throw CommandRefusal(.notFound, "no deploy windows are known for \"\(app)\"")

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SlipwayCore
+import SlipwayEngine
 import SlipwayStore
 
 /// The JSON read endpoints of the controller's API: apps, rollouts, releases, events and per-app metrics.
@@ -43,6 +44,14 @@ public struct ReadRoutes: Sendable {
                 _ = try QueryParameters(request, accepting: [])
                 let app = try knownApp(context)
                 return Array(RolloutRecord.fold(try events(of: app)).reversed())
+            }
+        }
+        group.get("apps/{app}/experiment") { request, context in
+            try await answer {
+                let query = try QueryParameters(request, accepting: ["rollout"])
+                let number = try query.integer("rollout", in: 1...Int64(Int32.max)).map(Int.init)
+                let app = try knownApp(context)
+                return try await experiment(of: app, rollout: number)
             }
         }
         group.get("apps/{app}/releases") { request, context in
@@ -104,6 +113,26 @@ public struct ReadRoutes: Sendable {
 
     private func view(of app: ConfiguredApp) async throws -> AppView {
         AppView(app: app, status: try reading.status(app: app.name), rollout: try await reading.rollout(app: app.name))
+    }
+
+    /// The experiment of rollout `number` (nil: the newest that has one): the live report while this controller runs
+    /// it, else the last one its events recorded.
+    private func experiment(of app: String, rollout number: Int?) async throws -> ExperimentReport {
+        if let live = try await reading.experiment(app: app), number == nil || live.rollout == number {
+            return live
+        }
+        let records = RolloutRecord.fold(try events(of: app)).reversed()
+        let recorded = records.first { record in
+            record.experiment != nil && (number == nil || record.number == number)
+        }
+        guard let json = recorded?.experiment, let report = ExperimentReport(json: json) else {
+            let which = number.map { "rollout #\($0) of \"\(app)\" ran" } ?? "\"\(app)\" has run"
+            throw CommandRefusal(
+                .notFound,
+                "no experiment: \(which) none (an experiment is a deploy with strategy abTest)"
+            )
+        }
+        return report
     }
 
     private func events(of app: String) throws(StoreError) -> [RecordedEvent] {

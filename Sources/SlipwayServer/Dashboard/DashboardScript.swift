@@ -268,6 +268,62 @@ enum DashboardScript {
             }
           }
 
+          // A difference and its confidence interval over time: the band, the estimate, 0 and ±the minimum effect.
+          function drawInterval(canvas, points, margin) {
+            const ratio = window.devicePixelRatio || 1;
+            const width = canvas.clientWidth || 320;
+            const height = canvas.clientHeight || 140;
+            canvas.width = Math.round(width * ratio);
+            canvas.height = Math.round(height * ratio);
+            const context = canvas.getContext('2d');
+            context.setTransform(ratio, 0, 0, ratio, 0, 0);
+            context.clearRect(0, 0, width, height);
+            canvas.dataset.points = String(points.length);
+            if (!points.length) return;
+            const left = 56;
+            const right = 8;
+            const top = 8;
+            const bottom = 18;
+            let low = Math.min(-margin, ...points.map((p) => p.lower));
+            let high = Math.max(margin, ...points.map((p) => p.upper));
+            if (high - low <= 0) { low -= 1; high += 1; }
+            const last = points[points.length - 1].seconds || 1;
+            const x = (t) => left + (t / last) * (width - left - right);
+            const y = (v) => top + (high - v) / (high - low) * (height - top - bottom);
+            context.fillStyle = 'rgba(37, 99, 235, 0.18)';
+            context.beginPath();
+            points.forEach((p, i) => (i ? context.lineTo(x(p.seconds), y(p.upper)) : context.moveTo(x(p.seconds),
+              y(p.upper))));
+            for (const p of points.slice().reverse()) context.lineTo(x(p.seconds), y(p.lower));
+            context.closePath();
+            context.fill();
+            context.strokeStyle = '#6b7280';
+            context.setLineDash([4, 3]);
+            for (const value of margin > 0 ? [0, margin, -margin] : [0]) {
+              context.beginPath();
+              context.moveTo(left, y(value));
+              context.lineTo(width - right, y(value));
+              context.stroke();
+            }
+            context.setLineDash([]);
+            context.strokeStyle = '#2563eb';
+            context.lineWidth = 1.5;
+            context.beginPath();
+            points.forEach((p, i) => (i ? context.lineTo(x(p.seconds), y(p.difference))
+              : context.moveTo(x(p.seconds), y(p.difference))));
+            context.stroke();
+            context.font = '11px system-ui, sans-serif';
+            context.fillStyle = '#6b7280';
+            context.textAlign = 'right';
+            context.textBaseline = 'middle';
+            for (const value of [high, 0, low]) context.fillText(number(value), left - 6, y(value));
+            context.textAlign = 'left';
+            context.textBaseline = 'alphabetic';
+            context.fillText('start', left, height - 4);
+            context.textAlign = 'right';
+            context.fillText(`${Math.round(last)} s`, width - right, height - 4);
+          }
+
           // ---- one app ----------------------------------------------------------------------------------------------
 
           class AppCard {
@@ -399,6 +455,8 @@ enum DashboardScript {
                 d.buttons.set(command.name, button);
                 actions.append(button);
               }
+              d.experiment = h('section', { className: 'panel experiment', 'data-testid': 'experiment',
+                'aria-label': 'Experiment', hidden: true });
               d.instances = h('tbody');
               d.dataPlane = h('p', { className: 'data-plane', 'data-testid': 'data-plane' });
               d.charts = CHARTS.map((chart) => {
@@ -423,6 +481,7 @@ enum DashboardScript {
                   h('section', { className: 'panel rollout', 'data-testid': 'rollout', 'aria-label': 'Rollout' },
                     h('h3', { text: 'Rollout ' }, d.state), d.title, d.step, d.reason, d.deadline, d.decision, actions,
                     d.result)),
+                d.experiment,
                 h('section', { className: 'panel instances', 'aria-label': 'Instances' },
                   h('h3', { text: 'Instances' }), d.dataPlane,
                   h('table', { 'data-testid': 'instances' },
@@ -666,6 +725,67 @@ enum DashboardScript {
                 resume: active, rollback: Boolean(r || view.stable),
               };
               for (const [name, button] of d.buttons) button.disabled = !enabled[name];
+              if (r && r.strategy === 'abTest') this.loadExperiment(r.rollout);
+              else d.experiment.hidden = true;
+            }
+
+            // ---- the A/B experiment ----
+
+            async loadExperiment(rollout) {
+              if (this.experimentLoading) return;
+              this.experimentLoading = true;
+              try {
+                const report = await api(`${appPath(this.name)}/experiment?rollout=${rollout}`);
+                if (this.details) this.renderExperiment(report);
+              } catch (error) {
+                // Before the experiment step there is no report yet.
+                if (this.details) this.parts.experiment.hidden = true;
+              } finally {
+                this.experimentLoading = false;
+              }
+            }
+
+            renderExperiment(report) {
+              const panel = this.parts.experiment;
+              panel.hidden = false;
+              const state = h('span', { className: `badge state-${report.state}`, text: report.state });
+              const goals = (report.goals || []).map((goal) => {
+                const rows = (goal.variants || []).map((v) => h('tr', { 'data-variant': v.name },
+                  h('th', { scope: 'row', text: `${v.name} (${v.version})` }),
+                  h('td', { text: String(v.units) }),
+                  h('td', { text: v.mean === undefined || v.mean === null ? '–' : number(v.mean) }),
+                  h('td', { text: v.lower === undefined || v.lower === null ? '–'
+                    : `${number(v.lower)} … ${number(v.upper)}` })));
+                const comparisons = (goal.comparisons || []).map((c) => {
+                  const interval = c.lower === undefined || c.lower === null ? 'no estimate yet'
+                    : `${number(c.difference)} (interval ${number(c.lower)} … ${number(c.upper)})`;
+                  return h('p', { className: 'experiment-verdict', 'data-verdict': c.verdict },
+                    h('span', { className: `badge verdict-${c.verdict}`, text: c.verdict }),
+                    ` ${c.variant} − A: ${interval}; p ${number(c.pValue)} at α ${number(c.alpha)} — ${c.reason}`);
+                });
+                const canvas = h('canvas', { role: 'img', 'data-testid': 'experiment-chart',
+                  'aria-label': `${goal.name}: B − A with its interval over time` });
+                const figure = h('figure', { className: 'chart experiment-chart', 'data-goal': goal.name },
+                  h('figcaption', { text: `${goal.name}: B − A and its interval over time` }), canvas);
+                return { goal, canvas, node: h('div', { className: 'experiment-goal', 'data-goal': goal.name },
+                  h('h4', { text: `${goal.name} — ${goal.measure}; ${goal.better} is better` }),
+                  h('table', { className: 'evidence' },
+                    h('thead', {}, h('tr', {}, ...['variant', 'requests', 'mean', 'interval']
+                      .map((name) => h('th', { scope: 'col', text: name })))),
+                    h('tbody', {}, ...rows)),
+                  ...comparisons, figure) };
+              });
+              panel.replaceChildren(
+                h('h3', { text: 'Experiment ' }, state),
+                h('p', { className: 'experiment-summary', 'data-testid': 'experiment-summary', text: report.summary }),
+                h('p', { className: 'experiment-split', text: `split: ${report.split ? report.split.summary : ''}` }),
+                ...(report.conclusion ? [h('p', { text: `concluded: ${report.conclusion}` })] : []),
+                ...goals.map((g) => g.node));
+              for (const { goal, canvas } of goals) {
+                const comparison = (goal.comparisons || [])[0];
+                const base = goal.variants && goal.variants[0] ? Math.abs(goal.variants[0].mean || 0) : 0;
+                if (comparison) drawInterval(canvas, comparison.history || [], goal.minimumEffect * base);
+              }
             }
 
             renderDeadline() {
@@ -744,7 +864,7 @@ enum DashboardScript {
 
           // ---- events -----------------------------------------------------------------------------------------------
 
-          const QUIET_FIELDS = new Set(['plan', 'env', 'checks', 'comparisons', 'rollout', 'app']);
+          const QUIET_FIELDS = new Set(['plan', 'env', 'checks', 'comparisons', 'rollout', 'app', 'report']);
 
           function scalar(value) {
             if (value === null || value === undefined) return '';
@@ -775,6 +895,10 @@ enum DashboardScript {
                   (f.reason ? `: ${f.reason}` : '');
               case 'rolloutPromoted':
                 return `${f.to} takes all traffic`;
+              case 'experimentUpdated':
+                return f.summary || '';
+              case 'experimentConcluded':
+                return `${f.reason || ''}: ${f.summary || ''}`;
               default:
                 return Object.entries(f).filter(([key]) => !QUIET_FIELDS.has(key))
                   .map(([key, value]) => `${key}=${scalar(value)}`).join(' ');

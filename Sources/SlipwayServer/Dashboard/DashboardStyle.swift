@@ -107,15 +107,23 @@ enum DashboardStyle {
           background: #e5e7eb; color: #374151; text-transform: none; letter-spacing: 0;
         }
         .badge:empty { display: none; }
-        .state-healthy, .state-steady, .state-promoted, .verdict-pass { background: #dcfce7; color: var(--good); }
+        .state-healthy, .state-steady, .state-promoted, .verdict-pass, .verdict-better {
+          background: #dcfce7; color: var(--good);
+        }
         .state-starting, .state-running, .state-pending { background: #dbeafe; color: var(--info); }
         .state-paused, .state-stopping, .verdict-inconclusive, .state-degraded {
           background: #fef3c7; color: var(--warn);
         }
-        .state-unhealthy, .state-rollingBack, .state-rolledBack, .state-aborted, .verdict-fail {
+        .state-unhealthy, .state-rollingBack, .state-rolledBack, .state-aborted, .verdict-fail, .verdict-worse {
           background: #fee2e2; color: var(--bad);
         }
-        .state-superseded, .state-none { background: #f3f4f6; color: var(--muted); }
+        .state-superseded, .state-none, .verdict-noMeaningfulDifference, .state-concluded {
+          background: #f3f4f6; color: var(--muted);
+        }
+        .experiment-goal { margin-top: 8px; }
+        .experiment-goal h4 { font-size: 13px; margin: 8px 0 4px; }
+        .experiment-verdict { font-size: 13px; margin: 4px 0; }
+        .experiment-chart { max-width: 640px; margin-top: 6px; }
         table { border-collapse: collapse; width: 100%; font-size: 13px; }
         th, td { text-align: left; padding: 3px 8px 3px 0; border-bottom: 1px solid var(--line); white-space: nowrap; }
         thead th { color: var(--muted); font-weight: 500; }

@@ -114,6 +114,11 @@ extension AppExecutor {
 
     // MARK: Summaries
 
+    /// The live report of the experiment of the current (or last) rollout of this controller; nil when it had none.
+    func experimentReport() -> ExperimentReport? {
+        machine.lastRollout?.experiment?.report(at: timeline.now)
+    }
+
     /// The current rollout's summary, else the last one's; nil when the app never had a rollout.
     func summary() -> RolloutSummary? {
         if machine.pending != nil { return pendingSummary() }
@@ -183,7 +188,8 @@ extension AppExecutor {
                 guard let sample = try? await router.sample(name) else { continue }
                 let previewSample = await self.previewSample()
                 let end = timeline.now
-                let window = Self.window(from: previous, to: sample, start: start, end: end)
+                var window = Self.window(from: previous, to: sample, start: start, end: end)
+                window.queries = await self.answers(plan: plan)
                 let previewWindow = previewSample.map { current in
                     Self.window(from: previousPreview, to: current, start: start, end: end)
                 }
@@ -193,6 +199,38 @@ extension AppExecutor {
                 self.metricsWindow(window, preview: previewWindow)
             }
         }
+    }
+
+    /// The answers to the queries the rollout needs for its next window, asked at once, placeholders filled in.
+    private func answers(plan: RolloutPlan) async -> [String: QueryAnswer] {
+        let queries = running?.queries ?? []
+        guard !queries.isEmpty else { return [:] }
+        guard let source = context.queries else {
+            return Dictionary(uniqueKeysWithValues: queries.map { ($0, .unavailable("no Prometheus is configured")) })
+        }
+        let values = [
+            "app": spec.name,
+            "environment": spec.environment ?? "",
+            "version": plan.candidate.version,
+            "baseline": plan.stable.version,
+            "rollout": String(plan.number),
+            "window": Self.promDuration(plan.analysis.interval),
+        ]
+        return await withTaskGroup(of: (String, QueryAnswer).self) { group in
+            for query in queries {
+                let rendered = Placeholders.query.render(query, values)
+                group.addTask { (query, await source.answer(rendered)) }
+            }
+            var answers: [String: QueryAnswer] = [:]
+            for await (query, answer) in group { answers[query] = answer }
+            return answers
+        }
+    }
+
+    /// A duration as PromQL writes one: `2s`, `500ms`, `1m30s` is `90s`.
+    static func promDuration(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1_000 == 0 ? "\(milliseconds / 1_000)s" : "\(milliseconds)ms"
     }
 
     private func previewSample() async -> AppTrafficSample? {
@@ -225,7 +263,8 @@ extension AppExecutor {
                 errors: traffic.errors,
                 latencies: latencies,
                 classes: traffic.classes,
-                latencyCounts: LatencyCounts(traffic.latencyBuckets)
+                latencyCounts: LatencyCounts(traffic.latencyBuckets),
+                outcomes: traffic.outcomes
             )
         }
         return MetricsWindow(start: start, end: end, versions: versions)

@@ -50,6 +50,8 @@ actor AppExecutor {
         var hooks: HookRunner
         /// The wall clock deploy windows are judged by.
         var wallClock: @Sendable () -> Date
+        /// Where the PromQL queries of analysis checks are asked; nil without `controller.prometheus`.
+        var queries: (any QuerySource)?
         var logger: Logger
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayConfig
 import SlipwayCore
+import SlipwayEngine
 import SlipwayStore
 
 /// Turns recorded events into notices, with the rollout they belong to (from the app's live status) and, on a
@@ -77,6 +78,16 @@ struct NoticeBuilder: Sendable {
             }
         case .analysisJudged:
             notice.checks = Self.checks(in: fields)
+        case .experimentConcluded:
+            if let why = fields["reason"]?.stringValue { notice.details.append(NoticeDetail("Why it ended", why)) }
+            if let report = fields["report"].flatMap(ExperimentReport.init(json:)) {
+                notice.details += Self.experimentDetails(report)
+                if let versions = report.goals.first?.variants.map(\.version), versions.count == 2 {
+                    notice.details.append(
+                        NoticeDetail("Your choice", "promote keeps \(versions[1]); abort keeps \(versions[0])")
+                    )
+                }
+            }
         default:
             break
         }
@@ -85,6 +96,22 @@ struct NoticeBuilder: Sendable {
             notice.dashboardURL = "\(dashboard)/#app=\(name)"
         }
         return notice
+    }
+
+    /// An experiment's verdict, every goal's figures and the split check, a line each.
+    static func experimentDetails(_ report: ExperimentReport) -> [NoticeDetail] {
+        var details = [NoticeDetail("Verdict", report.summary)]
+        for goal in report.goals {
+            let figures = goal.variants.map { variant in
+                "\(variant.name) \(variant.mean.map(ExperimentReport.number) ?? "–") (\(variant.units) requests)"
+            }
+            let verdicts = goal.comparisons.map { "\($0.variant) \($0.verdict.text)" }
+            details.append(
+                NoticeDetail("Goal \(goal.name)", (figures + verdicts).joined(separator: ", "))
+            )
+        }
+        details.append(NoticeDetail("Split", report.split.summary))
+        return details
     }
 
     /// The checks of an `analysisJudged` event, or of the evidence in a `rolloutRollingBack`, then its comparisons
@@ -207,6 +234,8 @@ struct NoticeBuilder: Sendable {
             return "deploy of \(version) forced by \(by)"
         case .crashLoopBackoff:
             return "instances keep failing; restarts back off"
+        case .experimentConcluded:
+            return "experiment of \(number) concluded: \(fields["summary"]?.stringValue ?? "?")"
         default:
             return event.kind.rawValue
         }

@@ -157,5 +157,68 @@ extension LiveRollouts {
             #expect(fixture.weights == ["1.0.0": 10_000])
             #expect(page.connection.consoleErrors.isEmpty, "page errors: \(page.connection.consoleErrors)")
         }
+
+        @Test(
+            .enabled(
+                if: BrowserRequirement.canRun,
+                "needs \(HeadlessChromium.path) (apt-get install chromium); set SLIPWAY_REQUIRE_BROWSER=1 to fail instead"
+            )
+        )
+        func anABTestsReportIsShownAndItsWinnerPromotedFromTheDashboard() async throws {
+            let apiPort = try LoopbackHTTP.freePort()
+            let fixture = try await ControllerFixture(
+                yaml: ABTestRolloutTests.config(
+                    apiPort: apiPort,
+                    experiment: "goals: [{outcome: converted}]",
+                    conversionRate: "0.1"
+                )
+            )
+            var load: LoadClient?
+            var browser: HeadlessChromium?
+            var page: BrowserPage?
+            do {
+                try await fixture.waitUntilServing(instances: 2)
+                let client = LoadClient(port: fixture.port)
+                load = client
+                await client.waitFor(100)
+                _ = try await fixture.controller.deploy(
+                    app: "shop",
+                    DeployRequest(version: "2.0.0", env: ["DEMO_CONVERSION_RATE": "0.25"], by: "test")
+                )
+                browser = try await HeadlessChromium.launch()
+                let tab = try await BrowserPage.open(in: try #require(browser))
+                page = tab
+                let shop = #"[data-app="shop"]"#
+                try await tab.navigate(to: "http://127.0.0.1:\(apiPort)/")
+                try await tab.waitUntil(
+                    "the experiment's verdict on the page",
+                    "document.querySelector('\(shop) [data-testid=\"experiment-summary\"]')?.textContent"
+                        + ".startsWith('B better on converted') === true",
+                    timeout: .seconds(60)
+                )
+                let badge = try await tab.evaluate(
+                    "document.querySelector('\(shop) [data-testid=\"experiment\"] .experiment-verdict').dataset.verdict"
+                )
+                #expect(badge == "better")
+                let points = try await tab.evaluate(
+                    "Number(document.querySelector('\(shop) [data-testid=\"experiment-chart\"]').dataset.points)"
+                )
+                #expect((points.numberValue ?? 0) >= 1)
+                let variants = try await tab.evaluate(
+                    "document.querySelectorAll('\(shop) [data-testid=\"experiment\"] [data-variant]').length"
+                )
+                #expect(variants.numberValue == 2)
+                try await tab.evaluate("document.querySelector('\(shop) [data-action=\"promote\"]').click(); true")
+                let outcome = try await fixture.waitForOutcome(timeout: .seconds(30))
+                #expect(outcome.state == "promoted")
+                #expect(tab.connection.consoleErrors.isEmpty, "page errors: \(tab.connection.consoleErrors)")
+            } catch {
+                Issue.record(error)
+            }
+            await page?.close()
+            browser?.stop()
+            await load?.stop()
+            try await fixture.stop()
+        }
     }
 }

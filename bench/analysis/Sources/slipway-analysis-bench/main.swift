@@ -150,3 +150,53 @@ for index in [0, 1, 3, 4] {
     let tally = Tally.of(scenario, runs: runs) { ComparisonJudge(alpha: 0.05) }
     print("| \(scenario.name) | \(cell(tally, identical: scenario.ratio == 1)) |")
 }
+
+// A/B experiments: conversions of two variants split 50/50, judged by the engine's `Experiment` at its default level
+// (α = 5%, minimum effect 5% of A), stopping at the first decision.
+print("")
+let experimentRuns = max(1, runs)
+let experimentSpec = ExperimentSpec(goals: [ExperimentGoal(metric: .outcome("converted"))])
+let experiments = [
+    ExperimentScenario(name: "A/A, 10% conversion", rateA: 0.10, rateB: 0.10, windows: 600, spec: experimentSpec),
+    ExperimentScenario(
+        name: "A/A, 10% conversion, minimum effect 10%",
+        rateA: 0.10,
+        rateB: 0.10,
+        windows: 600,
+        spec: ExperimentSpec(goals: [ExperimentGoal(metric: .outcome("converted"))], minimumEffect: 0.10)
+    ),
+    ExperimentScenario(name: "B +10% (10% → 11%)", rateA: 0.10, rateB: 0.11, windows: 600, spec: experimentSpec),
+    ExperimentScenario(name: "B +20% (10% → 12%)", rateA: 0.10, rateB: 0.12, windows: 600, spec: experimentSpec),
+    ExperimentScenario(name: "B −20% (10% → 8%)", rateA: 0.10, rateB: 0.08, windows: 600, spec: experimentSpec),
+]
+print(
+    "A/B experiments: \(experimentRuns) runs per scenario, 200 requests per window split 50/50, at most 120k "
+        + "requests, α = 5%, minimum effect 5% of A"
+)
+print("")
+print("| scenario | B better | B worse | no meaningful difference | inconclusive | median B requests to the verdict |")
+print("|---|---|---|---|---|---|")
+var aaWrong = 0.0
+for (index, scenario) in experiments.enumerated() {
+    var counts: [ExperimentReport.Verdict: Int] = [:]
+    var concluded: [Int] = []
+    for run in 0..<experimentRuns {
+        let outcome = scenario.run(seed: UInt64(9_000 + run))
+        counts[outcome.verdict, default: 0] += 1
+        if let after = outcome.concludedAfter { concluded.append(after) }
+    }
+    func share(_ verdict: ExperimentReport.Verdict) -> String {
+        String(format: "%.1f%%", Double(counts[verdict] ?? 0) / Double(experimentRuns) * 100)
+    }
+    concluded.sort()
+    let median = concluded.isEmpty ? "–" : String(concluded[concluded.count / 2])
+    print(
+        "| \(scenario.name) | \(share(.better)) | \(share(.worse)) | \(share(.noMeaningfulDifference)) | "
+            + "\(share(.inconclusive)) | \(median) |"
+    )
+    if index <= 1 {
+        aaWrong = max(aaWrong, Double((counts[.better] ?? 0) + (counts[.worse] ?? 0)) / Double(experimentRuns))
+    }
+}
+print("")
+line(aaWrong <= 0.05, String(format: "A/A experiments called better or worse ≤ 5%% at α = 5%% (%.1f%%)", aaWrong * 100))

@@ -1,0 +1,115 @@
+/// `strategy.abTest`: the candidate runs beside the stable release as variant B, against the stable release as the
+/// control A, on a fixed split, until the experiment has its answer. Ending it is a person's choice: `promote` keeps
+/// B, `abort` keeps A.
+public struct ABTestSpec: Sendable, Equatable {
+    /// B's share of the traffic. Key `weight`; above 0 and below 100. Default 50%.
+    public var weight: Percentage
+    /// How many B instances run. Key `instances`; default `scaled` (the app's count times the weight, rounded up).
+    public var instances: CanarySpec.CandidateInstances
+    /// Requests matching any rule always go to B (a segment rather than a random split). Key `match`.
+    public var match: [MatchSpec]
+    /// How a user keeps seeing the same variant. Key `stickiness`.
+    public var stickiness: StickinessSpec?
+    /// What is measured and when the experiment ends.
+    public var experiment: ExperimentSpec
+
+    /// Creates A/B test settings; the defaults are those used when the keys are absent.
+    public init(
+        weight: Percentage = Percentage(basisPoints: 5_000),
+        instances: CanarySpec.CandidateInstances = .scaled,
+        match: [MatchSpec] = [],
+        stickiness: StickinessSpec? = nil,
+        experiment: ExperimentSpec = ExperimentSpec()
+    ) {
+        self.weight = weight
+        self.instances = instances
+        self.match = match
+        self.stickiness = stickiness
+        self.experiment = experiment
+    }
+}
+
+/// What an experiment measures, how sure it must be, and when it has run long enough.
+public struct ExperimentSpec: Sendable, Equatable {
+    /// The metrics compared between the variants; the first is the primary one, whose verdict ends the experiment
+    /// when `stopOnDecision` holds. Key `goals`; at least one. Default `[success]`.
+    public var goals: [ExperimentGoal]
+    /// The chance, over the whole experiment however often it is looked at, that a goal is called better or worse
+    /// when the variants do not differ. Key `alpha`; above 0% and at most 20%. Default 5%.
+    public var alpha: Double
+    /// The smallest relative change of a goal (against A's value) that matters: a difference whose interval lies
+    /// within ± this much of A is "no meaningful difference". Key `minimumEffect`; above 0%. Default 5%.
+    public var minimumEffect: Double
+    /// The experiment ends after this long. Key `duration`; nil: no limit but the strategy's `maxDuration`.
+    public var duration: Duration?
+    /// The experiment ends once every variant has this many units (requests). Key `sampleSize`; nil: no limit.
+    public var sampleSize: Int?
+    /// The experiment ends as soon as the primary goal has a verdict other than inconclusive. Key `stopOnDecision`;
+    /// default true.
+    public var stopOnDecision: Bool
+
+    /// Creates experiment settings; the defaults are those used when the keys are absent.
+    public init(
+        goals: [ExperimentGoal] = [ExperimentGoal(metric: .success)],
+        alpha: Double = 0.05,
+        minimumEffect: Double = 0.05,
+        duration: Duration? = nil,
+        sampleSize: Int? = nil,
+        stopOnDecision: Bool = true
+    ) {
+        self.goals = goals
+        self.alpha = alpha
+        self.minimumEffect = minimumEffect
+        self.duration = duration
+        self.sampleSize = sampleSize
+        self.stopOnDecision = stopOnDecision
+    }
+}
+
+/// One metric an experiment compares between its variants.
+public struct ExperimentGoal: Sendable, Equatable {
+    /// What is measured per unit (request).
+    public enum Metric: Sendable, Equatable {
+        /// The value the app reported for this outcome in `X-Slipway-Outcome` (a bare name counts 1): a rate for
+        /// `converted`, a mean for `revenue=12.5`.
+        case outcome(String)
+        /// 1 for a response below 500, 0 for a 5xx (the app's or the proxy's).
+        case success
+        /// The response time in milliseconds, as the proxy measured it.
+        case latency
+    }
+
+    /// Which way is better.
+    public enum Direction: String, Sendable, Equatable {
+        case higher, lower
+    }
+
+    /// What is measured.
+    public var metric: Metric
+    /// Which way is better. Key `better`; default `higher`, except `lower` for latency.
+    public var better: Direction
+    /// This goal's own smallest change that matters; nil: the experiment's. Key `minimumEffect`.
+    public var minimumEffect: Double?
+
+    /// Creates a goal.
+    public init(metric: Metric, better: Direction? = nil, minimumEffect: Double? = nil) {
+        self.metric = metric
+        if let better {
+            self.better = better
+        } else if case .latency = metric {
+            self.better = .lower
+        } else {
+            self.better = .higher
+        }
+        self.minimumEffect = minimumEffect
+    }
+
+    /// The goal's name in reports: the outcome's name, `success` or `latency`.
+    public var name: String {
+        switch metric {
+        case .outcome(let name): return name
+        case .success: return "success"
+        case .latency: return "latency"
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// What the responses of one version reported of one outcome through the `X-Slipway-Outcome` response header.
+///
+/// Every response is a unit whose value is the sum of the outcome's values it carried (a bare name counts 1, so
+/// `converted` makes a conversion rate and `revenue=12.5` a mean revenue per response); a response without the
+/// outcome counts 0. The tally keeps only what the mean and the variance need, and adds and subtracts like the
+/// proxy's other cumulative counters.
+public struct OutcomeTally: Sendable, Equatable, Codable {
+    /// Responses that carried the outcome.
+    public var responses: Int
+    /// The sum of their values.
+    public var sum: Double
+    /// The sum of their squared values.
+    public var sumOfSquares: Double
+
+    /// A tally.
+    public init(responses: Int = 0, sum: Double = 0, sumOfSquares: Double = 0) {
+        self.responses = responses
+        self.sum = sum
+        self.sumOfSquares = sumOfSquares
+    }
+
+    /// One more response whose values of the outcome add up to `value`.
+    public mutating func record(_ value: Double) {
+        responses += 1
+        sum += value
+        sumOfSquares += value * value
+    }
+
+    /// Both tallies together.
+    public func adding(_ other: OutcomeTally) -> OutcomeTally {
+        OutcomeTally(
+            responses: responses + other.responses,
+            sum: sum + other.sum,
+            sumOfSquares: sumOfSquares + other.sumOfSquares
+        )
+    }
+
+    /// What this cumulative tally gained since `earlier`; nothing when it holds less (a replaced recorder).
+    public func subtracting(_ earlier: OutcomeTally) -> OutcomeTally {
+        guard responses >= earlier.responses else { return self }
+        return OutcomeTally(
+            responses: responses - earlier.responses,
+            sum: sum - earlier.sum,
+            sumOfSquares: max(0, sumOfSquares - earlier.sumOfSquares)
+        )
+    }
+}

@@ -1,0 +1,344 @@
+import SlipwayConfig
+import SlipwayCore
+
+/// An A/B(/n) experiment between the control (variant A, the stable release) and the other variants, fed the
+/// proxy's windows and answering at any moment with an ``ExperimentReport``.
+///
+/// A unit is a request. Each goal's units are summed per variant; each variant is compared with the control by
+/// ``MeanDifference`` at the experiment's α divided among the variants (Bonferroni), and the split by
+/// ``SampleRatioCheck``. A verdict may be read after every window: the intervals are confidence sequences.
+public struct Experiment: Sendable, Equatable {
+    /// One arm of the experiment.
+    public struct Variant: Sendable, Equatable {
+        /// `A` for the control, then `B`, `C`, ….
+        public var name: String
+        /// The version serving it.
+        public var version: String
+        /// Its configured share of the traffic (0...1).
+        public var share: Double
+
+        /// A variant.
+        public init(name: String, version: String, share: Double) {
+            self.name = name
+            self.version = version
+            self.share = share
+        }
+    }
+
+    /// The settings.
+    public let spec: ExperimentSpec
+    /// The app and the rollout.
+    public let app: String
+    public let rollout: Int
+    /// The variants, the control first.
+    public let variants: [Variant]
+    /// What the routing breaks of the assumptions, in words.
+    public let notes: [String]
+    /// Whether requests are assigned at random, so that the split can be checked.
+    public let randomSplit: Bool
+    /// When the experiment began.
+    public let startedAt: Moment
+    /// Sums per goal, per variant.
+    public private(set) var sums: [[UnitSums]]
+    /// The running minimum of each comparison's 1/e, per goal, per variant (the control's entry unused).
+    public private(set) var pValues: [[Double]]
+    /// Each comparison's difference and interval over time, per goal, per variant (the control's entry unused).
+    public private(set) var history: [[[ExperimentReport.Point]]]
+    /// The split so far.
+    public private(set) var split: SampleRatioCheck
+    /// Why and when it concluded; nil while it runs.
+    public private(set) var conclusion: (reason: String, at: Moment)?
+
+    private let tests: MeanDifference
+
+    /// An experiment starting at `now`.
+    public init(
+        spec: ExperimentSpec,
+        app: String,
+        rollout: Int,
+        variants: [Variant],
+        notes: [String] = [],
+        randomSplit: Bool = true,
+        at now: Moment
+    ) {
+        precondition(variants.count >= 2, "an experiment needs a control and at least one variant")
+        self.spec = spec
+        self.app = app
+        self.rollout = rollout
+        self.variants = variants
+        self.notes = notes
+        self.randomSplit = randomSplit
+        startedAt = now
+        sums = spec.goals.map { _ in variants.map { _ in UnitSums() } }
+        pValues = spec.goals.map { _ in variants.map { _ in 1 } }
+        history = spec.goals.map { _ in variants.map { _ in [] } }
+        split = SampleRatioCheck(shares: variants.map(\.share))
+        let expected = spec.sampleSize.map { $0 * variants.count } ?? 10_000
+        tests = MeanDifference(alpha: spec.alpha / Double(variants.count - 1), expectedUnits: expected)
+    }
+
+    public static func == (left: Experiment, right: Experiment) -> Bool {
+        left.spec == right.spec && left.variants == right.variants && left.sums == right.sums
+            && left.pValues == right.pValues && left.history == right.history && left.split == right.split
+            && left.startedAt == right.startedAt
+            && left.conclusion?.reason == right.conclusion?.reason && left.conclusion?.at == right.conclusion?.at
+    }
+
+    /// Adds one window of traffic; nothing once concluded.
+    public mutating func observe(_ window: MetricsWindow) {
+        let seconds = Double((window.end - startedAt).components.seconds)
+        guard conclusion == nil else { return }
+        split.observe(variants.map { window[$0.version].requests })
+        for (goalIndex, goal) in spec.goals.enumerated() {
+            for (variantIndex, variant) in variants.enumerated() {
+                sums[goalIndex][variantIndex] =
+                    sums[goalIndex][variantIndex]
+                    + Self.units(of: goal, in: window[variant.version])
+            }
+            for variantIndex in variants.indices.dropFirst() {
+                if let estimate = tests.estimate(control: sums[goalIndex][0], variant: sums[goalIndex][variantIndex]) {
+                    pValues[goalIndex][variantIndex] = min(pValues[goalIndex][variantIndex], 1 / estimate.eValue)
+                    var points = history[goalIndex][variantIndex]
+                    points.append(
+                        ExperimentReport.Point(
+                            seconds: seconds,
+                            difference: estimate.difference,
+                            lower: estimate.lower,
+                            upper: estimate.upper
+                        )
+                    )
+                    if points.count > ExperimentReport.Point.limit {
+                        // Thin the past evenly, keeping the newest.
+                        points = points.enumerated().filter { ($0.offset - points.count + 1) % 2 == 0 }.map(\.element)
+                    }
+                    history[goalIndex][variantIndex] = points
+                }
+            }
+        }
+    }
+
+    /// The goal's units in one version's window.
+    static func units(of goal: ExperimentGoal, in window: VersionWindow) -> UnitSums {
+        switch goal.metric {
+        case .success:
+            let good = Double(window.requests - window.errors)
+            return UnitSums(count: window.requests, sum: good, sumOfSquares: good)
+        case .outcome(let name):
+            let tally = window.outcomes[name] ?? OutcomeTally()
+            return UnitSums(count: window.requests, sum: tally.sum, sumOfSquares: tally.sumOfSquares)
+        case .latency:
+            var sums = UnitSums()
+            for (micros, count) in zip(window.latencyCounts.micros, window.latencyCounts.counts) {
+                let milliseconds = Double(micros) / 1_000
+                sums.count += count
+                sums.sum += Double(count) * milliseconds
+                sums.sumOfSquares += Double(count) * milliseconds * milliseconds
+            }
+            return sums
+        }
+    }
+
+    /// Why the experiment should end now, or nil: its duration, its sample size, or a decided primary goal.
+    public func endCondition(at now: Moment) -> String? {
+        if let duration = spec.duration, now - startedAt >= duration {
+            return "it ran for its duration of \(DurationText.format(duration))"
+        }
+        if let size = spec.sampleSize, let smallest = sums.first?.map(\.count).min(), smallest >= size {
+            return "every variant reached the sample size of \(size) requests"
+        }
+        let report = report(at: now)
+        if spec.stopOnDecision, !report.split.mismatched, let goal = report.goals.first,
+            goal.comparisons.allSatisfy({ $0.verdict != .inconclusive })
+        {
+            return "the primary goal `\(goal.name)` is decided"
+        }
+        return nil
+    }
+
+    /// Marks the experiment concluded; later windows are not counted.
+    public mutating func conclude(_ reason: String, at now: Moment) {
+        guard conclusion == nil else { return }
+        conclusion = (reason, now)
+    }
+
+    /// Where the experiment stands at `now`.
+    public func report(at now: Moment) -> ExperimentReport {
+        let mismatched = randomSplit && split.mismatched
+        var goals: [ExperimentReport.Goal] = []
+        for (goalIndex, goal) in spec.goals.enumerated() {
+            let figures = variants.enumerated().map { index, variant in
+                let sums = sums[goalIndex][index]
+                let interval = tests.interval(of: sums)
+                return ExperimentReport.VariantFigures(
+                    name: variant.name,
+                    version: variant.version,
+                    units: sums.count,
+                    mean: sums.mean,
+                    lower: interval?.lower,
+                    upper: interval?.upper
+                )
+            }
+            let comparisons = variants.indices.dropFirst().map { index in
+                compare(goal, goalIndex: goalIndex, variant: index, mismatched: mismatched)
+            }
+            goals.append(
+                ExperimentReport.Goal(
+                    name: goal.name,
+                    measure: Self.measure(of: goal),
+                    better: goal.better.rawValue,
+                    minimumEffect: goal.minimumEffect ?? spec.minimumEffect,
+                    variants: figures,
+                    comparisons: comparisons
+                )
+            )
+        }
+        let ended = conclusion.map { $0.at } ?? now
+        return ExperimentReport(
+            app: app,
+            rollout: rollout,
+            state: conclusion == nil ? "running" : "concluded",
+            conclusion: conclusion?.reason,
+            elapsedSeconds: Double((ended - startedAt).components.seconds),
+            alpha: spec.alpha,
+            goals: goals,
+            split: splitFigures(mismatched: mismatched),
+            assumptions: assumptions,
+            summary: Self.summary(goals.first, mismatched: mismatched)
+        )
+    }
+
+    private func compare(
+        _ goal: ExperimentGoal,
+        goalIndex: Int,
+        variant index: Int,
+        mismatched: Bool
+    ) -> ExperimentReport.Comparison {
+        let control = sums[goalIndex][0]
+        let variant = sums[goalIndex][index]
+        var comparison = ExperimentReport.Comparison(
+            variant: variants[index].name,
+            verdict: .inconclusive,
+            reason: "",
+            pValue: pValues[goalIndex][index],
+            alpha: tests.alpha,
+            history: history[goalIndex][index]
+        )
+        guard let estimate = tests.estimate(control: control, variant: variant) else {
+            comparison.reason =
+                min(control.count, variant.count) < MeanDifference.minimumUnits
+                ? "fewer than \(MeanDifference.minimumUnits) requests in a variant"
+                : "no variation in the data yet"
+            return comparison
+        }
+        comparison.difference = estimate.difference
+        comparison.lower = estimate.lower
+        comparison.upper = estimate.upper
+        comparison.eValue = estimate.eValue
+        let base = control.mean ?? 0
+        if base != 0 {
+            comparison.relative = estimate.difference / abs(base)
+            comparison.relativeLower = estimate.lower / abs(base)
+            comparison.relativeUpper = estimate.upper / abs(base)
+        }
+        let higherIsBetter = goal.better == .higher
+        let effect = goal.minimumEffect ?? spec.minimumEffect
+        let margin = effect * abs(base)
+        if mismatched {
+            comparison.reason = "the split is off, so no verdict stands"
+        } else if estimate.lower > 0 {
+            comparison.verdict = higherIsBetter ? .better : .worse
+            comparison.reason = "the interval lies above 0"
+        } else if estimate.upper < 0 {
+            comparison.verdict = higherIsBetter ? .worse : .better
+            comparison.reason = "the interval lies below 0"
+        } else if margin > 0, estimate.lower > -margin, estimate.upper < margin {
+            comparison.verdict = .noMeaningfulDifference
+            comparison.reason = "the interval lies within ±\(Self.percent(effect)) of A"
+        } else {
+            comparison.reason = "the interval holds 0 and reaches beyond ±\(Self.percent(effect)) of A"
+        }
+        return comparison
+    }
+
+    private func splitFigures(mismatched: Bool) -> ExperimentReport.Split {
+        let expected = variants.map(\.share)
+        guard randomSplit else {
+            return ExperimentReport.Split(
+                expected: expected,
+                observed: split.counts,
+                pValue: nil,
+                mismatched: false,
+                summary: "not checked: requests are not assigned at random"
+            )
+        }
+        let shares = split.counts.map { Double($0) / Double(max(1, split.counts.reduce(0, +))) }
+        let observed = zip(variants, shares).map { "\($0.name) \(Self.percent($1))" }.joined(separator: ", ")
+        return ExperimentReport.Split(
+            expected: expected,
+            observed: split.counts,
+            pValue: split.pValue,
+            mismatched: mismatched,
+            summary: mismatched
+                ? "off: \(observed) against \(Self.shares(variants)) (p \(Self.number(split.pValue)))"
+                : "as configured: \(observed)"
+        )
+    }
+
+    private var assumptions: [String] {
+        var result = [
+            "a unit is a request; requests are taken as independent",
+            "intervals are anytime-valid confidence sequences from the central limit theorem: valid at every look, "
+                + "once each variant has \(MeanDifference.minimumUnits) requests",
+            "relative changes treat A's mean as exact",
+        ]
+        if variants.count > 2 {
+            result.append("α is divided among the \(variants.count - 1) variants compared with A")
+        }
+        return result + notes
+    }
+
+    private static func summary(_ goal: ExperimentReport.Goal?, mismatched: Bool) -> String {
+        guard let goal else { return "" }
+        if mismatched { return "the split is off: no verdict on \(goal.name) stands" }
+        return goal.comparisons.map { comparison in
+            var text =
+                switch comparison.verdict {
+                case .better, .worse: "\(comparison.variant) \(comparison.verdict.text) on \(goal.name)"
+                case .noMeaningfulDifference:
+                    "no meaningful difference between \(comparison.variant) and A on \(goal.name)"
+                case .inconclusive: "\(comparison.variant) against A inconclusive on \(goal.name)"
+                }
+            if let relative = comparison.relative, let lower = comparison.relativeLower,
+                let upper = comparison.relativeUpper
+            {
+                text += " (\(signedPercent(relative)), interval \(signedPercent(lower)) to \(signedPercent(upper)))"
+            }
+            return text
+        }.joined(separator: "; ")
+    }
+
+    static func measure(of goal: ExperimentGoal) -> String {
+        switch goal.metric {
+        case .outcome(let name): return "`\(name)` reported per request (X-Slipway-Outcome)"
+        case .success: return "share of requests answered below 500"
+        case .latency: return "response time in milliseconds"
+        }
+    }
+
+    private static func shares(_ variants: [Variant]) -> String {
+        variants.map { "\($0.name) \(percent($0.share))" }.joined(separator: ", ")
+    }
+
+    static func percent(_ fraction: Double) -> String {
+        let value = (fraction * 1_000).rounded() / 10
+        return value == value.rounded() ? "\(Int(value))%" : "\(value)%"
+    }
+
+    static func signedPercent(_ fraction: Double) -> String {
+        (fraction >= 0 ? "+" : "−") + percent(abs(fraction))
+    }
+
+    static func number(_ value: Double) -> String {
+        value >= 0.001 ? String(Double((value * 1_000).rounded() / 1_000)) : "< 0.001"
+    }
+}

@@ -1,0 +1,107 @@
+import SlipwayConfig
+import SlipwayCore
+
+/// The experiment step of an `abTest` rollout: it counts the windows, records each change of verdict, concludes at
+/// its end condition, and then holds the rollout for a person's choice.
+extension RolloutMachine {
+    /// Begins the experiment on the split in force; a restored rollout begins counting again.
+    mutating func startExperiment(_ spec: ExperimentSpec, at now: Moment, into actions: inout [Action]) {
+        var share = 0.5
+        var randomSplit = true
+        if case .abTest(let abTest) = plan.strategy.kind {
+            share = Double(abTest.weight.basisPoints) / 10_000
+            randomSplit = abTest.match.isEmpty && abTest.stickiness == nil
+        }
+        let variants = [
+            Experiment.Variant(name: "A", version: plan.stable.version, share: 1 - share),
+            Experiment.Variant(name: "B", version: plan.candidate.version, share: share),
+        ]
+        let experiment = Experiment(
+            spec: spec,
+            app: plan.app,
+            rollout: plan.number,
+            variants: variants,
+            notes: routingNotes,
+            randomSplit: randomSplit,
+            at: now
+        )
+        self.experiment = experiment
+        var fields: [String: JSONValue] = [
+            "variants": .array(
+                variants.map { variant in
+                    .object([
+                        "name": .string(variant.name),
+                        "version": .string(variant.version),
+                        "share": .double(variant.share),
+                    ])
+                }
+            ),
+            "goals": .array(spec.goals.map { .string($0.name) }),
+            "alpha": .double(spec.alpha),
+            "minimumEffect": .double(spec.minimumEffect),
+            "stopOnDecision": .bool(spec.stopOnDecision),
+        ]
+        if let duration = spec.duration { fields["duration"] = .string(DurationText.format(duration)) }
+        if let size = spec.sampleSize { fields["sampleSize"] = .int(size) }
+        actions.append(record(.experimentStarted, fields))
+    }
+
+    /// Counts one window; records the verdicts that changed, and the conclusion when the end condition is met.
+    mutating func observeExperiment(_ window: MetricsWindow, at now: Moment, into actions: inout [Action]) {
+        // A window that began before the experiment holds traffic from before its split.
+        guard var experiment, experiment.conclusion == nil, window.start >= experiment.startedAt else { return }
+        let before = experiment.report(at: now)
+        experiment.observe(window)
+        let after = experiment.report(at: now)
+        let changed = zip(before.goals, after.goals).filter { old, new in
+            old.comparisons.map(\.verdict) != new.comparisons.map(\.verdict)
+        }.map(\.1.name)
+        if !changed.isEmpty || before.split.mismatched != after.split.mismatched {
+            let names = changed + (before.split.mismatched != after.split.mismatched ? ["split"] : [])
+            actions.append(
+                record(
+                    .experimentUpdated,
+                    [
+                        "changed": .array(names.map { .string($0) }),
+                        "summary": .string(after.summary),
+                        "report": after.json,
+                    ]
+                )
+            )
+        }
+        self.experiment = experiment
+        if let reason = experiment.endCondition(at: now) {
+            endExperiment(reason, at: now, into: &actions)
+        }
+    }
+
+    /// Concludes a running experiment for `reason` and records its report; nothing when none runs.
+    mutating func endExperiment(_ reason: String, at now: Moment, into actions: inout [Action]) {
+        guard var experiment, experiment.conclusion == nil else { return }
+        experiment.conclude(reason, at: now)
+        self.experiment = experiment
+        let report = experiment.report(at: now)
+        actions.append(
+            record(
+                .experimentConcluded,
+                [
+                    "reason": .string(reason),
+                    "summary": .string(report.summary),
+                    "verdict": .string(report.primaryVerdict.rawValue),
+                    "report": report.json,
+                ]
+            )
+        )
+    }
+
+    /// What the experiment step waits for, in words.
+    func experimentWaitingFor(at now: Moment) -> String {
+        guard let experiment else { return "the experiment" }
+        let report = experiment.report(at: now)
+        guard let conclusion = experiment.conclusion else {
+            return "experiment running: \(report.summary)"
+        }
+        return "experiment concluded (\(conclusion.reason)): \(report.summary); promote keeps "
+            + "\(plan.candidate.version), abort keeps \(plan.stable.version)"
+    }
+}

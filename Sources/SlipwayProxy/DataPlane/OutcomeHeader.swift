@@ -1,0 +1,53 @@
+import NIOHTTP1
+import SlipwayCore
+
+/// The `X-Slipway-Outcome` response header, by which an app reports what a response achieved for an experiment.
+///
+/// Its value is a comma-separated list of outcomes, each a bare name (`converted`, counting 1) or `name=number`
+/// (`revenue=12.50`); the header may appear more than once. Names are 1 to 64 letters, digits, `_`, `-` or `.`;
+/// anything else in an item makes the proxy ignore that item. The header is the app's message to the proxy, so it is
+/// removed before the response reaches the client.
+enum OutcomeHeader {
+    static let name = "X-Slipway-Outcome"
+    /// More outcomes than this on one response are ignored.
+    static let maximumPerResponse = 16
+
+    /// Removes the header from `headers` and returns its outcomes, each name once with its values summed; empty
+    /// when the header is absent (the common case costs one scan of the names).
+    static func take(from headers: inout HTTPHeaders) -> [(name: String, value: Double)] {
+        guard headers.contains(name: name) else { return [] }
+        var outcomes: [(name: String, value: Double)] = []
+        for value in headers[name] {
+            for item in value.split(separator: ",") {
+                guard let outcome = parse(item) else { continue }
+                if let index = outcomes.firstIndex(where: { $0.name == outcome.name }) {
+                    outcomes[index].value += outcome.value
+                } else if outcomes.count < maximumPerResponse {
+                    outcomes.append(outcome)
+                }
+            }
+        }
+        headers.remove(name: name)
+        return outcomes
+    }
+
+    /// One item, `name` or `name=number`, spaces around either part allowed; nil when it is not one.
+    static func parse(_ item: Substring) -> (name: String, value: Double)? {
+        let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = parts[0].trimmingSpaces()
+        guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy(isNameByte) else { return nil }
+        guard parts.count == 2 else { return (String(name), 1) }
+        guard let value = Double(parts[1].trimmingSpaces()), value.isFinite else { return nil }
+        return (String(name), value)
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):
+            return true
+        default:
+            return false
+        }
+    }
+}

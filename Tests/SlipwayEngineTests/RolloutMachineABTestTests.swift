@@ -1,0 +1,120 @@
+import SlipwayConfig
+import SlipwayCore
+import Testing
+
+@testable import SlipwayEngine
+
+@Suite struct RolloutMachineABTestTests {
+    typealias H = RolloutHarness
+
+    static func abTest(stopOnDecision: Bool = true, stickiness: StickinessSpec? = nil) -> ABTestSpec {
+        ABTestSpec(
+            weight: percent(50),
+            stickiness: stickiness,
+            experiment: ExperimentSpec(
+                goals: [ExperimentGoal(metric: .outcome("converted"))],
+                stopOnDecision: stopOnDecision
+            )
+        )
+    }
+
+    func started(_ spec: ABTestSpec = abTest(), instances: Int = 2) -> H {
+        var harness = H(H.plan(.abTest(spec), instances: instances))
+        harness.feed(.begin)
+        harness.settle()
+        return harness
+    }
+
+    /// A window where A and B each got `requests`, of which `a` and `b` converted.
+    @discardableResult
+    static func window(_ harness: inout H, requests: Int = 200, a: Int, b: Int) -> [RolloutMachine.Action] {
+        let start = harness.now
+        harness.advance(.seconds(10))
+        func version(_ converted: Int) -> VersionWindow {
+            let value = Double(converted)
+            return VersionWindow(
+                requests: requests,
+                errors: 0,
+                outcomes: ["converted": OutcomeTally(responses: converted, sum: value, sumOfSquares: value)]
+            )
+        }
+        let window = MetricsWindow(
+            start: start,
+            end: harness.now,
+            versions: ["1.0.0": version(a), "2.0.0": version(b)]
+        )
+        return harness.feed(.metrics(window, preview: nil))
+    }
+
+    @Test func theSplitIsHeldWhileTheExperimentRuns() throws {
+        let harness = started()
+        #expect(
+            harness.machine.steps.prefix(3) == [
+                .scaleCandidate(1), .weight(5_000), .experiment(Self.abTest().experiment),
+            ]
+        )
+        #expect(harness.candidateWeight == 5_000)
+        let event = try #require(harness.last(.experimentStarted))
+        #expect(event.fields["goals"] == .array(["converted"]))
+        guard case .array(let variants)? = event.fields["variants"] else {
+            Issue.record("no variants in \(event.fields)")
+            return
+        }
+        #expect(variants.count == 2)
+        #expect(harness.machine.waitingFor?.hasPrefix("experiment running") == true)
+    }
+
+    @Test func aDecidedExperimentWaitsForAPersonAndPromoteKeepsB() throws {
+        var harness = started()
+        var windows = 0
+        while harness.last(.experimentConcluded) == nil, windows < 100 {
+            Self.window(&harness, a: 20, b: 40)
+            windows += 1
+        }
+        let concluded = try #require(harness.last(.experimentConcluded))
+        #expect(concluded.fields["verdict"] == "better")
+        #expect(concluded.fields["reason"] == "the primary goal `converted` is decided")
+        let report = try #require(concluded.fields["report"].flatMap(ExperimentReport.init(json:)))
+        #expect(report.goals[0].comparisons[0].verdict == .better)
+        #expect(try #require(report.goals[0].comparisons[0].lower) > 0)
+        #expect(harness.kinds.contains(.experimentUpdated))
+        // Concluded is not promoted: the rollout holds, whatever the clock says, until someone chooses.
+        harness.advance(.seconds(3_000))
+        harness.feed(.timerFired)
+        #expect(harness.machine.currentStep == .experiment(Self.abTest().experiment))
+        #expect(harness.machine.waitingFor?.contains("promote keeps 2.0.0, abort keeps 1.0.0") == true)
+        #expect(harness.command(.promote(full: false)).accepted)
+        harness.settle()
+        #expect(harness.machine.outcome == .promoted)
+        // The conclusion is recorded once.
+        #expect(harness.kinds.filter { $0 == .experimentConcluded }.count == 1)
+    }
+
+    @Test func abortKeepsTheControlAndConcludesARunningExperiment() throws {
+        var harness = started()
+        Self.window(&harness, a: 20, b: 21)
+        #expect(harness.command(.abort).accepted)
+        harness.settle()
+        #expect(harness.machine.outcome == .aborted)
+        #expect(harness.candidateWeight == 0)
+        let concluded = try #require(harness.last(.experimentConcluded))
+        #expect(concluded.fields["reason"] == "aborted by ada")
+        #expect(concluded.fields["verdict"] == "inconclusive")
+    }
+
+    @Test func anExperimentThatRunsOnAfterItsVerdictDoesNotConcludeByItself() {
+        var harness = started(Self.abTest(stopOnDecision: false))
+        for _ in 0..<60 { Self.window(&harness, a: 20, b: 40) }
+        #expect(harness.last(.experimentConcluded) == nil)
+        #expect(harness.machine.experiment?.report(at: harness.now).primaryVerdict == .better)
+    }
+
+    @Test func stickyTrafficIsNotCheckedForItsSplitAndSaysSo() throws {
+        let harness = started(Self.abTest(stickiness: .header("X-User-Id")))
+        let report = try #require(harness.machine.experiment?.report(at: harness.now))
+        #expect(report.split.pValue == nil)
+        #expect(report.split.summary.hasPrefix("not checked"))
+        #expect(report.assumptions.contains { $0.hasPrefix("sticky traffic") })
+        #expect(harness.machine.routes.stickiness == .header("X-User-Id"))
+    }
+}

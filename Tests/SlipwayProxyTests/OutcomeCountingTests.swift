@@ -1,0 +1,90 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SlipwayCore
+import Testing
+
+@testable import SlipwayProxy
+
+@Suite struct OutcomeCountingTests {
+    @Test func theHeaderIsReadSummedAndRemoved() {
+        var headers: HTTPHeaders = [
+            "Content-Type": "text/plain", "X-Slipway-Outcome": "converted, revenue=12.5",
+            "x-slipway-outcome": "revenue = 2.5,bad name, nan=NaN, =3, ok.step-2",
+        ]
+        let outcomes = OutcomeHeader.take(from: &headers)
+        #expect(outcomes.map(\.name) == ["converted", "revenue", "ok.step-2"])
+        #expect(outcomes.map(\.value) == [1, 15, 1])
+        #expect(!headers.contains(name: "X-Slipway-Outcome"))
+        #expect(headers["Content-Type"] == ["text/plain"])
+    }
+
+    @Test func withoutTheHeaderNothingChanges() {
+        var headers: HTTPHeaders = ["Content-Type": "text/plain"]
+        #expect(OutcomeHeader.take(from: &headers).isEmpty)
+        #expect(headers.count == 1)
+    }
+
+    @Test func oneResponseCountsAtMostSixteenOutcomes() {
+        var headers = HTTPHeaders([("X-Slipway-Outcome", (0..<20).map { "o\($0)" }.joined(separator: ","))])
+        #expect(OutcomeHeader.take(from: &headers).count == OutcomeHeader.maximumPerResponse)
+    }
+
+    @Test func outcomesAreCountedPerLoopMergedAndWindowed() async throws {
+        try await withTwoEventLoops { loops in
+            let recorder = TrafficRecorder(loops: loops)
+            try await loops[0].submit {
+                recorder.recordOutcomes(loop: 0, [("converted", 1), ("revenue", 10)])
+                recorder.recordOutcomes(loop: 0, [("revenue", 4)])
+            }.get()
+            let first = await recorder.snapshot()
+            try await loops[1].submit {
+                recorder.requestStarted(loop: 1)
+                recorder.requestFinished(loop: 1, status: 200, proxyGenerated: false, latencyNanoseconds: 1_000)
+                recorder.recordOutcomes(loop: 1, [("converted", 1)])
+            }.get()
+            let second = await recorder.snapshot()
+            #expect(second.outcomes["converted"] == OutcomeTally(responses: 2, sum: 2, sumOfSquares: 2))
+            #expect(second.outcomes["revenue"] == OutcomeTally(responses: 2, sum: 14, sumOfSquares: 116))
+            let window = second.window(since: first)
+            #expect(window.outcomes == ["converted": OutcomeTally(responses: 1, sum: 1, sumOfSquares: 1)])
+            // They cross the control channel with the rest of the sample.
+            let data = try JSONEncoder().encode(second)
+            #expect(try JSONDecoder().decode(TrafficSnapshot.self, from: data).outcomes == second.outcomes)
+        }
+    }
+
+    @Test func aShardCountsAtMostThirtyTwoNames() async throws {
+        try await withTwoEventLoops { loops in
+            let recorder = TrafficRecorder(loops: loops)
+            try await loops[0].submit {
+                for index in 0..<40 { recorder.recordOutcomes(loop: 0, [("id\(index)", 1)]) }
+            }.get()
+            #expect(await recorder.snapshot().outcomes.count == 32)
+        }
+    }
+
+    @Test func aSampleFromADataPlaneThatCountsNoOutcomesDecodes() throws {
+        let old =
+            #"{"requests":1,"inFlight":0,"responses":[0,0,1,0,0,0],"proxyGenerated":{},"latency":[],"#
+            + #""latencyMin":0,"latencyMax":0}"#
+        let snapshot = try JSONDecoder().decode(TrafficSnapshot.self, from: Data(old.utf8))
+        #expect(snapshot.outcomes.isEmpty)
+        #expect(snapshot.requests == 1)
+    }
+}
+
+@Suite struct OutcomePrometheusTextTests {
+    @Test func outcomesAreExposedPerVersionOnlyWhenReported() {
+        var version = TrafficSnapshot.empty
+        version.requests = 3
+        version.outcomes = ["converted": OutcomeTally(responses: 2, sum: 2, sumOfSquares: 2)]
+        let sample = AppTrafficSample(app: "shop", takenAt: .now, versions: ["2.0.0": version, "1.0.0": .empty])
+        let text = PrometheusText.render([sample])
+        #expect(text.contains("# TYPE slipway_proxy_outcomes_total counter\n"))
+        #expect(text.contains(#"slipway_proxy_outcomes_total{app="shop",version="2.0.0",outcome="converted"} 2"#))
+        #expect(text.contains(#"slipway_proxy_outcome_value_sum{app="shop",version="2.0.0",outcome="converted"} 2"#))
+        #expect(!text.contains(#"version="1.0.0",outcome"#))
+        #expect(!PrometheusText.render([AppTrafficSample(app: "shop", takenAt: .now)]).contains("outcome"))
+    }
+}

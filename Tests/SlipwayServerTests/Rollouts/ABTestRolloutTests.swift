@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SlipwayCore
+import SlipwayEngine
+import SlipwayServer
+import SlipwayTestSupport
+import Testing
+
+extension LiveRollouts {
+    /// A/B tests through the real proxy: the app reports conversions in `X-Slipway-Outcome`, the proxy counts them
+    /// per version, and the experiment answers in the events, the API and the CLI.
+    @Suite struct ABTestRolloutTests {
+        static func config(apiPort: Int, experiment: String, conversionRate: String) -> String {
+            ControllerFixture.demoConfig(
+                instances: 2,
+                extra: RolloutConfig.app(
+                    strategy: """
+                        abTest:
+                          weight: 50
+                        \(experiment.indented(2))
+                        """,
+                    analysis: """
+                        interval: 1s
+                        minRequests: 10
+                        checks: []
+                        failFast: ["successRate >= 85%"]
+                        compare: [errorRate]
+                        """
+                ),
+                apiPort: apiPort,
+                env: ["DEMO_CONVERSION_RATE": conversionRate]
+            )
+        }
+
+        func start(experiment: String) async throws -> (ControllerFixture, LoadClient, Int) {
+            let apiPort = try LoopbackHTTP.freePort()
+            let fixture = try await ControllerFixture(
+                yaml: Self.config(apiPort: apiPort, experiment: experiment, conversionRate: "0.1")
+            )
+            try await fixture.waitUntilServing(instances: 2)
+            let load = LoadClient(port: fixture.port)
+            await load.waitFor(100)
+            return (fixture, load, apiPort)
+        }
+
+        func concluded(_ fixture: ControllerFixture, timeout: Duration) async throws -> ExperimentReport {
+            var event: RecordedEvent?
+            try await waitUntil("the experiment concludes", timeout: timeout) {
+                event = try fixture.events(.experimentConcluded).first
+                return event != nil
+            }
+            return try #require(event?.fields["report"].flatMap(ExperimentReport.init(json:)))
+        }
+
+        @Test func aHigherConversionRateEndsWithBBetterAndAPersonPromotesIt() async throws {
+            let (fixture, load, apiPort) = try await start(
+                experiment: """
+                    goals: [{outcome: converted}, success]
+                    alpha: 5%
+                    """
+            )
+            _ = try await fixture.controller.deploy(
+                app: "shop",
+                DeployRequest(version: "2.0.0", env: ["DEMO_CONVERSION_RATE": "0.2"], by: "test")
+            )
+            let report = try await concluded(fixture, timeout: .seconds(60))
+            let goal = try #require(report.goals.first)
+            #expect(goal.name == "converted")
+            let comparison = try #require(goal.comparisons.first)
+            #expect(comparison.verdict == .better, "\(report.lines.joined(separator: "\n"))")
+            #expect(try #require(comparison.lower) > 0)
+            #expect(try #require(goal.variants[1].mean) > (try #require(goal.variants[0].mean)))
+            #expect(!report.split.mismatched)
+            #expect(report.summary.hasPrefix("B better on converted"))
+
+            // Concluded, the rollout waits for a person, with the split still in force.
+            let summary = try #require(try await fixture.controller.rollout(app: "shop"))
+            #expect(summary.state == "running")
+            #expect(
+                summary.reason?.contains("promote keeps 2.0.0, abort keeps 1.0.0") == true,
+                "\(summary.reason ?? "")"
+            )
+            #expect(fixture.weights == ["1.0.0": 5_000, "2.0.0": 5_000])
+
+            // The same report over the API and the CLI.
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+            let response = try await client.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(apiPort)/api/v1/apps/shop/experiment"),
+                timeout: .seconds(10)
+            )
+            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            #expect(response.status.code == 200)
+            #expect(body.contains("\"verdict\":\"better\""))
+            // The proxy keeps the app's message to it from the client.
+            let direct = try await client.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(fixture.port)/"),
+                timeout: .seconds(10)
+            )
+            #expect(!direct.headers.contains(name: "X-Slipway-Outcome"))
+            _ = try await direct.body.collect(upTo: 1 << 20)
+            try await client.shutdown()
+            let cli = try await SlipwayBinary.run(
+                ["experiment", "shop", "--url", "http://127.0.0.1:\(apiPort)"],
+                environment: [:],
+                seconds: 30,
+                signal: SIGINT
+            )
+            #expect(cli.status == 0, "\(cli.stderr)")
+            #expect(cli.stdout.contains("B better on converted"))
+            #expect(cli.stdout.contains("next: `slipway promote shop` keeps 2.0.0"))
+
+            _ = try await fixture.controller.command(app: "shop", .promote(full: false), by: "test")
+            let outcome = try await fixture.waitForOutcome(timeout: .seconds(30))
+            await load.stop()
+            #expect(outcome.state == "promoted")
+            let b = goal.variants[1]
+            print(
+                "A/B test: B better on converted after \(b.units) B requests, \(Int(report.elapsedSeconds)) s; "
+                    + "\(report.summary)"
+            )
+            try await fixture.stop()
+        }
+
+        @Test func identicalVariantsEndWithoutABetterOrWorseVerdict() async throws {
+            let (fixture, load, _) = try await start(
+                experiment: """
+                    goals: [{outcome: converted}]
+                    minimumEffect: 50%
+                    sampleSize: 1500
+                    """
+            )
+            _ = try await fixture.controller.deploy(app: "shop", DeployRequest(version: "2.0.0", by: "test"))
+            let report = try await concluded(fixture, timeout: .seconds(60))
+            let verdict = report.primaryVerdict
+            #expect(verdict == .noMeaningfulDifference || verdict == .inconclusive, "\(report.summary)")
+            _ = try await fixture.controller.command(app: "shop", .abort, by: "test")
+            let outcome = try await fixture.waitForOutcome(timeout: .seconds(30))
+            await load.stop()
+            #expect(outcome.state == "aborted")
+            #expect(try fixture.status().version == "1.0.0")
+            print("A/A test: \(report.summary) (\(report.conclusion ?? "?"))")
+            try await fixture.stop()
+        }
+    }
+}
