@@ -23,6 +23,7 @@ extension ConfigDecoder {
             )
         }
         if let entry = fields["prometheus"] {
+            prometheusWritten = true
             spec.prometheus = prometheus(entry)
         }
         if let threads = fields["proxyThreads"].flatMap({ integer($0, in: 1...ControllerSpec.maximumProxyThreads) }) {
@@ -39,14 +40,13 @@ extension ConfigDecoder {
                 .map { PrometheusSpec(url: $0) }
         }
         guard let fields = fields(of: entry.value, at: entry.path, schema: .prometheus) else { return nil }
-        guard
-            var spec = require("url", in: fields)
-                .flatMap({ string($0, matching: SecretURLRules.isHTTPURL, expectation: expectation) })
-                .map({ PrometheusSpec(url: $0) })
-        else { return nil }
-        if let timeout = fields["timeout"].flatMap({ duration($0, positive: true) }) {
-            spec.timeout = timeout
-        }
+        // Both are read before either is judged, so that both problems are reported.
+        let url = require("url", in: fields)
+            .flatMap { string($0, matching: SecretURLRules.isHTTPURL, expectation: expectation) }
+        let timeout = fields["timeout"].map { duration($0, positive: true) }
+        guard let url, timeout != .some(nil) else { return nil }
+        var spec = PrometheusSpec(url: url)
+        if let timeout = timeout ?? nil { spec.timeout = timeout }
         return spec
     }
 

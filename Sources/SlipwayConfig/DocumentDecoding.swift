@@ -22,7 +22,7 @@ extension ConfigDecoder {
         let (specs, identities, environments) = decoded ?? ([], [], [])
         checkAddresses(identities, controller: controller, controllerAPI: fields["controller"])
         checkNames(identities)
-        if controller.prometheus == nil {
+        if !prometheusWritten {
             for check in queryChecks {
                 report(
                     check.location,

@@ -19,8 +19,14 @@ public struct OutcomeTally: Sendable, Equatable, Codable {
         self.sumOfSquares = sumOfSquares
     }
 
-    /// One more response whose values of the outcome add up to `value`.
+    /// The largest magnitude of a response's value that is counted. Beyond it a value is ignored, so that squares and
+    /// sums stay finite (a non-finite tally could not be subtracted or sent as JSON) and precise enough.
+    public static let largestValue = 1e9
+
+    /// One more response whose values of the outcome add up to `value`; a value that is not finite or beyond
+    /// ``largestValue`` is not counted.
     public mutating func record(_ value: Double) {
+        guard value.isFinite, abs(value) <= Self.largestValue else { return }
         responses += 1
         sum += value
         sumOfSquares += value * value

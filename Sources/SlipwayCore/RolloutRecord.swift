@@ -38,7 +38,8 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
     public var endedAt: Date?
     /// Why it went back, when it did.
     public var endReason: String?
-    /// The A/B experiment's latest report as recorded (an `abTest` rollout's), nil before its experiment begins.
+    /// The A/B experiment's latest recorded report (an `abTest` rollout's): recorded when a verdict or the split
+    /// check changes and when the experiment concludes; nil before either.
     public var experiment: JSONValue?
 
     private enum CodingKeys: String, CodingKey {

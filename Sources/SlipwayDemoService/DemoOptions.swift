@@ -23,8 +23,9 @@ public struct DemoOptions: Sendable, Equatable {
     public var instance: String = "pid-\(getpid())"
     /// Share (0...1) of counted requests answered with 500, spread evenly (see ``FaultSchedule``).
     public var errorRate: Double = 0
-    /// Share (0...1) of counted successful requests whose answer reports the outcome `converted` to the proxy
-    /// (`X-Slipway-Outcome: converted`), spread evenly like ``errorRate``, for A/B tests.
+    /// Share (0...1) of counted requests whose answer reports the outcome `converted` to the proxy
+    /// (`X-Slipway-Outcome: converted`), spread evenly like ``errorRate`` but apart from the failures (a request
+    /// picked for both fails and does not convert), for A/B tests.
     public var conversionRate: Double = 0
     /// Extra latency added to every counted request.
     public var latency: Duration = .zero

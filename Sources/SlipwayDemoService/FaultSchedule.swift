@@ -46,17 +46,19 @@ public struct FaultSchedule: Sendable, Equatable {
     }
 
     /// Whether request `number`, when it does not fail, reports the outcome `converted`: spread evenly like the
-    /// failures, by the conversion rate.
+    /// failures, half a period after them (⌊n·r + ½⌋ > ⌊(n−1)·r + ½⌋), so that equal rates pick different requests:
+    /// at 0.25 the 2nd, 6th, 10th… convert.
     public func converts(request number: Int) -> Bool {
-        Self.spread(number, billionths: conversionRateBillionths)
+        Self.spread(number, billionths: conversionRateBillionths, offset: Self.scale / 2)
     }
 
-    /// Whether request `number` is one of those a rate of `billionths` picks: ⌊n·r⌋ > ⌊(n−1)·r⌋.
-    private static func spread(_ number: Int, billionths: Int) -> Bool {
+    /// Whether request `number` is one of those a rate of `billionths` picks: ⌊n·r + o⌋ > ⌊(n−1)·r + o⌋, with the
+    /// offset o in billionths.
+    private static func spread(_ number: Int, billionths: Int, offset: Int = 0) -> Bool {
         guard number >= 1, billionths > 0 else { return false }
         // ⌊n·p/S⌋ − ⌊(n−1)·p/S⌋ repeats with period S, so reducing n keeps the products within Int.
         let reduced = (number - 1) % scale + 1
-        return reduced * billionths / scale > (reduced - 1) * billionths / scale
+        return (reduced * billionths + offset) / scale > ((reduced - 1) * billionths + offset) / scale
     }
 
     /// The latency injected into request `number` before it is answered.

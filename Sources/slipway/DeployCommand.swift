@@ -24,7 +24,7 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "The candidate version.")
     var version: String
 
-    @Option(help: "Another strategy than the app's: recreate, rolling, blueGreen or canary.")
+    @Option(help: "Another strategy than the app's: recreate, rolling, blueGreen, canary or abTest.")
     var strategy: String?
 
     @Option(

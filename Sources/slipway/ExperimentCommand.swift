@@ -43,7 +43,7 @@ struct ExperimentCommand: AsyncParsableCommand {
                 try ControllerCall.printJSON(report)
             } else {
                 for line in report.lines { ControllerCall.printLine(line) }
-                if report.state == "concluded" || report.primaryVerdict != .inconclusive {
+                if report.awaitingChoice || (report.state == "running" && report.primaryVerdict != .inconclusive) {
                     let versions = report.goals.first?.variants.map(\.version) ?? []
                     if versions.count == 2 {
                         ControllerCall.printLine("")

@@ -84,6 +84,12 @@ struct ABTestConfigTests {
             ]
         )
         #expect(
+            problems("goals: [{outcome: success}]") == [
+                "slipway.yaml:10:27: apps[0].strategy.abTest.goals[0].outcome: `success` is the name of a goal the "
+                    + "proxy measures itself; write it as `success`, or give the app's outcome another name"
+            ]
+        )
+        #expect(
             problems("goals: []") == [
                 "slipway.yaml:10:16: apps[0].strategy.abTest.goals: expected at least one goal, got an empty list"
             ]

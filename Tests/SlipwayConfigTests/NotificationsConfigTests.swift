@@ -98,7 +98,7 @@ struct NotificationsConfigTests {
         #expect(
             NotificationChannelSpec.defaultEvents == [
                 .rolloutStarted, .rolloutPaused, .rolloutPromoted, .rolloutRollingBack, .rolloutFinished,
-                .crashLoopBackoff, .hookFinished, .deployForced,
+                .crashLoopBackoff, .hookFinished, .deployForced, .experimentConcluded,
             ]
         )
         #expect(!NotificationChannelSpec.defaultEvents.contains(.notificationFailed))

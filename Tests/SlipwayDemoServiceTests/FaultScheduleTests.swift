@@ -28,8 +28,15 @@ import Testing
             $0.conversionRate = 0.25
             $0.errorRate = 0.1
         }
-        #expect((1...100).filter { schedule.converts(request: $0) } == Array(stride(from: 4, through: 100, by: 4)))
-        #expect(!self.schedule { $0.errorRate = 0.5 }.converts(request: 2))
+        #expect((1...100).filter { schedule.converts(request: $0) } == Array(stride(from: 2, through: 100, by: 4)))
+        // At equal rates no converting request is one that fails.
+        let equal = self.schedule {
+            $0.conversionRate = 0.1
+            $0.errorRate = 0.1
+        }
+        let converting = (1...1_000).filter { equal.converts(request: $0) }
+        #expect(converting.count == 100)
+        #expect(converting.allSatisfy { !equal.fails(request: $0) })
     }
 
     @Test func zeroErrorRateNeverFails() {

@@ -179,14 +179,55 @@ import Testing
         #expect(Self.experiment(spec).endCondition(at: Moment(.seconds(600))) == "it ran for its duration of 10m")
     }
 
+    @Test func theVerdictReadsTheConfidenceSequenceSoFarAndDoesNotFlipBack() throws {
+        var experiment = Self.experiment(ExperimentSpec(goals: [ExperimentGoal(metric: .outcome("converted"))]))
+        var index = 0
+        while experiment.report(at: .zero).primaryVerdict != .better, index < 200 {
+            experiment.observe(Self.window(at: index, a: (200, 20), b: (200, 40)))
+            index += 1
+        }
+        #expect(experiment.report(at: .zero).primaryVerdict == .better)
+        var lowest = try #require(experiment.report(at: .zero).goals[0].comparisons[0].lower)
+        // B falls back to A's rate: the latest interval soon holds 0, the sequence so far does not.
+        for step in 0..<50 {
+            experiment.observe(Self.window(at: index + step, a: (200, 20), b: (200, 20)))
+            let comparison = experiment.report(at: .zero).goals[0].comparisons[0]
+            #expect(comparison.verdict == .better)
+            let lower = try #require(comparison.lower)
+            #expect(lower >= lowest)
+            lowest = lower
+            #expect(comparison.pValue <= 0.05)
+        }
+    }
+
+    @Test func noMeaningfulDifferenceHoldsAgainstTheLowEndOfTheControlsInterval() throws {
+        // Identical rates, a generous minimum effect: the margin is 50% of A's lowest plausible rate, not of its mean.
+        var experiment = Self.experiment(
+            ExperimentSpec(goals: [ExperimentGoal(metric: .outcome("converted"))], minimumEffect: 0.5)
+        )
+        for index in 0..<400 {
+            experiment.observe(Self.window(at: index, a: (200, 20), b: (200, 20)))
+            let report = experiment.report(at: .zero)
+            let comparison = report.goals[0].comparisons[0]
+            guard comparison.verdict == .noMeaningfulDifference else { continue }
+            let control = report.goals[0].variants[0]
+            let margin = 0.5 * (try #require(control.lower))
+            #expect(try #require(comparison.lower) > -margin)
+            #expect(try #require(comparison.upper) < margin)
+            return
+        }
+        Issue.record("identical variants never reached no meaningful difference")
+    }
+
     @Test func aConcludedExperimentCountsNoMore() {
         var experiment = Self.experiment()
         experiment.observe(Self.window(at: 0, a: (200, 20), b: (200, 20)))
-        experiment.conclude("promoted by ada", at: Moment(.seconds(10)))
+        experiment.conclude("promoted by ada", at: Moment(.seconds(10)), awaitingChoice: false)
         experiment.observe(Self.window(at: 1, a: (200, 20), b: (200, 20)))
         let report = experiment.report(at: Moment(.seconds(99)))
         #expect(report.state == "concluded")
         #expect(report.conclusion == "promoted by ada")
+        #expect(!report.awaitingChoice)
         #expect(report.elapsedSeconds == 10)
         #expect(report.goals[0].variants.map(\.units) == [200, 200])
     }

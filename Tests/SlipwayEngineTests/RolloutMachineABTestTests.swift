@@ -76,6 +76,7 @@ import Testing
         #expect(concluded.fields["reason"] == "the primary goal `converted` is decided")
         let report = try #require(concluded.fields["report"].flatMap(ExperimentReport.init(json:)))
         #expect(report.goals[0].comparisons[0].verdict == .better)
+        #expect(report.awaitingChoice)
         #expect(try #require(report.goals[0].comparisons[0].lower) > 0)
         #expect(harness.kinds.contains(.experimentUpdated))
         // Concluded is not promoted: the rollout holds, whatever the clock says, until someone chooses.
@@ -100,6 +101,19 @@ import Testing
         let concluded = try #require(harness.last(.experimentConcluded))
         #expect(concluded.fields["reason"] == "aborted by ada")
         #expect(concluded.fields["verdict"] == "inconclusive")
+        #expect(concluded.fields["report"].flatMap(ExperimentReport.init(json:))?.awaitingChoice == false)
+    }
+
+    @Test func promoteFullConcludesTheExperimentWithoutWaitingForAChoice() throws {
+        var harness = started()
+        Self.window(&harness, a: 20, b: 21)
+        #expect(harness.command(.promote(full: true)).accepted)
+        harness.settle()
+        #expect(harness.machine.outcome == .promoted)
+        let concluded = try #require(harness.last(.experimentConcluded))
+        #expect(concluded.fields["reason"] == "ada promoted 2.0.0")
+        #expect(concluded.fields["report"].flatMap(ExperimentReport.init(json:))?.awaitingChoice == false)
+        #expect(harness.kinds.filter { $0 == .experimentConcluded }.count == 1)
     }
 
     @Test func anExperimentThatRunsOnAfterItsVerdictDoesNotConcludeByItself() {

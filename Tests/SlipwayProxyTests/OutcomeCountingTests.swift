@@ -19,6 +19,18 @@ import Testing
         #expect(headers["Content-Type"] == ["text/plain"])
     }
 
+    @Test func hugeValuesAreIgnoredSoThatTalliesStayFinite() throws {
+        var headers: HTTPHeaders = ["X-Slipway-Outcome": "big=1e200, inf=inf, sum=1e9, sum=1e9, ok=-1e9"]
+        let outcomes = OutcomeHeader.take(from: &headers)
+        #expect(outcomes.map(\.name) == ["sum", "ok"])
+        var tally = OutcomeTally()
+        for outcome in outcomes { tally.record(outcome.value) }
+        // `sum` added up to 2e9 on one response: beyond the bound, so not counted either.
+        #expect(tally == OutcomeTally(responses: 1, sum: -1e9, sumOfSquares: 1e18))
+        let encoded = try JSONEncoder().encode(tally)
+        #expect(try JSONDecoder().decode(OutcomeTally.self, from: encoded) == tally)
+    }
+
     @Test func withoutTheHeaderNothingChanges() {
         var headers: HTTPHeaders = ["Content-Type": "text/plain"]
         #expect(OutcomeHeader.take(from: &headers).isEmpty)

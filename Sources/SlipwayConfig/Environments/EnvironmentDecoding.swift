@@ -128,7 +128,7 @@ extension ConfigDecoder {
 
     /// Keys of which a mapping holds one.
     private static let alternatives: [Set<String>] = [
-        ["recreate", "rolling", "blueGreen", "canary"],
+        Set(strategyKinds),
         ["count", "duration"],
     ]
 }

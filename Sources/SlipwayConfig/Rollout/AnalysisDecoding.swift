@@ -189,6 +189,14 @@ extension ConfigDecoder {
     /// against a bound, with placeholders (``Placeholders/query``).
     private func queryCheck(_ fields: Fields, at entry: Entry) -> AnalysisCheck? {
         var valid = true
+        if let stray = fields["check"] {
+            report(
+                stray.key.location,
+                stray.path,
+                "`query` and `check` cannot both be set; name a query check with `name`"
+            )
+            valid = false
+        }
         let query = fields["query"].flatMap { query in
             let text = string(
                 query,

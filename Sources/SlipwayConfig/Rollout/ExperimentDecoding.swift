@@ -84,7 +84,19 @@ extension ConfigDecoder {
         let metric: ExperimentGoal.Metric?
         if kind.name == "outcome" {
             metric = string(kind, matching: Self.isOutcomeName, expectation: "an outcome name like converted")
-                .map(ExperimentGoal.Metric.outcome)
+                .flatMap { name in
+                    // A goal is named by its outcome in reports, beside the proxy's own `success` and `latency`.
+                    guard name != "success", name != "latency" else {
+                        report(
+                            kind.value.location,
+                            kind.path,
+                            "`\(name)` is the name of a goal the proxy measures itself; write it as `\(name)`, or "
+                                + "give the app's outcome another name"
+                        )
+                        return nil
+                    }
+                    return .outcome(name)
+                }
         } else {
             metric = goalMetric(kind)
         }

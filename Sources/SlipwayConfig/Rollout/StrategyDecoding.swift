@@ -4,7 +4,7 @@ import Yams
 /// whatever is absent or wrong.
 extension ConfigDecoder {
     /// The keys naming a strategy, exactly one of which is written under `strategy`.
-    private static let strategyKinds = ["recreate", "rolling", "blueGreen", "canary", "abTest"]
+    static let strategyKinds = ["recreate", "rolling", "blueGreen", "canary", "abTest"]
 
     /// `apps[n].strategy`. `appInstances` is the app's instance count, nil when it was rejected. A blue-green
     /// `previewListen` is set in `previewListen` for the checks across apps.

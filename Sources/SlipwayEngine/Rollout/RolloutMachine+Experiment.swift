@@ -71,14 +71,20 @@ extension RolloutMachine {
         }
         self.experiment = experiment
         if let reason = experiment.endCondition(at: now) {
-            endExperiment(reason, at: now, into: &actions)
+            endExperiment(reason, awaitingChoice: true, at: now, into: &actions)
         }
     }
 
-    /// Concludes a running experiment for `reason` and records its report; nothing when none runs.
-    mutating func endExperiment(_ reason: String, at now: Moment, into actions: inout [Action]) {
+    /// Concludes a running experiment for `reason` and records its report; nothing when none runs. `awaitingChoice`:
+    /// it met its end condition and the rollout now waits for a person (else a command or a rollback ended it).
+    mutating func endExperiment(
+        _ reason: String,
+        awaitingChoice: Bool = false,
+        at now: Moment,
+        into actions: inout [Action]
+    ) {
         guard var experiment, experiment.conclusion == nil else { return }
-        experiment.conclude(reason, at: now)
+        experiment.conclude(reason, at: now, awaitingChoice: awaitingChoice)
         self.experiment = experiment
         let report = experiment.report(at: now)
         actions.append(

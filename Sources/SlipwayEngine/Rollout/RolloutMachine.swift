@@ -373,6 +373,7 @@ public struct RolloutMachine: Sendable {
             }
             if full {
                 guard stepIndex < finale else { return accept("rollout #\(plan.number) is already being promoted") }
+                endExperiment("\(who) promoted \(plan.candidate.version)", at: now, into: &actions)
                 actions.append(record(.rolloutResumed, ["by": .string(who), "command": "promote --full"]))
                 clearUserPause(at: now)
                 stepIndex = finale

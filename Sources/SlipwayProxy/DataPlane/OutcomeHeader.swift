@@ -5,7 +5,7 @@ import SlipwayCore
 ///
 /// Its value is a comma-separated list of outcomes, each a bare name (`converted`, counting 1) or `name=number`
 /// (`revenue=12.50`); the header may appear more than once. Names are 1 to 64 letters, digits, `_`, `-` or `.`;
-/// anything else in an item makes the proxy ignore that item. The header is the app's message to the proxy, so it is
+/// anything else in an item, or a value beyond ±``OutcomeTally/largestValue``, makes the proxy ignore that item. The header is the app's message to the proxy, so it is
 /// removed before the response reaches the client.
 enum OutcomeHeader {
     static let name = "X-Slipway-Outcome"
@@ -37,7 +37,8 @@ enum OutcomeHeader {
         let name = parts[0].trimmingSpaces()
         guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy(isNameByte) else { return nil }
         guard parts.count == 2 else { return (String(name), 1) }
-        guard let value = Double(parts[1].trimmingSpaces()), value.isFinite else { return nil }
+        guard let value = Double(parts[1].trimmingSpaces()), value.isFinite, abs(value) <= OutcomeTally.largestValue
+        else { return nil }
         return (String(name), value)
     }
 

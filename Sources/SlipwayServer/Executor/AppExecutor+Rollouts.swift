@@ -190,8 +190,11 @@ extension AppExecutor {
                 let end = timeline.now
                 var window = Self.window(from: previous, to: sample, start: start, end: end)
                 window.queries = await self.answers(plan: plan)
+                // A query's answer belongs to the moment, not to a listener: steps judged on either read it.
                 let previewWindow = previewSample.map { current in
-                    Self.window(from: previousPreview, to: current, start: start, end: end)
+                    var preview = Self.window(from: previousPreview, to: current, start: start, end: end)
+                    preview.queries = window.queries
+                    return preview
                 }
                 previous = sample
                 previousPreview = previewSample

@@ -82,7 +82,9 @@ struct NoticeBuilder: Sendable {
             if let why = fields["reason"]?.stringValue { notice.details.append(NoticeDetail("Why it ended", why)) }
             if let report = fields["report"].flatMap(ExperimentReport.init(json:)) {
                 notice.details += Self.experimentDetails(report)
-                if let versions = report.goals.first?.variants.map(\.version), versions.count == 2 {
+                if report.awaitingChoice, let versions = report.goals.first?.variants.map(\.version),
+                    versions.count == 2
+                {
                     notice.details.append(
                         NoticeDetail("Your choice", "promote keeps \(versions[1]); abort keeps \(versions[0])")
                     )

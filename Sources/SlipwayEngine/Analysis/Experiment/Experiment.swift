@@ -42,12 +42,16 @@ public struct Experiment: Sendable, Equatable {
     public private(set) var sums: [[UnitSums]]
     /// The running minimum of each comparison's 1/e, per goal, per variant (the control's entry unused).
     public private(set) var pValues: [[Double]]
+    /// Each comparison's confidence sequence so far, per goal, per variant: the intersection of every interval seen
+    /// (still a confidence sequence at the same level), so that the verdict agrees with the running p-value and
+    /// does not flip back.
+    public private(set) var bounds: [[Bounds]]
     /// Each comparison's difference and interval over time, per goal, per variant (the control's entry unused).
     public private(set) var history: [[[ExperimentReport.Point]]]
     /// The split so far.
     public private(set) var split: SampleRatioCheck
     /// Why and when it concluded; nil while it runs.
-    public private(set) var conclusion: (reason: String, at: Moment)?
+    public private(set) var conclusion: (reason: String, at: Moment, awaitingChoice: Bool)?
 
     private let tests: MeanDifference
 
@@ -71,6 +75,7 @@ public struct Experiment: Sendable, Equatable {
         startedAt = now
         sums = spec.goals.map { _ in variants.map { _ in UnitSums() } }
         pValues = spec.goals.map { _ in variants.map { _ in 1 } }
+        bounds = spec.goals.map { _ in variants.map { _ in Bounds() } }
         history = spec.goals.map { _ in variants.map { _ in [] } }
         split = SampleRatioCheck(shares: variants.map(\.share))
         let expected = spec.sampleSize.map { $0 * variants.count } ?? 10_000
@@ -79,9 +84,11 @@ public struct Experiment: Sendable, Equatable {
 
     public static func == (left: Experiment, right: Experiment) -> Bool {
         left.spec == right.spec && left.variants == right.variants && left.sums == right.sums
-            && left.pValues == right.pValues && left.history == right.history && left.split == right.split
+            && left.pValues == right.pValues && left.bounds == right.bounds && left.history == right.history
+            && left.split == right.split
             && left.startedAt == right.startedAt
             && left.conclusion?.reason == right.conclusion?.reason && left.conclusion?.at == right.conclusion?.at
+            && left.conclusion?.awaitingChoice == right.conclusion?.awaitingChoice
     }
 
     /// Adds one window of traffic; nothing once concluded.
@@ -98,13 +105,15 @@ public struct Experiment: Sendable, Equatable {
             for variantIndex in variants.indices.dropFirst() {
                 if let estimate = tests.estimate(control: sums[goalIndex][0], variant: sums[goalIndex][variantIndex]) {
                     pValues[goalIndex][variantIndex] = min(pValues[goalIndex][variantIndex], 1 / estimate.eValue)
+                    bounds[goalIndex][variantIndex].narrow(to: estimate)
+                    let running = bounds[goalIndex][variantIndex]
                     var points = history[goalIndex][variantIndex]
                     points.append(
                         ExperimentReport.Point(
                             seconds: seconds,
                             difference: estimate.difference,
-                            lower: estimate.lower,
-                            upper: estimate.upper
+                            lower: running.lower,
+                            upper: running.upper
                         )
                     )
                     if points.count > ExperimentReport.Point.limit {
@@ -155,10 +164,11 @@ public struct Experiment: Sendable, Equatable {
         return nil
     }
 
-    /// Marks the experiment concluded; later windows are not counted.
-    public mutating func conclude(_ reason: String, at now: Moment) {
+    /// Marks the experiment concluded; later windows are not counted. `awaitingChoice`: it ended by its own end
+    /// condition, and a person now chooses the winner.
+    public mutating func conclude(_ reason: String, at now: Moment, awaitingChoice: Bool) {
         guard conclusion == nil else { return }
-        conclusion = (reason, now)
+        conclusion = (reason, now, awaitingChoice)
     }
 
     /// Where the experiment stands at `now`.
@@ -198,6 +208,7 @@ public struct Experiment: Sendable, Equatable {
             rollout: rollout,
             state: conclusion == nil ? "running" : "concluded",
             conclusion: conclusion?.reason,
+            awaitingChoice: conclusion?.awaitingChoice ?? false,
             elapsedSeconds: Double((ended - startedAt).components.seconds),
             alpha: spec.alpha,
             goals: goals,
@@ -230,30 +241,37 @@ public struct Experiment: Sendable, Equatable {
                 : "no variation in the data yet"
             return comparison
         }
+        // The verdict reads the confidence sequence so far, not only the latest interval.
+        let interval = bounds[goalIndex][index]
         comparison.difference = estimate.difference
-        comparison.lower = estimate.lower
-        comparison.upper = estimate.upper
+        comparison.lower = interval.lower
+        comparison.upper = interval.upper
         comparison.eValue = estimate.eValue
         let base = control.mean ?? 0
         if base != 0 {
             comparison.relative = estimate.difference / abs(base)
-            comparison.relativeLower = estimate.lower / abs(base)
-            comparison.relativeUpper = estimate.upper / abs(base)
+            comparison.relativeLower = interval.lower / abs(base)
+            comparison.relativeUpper = interval.upper / abs(base)
         }
         let higherIsBetter = goal.better == .higher
         let effect = goal.minimumEffect ?? spec.minimumEffect
-        let margin = effect * abs(base)
+        // "No meaningful difference" must hold whatever A's true mean is within its own interval, so the margin is
+        // taken from the end of that interval nearest 0 (none while it holds 0).
+        let margin =
+            tests.interval(of: control).map { own in
+                own.lower > 0 || own.upper < 0 ? effect * min(abs(own.lower), abs(own.upper)) : 0
+            } ?? 0
         if mismatched {
             comparison.reason = "the split is off, so no verdict stands"
-        } else if estimate.lower > 0 {
+        } else if interval.lower > 0 {
             comparison.verdict = higherIsBetter ? .better : .worse
             comparison.reason = "the interval lies above 0"
-        } else if estimate.upper < 0 {
+        } else if interval.upper < 0 {
             comparison.verdict = higherIsBetter ? .worse : .better
             comparison.reason = "the interval lies below 0"
-        } else if margin > 0, estimate.lower > -margin, estimate.upper < margin {
+        } else if margin > 0, interval.lower > -margin, interval.upper < margin {
             comparison.verdict = .noMeaningfulDifference
-            comparison.reason = "the interval lies within ±\(Self.percent(effect)) of A"
+            comparison.reason = "the interval lies within ±\(Self.percent(effect)) of A's lowest plausible mean"
         } else {
             comparison.reason = "the interval holds 0 and reaches beyond ±\(Self.percent(effect)) of A"
         }
@@ -289,7 +307,8 @@ public struct Experiment: Sendable, Equatable {
             "a unit is a request; requests are taken as independent",
             "intervals are anytime-valid confidence sequences from the central limit theorem: valid at every look, "
                 + "once each variant has \(MeanDifference.minimumUnits) requests",
-            "relative changes treat A's mean as exact",
+            "relative changes are shown against A's mean; \"no meaningful difference\" holds against the end of A's "
+                + "own interval nearest 0",
         ]
         if variants.count > 2 {
             result.append("α is divided among the \(variants.count - 1) variants compared with A")
@@ -340,5 +359,19 @@ public struct Experiment: Sendable, Equatable {
 
     static func number(_ value: Double) -> String {
         value >= 0.001 ? String(Double((value * 1_000).rounded() / 1_000)) : "< 0.001"
+    }
+}
+
+extension Experiment {
+    /// A comparison's confidence sequence so far: the largest lower end and the smallest upper end seen.
+    public struct Bounds: Sendable, Equatable {
+        public private(set) var lower = -Double.infinity
+        public private(set) var upper = Double.infinity
+
+        /// Intersects the bounds with the latest interval.
+        mutating func narrow(to estimate: MeanDifference.Estimate) {
+            lower = max(lower, estimate.lower)
+            upper = min(upper, estimate.upper)
+        }
     }
 }

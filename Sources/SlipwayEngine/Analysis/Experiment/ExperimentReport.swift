@@ -118,6 +118,10 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var state: String
     /// Why it concluded, when it did.
     public var conclusion: String?
+    /// Whether the experiment concluded by its own end condition and the rollout now waits for a person to choose
+    /// (`promote` keeps the variant, `abort` the control); false while it runs, or when a command or a rollback ended
+    /// it.
+    public var awaitingChoice: Bool
     /// How long it has run, in seconds (the events say when it started).
     public var elapsedSeconds: Double
     /// The experiment's level.
@@ -158,6 +162,7 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         rollout: Int,
         state: String,
         conclusion: String?,
+        awaitingChoice: Bool,
         elapsedSeconds: Double,
         alpha: Double,
         goals: [Goal],
@@ -169,6 +174,7 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         self.rollout = rollout
         self.state = state
         self.conclusion = conclusion
+        self.awaitingChoice = awaitingChoice
         self.elapsedSeconds = elapsedSeconds
         self.alpha = alpha
         self.goals = goals

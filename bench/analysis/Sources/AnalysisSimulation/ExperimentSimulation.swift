@@ -99,7 +99,7 @@ public struct ExperimentScenario: Sendable {
             )
             experiment.observe(window)
             if let reason = experiment.endCondition(at: now) {
-                experiment.conclude(reason, at: now)
+                experiment.conclude(reason, at: now, awaitingChoice: true)
                 let report = experiment.report(at: now)
                 return Outcome(verdict: report.primaryVerdict, concludedAfter: requestsB, report: report)
             }
