@@ -46,6 +46,9 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// An experiment ended (its end condition, or the rollout moved on before it): `reason`, `report`. What happens to
     /// the rollout is a person's choice: `promote` keeps the variant, `abort` keeps the control.
     case experimentConcluded
+    /// What a running experiment has counted so far (`checkpoint`, with a `summary`), recorded every few windows so
+    /// that a restarted controller carries it on; `restored` when a restarted controller did.
+    case experimentCheckpoint
     /// A rollout was paused (by a user, or by a `pause` step).
     case rolloutPaused
     /// A paused rollout goes on.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value: the payload of an event is an object of these.
 public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
     case string(String)
@@ -81,4 +83,21 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+}
+
+extension JSONValue {
+    /// The JSON value of `value` (keys sorted); nil when it cannot be encoded (a non-finite number, say).
+    public init?(encoding value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        guard let data = try? encoder.encode(value), let json = try? JSONDecoder().decode(JSONValue.self, from: data)
+        else { return nil }
+        self = json
+    }
+
+    /// This value read as a `T`; nil when it is not one.
+    public func decoded<T: Decodable>(as type: T.Type = T.self) -> T? {
+        guard let data = try? JSONEncoder().encode(self) else { return nil }
+        return try? JSONDecoder().decode(T.self, from: data)
+    }
 }

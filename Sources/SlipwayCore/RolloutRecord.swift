@@ -41,6 +41,9 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
     /// The A/B experiment's latest recorded report (an `abTest` rollout's): recorded when a verdict or the split
     /// check changes and when the experiment concludes; nil before either.
     public var experiment: JSONValue?
+    /// The A/B experiment's latest checkpoint, for a restarting controller (kept out of the API: it is the
+    /// experiment's raw counts, which its report already shows).
+    public var experimentCheckpoint: JSONValue?
 
     private enum CodingKeys: String, CodingKey {
         case number, purpose, from, to, strategy, by, reason, startedAt, state, step, steps, stepDescription
@@ -128,8 +131,11 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
             if let summary = fields["summary"]?.stringValue {
                 lastDecision = "\(fields["verdict"]?.stringValue ?? "?"): \(summary)"
             }
+        case .experimentCheckpoint:
+            if let checkpoint = fields["checkpoint"] { experimentCheckpoint = checkpoint }
         case .experimentUpdated, .experimentConcluded:
             if let report = fields["report"] { experiment = report }
+            if let checkpoint = fields["checkpoint"] { experimentCheckpoint = checkpoint }
             if let summary = fields["summary"]?.stringValue {
                 lastDecision = recorded.kind == .experimentConcluded ? "experiment concluded: \(summary)" : summary
             }

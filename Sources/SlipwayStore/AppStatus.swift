@@ -165,7 +165,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
             rollout?.apply(recorded)
             if let stable = fields["stable"]?.stringValue { version = stable }
         case .rolloutStepStarted, .rolloutPaused, .rolloutResumed, .rolloutRollingBack, .analysisJudged,
-            .rolloutPromoted, .hookFinished, .gateWaiting, .experimentUpdated, .experimentConcluded:
+            .rolloutPromoted, .hookFinished, .gateWaiting, .experimentUpdated, .experimentConcluded,
+            .experimentCheckpoint:
             rollout?.apply(recorded)
         case .dataPlaneStarted, .dataPlaneAttached:
             let uptime = Double(fields["uptimeMs"]?.intValue ?? 0) / 1000

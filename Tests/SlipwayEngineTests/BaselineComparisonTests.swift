@@ -262,3 +262,52 @@ import Testing
         #expect(!faster.harmful)
     }
 }
+
+@Suite struct ComparisonUnitJudgingTests {
+    func judged(_ windows: Int, candidate: VersionWindow, baseline: VersionWindow) -> BaselineComparison {
+        var comparison = BaselineComparison(
+            checks: [ComparisonCheck(metric: .errorRate)],
+            alpha: 0.01,
+            candidate: "2.0",
+            baseline: "1.0"
+        )
+        for _ in 0..<windows {
+            comparison.observe(MetricsWindow(start: .zero, end: .zero, versions: ["2.0": candidate, "1.0": baseline]))
+        }
+        return comparison
+    }
+
+    @Test func theErrorRateJudgesUnitsWhenTheDataPlaneCountsThem() {
+        // Every request: the candidate fails 10× as often. But those are a few sticky users retrying and requests a
+        // rule chose; its units (new users' first requests, sent at random) fail as often as the baseline's.
+        let fair = judged(
+            60,
+            candidate: VersionWindow(requests: 200, errors: 40, units: ComparisonUnits(units: 20, bad: 1)),
+            baseline: VersionWindow(requests: 1_800, errors: 36, units: ComparisonUnits(units: 180, bad: 9))
+        )
+        #expect(fair.harmful.isEmpty)
+        // Units that fail 5× as often are harm, whatever the requests say.
+        let harmful = judged(
+            60,
+            candidate: VersionWindow(requests: 200, errors: 2, units: ComparisonUnits(units: 20, bad: 5)),
+            baseline: VersionWindow(requests: 1_800, errors: 18, units: ComparisonUnits(units: 180, bad: 9))
+        )
+        #expect(harmful.harmful.count == 1)
+        guard case .array(let evidence) = harmful.fields, case .object(let first)? = evidence.first,
+            case .object(let candidate)? = first["candidate"]
+        else {
+            Issue.record("no evidence in \(harmful.fields)")
+            return
+        }
+        #expect((candidate["requests"]?.intValue ?? 0) <= 20 * 60)
+    }
+
+    @Test func withoutUnitsEveryRequestCounts() {
+        let comparison = judged(
+            60,
+            candidate: VersionWindow(requests: 200, errors: 40),
+            baseline: VersionWindow(requests: 1_800, errors: 36)
+        )
+        #expect(comparison.harmful.count == 1)
+    }
+}

@@ -131,4 +131,80 @@ import Testing
         #expect(report.assumptions.contains { $0.hasPrefix("sticky traffic") })
         #expect(harness.machine.routes.stickiness == .header("X-User-Id"))
     }
+
+    /// The machine a restarted controller builds at the experiment step, from `checkpoint`.
+    static func restored(_ spec: ABTestSpec = abTest(), checkpoint: JSONValue?, at now: Moment) -> H {
+        var harness = H(
+            machine: RolloutMachine(
+                restoring: H.plan(.abTest(spec), instances: 2),
+                step: 2,
+                pausedByUser: false,
+                rollback: nil,
+                alive: [H.id(1): .stable, H.id(2): .stable, H.id(3): .candidate],
+                firstInstanceNumber: 4,
+                startedAt: .zero,
+                experiment: checkpoint.flatMap(Experiment.Checkpoint.init(json:))
+            )
+        )
+        harness.now = now
+        harness.feed(.begin)
+        for number in 1...3 {
+            harness.feed(.started(H.id(number)))
+            harness.feed(.healthy(H.id(number)))
+        }
+        return harness
+    }
+
+    @Test func theCountsAreRecordedEveryFifteenSecondsAndARestartCarriesThemOn() throws {
+        var harness = started(Self.abTest(stopOnDecision: false))
+        // 10 s windows: a checkpoint every other window at the most.
+        for _ in 0..<6 { Self.window(&harness, a: 20, b: 22) }
+        let checkpoints = harness.kinds.filter { $0 == .experimentCheckpoint }.count
+        #expect(checkpoints >= 2 && checkpoints <= 3, "\(harness.kinds)")
+        let last = try #require(harness.last(.experimentCheckpoint))
+        let before = try #require(harness.machine.experiment)
+        #expect(Experiment.Checkpoint(json: try #require(last.fields["checkpoint"])) != nil)
+
+        var restored = Self.restored(
+            Self.abTest(stopOnDecision: false),
+            checkpoint: last.fields["checkpoint"],
+            at: harness.now + .seconds(30)
+        )
+        let experiment = try #require(restored.machine.experiment)
+        // Everything up to the checkpoint is there; the windows after it are the ones counted again.
+        #expect(experiment.sums[0][0].count == 200 * 6 || experiment.sums[0][0].count == 200 * 5)
+        #expect(experiment.startedAt == before.startedAt)
+        #expect(experiment.split.counts.reduce(0, +) == experiment.sums[0][0].count * 2)
+        #expect(!restored.kinds.contains(.experimentStarted))
+        #expect(restored.last(.experimentCheckpoint)?.fields["restored"] == true)
+        Self.window(&restored, a: 20, b: 22)
+        #expect(try #require(restored.machine.experiment).sums[0][1].count == experiment.sums[0][1].count + 200)
+    }
+
+    @Test func aConcludedExperimentStaysConcludedAcrossARestart() throws {
+        var harness = started()
+        var windows = 0
+        while harness.last(.experimentConcluded) == nil, windows < 100 {
+            Self.window(&harness, a: 20, b: 40)
+            windows += 1
+        }
+        let concluded = try #require(harness.last(.experimentConcluded))
+        var restored = Self.restored(checkpoint: concluded.fields["checkpoint"], at: harness.now + .seconds(60))
+        let report = try #require(restored.machine.experiment?.report(at: restored.now))
+        #expect(report.state == "concluded")
+        #expect(report.awaitingChoice)
+        #expect(report.primaryVerdict == .better)
+        #expect(restored.machine.waitingFor?.contains("promote keeps 2.0.0, abort keeps 1.0.0") == true)
+        Self.window(&restored, a: 20, b: 40)
+        #expect(!restored.kinds.contains(.experimentConcluded))
+        #expect(restored.command(.promote(full: false)).accepted)
+        restored.settle()
+        #expect(restored.machine.outcome == .promoted)
+    }
+
+    @Test func withoutACheckpointARestoredExperimentStartsAgain() {
+        let restored = Self.restored(checkpoint: nil, at: Moment(.seconds(100)))
+        #expect(restored.kinds.contains(.experimentStarted))
+        #expect(restored.machine.experiment?.sums[0][0].count == 0)
+    }
 }

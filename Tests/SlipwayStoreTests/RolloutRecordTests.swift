@@ -73,4 +73,32 @@ import Testing
         #expect(decoded.state == "rollingBack")
         #expect(decoded.toEnv.isEmpty)
     }
+
+    @Test func theExperimentsCheckpointIsKeptForRecoveryAndLeftOutOfTheAPI() throws {
+        let log = EventLog()
+        try log.append([
+            Event(
+                app: "shop",
+                kind: .rolloutStarted,
+                fields: ["rollout": 1, "from": "1.0", "to": "2.0", "strategy": "abTest", "by": "ada"]
+            )
+        ])
+        try log.append([
+            Event(
+                app: "shop",
+                kind: .experimentCheckpoint,
+                fields: [
+                    "rollout": 1, "summary": "B against A inconclusive",
+                    "checkpoint": .object(["split": .array([3, 4])]),
+                ]
+            )
+        ])
+        let record = try #require(RolloutRecord.fold(try log.events()).first)
+        #expect(record.experimentCheckpoint == .object(["split": .array([3, 4])]))
+        // A checkpoint is not a decision.
+        #expect(record.lastDecision == nil)
+        let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+        #expect(!json.contains("checkpoint"))
+        #expect(!json.contains("split"))
+    }
 }

@@ -15,6 +15,8 @@ public struct VersionWindow: Sendable, Equatable {
     public var latencyCounts: LatencyCounts
     /// Outcomes the responses reported (the `X-Slipway-Outcome` header), by name.
     public var outcomes: [String: OutcomeTally]
+    /// The comparison units the data plane counted (``ComparisonUnits``); nil when it does not count them.
+    public var units: ComparisonUnits?
 
     /// Creates a window of one version.
     public init(
@@ -23,7 +25,8 @@ public struct VersionWindow: Sendable, Equatable {
         latencies: [AnalysisMetric: Duration] = [:],
         classes: [Int] = [],
         latencyCounts: LatencyCounts = LatencyCounts(),
-        outcomes: [String: OutcomeTally] = [:]
+        outcomes: [String: OutcomeTally] = [:],
+        units: ComparisonUnits? = nil
     ) {
         self.requests = requests
         self.errors = errors
@@ -31,6 +34,7 @@ public struct VersionWindow: Sendable, Equatable {
         self.classes = classes
         self.latencyCounts = latencyCounts
         self.outcomes = outcomes
+        self.units = units
     }
 
     /// Responses of class `digit`xx (0 when not measured).

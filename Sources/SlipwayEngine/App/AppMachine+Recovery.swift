@@ -48,7 +48,8 @@ extension AppMachine {
                 rollback: rollout.rollingBack,
                 alive: alive,
                 firstInstanceNumber: nextInstanceNumber,
-                startedAt: now - elapsed
+                startedAt: now - elapsed,
+                experiment: rollout.experimentCheckpoint.flatMap(Experiment.Checkpoint.init(json:))
             )
             var decided = machine.handle(.begin, at: now)
             for instance in instances { decided += machine.handle(.started(instance.id), at: now) }

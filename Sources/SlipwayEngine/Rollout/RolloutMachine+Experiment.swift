@@ -4,7 +4,11 @@ import SlipwayCore
 /// The experiment step of an `abTest` rollout: it counts the windows, records each change of verdict, concludes at
 /// its end condition, and then holds the rollout for a person's choice.
 extension RolloutMachine {
-    /// Begins the experiment on the split in force; a restored rollout begins counting again.
+    /// How often a running experiment's counts are recorded (besides every change of verdict): what a restarted
+    /// controller may have to count again.
+    static let experimentCheckpointInterval = Duration.seconds(15)
+
+    /// Begins the experiment on the split in force; a restored rollout carries on from its last checkpoint.
     mutating func startExperiment(_ spec: ExperimentSpec, at now: Moment, into actions: inout [Action]) {
         var share = 0.5
         var randomSplit = true
@@ -16,6 +20,24 @@ extension RolloutMachine {
             Experiment.Variant(name: "A", version: plan.stable.version, share: 1 - share),
             Experiment.Variant(name: "B", version: plan.candidate.version, share: share),
         ]
+        if let checkpoint = restoredExperiment.take(),
+            let restored = Experiment(
+                restoring: checkpoint,
+                rolloutStartedAt: startedAt,
+                spec: spec,
+                app: plan.app,
+                rollout: plan.number,
+                variants: variants,
+                notes: routingNotes,
+                randomSplit: randomSplit
+            )
+        {
+            experiment = restored
+            experimentRecordedAt = now
+            let summary = restored.report(at: now).summary
+            actions.append(record(.experimentCheckpoint, ["restored": true, "summary": .string(summary)]))
+            return
+        }
         let experiment = Experiment(
             spec: spec,
             app: plan.app,
@@ -26,6 +48,7 @@ extension RolloutMachine {
             at: now
         )
         self.experiment = experiment
+        experimentRecordedAt = now
         var fields: [String: JSONValue] = [
             "variants": .array(
                 variants.map { variant in
@@ -65,13 +88,26 @@ extension RolloutMachine {
                         "changed": .array(names.map { .string($0) }),
                         "summary": .string(after.summary),
                         "report": after.json,
+                        "checkpoint": experiment.checkpoint(rolloutStartedAt: startedAt).json,
                     ]
                 )
             )
+            experimentRecordedAt = now
         }
         self.experiment = experiment
         if let reason = experiment.endCondition(at: now) {
             endExperiment(reason, awaitingChoice: true, at: now, into: &actions)
+        } else if now - (experimentRecordedAt ?? experiment.startedAt) >= Self.experimentCheckpointInterval {
+            actions.append(
+                record(
+                    .experimentCheckpoint,
+                    [
+                        "summary": .string(after.summary),
+                        "checkpoint": experiment.checkpoint(rolloutStartedAt: startedAt).json,
+                    ]
+                )
+            )
+            experimentRecordedAt = now
         }
     }
 
@@ -95,6 +131,7 @@ extension RolloutMachine {
                     "summary": .string(report.summary),
                     "verdict": .string(report.primaryVerdict.rawValue),
                     "report": report.json,
+                    "checkpoint": experiment.checkpoint(rolloutStartedAt: startedAt).json,
                 ]
             )
         )

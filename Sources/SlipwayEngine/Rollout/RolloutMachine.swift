@@ -129,7 +129,7 @@ public struct RolloutMachine: Sendable {
 
     private(set) var members: [InstanceID: Member] = [:]
     private(set) var nextNumber: Int
-    private var startedAt: Moment = .zero
+    private(set) var startedAt: Moment = .zero
     private var stepStartedAt: Moment = .zero
     private var stepDeadline: Moment?
     private var pauseEnds: Moment?
@@ -140,6 +140,10 @@ public struct RolloutMachine: Sendable {
     public private(set) var comparison: BaselineComparison?
     /// The A/B experiment of an `abTest` rollout, from its step on.
     public internal(set) var experiment: Experiment?
+    /// What a restored rollout's experiment had counted before the restart, until its step takes it up.
+    var restoredExperiment: Experiment.Checkpoint?
+    /// When the experiment's counts were last recorded.
+    var experimentRecordedAt: Moment?
     private var stepDone = false
     private var stableTarget: Int
     private var candidateTarget = 0
@@ -178,9 +182,11 @@ public struct RolloutMachine: Sendable {
         rollback: (outcome: Outcome, reason: String)?,
         alive: [InstanceID: Role],
         firstInstanceNumber: Int,
-        startedAt: Moment
+        startedAt: Moment,
+        experiment: Experiment.Checkpoint? = nil
     ) {
         self.init(plan: plan, current: [:], firstInstanceNumber: firstInstanceNumber)
+        self.restoredExperiment = experiment
         self.stepIndex = min(max(0, step), steps.count)
         self.pausedByUser = pausedByUser
         self.rollback = rollback
@@ -911,14 +917,15 @@ public struct RolloutMachine: Sendable {
         var notes: [String] = []
         if routing.stickiness != nil {
             notes.append(
-                "sticky traffic: a user's requests stay on one version and are not independent, so the "
-                    + "evidence is overstated"
+                "sticky traffic: errorRate is judged per user (the first request of each user new since the candidate "
+                    + "took traffic); the other comparisons count every request, and a user's requests are not "
+                    + "independent, so their evidence is overstated"
             )
         }
         if !routing.match.isEmpty {
             notes.append(
-                "match rules: the requests they send to the candidate are chosen by their content, so the "
-                    + "versions do not see the same traffic"
+                "match rules: the requests a rule sends are left out of errorRate; the other comparisons count them, "
+                    + "and they are chosen by their content, so the versions do not see the same traffic"
             )
         }
         return notes

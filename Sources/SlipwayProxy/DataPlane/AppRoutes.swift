@@ -8,9 +8,15 @@ final class AppRoutes: Sendable, AtomicReference {
     let versionTraffic: [TrafficRecorder]
     let instanceTraffic: [ObjectIdentifier: TrafficRecorder]
     let unrouted: TrafficRecorder
+    /// Changes whenever the set of versions taking traffic does (a candidate's first weight or rule, the end of a
+    /// rollout): sticky users are counted as comparison units anew from then on.
+    let unitEpoch: Int
 
     init(table: RouteTable, book: TrafficBook) {
         self.table = table
+        self.unitEpoch = book.unitEpoch(
+            for: Set(table.versions.filter { $0.weight > 0 }.map(\.version) + table.rules.map(\.version))
+        )
         self.versionTraffic = table.versions.map { book.version($0.version) }
         var instances: [ObjectIdentifier: TrafficRecorder] = [:]
         for version in table.versions {

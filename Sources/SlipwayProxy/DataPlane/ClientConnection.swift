@@ -25,6 +25,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         var instance: UpstreamInstance
         var versionIndex: Int
         var setCookie: (name: String, bucket: Int)?
+        /// Whether the request is a comparison unit (``ComparisonUnits``).
+        var isUnit = false
         var started: NIODeadline
         var upstream: UpstreamConnection?
         /// Request parts received before an upstream connection was ready.
@@ -284,6 +286,12 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             started: loop.eventLoop.now,
             instanceTraffic: routes.traffic(of: decision.instance, book: core.book)
         )
+        if decision.byWeight {
+            // A sticky user counts once, by their first request, when their bucket sent them at random; a request
+            // without a user to follow drew its own bucket.
+            exchange.isUnit =
+                decision.user.map { core.book.isFirstSight(of: $0, epoch: routes.unitEpoch) == true } ?? true
+        }
         startMetrics(exchange)
         exchange.responseDeadline = exchange.started + core.settings.responseTimeout
         state = .relaying(exchange)
@@ -636,6 +644,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         )
         if !exchange.outcomes.isEmpty {
             exchange.versionTraffic.recordOutcomes(loop: loop.index, exchange.outcomes)
+        }
+        if exchange.isUnit {
+            exchange.versionTraffic.unitFinished(loop: loop.index, bad: status >= 500)
         }
         exchange.instanceTraffic.requestFinished(
             loop: loop.index,

@@ -7,6 +7,10 @@ final class TrafficBook: Sendable {
     private struct Books {
         var versions: [String: TrafficRecorder] = [:]
         var instances: [String: (version: String, recorder: TrafficRecorder)] = [:]
+        var routedVersions: Set<String> = []
+        var unitEpoch = 0
+        /// The sticky users seen in this epoch, whatever version they were sent to.
+        var sightings = UserSightings()
     }
 
     let app: String
@@ -27,6 +31,24 @@ final class TrafficBook: Sendable {
             let recorder = TrafficRecorder(loops: loops)
             books.versions[version] = recorder
             return recorder
+        }
+    }
+
+    /// Whether this is the first request of sticky user `user` to the app in `epoch`; nil past the capacity of
+    /// ``UserSightings``. Takes the book's lock: only sticky routes ask.
+    func isFirstSight(of user: UInt64, epoch: Int) -> Bool? {
+        books.withLockedValue { $0.sightings.sight(user, epoch: epoch) }
+    }
+
+    /// The epoch of comparison units for a route table whose versions taking traffic are `versions`: the same as the
+    /// last table's when they are the same, the next one otherwise.
+    func unitEpoch(for versions: Set<String>) -> Int {
+        books.withLockedValue { books in
+            if versions != books.routedVersions {
+                books.routedVersions = versions
+                books.unitEpoch += 1
+            }
+            return books.unitEpoch
         }
     }
 

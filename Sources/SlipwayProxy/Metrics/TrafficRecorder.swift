@@ -37,6 +37,14 @@ public final class TrafficRecorder: @unchecked Sendable {
         shard.requestFinished(status: status, proxyGenerated: proxyGenerated, latencyNanoseconds: latencyNanoseconds)
     }
 
+    /// On loop `loop`: the response of a comparison unit (``ComparisonUnits``) finished; `bad`: it was a 5xx.
+    @inline(__always)
+    public func unitFinished(loop: Int, bad: Bool) {
+        let shard = shards[loop]
+        shard.eventLoop.assertInEventLoop()
+        shard.unitFinished(bad: bad)
+    }
+
     /// On loop `loop`: the response just finished reported these outcomes (``OutcomeHeader``).
     public func recordOutcomes(loop: Int, _ outcomes: [(name: String, value: Double)]) {
         let shard = shards[loop]

@@ -5,7 +5,7 @@ import SlipwayCore
 /// exact extremes, a few hundred numbers at most instead of the tens of thousands of its full layout.
 extension TrafficSnapshot: Codable {
     private enum CodingKeys: String, CodingKey {
-        case requests, inFlight, responses, proxyGenerated, latency, latencyMin, latencyMax, outcomes
+        case requests, inFlight, responses, proxyGenerated, latency, latencyMin, latencyMax, outcomes, units
     }
 
     public init(from decoder: any Decoder) throws {
@@ -23,7 +23,9 @@ extension TrafficSnapshot: Codable {
                 highest: try values.decode(UInt64.self, forKey: .latencyMax)
             ),
             // A data plane from before outcomes were counted sends none.
-            outcomes: try values.decodeIfPresent([String: OutcomeTally].self, forKey: .outcomes) ?? [:]
+            outcomes: try values.decodeIfPresent([String: OutcomeTally].self, forKey: .outcomes) ?? [:],
+            // Nor comparison units.
+            units: try values.decodeIfPresent(ComparisonUnits.self, forKey: .units)
         )
     }
 
@@ -37,6 +39,7 @@ extension TrafficSnapshot: Codable {
         try values.encode(latency.min, forKey: .latencyMin)
         try values.encode(latency.maxRecorded, forKey: .latencyMax)
         if !outcomes.isEmpty { try values.encode(outcomes, forKey: .outcomes) }
+        try values.encodeIfPresent(units, forKey: .units)
     }
 }
 

@@ -20,6 +20,9 @@ final class TrafficShard {
     private var latency = LatencyHistogram.make()
     /// Outcomes reported by responses (``OutcomeHeader``), by name.
     private var outcomes: [String: OutcomeTally] = [:]
+    /// Comparison units finished, and the bad ones among them.
+    private var units = 0
+    private var badUnits = 0
 
     /// Names beyond this many are not counted, so an app writing ids as outcome names cannot grow the shard.
     static let maximumOutcomeNames = 32
@@ -44,6 +47,13 @@ final class TrafficShard {
         latency.record(LatencyHistogram.microseconds(fromNanoseconds: latencyNanoseconds))
     }
 
+    /// A comparison unit's response finished; `bad`: it was a 5xx.
+    @inline(__always)
+    func unitFinished(bad: Bool) {
+        units += 1
+        if bad { badUnits += 1 }
+    }
+
     /// A finished response reported these outcomes.
     func recordOutcomes(_ reported: [(name: String, value: Double)]) {
         for outcome in reported {
@@ -66,7 +76,8 @@ final class TrafficShard {
             responses: responses.map { $0 },
             proxyGenerated: generated,
             latency: latencyCopy,
-            outcomes: outcomes
+            outcomes: outcomes,
+            units: ComparisonUnits(units: units, bad: badUnits)
         )
     }
 }

@@ -17,6 +17,8 @@ public struct TrafficSnapshot: Sendable, Equatable {
     public var latency: Histogram<UInt64>
     /// Outcomes the responses reported, by name.
     public var outcomes: [String: OutcomeTally]
+    /// Comparison units (see ``ComparisonUnits``); nil from a data plane that does not count them.
+    public var units: ComparisonUnits?
 
     /// No traffic at all.
     public static let empty = TrafficSnapshot(
@@ -24,7 +26,8 @@ public struct TrafficSnapshot: Sendable, Equatable {
         inFlight: 0,
         responses: [Int](repeating: 0, count: 6),
         proxyGenerated: [:],
-        latency: LatencyHistogram.make()
+        latency: LatencyHistogram.make(),
+        units: ComparisonUnits()
     )
 
     init(
@@ -33,7 +36,8 @@ public struct TrafficSnapshot: Sendable, Equatable {
         responses: [Int],
         proxyGenerated: [Int: Int],
         latency: Histogram<UInt64>,
-        outcomes: [String: OutcomeTally] = [:]
+        outcomes: [String: OutcomeTally] = [:],
+        units: ComparisonUnits?
     ) {
         self.requests = requests
         self.inFlight = inFlight
@@ -41,6 +45,7 @@ public struct TrafficSnapshot: Sendable, Equatable {
         self.proxyGenerated = proxyGenerated
         self.latency = latency
         self.outcomes = outcomes
+        self.units = units
     }
 
     /// Requests that got their response (or failed).
@@ -83,6 +88,9 @@ public struct TrafficSnapshot: Sendable, Equatable {
             let gained = tally.subtracting(base.outcomes[name] ?? OutcomeTally())
             if gained.responses > 0 { window.outcomes[name] = gained }
         }
+        if let units, let before = base.units {
+            window.units = units.subtracting(before)
+        }
         return window
     }
 
@@ -113,5 +121,7 @@ public struct TrafficSnapshot: Sendable, Equatable {
         proxyGenerated.merge(other.proxyGenerated, uniquingKeysWith: +)
         latency.add(other.latency)
         outcomes.merge(other.outcomes) { $0.adding($1) }
+        // Counted only when every part counts them.
+        units = units.flatMap { mine in other.units.map { mine.adding($0) } }
     }
 }

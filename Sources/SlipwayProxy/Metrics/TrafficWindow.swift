@@ -15,6 +15,8 @@ public struct TrafficWindow: Sendable, Equatable {
     public var classes: [Int] = [Int](repeating: 0, count: 6)
     /// Outcomes reported by the window's responses, by name; names no response reported are absent.
     public var outcomes: [String: OutcomeTally] = [:]
+    /// Comparison units finished in the window (see ``ComparisonUnits``); nil when the data plane does not count them.
+    public var units: ComparisonUnits?
     /// Latencies recorded in the window.
     public var latencyCount: Int
     /// The window's own latencies in microseconds.

@@ -6,6 +6,12 @@ public struct RouteDecision: Sendable {
     public var versionIndex: Int
     /// Whether a match rule chose the version, rather than the weights.
     public var matchedRule: Bool
+    /// Whether the weights chose the version: the request's bucket fell in its range and it had an instance. False
+    /// for a match rule and for a fallback to another version; only such requests compare versions like with like.
+    public var byWeight: Bool
+    /// The user a sticky route follows (the cookie's bucket, or a hash of the stickiness header's value); nil without
+    /// stickiness, or when the request carried no header to follow.
+    public var user: UInt64?
     /// When non-nil, the proxy adds `Set-Cookie: <name>=<bucket>; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax` to
     /// the response, so that the user keeps this bucket.
     public var setCookie: (name: String, bucket: Int)?
@@ -15,11 +21,15 @@ public struct RouteDecision: Sendable {
         instance: UpstreamInstance,
         versionIndex: Int,
         matchedRule: Bool,
+        byWeight: Bool = false,
+        user: UInt64? = nil,
         setCookie: (name: String, bucket: Int)? = nil
     ) {
         self.instance = instance
         self.versionIndex = versionIndex
         self.matchedRule = matchedRule
+        self.byWeight = byWeight
+        self.user = user
         self.setCookie = setCookie
     }
 }

@@ -114,7 +114,7 @@ public final class RouteTable: Sendable {
             if let instance = pickInstance(inVersion: rule.versionIndex, random: &random) {
                 let setCookie: (name: String, bucket: Int)?
                 if case .cookie = stickiness {
-                    setCookie = bucket(for: headers, random: &random).setCookie
+                    setCookie = assignment(for: headers, random: &random).setCookie
                 } else {
                     setCookie = nil
                 }
@@ -126,14 +126,27 @@ public final class RouteTable: Sendable {
                 )
             }
         }
-        let (bucket, setCookie) = bucket(for: headers, random: &random)
+        let (bucket, user, setCookie) = assignment(for: headers, random: &random)
         let chosen = versionIndex(owning: bucket)
         if let instance = pickInstance(inVersion: chosen, random: &random) {
-            return RouteDecision(instance: instance, versionIndex: chosen, matchedRule: false, setCookie: setCookie)
+            return RouteDecision(
+                instance: instance,
+                versionIndex: chosen,
+                matchedRule: false,
+                byWeight: true,
+                user: user,
+                setCookie: setCookie
+            )
         }
         for index in fallbackOrder where index != chosen {
             if let instance = pickInstance(inVersion: index, random: &random) {
-                return RouteDecision(instance: instance, versionIndex: index, matchedRule: false, setCookie: setCookie)
+                return RouteDecision(
+                    instance: instance,
+                    versionIndex: index,
+                    matchedRule: false,
+                    user: user,
+                    setCookie: setCookie
+                )
             }
         }
         return nil
@@ -147,25 +160,27 @@ public final class RouteTable: Sendable {
         }
     }
 
-    /// The request's bucket and, with cookie stickiness, the cookie to set when the request lacks a valid one.
-    private func bucket(
+    /// The request's bucket, the user it follows (see ``RouteDecision/user``) and, with cookie stickiness, the cookie
+    /// to set when the request lacks a valid one.
+    private func assignment(
         for headers: HTTPHeaders,
         random: inout some RandomNumberGenerator
-    ) -> (bucket: Int, setCookie: (name: String, bucket: Int)?) {
+    ) -> (bucket: Int, user: UInt64?, setCookie: (name: String, bucket: Int)?) {
         switch stickiness {
         case .none:
-            return (TrafficBucket.random(using: &random), nil)
+            return (TrafficBucket.random(using: &random), nil, nil)
         case .cookie(let name):
             if let bucket = RoutingCookies.value(named: name, in: headers, TrafficBucket.parse) ?? nil {
-                return (bucket, nil)
+                return (bucket, UInt64(bucket), nil)
             }
             let bucket = TrafficBucket.random(using: &random)
-            return (bucket, (name, bucket))
+            return (bucket, UInt64(bucket), (name, bucket))
         case .header(let name):
             if let value = headers.first(name: name) {
-                return (TrafficBucket.hash(value), nil)
+                let user = TrafficBucket.userKey(value)
+                return (TrafficBucket.bucket(ofUser: user), user, nil)
             }
-            return (TrafficBucket.random(using: &random), nil)
+            return (TrafficBucket.random(using: &random), nil, nil)
         }
     }
 

@@ -20,9 +20,19 @@ enum TrafficBucket {
         return bucket
     }
 
-    /// A bucket derived from a header value, the same in every process and release: FNV-1a 64 over the UTF-8 bytes,
-    /// then a 64-bit finalizer so that values differing only in their last characters still spread evenly.
+    /// A bucket derived from a header value, the same in every process and release (see ``userKey(_:)``).
     static func hash(_ value: String) -> Int {
+        bucket(ofUser: userKey(value))
+    }
+
+    /// The bucket of a user key.
+    static func bucket(ofUser key: UInt64) -> Int {
+        Int(key % UInt64(count))
+    }
+
+    /// A 64-bit key for a header value, the same in every process and release: FNV-1a 64 over the UTF-8 bytes, then a
+    /// 64-bit finalizer so that values differing only in their last characters still spread evenly.
+    static func userKey(_ value: String) -> UInt64 {
         var hash: UInt64 = RoutingBytes.of(value) { bytes in
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for byte in bytes {
@@ -36,6 +46,6 @@ enum TrafficBucket {
         hash ^= hash >> 33
         hash &*= 0xc4ce_b9fe_1a85_ec53
         hash ^= hash >> 33
-        return Int(hash % UInt64(count))
+        return hash
     }
 }

@@ -864,7 +864,8 @@ enum DashboardScript {
 
           // ---- events -----------------------------------------------------------------------------------------------
 
-          const QUIET_FIELDS = new Set(['plan', 'env', 'checks', 'comparisons', 'rollout', 'app', 'report']);
+          const QUIET_FIELDS = new Set(['plan', 'env', 'checks', 'comparisons', 'rollout', 'app', 'report',
+            'checkpoint']);
 
           function scalar(value) {
             if (value === null || value === undefined) return '';
@@ -897,6 +898,8 @@ enum DashboardScript {
                 return `${f.to} takes all traffic`;
               case 'experimentUpdated':
                 return f.summary || '';
+              case 'experimentCheckpoint':
+                return `${f.restored ? 'carried on after a restart' : 'counts so far kept'}: ${f.summary || ''}`;
               case 'experimentConcluded':
                 return `${f.reason || ''}: ${f.summary || ''}`;
               default:

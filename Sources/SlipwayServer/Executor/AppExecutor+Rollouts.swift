@@ -267,7 +267,8 @@ extension AppExecutor {
                 latencies: latencies,
                 classes: traffic.classes,
                 latencyCounts: LatencyCounts(traffic.latencyBuckets),
-                outcomes: traffic.outcomes
+                outcomes: traffic.outcomes,
+                units: traffic.units
             )
         }
         return MetricsWindow(start: start, end: end, versions: versions)

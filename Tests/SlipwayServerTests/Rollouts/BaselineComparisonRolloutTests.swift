@@ -17,7 +17,7 @@ extension LiveRollouts {
             compare: [errorRate]
             """
 
-        func start(baselineErrorRate: String) async throws -> (ControllerFixture, LoadClient) {
+        func start(baselineErrorRate: String, sticky: Bool = false) async throws -> (ControllerFixture, LoadClient) {
             let fixture = try await ControllerFixture(
                 yaml: ControllerFixture.demoConfig(
                     extra: RolloutConfig.app(
@@ -26,6 +26,7 @@ extension LiveRollouts {
                               steps:
                                 - weight: 10
                                 - pause: 40s
+                            \(sticky ? "  stickiness: {header: X-User}" : "")
                             """,
                         analysis: Self.analysis
                     ),
@@ -33,7 +34,8 @@ extension LiveRollouts {
                 )
             )
             try await fixture.waitUntilServing()
-            let load = LoadClient(port: fixture.port)
+            // Sticky users come back: 3,000 of them over the rollout.
+            let load = LoadClient(port: fixture.port, userHeader: sticky ? "X-User" : nil, users: 3_000)
             await load.waitFor(200)
             return (fixture, load)
         }
@@ -99,6 +101,44 @@ extension LiveRollouts {
             #expect(try fixture.events(.rolloutRollingBack).isEmpty)
             let judged = try fixture.events(.analysisJudged)
             #expect(judged.allSatisfy { $0.fields["verdict"] != "fail" })
+            try await fixture.stop()
+        }
+
+        @Test func stickyUsersAreJudgedOncePerUserAndAWorseCandidateIsStillFound() async throws {
+            // 4× the errors, under the team's 85% threshold.
+            let (fixture, load) = try await start(baselineErrorRate: "0.03", sticky: true)
+            _ = try await fixture.controller.deploy(
+                app: "shop",
+                DeployRequest(version: "2.0.0", env: ["DEMO_ERROR_RATE": "0.12"], by: "test")
+            )
+            let outcome = try await fixture.waitForOutcome(timeout: .seconds(60))
+            await load.stop()
+            #expect(outcome.state == "rolledBack")
+            #expect(
+                outcome.reason?.hasPrefix("the comparison with 1.0.0 found harm") == true,
+                "\(outcome.reason ?? "")"
+            )
+            let judged = try #require(try fixture.events(.analysisJudged).first { $0.fields["analysis"] == "compare" })
+            let evidence = try #require(Self.evidence(judged.fields))
+            guard case .array(let notes)? = evidence["assumptions"],
+                case .object(let candidate)? = evidence["candidate"]
+            else {
+                Issue.record("no assumptions or sample in \(evidence)")
+                return
+            }
+            #expect(notes.contains { $0.stringValue?.contains("errorRate is judged per user") == true })
+            // Units are users: fewer than the candidate's requests, as users came back.
+            let users = candidate["requests"]?.intValue ?? 0
+            #expect(users > 0)
+            let sample = try #require(await fixture.controller.listener(of: "shop")?.sample())
+            let traffic = try #require(sample.versions["2.0.0"])
+            let units = try #require(traffic.units)
+            #expect(units.units < traffic.requests, "\(units.units) users of \(traffic.requests) requests")
+            let requests = traffic.requests
+            print(
+                "sticky comparison: 4× errors (3% → 12%) at 10% weight found after \(users) candidate users "
+                    + "(\(requests) requests); e = \(evidence["maxEValue"]?.numberValue ?? 0)"
+            )
             try await fixture.stop()
         }
     }

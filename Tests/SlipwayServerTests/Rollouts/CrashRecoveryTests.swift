@@ -1,4 +1,6 @@
 import Foundation
+import SlipwayCore
+import SlipwayEngine
 import SlipwayStore
 import SlipwayTestSupport
 import Testing
@@ -139,6 +141,92 @@ extension LiveRollouts {
             )
             second?.stop()
             for pid in instancePids { #expect(!processExists(pid) || pid == 0) }
+        }
+
+        /// The requests of variant B an experiment checkpoint counted.
+        static func bUnits(_ event: RecordedEvent) -> Int? {
+            guard case .object(let checkpoint)? = event.fields["checkpoint"],
+                case .array(let goals)? = checkpoint["sums"],
+                case .array(let variants)? = goals.first, variants.count == 2, case .object(let b) = variants[1]
+            else { return nil }
+            return b["count"]?.intValue
+        }
+
+        @Test func aRestartedControllerCarriesTheExperimentOnFromItsCheckpoint() async throws {
+            let directory = try makeTemporaryDirectory("slipway-crash-ab")
+            let listen = try LoopbackHTTP.freePort()
+            let api = try LoopbackHTTP.freePort()
+            var yaml = ControllerFixture.demoConfig(
+                instances: 2,
+                extra: RolloutConfig.app(
+                    strategy: """
+                        abTest:
+                          weight: 50
+                          goals: [{outcome: converted}]
+                          stopOnDecision: false
+                        """
+                ),
+                apiPort: api,
+                env: ["DEMO_CONVERSION_RATE": "0.1"]
+            )
+            yaml = yaml.replacingOccurrences(of: "listen: 127.0.0.1:0", with: "listen: 127.0.0.1:\(listen)")
+            try yaml.write(toFile: directory + "/slipway.yaml", atomically: true, encoding: .utf8)
+
+            let first = try Controller(directory: directory)
+            var second: Controller?
+            var instancePids: [Int32] = []
+            defer {
+                first.stop()
+                second?.stop()
+                for pid in instancePids where processExists(pid) { kill(-pid, SIGKILL) }
+            }
+            func events(_ kind: EventKind) throws -> [RecordedEvent] {
+                guard let log = try? EventLog(directory: directory + "/state", create: false) else { return [] }
+                return try log.events(app: "shop", limit: .max).filter { $0.kind == kind }
+            }
+            try await waitUntil("2 healthy instances") { try status(in: directory)?.healthyCount == 2 }
+            try await waitUntil("the listener serves") {
+                (try? LoopbackHTTP.get(port: listen, path: "/"))?.status == 200
+            }
+            let load = LoadClient(port: listen)
+            await load.waitFor(100)
+            #expect(try slipway(["deploy", "shop", "--version", "2.0.0", "-f", "slipway.yaml"], in: directory) == 0)
+            // The first checkpoint comes 15 s into the experiment.
+            try await waitUntil("a checkpoint of the experiment", timeout: .seconds(60)) {
+                try !events(.experimentCheckpoint).isEmpty
+            }
+            let before = try #require(try events(.experimentCheckpoint).last.flatMap(Self.bUnits))
+            #expect(before > 100)
+            instancePids = try status(in: directory)?.instances.compactMap { $0.pid.map(Int32.init) } ?? []
+            kill(first.process.processIdentifier, SIGKILL)
+            first.process.waitUntilExit()
+
+            second = try Controller(directory: directory)
+            try await waitUntil("the experiment is carried on", timeout: .seconds(30)) {
+                try events(.experimentCheckpoint).contains { $0.fields["restored"] == true }
+            }
+            try await waitUntil("a checkpoint after the restart", timeout: .seconds(40)) {
+                let after = try events(.experimentCheckpoint).filter { $0.fields["restored"] != true }
+                return after.count >= 2
+            }
+            let after = try #require(try events(.experimentCheckpoint).last.flatMap(Self.bUnits))
+            // The counts went on from the checkpoint rather than from zero.
+            #expect(after > before, "\(after) B requests after the restart, \(before) before")
+            #expect(try events(.experimentStarted).count == 1)
+            #expect(try events(.rolloutStarted).count == 1)
+            #expect(try slipway(["abort", "shop", "-f", "slipway.yaml"], in: directory) == 0)
+            try await waitUntil("the rollout ends", timeout: .seconds(30)) {
+                try status(in: directory)?.rollout?.state == "aborted"
+            }
+            await load.stop()
+            let concluded = try #require(try events(.experimentConcluded).last)
+            let report = try #require(concluded.fields["report"].flatMap(ExperimentReport.init(json:)))
+            #expect(try #require(report.goals.first?.variants.last).units >= after)
+            print(
+                "experiment across a restart: \(before) B requests at the last checkpoint before the kill, "
+                    + "\(report.goals.first?.variants.last?.units ?? 0) when it concluded"
+            )
+            second?.stop()
         }
     }
 }

@@ -28,13 +28,16 @@ final class LoadClient: Sendable {
 
     /// Starts `threads` threads sending `GET path` to `port`, together about `rate` requests per second. With
     /// `honourConnectionClose` a thread opens a new connection after a response that says `Connection: close`, as
-    /// a careful client does; otherwise it finds out on its next request.
+    /// a careful client does; otherwise it finds out on its next request. With `userHeader` every request carries it
+    /// with a user drawn at random from `users`, as many people behind sticky routing would.
     init(
         port: Int,
         rate: Int = 240,
         threads: Int = 6,
         path: String = "/",
         headers: [String: String] = [:],
+        userHeader: String? = nil,
+        users: Int = 1_000_000,
         honourConnectionClose: Bool = false
     ) {
         self.threads = threads
@@ -45,10 +48,12 @@ final class LoadClient: Sendable {
                 var next = Date().timeIntervalSince1970
                 while !stopping.load(ordering: .relaxed) {
                     let start = Date()
+                    var requestHeaders = headers
+                    if let userHeader { requestHeaders[userHeader] = "user-\(Int.random(in: 0..<users))" }
                     let (reply, socket, retried) = Self.request(
                         port: port,
                         path: path,
-                        headers: headers,
+                        headers: requestHeaders,
                         reusing: connection
                     )
                     if retried { retries.add(1, ordering: .relaxed) }

@@ -82,6 +82,72 @@ public struct Experiment: Sendable, Equatable {
         tests = MeanDifference(alpha: spec.alpha / Double(variants.count - 1), expectedUnits: expected)
     }
 
+    /// An experiment carried on from `checkpoint` (see ``checkpoint(rolloutStartedAt:)``) for a rollout that started
+    /// at `rolloutStartedAt`; nil when the checkpoint does not fit these goals and variants.
+    public init?(
+        restoring checkpoint: Checkpoint,
+        rolloutStartedAt: Moment,
+        spec: ExperimentSpec,
+        app: String,
+        rollout: Int,
+        variants: [Variant],
+        notes: [String] = [],
+        randomSplit: Bool = true
+    ) {
+        let shapes = [
+            checkpoint.sums.map(\.count), checkpoint.pValues.map(\.count), checkpoint.bounds.map(\.count),
+            checkpoint.history.map(\.count),
+        ]
+        let expected = [Int](repeating: variants.count, count: spec.goals.count)
+        guard shapes.allSatisfy({ $0 == expected }), checkpoint.split.count == variants.count else { return nil }
+        let startedAt = rolloutStartedAt + .milliseconds(checkpoint.startedAfterRolloutMilliseconds)
+        self.init(
+            spec: spec,
+            app: app,
+            rollout: rollout,
+            variants: variants,
+            notes: notes,
+            randomSplit: randomSplit,
+            at: startedAt
+        )
+        sums = checkpoint.sums
+        pValues = checkpoint.pValues
+        bounds = checkpoint.bounds
+        history = checkpoint.history
+        split = SampleRatioCheck(
+            shares: variants.map(\.share),
+            counts: checkpoint.split,
+            largestLogFactor: checkpoint.splitLogFactor
+        )
+        conclusion = checkpoint.conclusion.map { concluded in
+            (concluded.reason, startedAt + .milliseconds(concluded.afterStartMilliseconds), concluded.awaitingChoice)
+        }
+    }
+
+    /// What it has counted, for the event log, so that a restarted controller carries on from here.
+    public func checkpoint(rolloutStartedAt: Moment) -> Checkpoint {
+        Checkpoint(
+            startedAfterRolloutMilliseconds: Self.milliseconds(startedAt - rolloutStartedAt),
+            sums: sums,
+            pValues: pValues,
+            bounds: bounds,
+            history: history,
+            split: split.counts,
+            splitLogFactor: split.largestLogFactor,
+            conclusion: conclusion.map { concluded in
+                Checkpoint.Conclusion(
+                    reason: concluded.reason,
+                    afterStartMilliseconds: Self.milliseconds(concluded.at - startedAt),
+                    awaitingChoice: concluded.awaitingChoice
+                )
+            }
+        )
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
     public static func == (left: Experiment, right: Experiment) -> Bool {
         left.spec == right.spec && left.variants == right.variants && left.sums == right.sums
             && left.pValues == right.pValues && left.bounds == right.bounds && left.history == right.history
@@ -367,6 +433,14 @@ extension Experiment {
     public struct Bounds: Sendable, Equatable {
         public private(set) var lower = -Double.infinity
         public private(set) var upper = Double.infinity
+
+        /// No bounds yet.
+        init() {}
+
+        init(lower: Double, upper: Double) {
+            self.lower = lower
+            self.upper = upper
+        }
 
         /// Intersects the bounds with the latest interval.
         mutating func narrow(to estimate: MeanDifference.Estimate) {

@@ -142,18 +142,12 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
 
     /// The report as a JSON value, for events and the API.
     public var json: JSONValue {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        guard let data = try? encoder.encode(self), let value = try? JSONDecoder().decode(JSONValue.self, from: data)
-        else { return .null }
-        return value
+        JSONValue(encoding: self) ?? .null
     }
 
     /// A report read back from its JSON value; nil when it is not one.
     public init?(json: JSONValue) {
-        guard let data = try? JSONEncoder().encode(json),
-            let report = try? JSONDecoder().decode(ExperimentReport.self, from: data)
-        else { return nil }
+        guard let report = json.decoded(as: ExperimentReport.self) else { return nil }
         self = report
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Count, sum and sum of squares of one variant's units (requests) for one goal: all the mean and variance need.
-public struct UnitSums: Sendable, Equatable {
+public struct UnitSums: Sendable, Equatable, Codable {
     /// Units measured.
     public var count: Int
     /// The sum of their values.
@@ -117,6 +117,13 @@ public struct SampleRatioCheck: Sendable, Equatable {
         self.shares = shares.map { total > 0 ? $0 / total : 1 / Double(shares.count) }
         self.alpha = alpha
         counts = [Int](repeating: 0, count: shares.count)
+    }
+
+    /// The check as a checkpoint left it: `counts` so far and the largest log Bayes factor seen.
+    init(shares: [Double], alpha: Double = 0.001, counts: [Int], largestLogFactor: Double) {
+        self.init(shares: shares, alpha: alpha)
+        if counts.count == shares.count { self.counts = counts }
+        self.largestLogFactor = largestLogFactor
     }
 
     /// Adds one window's units per variant, in the order of `shares`.

@@ -135,11 +135,19 @@ public struct BaselineComparison: Sendable, Equatable {
             var entry = entries[index]
             switch entry.check.metric {
             case .errorRate:
+                // The data plane's comparison units when it counts them (no rule-chosen requests, a sticky user
+                // once), else every request.
+                let candidateUnits =
+                    candidateTraffic.units
+                    ?? ComparisonUnits(units: candidateTraffic.requests, bad: candidateTraffic.errors)
+                let baselineUnits =
+                    baselineTraffic.units
+                    ?? ComparisonUnits(units: baselineTraffic.requests, bad: baselineTraffic.errors)
                 entry.parts[0].test.observe(
-                    candidate: candidateTraffic.errors,
-                    baseline: baselineTraffic.errors,
-                    candidateRequests: candidateTraffic.requests,
-                    baselineRequests: baselineTraffic.requests
+                    candidate: candidateUnits.bad,
+                    baseline: baselineUnits.bad,
+                    candidateRequests: candidateUnits.units,
+                    baselineRequests: baselineUnits.units
                 )
             case .statusClasses:
                 guard !candidateTraffic.classes.isEmpty || candidateTraffic.requests == 0,

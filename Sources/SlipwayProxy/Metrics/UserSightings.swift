@@ -1,0 +1,24 @@
+/// The sticky users an app has seen since its set of versions taking traffic last changed (a rollout's candidate took
+/// its first traffic, or a rollout ended), so that only a new user's first request is a comparison unit.
+///
+/// Bounded: past ``capacity`` users nobody new is counted until the next change, rather than memory growing with the
+/// user base.
+struct UserSightings {
+    static let capacity = 500_000
+
+    private var epoch = -1
+    private var seen = Set<UInt64>()
+
+    /// Whether `user` is seen for the first time in `epoch`: true the first time, false later, nil when the capacity
+    /// is reached and the user was not seen before.
+    mutating func sight(_ user: UInt64, epoch: Int) -> Bool? {
+        if epoch != self.epoch {
+            seen = []
+            self.epoch = epoch
+        }
+        if seen.contains(user) { return false }
+        guard seen.count < Self.capacity else { return nil }
+        seen.insert(user)
+        return true
+    }
+}

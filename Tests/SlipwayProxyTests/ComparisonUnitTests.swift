@@ -1,0 +1,175 @@
+import Foundation
+import NIOHTTP1
+import SlipwayCore
+import Testing
+
+@testable import SlipwayProxy
+
+/// Comparison units: requests the weights assigned, a sticky user once.
+@Suite struct ComparisonUnitTests {
+    static func table(stickiness: Stickiness = .none, rules: [MatchRule] = []) throws -> RouteTable {
+        try RouteTable(
+            versions: [
+                RoutingFixtures.version("2.0", weight: 5_000),
+                RoutingFixtures.version("1.0", weight: 5_000),
+            ],
+            rules: rules,
+            stickiness: stickiness
+        )
+    }
+
+    @Test func aDecisionSaysWhetherTheWeightsChoseAndWhichUserItFollows() throws {
+        var random = RoutingSplitMix64(seed: 7)
+        let plain = try #require(try Self.table().route(headers: [:], random: &random))
+        #expect(plain.byWeight && plain.user == nil)
+
+        let byHeader = try Self.table(stickiness: .header(name: "X-User"))
+        let alice = try #require(byHeader.route(headers: ["X-User": "alice"], random: &random))
+        #expect(alice.byWeight)
+        #expect(alice.user == TrafficBucket.userKey("alice"))
+        #expect(alice.user.map(TrafficBucket.bucket(ofUser:)) == TrafficBucket.hash("alice"))
+        // Without the header the request draws its own bucket and follows nobody.
+        #expect(try #require(byHeader.route(headers: [:], random: &random)).user == nil)
+
+        let byCookie = try Self.table(stickiness: .cookie(name: "slipway-bucket"))
+        let returning = try #require(byCookie.route(headers: ["Cookie": "slipway-bucket=1234"], random: &random))
+        #expect(returning.user == 1234)
+        let new = try #require(byCookie.route(headers: [:], random: &random))
+        #expect(new.user == new.setCookie.map { UInt64($0.bucket) })
+
+        let ruled = try Self.table(
+            rules: [MatchRule(condition: .headerEquals(name: "X-Beta", value: "yes"), version: "2.0")]
+        )
+        let beta = try #require(ruled.route(headers: ["X-Beta": "yes"], random: &random))
+        #expect(beta.matchedRule && !beta.byWeight)
+    }
+
+    @Test func aFallbackToAnotherVersionIsNotAUnit() throws {
+        let empty = VersionRoute(version: "2.0", weight: 10_000, instances: [])
+        let table = try RouteTable(versions: [empty, try RoutingFixtures.version("1.0", weight: 0)])
+        var random = RoutingSplitMix64(seed: 1)
+        let decision = try #require(table.route(headers: [:], random: &random))
+        #expect(decision.versionIndex == 1)
+        #expect(!decision.byWeight)
+    }
+
+    @Test func aUserIsSeenOnceAnEpochAndTheSightingsAreBounded() {
+        var sightings = UserSightings()
+        #expect(sightings.sight(42, epoch: 1) == true)
+        #expect(sightings.sight(42, epoch: 1) == false)
+        #expect(sightings.sight(7, epoch: 1) == true)
+        // A new epoch forgets everyone.
+        #expect(sightings.sight(42, epoch: 2) == true)
+        for user in 0..<UInt64(UserSightings.capacity) { _ = sightings.sight(1_000 + user, epoch: 3) }
+        #expect(sightings.sight(42, epoch: 3) == nil)
+        #expect(sightings.sight(1_000, epoch: 3) == false)
+    }
+
+    @Test func unitsTravelInSamplesAndAnOlderDataPlaneSendsNone() throws {
+        var snapshot = TrafficSnapshot.empty
+        snapshot.units = ComparisonUnits(units: 5, bad: 2)
+        snapshot.requests = 9
+        let decoded = try JSONDecoder().decode(TrafficSnapshot.self, from: try JSONEncoder().encode(snapshot))
+        #expect(decoded.units == ComparisonUnits(units: 5, bad: 2))
+        var older = decoded
+        older.units = nil
+        let olderDecoded = try JSONDecoder().decode(TrafficSnapshot.self, from: try JSONEncoder().encode(older))
+        #expect(olderDecoded.units == nil)
+        #expect(olderDecoded.window(since: .empty).units == nil)
+        #expect(decoded.window(since: .empty).units == ComparisonUnits(units: 5, bad: 2))
+        // Merged parts count units only when every part does.
+        var merged = decoded
+        merged.add(olderDecoded)
+        #expect(merged.units == nil)
+    }
+}
+
+/// Units through a real listener: every request without stickiness, a sticky user's first request, nothing a rule
+/// sent.
+@Suite struct ComparisonUnitLiveTests {
+    @Test func stickyUsersCountOnceAndRuleChosenRequestsNotAtAll() async throws {
+        let upstream = try await FixtureUpstream.start(name: "app")
+        let proxy = try await LiveProxy.start()
+        func route(_ stickiness: Stickiness, rules: [MatchRule] = []) throws {
+            proxy.listener.update(
+                try RouteTable(
+                    versions: [
+                        VersionRoute(
+                            version: "2.0",
+                            weight: 5_000,
+                            instances: [upstream.instance("b", version: "2.0")]
+                        ),
+                        VersionRoute(
+                            version: "1.0",
+                            weight: 5_000,
+                            instances: [upstream.instance("a", version: "1.0")]
+                        ),
+                    ],
+                    rules: rules,
+                    stickiness: stickiness
+                )
+            )
+        }
+        func units() async -> ComparisonUnits {
+            let sample = await proxy.listener.sample()
+            let all = ["1.0", "2.0"].compactMap { sample.versions[$0]?.units }
+            return all.reduce(ComparisonUnits()) { $0.adding($1) }
+        }
+        try await withClient { client in
+            try route(.none)
+            for _ in 0..<20 { _ = try await get(client, proxy.url + "/") }
+            for _ in 0..<5 { _ = try await get(client, proxy.url + "/status?code=500") }
+            #expect(await units() == ComparisonUnits(units: 25, bad: 5))
+
+            // Ten users, six requests each, the first of each a 500: ten units, all bad.
+            try route(.header(name: "X-User"))
+            for user in 0..<10 {
+                for request in 0..<6 {
+                    let path = request == 0 ? "/status?code=500" : "/"
+                    _ = try await get(client, proxy.url + path, headers: [("X-User", "user-\(user)")])
+                }
+            }
+            #expect(await units() == ComparisonUnits(units: 35, bad: 15))
+            // A request without the header drew its own bucket: a unit of its own.
+            _ = try await get(client, proxy.url + "/")
+            #expect(await units() == ComparisonUnits(units: 36, bad: 15))
+
+            // Same versions taking traffic: the same users are not new.
+            try route(.header(name: "X-User"))
+            _ = try await get(client, proxy.url + "/", headers: [("X-User", "user-0")])
+            #expect(await units() == ComparisonUnits(units: 36, bad: 15))
+
+            // A rule's requests are not units.
+            try route(
+                .header(name: "X-User"),
+                rules: [MatchRule(condition: .headerEquals(name: "X-Beta", value: "yes"), version: "2.0")]
+            )
+            for _ in 0..<4 {
+                _ = try await get(client, proxy.url + "/", headers: [("X-Beta", "yes"), ("X-User", "beta-user")])
+            }
+            #expect(await units() == ComparisonUnits(units: 36, bad: 15))
+
+            // Another set of versions taking traffic (the end of a rollout, say): everybody is new again.
+            proxy.listener.update(
+                try RouteTable(
+                    versions: [
+                        VersionRoute(
+                            version: "1.0",
+                            weight: 10_000,
+                            instances: [upstream.instance("a", version: "1.0")]
+                        )
+                    ],
+                    stickiness: .header(name: "X-User")
+                )
+            )
+            _ = try await get(client, proxy.url + "/", headers: [("X-User", "user-0")])
+            _ = try await get(client, proxy.url + "/", headers: [("X-User", "user-0")])
+            #expect(await units() == ComparisonUnits(units: 37, bad: 15))
+        }
+        let sample = await proxy.listener.sample()
+        let requests = ["1.0", "2.0"].compactMap { sample.versions[$0]?.requests }.reduce(0, +)
+        #expect(requests == 25 + 60 + 1 + 1 + 4 + 2)
+        try await proxy.stop()
+        try await upstream.stop()
+    }
+}
