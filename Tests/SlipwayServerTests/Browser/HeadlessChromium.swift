@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -10,9 +11,7 @@ import Darwin
 /// `stop()` ends the whole group (the browser and its helper processes) within a bounded time.
 final class HeadlessChromium: Sendable {
     /// Why the browser could not be started.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
+    typealias Failure = ServerProcess.Failure
 
     /// Where the Debian package installs it.
     static let path = "/usr/bin/chromium"
@@ -48,7 +47,7 @@ final class HeadlessChromium: Sendable {
             "--disable-sync", "--metrics-recording-only", "--mute-audio", "--password-store=basic",
             "about:blank",
         ]
-        let pid = try spawn(arguments, log: profile + "/chromium.log")
+        let pid = try ServerProcess.spawn(arguments, log: profile + "/chromium.log")
         let browser = HeadlessChromium(pid: pid, port: 0, browserPath: "", profile: profile)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
@@ -59,7 +58,7 @@ final class HeadlessChromium: Sendable {
                 }
             }
             var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
+            if ServerProcess.exited(pid, status: &status) {
                 let log = (try? String(contentsOfFile: profile + "/chromium.log", encoding: .utf8)) ?? ""
                 try? FileManager.default.removeItem(atPath: profile)
                 throw Failure(description: "chromium exited (status \(status)) before listening: \(log.suffix(2_000))")
@@ -70,48 +69,10 @@ final class HeadlessChromium: Sendable {
         throw Failure(description: "chromium did not write DevToolsActivePort within 30 s")
     }
 
-    /// Ends the browser's process group: SIGTERM, then SIGKILL after 5 s; reaps the browser; removes the profile.
+    /// Ends the browser's process group (the browser and its helpers; see ``ServerProcess/stop(_:)``); removes the
+    /// profile.
     func stop() {
-        kill(-pid, SIGTERM)
-        var reaped = false
-        for _ in 0..<100 {
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || (result == -1 && errno == ECHILD) {
-                reaped = true
-                break
-            }
-            usleep(50_000)
-        }
-        // Helpers that outlive the browser (or a browser that ignored SIGTERM) go now.
-        kill(-pid, SIGKILL)
-        if !reaped {
-            var status: Int32 = 0
-            for _ in 0..<40 where waitpid(pid, &status, WNOHANG) == 0 { usleep(50_000) }
-        }
+        ServerProcess.stop(pid)
         try? FileManager.default.removeItem(atPath: profile)
-    }
-
-    /// Starts `arguments` in a new process group, standard output and error appended to `log`.
-    private static func spawn(_ arguments: [String], log: String) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-        guard result == 0 else {
-            throw Failure(description: "cannot start \(path): \(String(cString: strerror(result)))")
-        }
-        return pid
     }
 }

@@ -15,9 +15,7 @@ enum PrometheusRequirement {
 /// A real Prometheus on a loopback port with a fresh data directory, scraping every second: static targets, and the
 /// targets of a file the test rewrites (file-based discovery). `stop()` ends it by PID within a bounded time.
 final class PrometheusServer: Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
+    typealias Failure = ServerProcess.Failure
 
     static let path = "/usr/bin/prometheus"
     static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: path) }
@@ -56,7 +54,7 @@ final class PrometheusServer: Sendable {
             """
         try config.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
         try "[]".write(toFile: directory + "/targets.json", atomically: true, encoding: .utf8)
-        let pid = try spawn(
+        let pid = try ServerProcess.spawn(
             [
                 path, "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
                 "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
@@ -72,7 +70,7 @@ final class PrometheusServer: Sendable {
                 return server
             }
             var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
+            if ServerProcess.exited(pid, status: &status) {
                 let log = (try? String(contentsOfFile: directory + "/prometheus.log", encoding: .utf8)) ?? ""
                 throw Failure(
                     description: "prometheus exited (status \(status)) before it was ready: \(log.suffix(2_000))"
@@ -93,41 +91,9 @@ final class PrometheusServer: Sendable {
         try ("[" + entries.joined(separator: ", ") + "]").write(toFile: targetsFile, atomically: true, encoding: .utf8)
     }
 
-    /// SIGTERM, then SIGKILL after 5 s; reaps the process; removes the directory.
+    /// Ends it by its PID (see ``ServerProcess/stop(_:)``) and removes its directory.
     func stop() {
-        kill(pid, SIGTERM)
-        var reaped = false
-        for _ in 0..<100 {
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || (result == -1 && errno == ECHILD) {
-                reaped = true
-                break
-            }
-            usleep(50_000)
-        }
-        if !reaped {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            for _ in 0..<40 where waitpid(pid, &status, WNOHANG) == 0 { usleep(50_000) }
-        }
+        ServerProcess.stop(pid)
         try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    private static func spawn(_ arguments: [String], log: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard result == 0 else {
-            throw Failure(description: "cannot start \(path): \(String(cString: strerror(result)))")
-        }
-        return pid
     }
 }

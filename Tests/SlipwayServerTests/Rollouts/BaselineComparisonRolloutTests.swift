@@ -46,11 +46,17 @@ extension LiveRollouts {
             return evidence
         }
 
-        @Test func twiceTheBaselinesErrorsAtTenPercentAreRolledBackByTheComparison() async throws {
-            let (fixture, load) = try await start(baselineErrorRate: "0.05")
+        /// Deploys 2.0.0 answering `candidateErrorRate` against a baseline at `baselineErrorRate`, expects the
+        /// comparison to roll it back, and returns the decisive judgement and its evidence (the fixture still runs).
+        func rolledBackByTheComparison(
+            baselineErrorRate: String,
+            candidateErrorRate: String,
+            sticky: Bool = false
+        ) async throws -> (ControllerFixture, LoadClient, RecordedEvent, [String: JSONValue]) {
+            let (fixture, load) = try await start(baselineErrorRate: baselineErrorRate, sticky: sticky)
             _ = try await fixture.controller.deploy(
                 app: "shop",
-                DeployRequest(version: "2.0.0", env: ["DEMO_ERROR_RATE": "0.1"], by: "test")
+                DeployRequest(version: "2.0.0", env: ["DEMO_ERROR_RATE": candidateErrorRate], by: "test")
             )
             let outcome = try await fixture.waitForOutcome(timeout: .seconds(60))
             await load.stop()
@@ -60,7 +66,14 @@ extension LiveRollouts {
                 "\(outcome.reason ?? "")"
             )
             let judged = try #require(try fixture.events(.analysisJudged).first { $0.fields["analysis"] == "compare" })
-            let evidence = try #require(Self.evidence(judged.fields))
+            return (fixture, load, judged, try #require(Self.evidence(judged.fields)))
+        }
+
+        @Test func twiceTheBaselinesErrorsAtTenPercentAreRolledBackByTheComparison() async throws {
+            let (fixture, load, judged, evidence) = try await rolledBackByTheComparison(
+                baselineErrorRate: "0.05",
+                candidateErrorRate: "0.1"
+            )
             #expect((evidence["maxEValue"]?.numberValue ?? 0) >= 100)
             #expect((evidence["pValue"]?.numberValue ?? 1) <= 0.01)
             guard case .object(let candidate)? = evidence["candidate"],
@@ -106,20 +119,11 @@ extension LiveRollouts {
 
         @Test func stickyUsersAreJudgedOncePerUserAndAWorseCandidateIsStillFound() async throws {
             // 4× the errors, under the team's 85% threshold.
-            let (fixture, load) = try await start(baselineErrorRate: "0.03", sticky: true)
-            _ = try await fixture.controller.deploy(
-                app: "shop",
-                DeployRequest(version: "2.0.0", env: ["DEMO_ERROR_RATE": "0.12"], by: "test")
+            let (fixture, _, _, evidence) = try await rolledBackByTheComparison(
+                baselineErrorRate: "0.03",
+                candidateErrorRate: "0.12",
+                sticky: true
             )
-            let outcome = try await fixture.waitForOutcome(timeout: .seconds(60))
-            await load.stop()
-            #expect(outcome.state == "rolledBack")
-            #expect(
-                outcome.reason?.hasPrefix("the comparison with 1.0.0 found harm") == true,
-                "\(outcome.reason ?? "")"
-            )
-            let judged = try #require(try fixture.events(.analysisJudged).first { $0.fields["analysis"] == "compare" })
-            let evidence = try #require(Self.evidence(judged.fields))
             guard case .array(let notes)? = evidence["assumptions"],
                 case .object(let candidate)? = evidence["candidate"]
             else {
