@@ -27,7 +27,7 @@ extension ConfigDecoder {
                 report(
                     check.location,
                     check.path,
-                    "a `query` check needs `controller.prometheus`, the Prometheus to ask; none is configured"
+                    "a PromQL `query` needs `controller.prometheus`, the Prometheus to ask; none is configured"
                 )
             }
         }

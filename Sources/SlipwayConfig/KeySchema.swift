@@ -61,7 +61,7 @@ struct KeySchema {
         ]
     )
     /// An entry of `apps[n].strategy.abTest.goals` written as a mapping.
-    static let experimentGoal = KeySchema(known: ["outcome", "metric", "better", "minimumEffect"])
+    static let experimentGoal = KeySchema(known: ["outcome", "metric", "query", "name", "better", "minimumEffect"])
     /// An entry of `apps[n].strategy.canary.match`.
     static let matchRule = KeySchema(known: ["header", "cookie"])
     /// `header` in a match rule.

@@ -118,4 +118,40 @@ struct ABTestConfigTests {
             ]
         )
     }
+
+    @Test func aQueryGoalIsNamedAndNeedsAPrometheus() throws {
+        let goals = """
+            strategy:
+              abTest:
+                goals:
+                  - {query: 'sum(rate(orders_total{version="{version}"}[{window}]))', name: orders}
+            """
+        let config = try ConfigFixtures.parse(
+            "controller:\n  prometheus: http://127.0.0.1:9090\n" + ConfigFixtures.appProblemsYAML(goals)
+        )
+        guard case .abTest(let spec) = config.apps[0].strategy.kind else {
+            Issue.record("not an A/B test")
+            return
+        }
+        let goal = try #require(spec.experiment.goals.first)
+        #expect(goal.metric == .query(#"sum(rate(orders_total{version="{version}"}[{window}]))"#))
+        #expect(goal.name == "orders")
+        #expect(goal.better == .higher)
+        #expect(
+            ConfigFixtures.appProblems(goals) == [
+                "slipway.yaml:11:21: apps[0].strategy.abTest.goals[0].query: a PromQL `query` needs "
+                    + "`controller.prometheus`, the Prometheus to ask; none is configured"
+            ]
+        )
+        #expect(
+            problems("goals: [{query: up}, {outcome: converted, name: c}, {query: 'x{v=\"{versio}\"}', name: x}]") == [
+                "slipway.yaml:10:17: apps[0].strategy.abTest.goals[0]: a `query` goal needs a `name` for the report, "
+                    + "like orders",
+                "slipway.yaml:10:51: apps[0].strategy.abTest.goals[1].name: `name` is only for `query` goals; the "
+                    + "others are named by what they measure",
+                "slipway.yaml:10:69: apps[0].strategy.abTest.goals[2].query: unknown placeholder `{versio}`; did you "
+                    + "mean `{version}`?",
+            ]
+        )
+    }
 }

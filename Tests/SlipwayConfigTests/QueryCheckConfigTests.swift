@@ -60,7 +60,7 @@ struct QueryCheckConfigTests {
         )
         #expect(
             problems == [
-                "slipway.yaml:9:24: apps[0].analysis.checks[0].query: a `query` check needs `controller.prometheus`, "
+                "slipway.yaml:9:24: apps[0].analysis.checks[0].query: a PromQL `query` needs `controller.prometheus`, "
                     + "the Prometheus to ask; none is configured"
             ]
         )

@@ -219,6 +219,34 @@ import Testing
         Issue.record("identical variants never reached no meaningful difference")
     }
 
+    @Test func aQueryGoalCountsOneUnitPerWindowWithAValueForEachVariant() throws {
+        let query = #"sum(rate(orders_total{version="{version}"}[{window}]))"#
+        var experiment = Self.experiment(
+            ExperimentSpec(goals: [ExperimentGoal(metric: .query(query), queryName: "orders")])
+        )
+        var generator = SeededGenerator(seed: 11)
+        for index in 0..<150 {
+            var window = Self.window(at: index, a: (200, 0), b: (200, 0))
+            // A's orders per second around 10, B's around 12; every tenth window Prometheus had nothing for B.
+            window.queries[QueryRequest(query, version: "1.0.0")] = .value(
+                10 + Double.random(in: -1...1, using: &generator)
+            )
+            window.queries[QueryRequest(query, version: "2.0.0")] =
+                index % 10 == 0
+                ? .unavailable("the query returned no data") : .value(12 + Double.random(in: -1...1, using: &generator))
+            experiment.observe(window)
+        }
+        let report = experiment.report(at: .zero)
+        let goal = try #require(report.goals.first)
+        #expect(goal.name == "orders")
+        #expect(goal.variants.map(\.units) == [150, 135])
+        #expect(try #require(goal.variants[1].mean) > 11.5)
+        #expect(goal.comparisons[0].verdict == .better)
+        #expect(report.assumptions.contains { $0.contains("a unit is one window's query value") })
+        // The split is still judged on requests.
+        #expect(report.split.observed == [30_000, 30_000])
+    }
+
     @Test func aConcludedExperimentCountsNoMore() {
         var experiment = Self.experiment()
         experiment.observe(Self.window(at: 0, a: (200, 20), b: (200, 20)))

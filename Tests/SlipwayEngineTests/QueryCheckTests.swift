@@ -24,6 +24,11 @@ import Testing
         query: "sum(orders)"
     )
 
+    /// Answers to queries about the candidate, 2.0.0.
+    static func aboutTheCandidate(_ answers: [String: QueryAnswer]) -> [QueryRequest: QueryAnswer] {
+        Dictionary(uniqueKeysWithValues: answers.map { (QueryRequest($0.key, version: "2.0.0"), $0.value) })
+    }
+
     /// One field of a check's evidence.
     static func field(_ result: CheckResult, _ key: String) -> JSONValue? {
         guard case .object(let fields) = result.fields else { return nil }
@@ -39,7 +44,7 @@ import Testing
                 start: Moment(.seconds(0)),
                 end: Moment(.seconds(2)),
                 versions: ["2.0.0": VersionWindow(requests: requests, errors: 0)],
-                queries: answers
+                queries: Self.aboutTheCandidate(answers)
             )
         )
     }
@@ -99,7 +104,10 @@ import Testing
             "2.0.0": VersionWindow(requests: 100, errors: 0),
         ]
         harness.feed(
-            .metrics(MetricsWindow(start: start, end: harness.now, versions: versions, queries: answers), preview: nil)
+            .metrics(
+                MetricsWindow(start: start, end: harness.now, versions: versions, queries: aboutTheCandidate(answers)),
+                preview: nil
+            )
         )
     }
 
@@ -107,7 +115,10 @@ import Testing
         let fast = AnalysisCheck(metric: .query, comparison: .lessThanOrEqual, threshold: 1, text: "q", query: "up")
         let harness = started(failFast: [fast, Self.orders])
         #expect(harness.machine.currentStep == .analysis(AnalysisStepSpec(windows: 2), preview: false))
-        #expect(Set(harness.machine.queries) == ["up", Self.errorRatio.query!, "sum(orders)"])
+        #expect(
+            Set(harness.machine.queries)
+                == Set(["up", Self.errorRatio.query!, "sum(orders)"].map { QueryRequest($0, version: "2.0.0") })
+        )
         #expect(harness.machine.queries.count == 3)
     }
 

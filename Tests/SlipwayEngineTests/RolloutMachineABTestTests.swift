@@ -116,6 +116,26 @@ import Testing
         #expect(harness.kinds.filter { $0 == .experimentConcluded }.count == 1)
     }
 
+    @Test func aQueryGoalIsAskedAboutEveryVariantWhileTheExperimentRuns() {
+        let spec = ABTestSpec(
+            experiment: ExperimentSpec(
+                goals: [ExperimentGoal(metric: .query("sum(orders{v=\"{version}\"})"), queryName: "orders")],
+                duration: .seconds(30)
+            )
+        )
+        var harness = started(spec)
+        #expect(
+            harness.machine.queries == [
+                QueryRequest("sum(orders{v=\"{version}\"})", version: "1.0.0"),
+                QueryRequest("sum(orders{v=\"{version}\"})", version: "2.0.0"),
+            ]
+        )
+        for _ in 0..<4 { Self.window(&harness, a: 20, b: 20) }
+        // Concluded (its duration): nothing more to ask.
+        #expect(harness.last(.experimentConcluded) != nil)
+        #expect(harness.machine.queries.isEmpty)
+    }
+
     @Test func anExperimentThatRunsOnAfterItsVerdictDoesNotConcludeByItself() {
         var harness = started(Self.abTest(stopOnDecision: false))
         for _ in 0..<60 { Self.window(&harness, a: 20, b: 40) }

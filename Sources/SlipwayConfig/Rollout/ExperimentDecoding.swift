@@ -79,10 +79,42 @@ extension ConfigDecoder {
             return goalMetric(entry).map { ExperimentGoal(metric: $0) }
         }
         guard let fields = fields(of: entry.value, at: entry.path, schema: .experimentGoal),
-            let kind = exactlyOne(of: ["outcome", "metric"], in: fields, advice: "write each goal as its own entry")
+            let kind = exactlyOne(
+                of: ["outcome", "metric", "query"],
+                in: fields,
+                advice: "write each goal as its own entry"
+            )
         else { return nil }
+        var queryName: String?
+        if let entry = fields["name"] {
+            guard kind.name == "query" else {
+                report(
+                    entry.key.location,
+                    entry.path,
+                    "`name` is only for `query` goals; the others are named by what they measure"
+                )
+                return nil
+            }
+            queryName = string(entry, matching: { !$0.isEmpty }, expectation: "a name for the report, like orders")
+        }
         let metric: ExperimentGoal.Metric?
-        if kind.name == "outcome" {
+        if kind.name == "query" {
+            metric = string(
+                kind,
+                matching: { !$0.trimmingCharacters(in: .whitespaces).isEmpty },
+                expectation: "a PromQL query"
+            ).flatMap { query in
+                let problems = Placeholders.query.problems(in: query)
+                for problem in problems { report(kind.value.location, kind.path, problem) }
+                guard problems.isEmpty else { return nil }
+                if queryName == nil, fields["name"] == nil {
+                    report(fields.location, fields.path, "a `query` goal needs a `name` for the report, like orders")
+                    return nil
+                }
+                queryChecks.append((kind.value.location, kind.path))
+                return .query(query)
+            }
+        } else if kind.name == "outcome" {
             metric = string(kind, matching: Self.isOutcomeName, expectation: "an outcome name like converted")
                 .flatMap { name in
                     // A goal is named by its outcome in reports, beside the proxy's own `success` and `latency`.
@@ -113,7 +145,8 @@ extension ConfigDecoder {
             guard let value = minimumEffect(entry) else { return nil }
             effect = value
         }
-        return metric.map { ExperimentGoal(metric: $0, better: better, minimumEffect: effect) }
+        guard fields["name"] == nil || queryName != nil else { return nil }
+        return metric.map { ExperimentGoal(metric: $0, better: better, minimumEffect: effect, queryName: queryName) }
     }
 
     /// `success` or `latency`.

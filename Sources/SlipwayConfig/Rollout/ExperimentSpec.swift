@@ -77,6 +77,9 @@ public struct ExperimentGoal: Sendable, Equatable {
         case success
         /// The response time in milliseconds, as the proxy measured it.
         case latency
+        /// A PromQL query's value, asked about each variant's version at the end of every window: a unit is a
+        /// window, not a request.
+        case query(String)
     }
 
     /// Which way is better.
@@ -90,10 +93,13 @@ public struct ExperimentGoal: Sendable, Equatable {
     public var better: Direction
     /// This goal's own smallest change that matters; nil: the experiment's. Key `minimumEffect`.
     public var minimumEffect: Double?
+    /// The name of a query goal in reports. Key `name`; required for a query.
+    public var queryName: String?
 
     /// Creates a goal.
-    public init(metric: Metric, better: Direction? = nil, minimumEffect: Double? = nil) {
+    public init(metric: Metric, better: Direction? = nil, minimumEffect: Double? = nil, queryName: String? = nil) {
         self.metric = metric
+        self.queryName = queryName
         if let better {
             self.better = better
         } else if case .latency = metric {
@@ -104,12 +110,13 @@ public struct ExperimentGoal: Sendable, Equatable {
         self.minimumEffect = minimumEffect
     }
 
-    /// The goal's name in reports: the outcome's name, `success` or `latency`.
+    /// The goal's name in reports: the outcome's name, `success`, `latency`, or a query's `name`.
     public var name: String {
         switch metric {
         case .outcome(let name): return name
         case .success: return "success"
         case .latency: return "latency"
+        case .query: return queryName ?? "query"
         }
     }
 }

@@ -69,11 +69,16 @@ public struct MetricsWindow: Sendable, Equatable {
     public var end: Moment
     /// Traffic by version; versions with no traffic may be absent.
     public var versions: [String: VersionWindow]
-    /// The answers of the PromQL queries the rollout asked for at the end of the window, by query as configured.
-    public var queries: [String: QueryAnswer]
+    /// The answers of the PromQL queries the rollout asked for at the end of the window (``RolloutMachine/queries``).
+    public var queries: [QueryRequest: QueryAnswer]
 
     /// Creates a window.
-    public init(start: Moment, end: Moment, versions: [String: VersionWindow], queries: [String: QueryAnswer] = [:]) {
+    public init(
+        start: Moment,
+        end: Moment,
+        versions: [String: VersionWindow],
+        queries: [QueryRequest: QueryAnswer] = [:]
+    ) {
         self.start = start
         self.end = end
         self.versions = versions
@@ -83,6 +88,21 @@ public struct MetricsWindow: Sendable, Equatable {
     /// The window of `version`, empty when it had no traffic.
     public subscript(version: String) -> VersionWindow {
         versions[version] ?? VersionWindow(requests: 0, errors: 0)
+    }
+}
+
+/// A PromQL query as configured (with its placeholders), to be asked about one version: `{version}` is filled in
+/// with it.
+public struct QueryRequest: Sendable, Hashable {
+    /// The query as configured.
+    public var query: String
+    /// The version it asks about.
+    public var version: String
+
+    /// A request.
+    public init(_ query: String, version: String) {
+        self.query = query
+        self.version = version
     }
 }
 

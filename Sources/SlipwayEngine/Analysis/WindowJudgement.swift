@@ -75,7 +75,8 @@ public struct WindowJudgement: Sendable, Equatable {
         var results: [CheckResult] = []
         for check in checks {
             if let query = check.query {
-                results.append(Self.judge(check, answer: window.queries[query], requests: traffic.requests))
+                let answer = window.queries[QueryRequest(query, version: version)]
+                results.append(Self.judge(check, answer: answer, requests: traffic.requests))
                 continue
             }
             let needed = check.minRequests ?? minRequests

@@ -219,15 +219,22 @@ public struct RolloutMachine: Sendable {
             ? plan.candidate : plan.stable
     }
 
-    /// The PromQL queries the next window needs answered: those of the fail-fast checks while the candidate is
-    /// judged, and those of the analysis step in progress. The executor asks the metric source and puts the answers in
-    /// the window.
-    public var queries: [String] {
+    /// The PromQL queries the next window needs answered: about the candidate, those of the fail-fast checks while it
+    /// is judged and those of the analysis step in progress; about every variant, the query goals of a running
+    /// experiment. The executor asks the metric source and puts the answers in the window.
+    public var queries: [QueryRequest] {
         guard outcome == nil, rollback == nil, plan.judgesCandidate else { return [] }
         var checks = analysisRun?.checks ?? []
         if onTrial { checks += plan.analysis.failFast }
-        var seen = Set<String>()
-        return checks.compactMap(\.query).filter { seen.insert($0).inserted }
+        var requests = checks.compactMap(\.query).map { QueryRequest($0, version: plan.candidate.version) }
+        if let experiment, experiment.conclusion == nil {
+            for goal in experiment.spec.goals {
+                guard case .query(let query) = goal.metric else { continue }
+                requests += experiment.variants.map { QueryRequest(query, version: $0.version) }
+            }
+        }
+        var seen = Set<QueryRequest>()
+        return requests.filter { seen.insert($0).inserted }
     }
 
     /// The routes in force.

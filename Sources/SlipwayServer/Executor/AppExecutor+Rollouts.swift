@@ -205,27 +205,29 @@ extension AppExecutor {
     }
 
     /// The answers to the queries the rollout needs for its next window, asked at once, placeholders filled in.
-    private func answers(plan: RolloutPlan) async -> [String: QueryAnswer] {
-        let queries = running?.queries ?? []
-        guard !queries.isEmpty else { return [:] }
+    private func answers(plan: RolloutPlan) async -> [QueryRequest: QueryAnswer] {
+        let requests = running?.queries ?? []
+        guard !requests.isEmpty else { return [:] }
         guard let source = context.queries else {
-            return Dictionary(uniqueKeysWithValues: queries.map { ($0, .unavailable("no Prometheus is configured")) })
+            return Dictionary(uniqueKeysWithValues: requests.map { ($0, .unavailable("no Prometheus is configured")) })
         }
         let values = [
             "app": spec.name,
             "environment": spec.environment ?? "",
-            "version": plan.candidate.version,
             "baseline": plan.stable.version,
             "rollout": String(plan.number),
             "window": Self.promDuration(plan.analysis.interval),
         ]
-        return await withTaskGroup(of: (String, QueryAnswer).self) { group in
-            for query in queries {
-                let rendered = Placeholders.query.render(query, values)
-                group.addTask { (query, await source.answer(rendered)) }
+        return await withTaskGroup(of: (QueryRequest, QueryAnswer).self) { group in
+            for request in requests {
+                let rendered = Placeholders.query.render(
+                    request.query,
+                    values.merging(["version": request.version]) { $1 }
+                )
+                group.addTask { (request, await source.answer(rendered)) }
             }
-            var answers: [String: QueryAnswer] = [:]
-            for await (query, answer) in group { answers[query] = answer }
+            var answers: [QueryRequest: QueryAnswer] = [:]
+            for await (request, answer) in group { answers[request] = answer }
             return answers
         }
     }

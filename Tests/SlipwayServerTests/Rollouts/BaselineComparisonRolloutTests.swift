@@ -28,7 +28,11 @@ extension LiveRollouts {
                                 - pause: 40s
                             \(sticky ? "  stickiness: {header: X-User}" : "")
                             """,
-                        analysis: Self.analysis
+                        // With sticky users the point is the per-user comparison, so no threshold races it (a short
+                        // window of a 12% error rate can cross 15%).
+                        analysis: sticky
+                            ? Self.analysis.replacingOccurrences(of: #"["successRate >= 85%"]"#, with: "[]")
+                            : Self.analysis
                     ),
                     env: ["DEMO_ERROR_RATE": baselineErrorRate]
                 )
@@ -118,7 +122,7 @@ extension LiveRollouts {
         }
 
         @Test func stickyUsersAreJudgedOncePerUserAndAWorseCandidateIsStillFound() async throws {
-            // 4× the errors, under the team's 85% threshold.
+            // 4× the errors.
             let (fixture, _, _, evidence) = try await rolledBackByTheComparison(
                 baselineErrorRate: "0.03",
                 candidateErrorRate: "0.12",

@@ -33,21 +33,36 @@ extension LiveRollouts {
         /// Runs a canary of 2.0.0 at 50% with its error rate, judged by the queries alone; returns the outcome, the
         /// fixture (still running, for its log) and the seconds from the deploy to the outcome.
         func rollout(candidateErrorRate: String) async throws -> (RolloutSummary, ControllerFixture, Double) {
+            try await rollout(
+                strategy: """
+                    canary:
+                      steps:
+                        - weight: 50
+                        - analysis: {windows: 3}
+                    """,
+                analysis: Self.analysis(),
+                candidateEnv: ["DEMO_ERROR_RATE": candidateErrorRate]
+            )
+        }
+
+        /// Runs a rollout of 2.0.0 with `candidateEnv` under `strategy` and `analysis`, with a Prometheus scraping
+        /// Slipway and the instances, until it ends (or its experiment concludes); returns as
+        /// ``rollout(candidateErrorRate:)``.
+        func rollout(
+            strategy: String,
+            analysis: String,
+            env: [String: String] = [:],
+            candidateEnv: [String: String],
+            untilTheExperimentConcludes: Bool = false
+        ) async throws -> (RolloutSummary, ControllerFixture, Double) {
             let apiPort = try LoopbackHTTP.freePort()
             let prometheus = try await PrometheusServer.start(staticTargets: ["127.0.0.1:\(apiPort)"])
             defer { prometheus.stop() }
             let yaml = ControllerFixture.demoConfig(
                 instances: 2,
-                extra: RolloutConfig.app(
-                    strategy: """
-                        canary:
-                          steps:
-                            - weight: 50
-                            - analysis: {windows: 3}
-                        """,
-                    analysis: Self.analysis()
-                ),
-                apiPort: apiPort
+                extra: RolloutConfig.app(strategy: strategy, analysis: analysis),
+                apiPort: apiPort,
+                env: env
             ).replacingOccurrences(
                 of: "  stateDir: state\n",
                 with: "  stateDir: state\n  prometheus: \(prometheus.url)\n"
@@ -77,9 +92,17 @@ extension LiveRollouts {
             let deployed = Date()
             _ = try await fixture.controller.deploy(
                 app: "shop",
-                DeployRequest(version: "2.0.0", env: ["DEMO_ERROR_RATE": candidateErrorRate], by: "test")
+                DeployRequest(version: "2.0.0", env: candidateEnv, by: "test")
             )
-            let outcome = try await fixture.waitForOutcome(timeout: .seconds(90))
+            let outcome: RolloutSummary
+            if untilTheExperimentConcludes {
+                try await waitUntil("the experiment concludes", timeout: .seconds(90)) {
+                    try !fixture.events(.experimentConcluded).isEmpty
+                }
+                outcome = try #require(try await fixture.controller.rollout(app: "shop"))
+            } else {
+                outcome = try await fixture.waitForOutcome(timeout: .seconds(90))
+            }
             let seconds = Date().timeIntervalSince(deployed)
             await load.stop()
             return (outcome, fixture, seconds)
@@ -138,6 +161,41 @@ extension LiveRollouts {
                 "Prometheus checks: a candidate answering 30% errors rolled back "
                     + "\(String(format: "%.1f", seconds)) s after the deploy: \(outcome.reason ?? "")"
             )
+            try await fixture.stop()
+        }
+
+        @Test func anABTestsQueryGoalIsAskedAboutEachVariant() async throws {
+            // B converts twice as often; the app's own counter, per version, is the goal.
+            let (outcome, fixture, seconds) = try await rollout(
+                strategy: """
+                    abTest:
+                      weight: 50
+                      goals:
+                        - {name: conversions, query: 'sum(rate(demo_conversions_total{version="{version}"}[5s]))'}
+                      duration: 15s
+                    """,
+                analysis: "interval: 1s\nchecks: []\nfailFast: []\ncompare: [errorRate]",
+                env: ["DEMO_CONVERSION_RATE": "0.1"],
+                candidateEnv: ["DEMO_CONVERSION_RATE": "0.2"],
+                untilTheExperimentConcludes: true
+            )
+            // The experiment concluded by its duration; nobody chose, so the rollout still runs.
+            #expect(outcome.state == "running")
+            let concluded = try #require(try fixture.events(.experimentConcluded).first)
+            let report = try #require(concluded.fields["report"].flatMap(ExperimentReport.init(json:)))
+            let goal = try #require(report.goals.first)
+            #expect(goal.name == "conversions")
+            let (a, b) = (goal.variants[0], goal.variants[1])
+            #expect(a.units >= 5 && b.units >= 5, "\(a.units) and \(b.units) windows with a value")
+            #expect(try #require(b.mean) > 1.3 * (try #require(a.mean)), "A \(a.mean ?? 0), B \(b.mean ?? 0)")
+            #expect(goal.comparisons[0].verdict == .inconclusive)
+            #expect(goal.comparisons[0].reason == "fewer than 100 windows with a value in a variant")
+            print(
+                "Prometheus goal: \(a.units) and \(b.units) windows, conversions/s A \(a.mean ?? 0), B \(b.mean ?? 0) "
+                    + "(\(String(format: "%.1f", seconds)) s)"
+            )
+            _ = try await fixture.controller.command(app: "shop", .abort, by: "test")
+            _ = try await fixture.waitForOutcome(timeout: .seconds(30))
             try await fixture.stop()
         }
     }

@@ -165,8 +165,7 @@ public struct Experiment: Sendable, Equatable {
         for (goalIndex, goal) in spec.goals.enumerated() {
             for (variantIndex, variant) in variants.enumerated() {
                 sums[goalIndex][variantIndex] =
-                    sums[goalIndex][variantIndex]
-                    + Self.units(of: goal, in: window[variant.version])
+                    sums[goalIndex][variantIndex] + Self.units(of: goal, in: window, version: variant.version)
             }
             for variantIndex in variants.indices.dropFirst() {
                 if let estimate = tests.estimate(control: sums[goalIndex][0], variant: sums[goalIndex][variantIndex]) {
@@ -192,9 +191,16 @@ public struct Experiment: Sendable, Equatable {
         }
     }
 
-    /// The goal's units in one version's window.
-    static func units(of goal: ExperimentGoal, in window: VersionWindow) -> UnitSums {
+    /// The goal's units in one version's part of the window.
+    static func units(of goal: ExperimentGoal, in metrics: MetricsWindow, version: String) -> UnitSums {
+        let window = metrics[version]
         switch goal.metric {
+        case .query(let query):
+            // One unit per window, when the query had a value for this version.
+            guard case .value(let value)? = metrics.queries[QueryRequest(query, version: version)] else {
+                return UnitSums()
+            }
+            return UnitSums(count: 1, sum: value, sumOfSquares: value * value)
         case .success:
             let good = Double(window.requests - window.errors)
             return UnitSums(count: window.requests, sum: good, sumOfSquares: good)
@@ -218,7 +224,7 @@ public struct Experiment: Sendable, Equatable {
         if let duration = spec.duration, now - startedAt >= duration {
             return "it ran for its duration of \(DurationText.format(duration))"
         }
-        if let size = spec.sampleSize, let smallest = sums.first?.map(\.count).min(), smallest >= size {
+        if let size = spec.sampleSize, let smallest = split.counts.min(), smallest >= size {
             return "every variant reached the sample size of \(size) requests"
         }
         let report = report(at: now)
@@ -301,9 +307,10 @@ public struct Experiment: Sendable, Equatable {
             history: history[goalIndex][index]
         )
         guard let estimate = tests.estimate(control: control, variant: variant) else {
+            let units = if case .query = goal.metric { "windows with a value" } else { "requests" }
             comparison.reason =
                 min(control.count, variant.count) < MeanDifference.minimumUnits
-                ? "fewer than \(MeanDifference.minimumUnits) requests in a variant"
+                ? "fewer than \(MeanDifference.minimumUnits) \(units) in a variant"
                 : "no variation in the data yet"
             return comparison
         }
@@ -376,6 +383,13 @@ public struct Experiment: Sendable, Equatable {
             "relative changes are shown against A's mean; \"no meaningful difference\" holds against the end of A's "
                 + "own interval nearest 0",
         ]
+        let queryGoals = spec.goals.filter { if case .query = $0.metric { true } else { false } }.map(\.name)
+        if !queryGoals.isEmpty {
+            result.append(
+                "for \(queryGoals.map { "`\($0)`" }.joined(separator: ", ")), a unit is one window's query value; "
+                    + "windows are taken as independent, and it needs \(MeanDifference.minimumUnits) windows a variant"
+            )
+        }
         if variants.count > 2 {
             result.append("α is divided among the \(variants.count - 1) variants compared with A")
         }
@@ -407,6 +421,7 @@ public struct Experiment: Sendable, Equatable {
         case .outcome(let name): return "`\(name)` reported per request (X-Slipway-Outcome)"
         case .success: return "share of requests answered below 500"
         case .latency: return "response time in milliseconds"
+        case .query: return "the query's value per window, asked about each variant's version"
         }
     }
 
