@@ -131,11 +131,16 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
             if let summary = fields["summary"]?.stringValue {
                 lastDecision = "\(fields["verdict"]?.stringValue ?? "?"): \(summary)"
             }
-        case .experimentCheckpoint:
-            if let checkpoint = fields["checkpoint"] { experimentCheckpoint = checkpoint }
-        case .experimentUpdated, .experimentConcluded:
+        case .experimentCheckpoint, .experimentUpdated, .experimentConcluded:
+            if case .object(var checkpoint)? = fields["checkpoint"] {
+                // A periodic checkpoint leaves the history out: the last one recorded still holds.
+                if checkpoint["history"] == nil, case .object(let earlier)? = experimentCheckpoint {
+                    checkpoint["history"] = earlier["history"]
+                }
+                experimentCheckpoint = .object(checkpoint)
+            }
+            guard recorded.kind != .experimentCheckpoint else { break }
             if let report = fields["report"] { experiment = report }
-            if let checkpoint = fields["checkpoint"] { experimentCheckpoint = checkpoint }
             if let summary = fields["summary"]?.stringValue {
                 lastDecision = recorded.kind == .experimentConcluded ? "experiment concluded: \(summary)" : summary
             }

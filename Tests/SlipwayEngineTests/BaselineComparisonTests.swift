@@ -302,6 +302,17 @@ import Testing
         #expect((candidate["requests"]?.intValue ?? 0) <= 20 * 60)
     }
 
+    @Test func unitsCountOnlyWhenBothVersionsHaveThem() {
+        // The candidate's units say nothing is wrong, but the baseline's window has none (a data plane handing
+        // over): both sides count requests, and the candidate's 10× errors show.
+        let comparison = judged(
+            60,
+            candidate: VersionWindow(requests: 200, errors: 40, units: ComparisonUnits(units: 20, bad: 1)),
+            baseline: VersionWindow(requests: 1_800, errors: 36)
+        )
+        #expect(comparison.harmful.count == 1)
+    }
+
     @Test func withoutUnitsEveryRequestCounts() {
         let comparison = judged(
             60,

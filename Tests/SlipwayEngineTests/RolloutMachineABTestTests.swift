@@ -222,6 +222,23 @@ import Testing
         #expect(restored.machine.outcome == .promoted)
     }
 
+    @Test func aCheckpointOfOtherGoalsOrSharesIsNotTakenUp() throws {
+        var harness = started(Self.abTest(stopOnDecision: false))
+        for _ in 0..<3 { Self.window(&harness, a: 20, b: 22) }
+        let checkpoint = try #require(harness.last(.experimentCheckpoint)?.fields["checkpoint"])
+        // The periodic checkpoint leaves the history out.
+        #expect(Experiment.Checkpoint(json: checkpoint)?.history == nil)
+        var otherGoals = Self.abTest(stopOnDecision: false)
+        otherGoals.experiment.goals = [ExperimentGoal(metric: .success)]
+        var otherShare = Self.abTest(stopOnDecision: false)
+        otherShare.weight = percent(20)
+        for spec in [otherGoals, otherShare] {
+            let restored = Self.restored(spec, checkpoint: checkpoint, at: harness.now + .seconds(10))
+            #expect(restored.kinds.contains(.experimentStarted))
+            #expect(restored.machine.experiment?.split.counts.reduce(0, +) == 0)
+        }
+    }
+
     @Test func withoutACheckpointARestoredExperimentStartsAgain() {
         let restored = Self.restored(checkpoint: nil, at: Moment(.seconds(100)))
         #expect(restored.kinds.contains(.experimentStarted))

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
 import SlipwayCore
@@ -35,7 +36,14 @@ import Testing
         let returning = try #require(byCookie.route(headers: ["Cookie": "slipway-bucket=1234"], random: &random))
         #expect(returning.user == 1234)
         let new = try #require(byCookie.route(headers: [:], random: &random))
-        #expect(new.user == new.setCookie.map { UInt64($0.bucket) })
+        // A new user gets a random id beside the bucket, so that users sharing a bucket are told apart.
+        let cookie = try #require(new.setCookie)
+        #expect(new.user == cookie.user)
+        let value = TrafficBucket.cookieValue(bucket: cookie.bucket, user: cookie.user)
+        let again = try #require(byCookie.route(headers: ["Cookie": "slipway-bucket=\(value)"], random: &random))
+        #expect(again.setCookie == nil)
+        #expect(again.user == cookie.user)
+        #expect(again.versionIndex == new.versionIndex)
 
         let ruled = try Self.table(
             rules: [MatchRule(condition: .headerEquals(name: "X-Beta", value: "yes"), version: "2.0")]
@@ -60,9 +68,29 @@ import Testing
         #expect(sightings.sight(7, epoch: 1) == true)
         // A new epoch forgets everyone.
         #expect(sightings.sight(42, epoch: 2) == true)
+        // A request routed by an older table counts in no epoch, and forgets nobody.
+        #expect(sightings.sight(99, epoch: 1) == nil)
+        #expect(sightings.sight(42, epoch: 2) == false)
         for user in 0..<UInt64(UserSightings.capacity) { _ = sightings.sight(1_000 + user, epoch: 3) }
         #expect(sightings.sight(42, epoch: 3) == nil)
         #expect(sightings.sight(1_000, epoch: 3) == false)
+    }
+
+    @Test func aCookieCarriesTheBucketAndTheUser() {
+        func parse(_ text: String) -> (bucket: Int, user: UInt64)? {
+            Array(text.utf8).withUnsafeBufferPointer { TrafficBucket.parseCookie($0) }
+        }
+        #expect(TrafficBucket.cookieValue(bucket: 300, user: 255) == "300.00000000000000ff")
+        #expect(parse("300.00000000000000ff").map { [$0.bucket, Int($0.user)] } == [300, 255])
+        #expect(parse("9999.ffffffffffffffff")?.user == .max)
+        // Earlier versions' cookies: the bucket stands for the user.
+        #expect(parse("1234").map { [$0.bucket, Int($0.user)] } == [1234, 1234])
+        for invalid in [
+            "", ".00000000000000ff", "300.", "300.ff", "300.00000000000000FF", "300.00000000000000fg",
+            "10000.00000000000000ff", "300.00000000000000ff0", "300-00000000000000ff",
+        ] {
+            #expect(parse(invalid) == nil, "\(invalid)")
+        }
     }
 
     @Test func unitsTravelInSamplesAndAnOlderDataPlaneSendsNone() throws {
@@ -149,6 +177,29 @@ import Testing
             }
             #expect(await units() == ComparisonUnits(units: 36, bad: 15))
 
+            // Cookie stickiness: each new user gets a cookie and is a unit; coming back with it, not again.
+            try route(.cookie(name: "sw"))
+            var cookies: [String] = []
+            for _ in 0..<3 {
+                var request = HTTPClientRequest(url: proxy.url + "/")
+                request.method = .GET
+                let response = try await client.execute(request, timeout: .seconds(10))
+                _ = try await response.body.collect(upTo: 1 << 20)
+                let setCookie = try #require(response.headers.first(name: "Set-Cookie"))
+                #expect(setCookie.hasSuffix("; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"))
+                cookies.append(String(setCookie.prefix { $0 != ";" }))
+            }
+            for cookie in cookies {
+                let value = Array(cookie.utf8.dropFirst("sw=".count))
+                #expect(cookie.hasPrefix("sw=") && value.contains(UInt8(ascii: ".")), "\(cookie)")
+                #expect(value.withUnsafeBufferPointer { TrafficBucket.parseCookie($0) } != nil, "\(cookie)")
+            }
+            for cookie in cookies {
+                for _ in 0..<3 { _ = try await get(client, proxy.url + "/", headers: [("Cookie", cookie)]) }
+            }
+            #expect(await units() == ComparisonUnits(units: 39, bad: 15))
+            try route(.header(name: "X-User"))
+
             // Another set of versions taking traffic (the end of a rollout, say): everybody is new again.
             proxy.listener.update(
                 try RouteTable(
@@ -164,11 +215,11 @@ import Testing
             )
             _ = try await get(client, proxy.url + "/", headers: [("X-User", "user-0")])
             _ = try await get(client, proxy.url + "/", headers: [("X-User", "user-0")])
-            #expect(await units() == ComparisonUnits(units: 37, bad: 15))
+            #expect(await units() == ComparisonUnits(units: 40, bad: 15))
         }
         let sample = await proxy.listener.sample()
         let requests = ["1.0", "2.0"].compactMap { sample.versions[$0]?.requests }.reduce(0, +)
-        #expect(requests == 25 + 60 + 1 + 1 + 4 + 2)
+        #expect(requests == 25 + 60 + 1 + 1 + 4 + 3 + 9 + 2)
         try await proxy.stop()
         try await upstream.stop()
     }

@@ -101,4 +101,19 @@ import Testing
         #expect(!json.contains("checkpoint"))
         #expect(!json.contains("split"))
     }
+
+    @Test func aPeriodicCheckpointKeepsTheHistoryOfTheLastOneThatHadIt() throws {
+        let log = EventLog()
+        func add(_ kind: EventKind, _ checkpoint: JSONValue) throws {
+            try log.append([Event(app: "shop", kind: kind, fields: ["rollout": 1, "checkpoint": checkpoint])])
+        }
+        try log.append([
+            Event(app: "shop", kind: .rolloutStarted, fields: ["rollout": 1, "from": "1.0", "to": "2.0", "by": "ada"])
+        ])
+        try add(.experimentUpdated, .object(["split": .array([1, 1]), "history": .array(["old"])]))
+        try add(.experimentCheckpoint, .object(["split": .array([5, 6])]))
+        try add(.experimentCheckpoint, .null)
+        let record = try #require(RolloutRecord.fold(try log.events()).first)
+        #expect(record.experimentCheckpoint == .object(["split": .array([5, 6]), "history": .array(["old"])]))
+    }
 }

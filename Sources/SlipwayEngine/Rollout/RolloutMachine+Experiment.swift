@@ -4,8 +4,8 @@ import SlipwayCore
 /// The experiment step of an `abTest` rollout: it counts the windows, records each change of verdict, concludes at
 /// its end condition, and then holds the rollout for a person's choice.
 extension RolloutMachine {
-    /// How often a running experiment's counts are recorded (besides every change of verdict): what a restarted
-    /// controller may have to count again.
+    /// How often a running experiment's counts are recorded (besides every change of verdict): at most this much of
+    /// the experiment's traffic is lost to a controller restart.
     static let experimentCheckpointInterval = Duration.seconds(15)
 
     /// Begins the experiment on the split in force; a restored rollout carries on from its last checkpoint.
@@ -28,7 +28,7 @@ extension RolloutMachine {
                 app: plan.app,
                 rollout: plan.number,
                 variants: variants,
-                notes: routingNotes,
+                notes: experimentNotes,
                 randomSplit: randomSplit
             )
         {
@@ -43,7 +43,7 @@ extension RolloutMachine {
             app: plan.app,
             rollout: plan.number,
             variants: variants,
-            notes: routingNotes,
+            notes: experimentNotes,
             randomSplit: randomSplit,
             at: now
         )
@@ -103,7 +103,7 @@ extension RolloutMachine {
                     .experimentCheckpoint,
                     [
                         "summary": .string(after.summary),
-                        "checkpoint": experiment.checkpoint(rolloutStartedAt: startedAt).json,
+                        "checkpoint": experiment.checkpoint(rolloutStartedAt: startedAt, withHistory: false).json,
                     ]
                 )
             )
@@ -146,5 +146,24 @@ extension RolloutMachine {
         }
         return "experiment concluded (\(conclusion.reason)): \(report.summary); promote keeps "
             + "\(plan.candidate.version), abort keeps \(plan.stable.version)"
+    }
+
+    /// What the experiment's evidence assumes that this rollout's routing does not give.
+    var experimentNotes: [String] {
+        guard let routing = plan.strategy.routing else { return [] }
+        var notes: [String] = []
+        if routing.stickiness != nil {
+            notes.append(
+                "sticky traffic: a user's requests stay on one variant and are not independent, so the intervals are "
+                    + "overstated"
+            )
+        }
+        if !routing.match.isEmpty {
+            notes.append(
+                "match rules: B serves the requests a rule sends, a segment chosen by their content, so the variants "
+                    + "do not see the same traffic"
+            )
+        }
+        return notes
     }
 }

@@ -24,7 +24,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         var routes: AppRoutes
         var instance: UpstreamInstance
         var versionIndex: Int
-        var setCookie: (name: String, bucket: Int)?
+        var setCookie: (name: String, bucket: Int, user: UInt64)?
         /// Whether the request is a comparison unit (``ComparisonUnits``).
         var isUnit = false
         var started: NIODeadline
@@ -53,7 +53,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             routes: AppRoutes,
             instance: UpstreamInstance,
             versionIndex: Int,
-            setCookie: (name: String, bucket: Int)?,
+            setCookie: (name: String, bucket: Int, user: UInt64)?,
             started: NIODeadline,
             instanceTraffic: TrafficRecorder
         ) {
@@ -486,7 +486,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             if let cookie = exchange.setCookie {
                 head.headers.add(
                     name: "Set-Cookie",
-                    value: "\(cookie.name)=\(cookie.bucket); Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"
+                    value:
+                        "\(cookie.name)=\(TrafficBucket.cookieValue(bucket: cookie.bucket, user: cookie.user)); Path=/; "
+                        + "Max-Age=2592000; HttpOnly; SameSite=Lax"
                 )
             }
             exchange.responseStarted = true

@@ -10,8 +10,10 @@ struct UserSightings {
     private var seen = Set<UInt64>()
 
     /// Whether `user` is seen for the first time in `epoch`: true the first time, false later, nil when the capacity
-    /// is reached and the user was not seen before.
+    /// is reached and the user was not seen before, or when `epoch` is older than one already seen.
     mutating func sight(_ user: UInt64, epoch: Int) -> Bool? {
+        // A request routed by a table older than the newest one seen belongs to no epoch still counted.
+        guard epoch >= self.epoch else { return nil }
         if epoch != self.epoch {
             seen = []
             self.epoch = epoch

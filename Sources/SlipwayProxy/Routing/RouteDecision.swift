@@ -9,12 +9,13 @@ public struct RouteDecision: Sendable {
     /// Whether the weights chose the version: the request's bucket fell in its range and it had an instance. False
     /// for a match rule and for a fallback to another version; only such requests compare versions like with like.
     public var byWeight: Bool
-    /// The user a sticky route follows (the cookie's bucket, or a hash of the stickiness header's value); nil without
-    /// stickiness, or when the request carried no header to follow.
+    /// The user a sticky route follows (the cookie's random id, or the bucket of a cookie an earlier version set; a
+    /// hash of the stickiness header's value); nil without stickiness, or when the request carried no header to
+    /// follow.
     public var user: UInt64?
-    /// When non-nil, the proxy adds `Set-Cookie: <name>=<bucket>; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax` to
-    /// the response, so that the user keeps this bucket.
-    public var setCookie: (name: String, bucket: Int)?
+    /// When non-nil, the proxy adds `Set-Cookie: <name>=<bucket>.<user>; Path=/; Max-Age=2592000; HttpOnly;
+    /// SameSite=Lax` to the response (the user as 16 hexadecimal digits), so that the user keeps this bucket.
+    public var setCookie: (name: String, bucket: Int, user: UInt64)?
 
     /// Creates a decision.
     public init(
@@ -23,7 +24,7 @@ public struct RouteDecision: Sendable {
         matchedRule: Bool,
         byWeight: Bool = false,
         user: UInt64? = nil,
-        setCookie: (name: String, bucket: Int)? = nil
+        setCookie: (name: String, bucket: Int, user: UInt64)? = nil
     ) {
         self.instance = instance
         self.versionIndex = versionIndex

@@ -112,7 +112,7 @@ public final class RouteTable: Sendable {
         guard !versions.isEmpty else { return nil }
         for rule in compiledRules where rule.matches(headers) {
             if let instance = pickInstance(inVersion: rule.versionIndex, random: &random) {
-                let setCookie: (name: String, bucket: Int)?
+                let setCookie: (name: String, bucket: Int, user: UInt64)?
                 if case .cookie = stickiness {
                     setCookie = assignment(for: headers, random: &random).setCookie
                 } else {
@@ -165,16 +165,18 @@ public final class RouteTable: Sendable {
     private func assignment(
         for headers: HTTPHeaders,
         random: inout some RandomNumberGenerator
-    ) -> (bucket: Int, user: UInt64?, setCookie: (name: String, bucket: Int)?) {
+    ) -> (bucket: Int, user: UInt64?, setCookie: (name: String, bucket: Int, user: UInt64)?) {
         switch stickiness {
         case .none:
             return (TrafficBucket.random(using: &random), nil, nil)
         case .cookie(let name):
-            if let bucket = RoutingCookies.value(named: name, in: headers, TrafficBucket.parse) ?? nil {
-                return (bucket, UInt64(bucket), nil)
+            if let cookie = RoutingCookies.value(named: name, in: headers, TrafficBucket.parseCookie) ?? nil {
+                return (cookie.bucket, cookie.user, nil)
             }
+            // A new user: a random bucket, and a random id so that users sharing a bucket are told apart.
             let bucket = TrafficBucket.random(using: &random)
-            return (bucket, UInt64(bucket), (name, bucket))
+            let user = random.next()
+            return (bucket, user, (name, bucket, user))
         case .header(let name):
             if let value = headers.first(name: name) {
                 let user = TrafficBucket.userKey(value)

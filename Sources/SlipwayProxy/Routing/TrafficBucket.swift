@@ -10,14 +10,40 @@ enum TrafficBucket {
 
     /// The bucket a cookie value names: a decimal integer in 0...9999 and nothing else, or nil.
     static func parse(_ value: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard !value.isEmpty else { return nil }
+        parseCookie(value)?.bucket
+    }
+
+    /// A stickiness cookie's value: `BUCKET.USER`, the bucket (a decimal integer in 0...9999) and the user's random
+    /// id (16 hexadecimal digits), or `BUCKET` alone as earlier versions wrote it (then the bucket stands for the
+    /// user); nil when it is neither.
+    static func parseCookie(_ value: UnsafeBufferPointer<UInt8>) -> (bucket: Int, user: UInt64)? {
         var bucket = 0
-        for byte in value {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            bucket = bucket * 10 + Int(byte - UInt8(ascii: "0"))
+        var index = 0
+        while index < value.count, value[index] >= UInt8(ascii: "0"), value[index] <= UInt8(ascii: "9") {
+            bucket = bucket * 10 + Int(value[index] - UInt8(ascii: "0"))
             guard bucket < count else { return nil }
+            index += 1
         }
-        return bucket
+        guard index > 0 else { return nil }
+        if index == value.count { return (bucket, UInt64(bucket)) }
+        guard value[index] == UInt8(ascii: "."), value.count - index - 1 == 16 else { return nil }
+        var user: UInt64 = 0
+        for byte in value[(index + 1)...] {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            user = user << 4 | UInt64(digit)
+        }
+        return (bucket, user)
+    }
+
+    /// The stickiness cookie's value for `bucket` and `user`: `BUCKET.USER`, the user as 16 hexadecimal digits.
+    static func cookieValue(bucket: Int, user: UInt64) -> String {
+        let hex = String(user, radix: 16)
+        return "\(bucket)." + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// A bucket derived from a header value, the same in every process and release (see ``userKey(_:)``).

@@ -188,7 +188,15 @@ extension AppExecutor {
                 guard let sample = try? await router.sample(name) else { continue }
                 let previewSample = await self.previewSample()
                 let end = timeline.now
-                var window = Self.window(from: previous, to: sample, start: start, end: end)
+                guard let earlier = previous else {
+                    // Without a first sample a window would hold everything since the data plane started, traffic
+                    // an earlier controller may have counted already: this sample starts the first window instead.
+                    previous = sample
+                    previousPreview = previewSample
+                    start = end
+                    continue
+                }
+                var window = Self.window(from: earlier, to: sample, start: start, end: end)
                 window.queries = await self.answers(plan: plan)
                 // A query's answer belongs to the moment, not to a listener: steps judged on either read it.
                 let previewWindow = previewSample.map { current in

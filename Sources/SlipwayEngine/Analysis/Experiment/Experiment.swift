@@ -82,8 +82,8 @@ public struct Experiment: Sendable, Equatable {
         tests = MeanDifference(alpha: spec.alpha / Double(variants.count - 1), expectedUnits: expected)
     }
 
-    /// An experiment carried on from `checkpoint` (see ``checkpoint(rolloutStartedAt:)``) for a rollout that started
-    /// at `rolloutStartedAt`; nil when the checkpoint does not fit these goals and variants.
+    /// An experiment carried on from `checkpoint` (see ``checkpoint(rolloutStartedAt:withHistory:)``) for a rollout
+    /// that started at `rolloutStartedAt`; nil when the checkpoint is of other goals or variants (a changed config).
     public init?(
         restoring checkpoint: Checkpoint,
         rolloutStartedAt: Moment,
@@ -94,9 +94,12 @@ public struct Experiment: Sendable, Equatable {
         notes: [String] = [],
         randomSplit: Bool = true
     ) {
+        guard checkpoint.goals == spec.goals.map(\.name), checkpoint.versions == variants.map(\.version),
+            checkpoint.shares == variants.map(\.share)
+        else { return nil }
         let shapes = [
             checkpoint.sums.map(\.count), checkpoint.pValues.map(\.count), checkpoint.bounds.map(\.count),
-            checkpoint.history.map(\.count),
+            checkpoint.history?.map(\.count) ?? [Int](repeating: variants.count, count: spec.goals.count),
         ]
         let expected = [Int](repeating: variants.count, count: spec.goals.count)
         guard shapes.allSatisfy({ $0 == expected }), checkpoint.split.count == variants.count else { return nil }
@@ -113,7 +116,7 @@ public struct Experiment: Sendable, Equatable {
         sums = checkpoint.sums
         pValues = checkpoint.pValues
         bounds = checkpoint.bounds
-        history = checkpoint.history
+        if let past = checkpoint.history { history = past }
         split = SampleRatioCheck(
             shares: variants.map(\.share),
             counts: checkpoint.split,
@@ -124,14 +127,18 @@ public struct Experiment: Sendable, Equatable {
         }
     }
 
-    /// What it has counted, for the event log, so that a restarted controller carries on from here.
-    public func checkpoint(rolloutStartedAt: Moment) -> Checkpoint {
+    /// What it has counted, for the event log, so that a restarted controller carries on from here; with the
+    /// comparisons' history over time, or without it for a periodic checkpoint.
+    public func checkpoint(rolloutStartedAt: Moment, withHistory: Bool = true) -> Checkpoint {
         Checkpoint(
+            goals: spec.goals.map(\.name),
+            versions: variants.map(\.version),
+            shares: variants.map(\.share),
             startedAfterRolloutMilliseconds: Self.milliseconds(startedAt - rolloutStartedAt),
             sums: sums,
             pValues: pValues,
             bounds: bounds,
-            history: history,
+            history: withHistory ? history : nil,
             split: split.counts,
             splitLogFactor: split.largestLogFactor,
             conclusion: conclusion.map { concluded in
@@ -386,8 +393,10 @@ public struct Experiment: Sendable, Equatable {
         let queryGoals = spec.goals.filter { if case .query = $0.metric { true } else { false } }.map(\.name)
         if !queryGoals.isEmpty {
             result.append(
-                "for \(queryGoals.map { "`\($0)`" }.joined(separator: ", ")), a unit is one window's query value; "
-                    + "windows are taken as independent, and it needs \(MeanDifference.minimumUnits) windows a variant"
+                "for \(queryGoals.map { "`\($0)`" }.joined(separator: ", ")), a unit is one window's query value, "
+                    + "compared as it is (a total grows with a variant's share of the traffic: divide by its requests); "
+                    + "windows are taken as independent (a range no longer than the window), and it needs "
+                    + "\(MeanDifference.minimumUnits) windows a variant"
             )
         }
         if variants.count > 2 {

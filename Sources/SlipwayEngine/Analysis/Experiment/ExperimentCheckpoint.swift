@@ -13,6 +13,11 @@ extension Experiment {
             public var awaitingChoice: Bool
         }
 
+        /// What it compared: the goals' names, and each variant's version and share. A checkpoint is taken up only
+        /// by an experiment of the same goals and variants.
+        public var goals: [String]
+        public var versions: [String]
+        public var shares: [Double]
         /// When the experiment started, after the rollout's start.
         public var startedAfterRolloutMilliseconds: Int64
         /// ``Experiment/sums``.
@@ -21,8 +26,9 @@ extension Experiment {
         public var pValues: [[Double]]
         /// ``Experiment/bounds``.
         public var bounds: [[Bounds]]
-        /// ``Experiment/history``.
-        public var history: [[[ExperimentReport.Point]]]
+        /// ``Experiment/history``; nil in the periodic checkpoints, which would otherwise repeat it every time (the
+        /// event log keeps the last one that had it).
+        public var history: [[[ExperimentReport.Point]]]?
         /// The split's counts per variant and the largest log Bayes factor its check has seen.
         public var split: [Int]
         public var splitLogFactor: Double
@@ -39,15 +45,21 @@ extension Experiment {
         }
 
         init(
+            goals: [String],
+            versions: [String],
+            shares: [Double],
             startedAfterRolloutMilliseconds: Int64,
             sums: [[UnitSums]],
             pValues: [[Double]],
             bounds: [[Bounds]],
-            history: [[[ExperimentReport.Point]]],
+            history: [[[ExperimentReport.Point]]]?,
             split: [Int],
             splitLogFactor: Double,
             conclusion: Conclusion?
         ) {
+            self.goals = goals
+            self.versions = versions
+            self.shares = shares
             self.startedAfterRolloutMilliseconds = startedAfterRolloutMilliseconds
             self.sums = sums
             self.pValues = pValues

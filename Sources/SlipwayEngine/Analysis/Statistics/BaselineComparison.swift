@@ -135,14 +135,15 @@ public struct BaselineComparison: Sendable, Equatable {
             var entry = entries[index]
             switch entry.check.metric {
             case .errorRate:
-                // The data plane's comparison units when it counts them (no rule-chosen requests, a sticky user
-                // once), else every request.
-                let candidateUnits =
-                    candidateTraffic.units
-                    ?? ComparisonUnits(units: candidateTraffic.requests, bad: candidateTraffic.errors)
-                let baselineUnits =
-                    baselineTraffic.units
-                    ?? ComparisonUnits(units: baselineTraffic.requests, bad: baselineTraffic.errors)
+                // The data plane's comparison units when it counts them for both versions (no rule-chosen requests, a
+                // sticky user once), else every request of both: never one of each.
+                let both = candidateTraffic.units.flatMap { candidate in baselineTraffic.units.map { (candidate, $0) } }
+                let (candidateUnits, baselineUnits) =
+                    both
+                    ?? (
+                        ComparisonUnits(units: candidateTraffic.requests, bad: candidateTraffic.errors),
+                        ComparisonUnits(units: baselineTraffic.requests, bad: baselineTraffic.errors)
+                    )
                 entry.parts[0].test.observe(
                     candidate: candidateUnits.bad,
                     baseline: baselineUnits.bad,
