@@ -9,14 +9,18 @@ final class TrafficBook: Sendable {
         var instances: [String: (version: String, recorder: TrafficRecorder)] = [:]
         var routedVersions: Set<String> = []
         var unitEpoch = 0
-        /// The sticky users seen in this epoch, whatever version they were sent to.
-        var sightings = UserSightings()
     }
 
     let app: String
     let unrouted: TrafficRecorder
     private let loops: [any EventLoop]
     private let books = NIOLockedValueBox(Books())
+    /// The sticky users seen in this epoch, whatever version they were sent to, in shards by user so that the event
+    /// loops rarely wait for each other.
+    private let sightings = (0..<TrafficBook.sightingShards).map { _ in
+        NIOLockedValueBox(UserSightings(capacity: UserSightings.capacity / TrafficBook.sightingShards))
+    }
+    static let sightingShards = 16
 
     init(app: String, loops: [any EventLoop]) {
         self.app = app
@@ -35,9 +39,9 @@ final class TrafficBook: Sendable {
     }
 
     /// Whether this is the first request of sticky user `user` to the app in `epoch`; nil past the capacity of
-    /// ``UserSightings``. Takes the book's lock: only sticky routes ask.
+    /// ``UserSightings``. Takes the lock of the user's shard: only sticky routes ask.
     func isFirstSight(of user: UInt64, epoch: Int) -> Bool? {
-        books.withLockedValue { $0.sightings.sight(user, epoch: epoch) }
+        sightings[Int(user % UInt64(Self.sightingShards))].withLockedValue { $0.sight(user, epoch: epoch) }
     }
 
     /// The epoch of comparison units for a route table whose versions taking traffic are `versions`: the same as the

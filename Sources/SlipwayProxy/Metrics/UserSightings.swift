@@ -4,10 +4,19 @@
 /// Bounded: past ``capacity`` users nobody new is counted until the next change, rather than memory growing with the
 /// user base.
 struct UserSightings {
+    /// The users one app remembers at most, over all its shards.
     static let capacity = 500_000
+
+    /// The users this set remembers at most.
+    let capacity: Int
 
     private var epoch = -1
     private var seen = Set<UInt64>()
+
+    /// A set remembering at most `capacity` users.
+    init(capacity: Int = UserSightings.capacity) {
+        self.capacity = capacity
+    }
 
     /// Whether `user` is seen for the first time in `epoch`: true the first time, false later, nil when the capacity
     /// is reached and the user was not seen before, or when `epoch` is older than one already seen.
@@ -19,7 +28,7 @@ struct UserSightings {
             self.epoch = epoch
         }
         if seen.contains(user) { return false }
-        guard seen.count < Self.capacity else { return nil }
+        guard seen.count < capacity else { return nil }
         seen.insert(user)
         return true
     }
