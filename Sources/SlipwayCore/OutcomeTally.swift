@@ -50,4 +50,19 @@ public struct OutcomeTally: Sendable, Equatable, Codable {
             sumOfSquares: max(0, sumOfSquares - earlier.sumOfSquares)
         )
     }
+
+    /// Whether `name` is an outcome's name: 1 to 64 ASCII letters, digits, `_`, `-` or `.` (as the app writes it in
+    /// `X-Slipway-Outcome`, and as a goal names it).
+    public static func isName(_ name: some StringProtocol) -> Bool {
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):
+                    true
+                default:
+                    false
+                }
+            }
+    }
 }

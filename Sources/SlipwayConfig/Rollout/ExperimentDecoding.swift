@@ -1,3 +1,4 @@
+import SlipwayCore
 import Yams
 
 /// `strategy.abTest`: the split, the goals and when the experiment ends.
@@ -115,7 +116,7 @@ extension ConfigDecoder {
                 return .query(query)
             }
         } else if kind.name == "outcome" {
-            metric = string(kind, matching: Self.isOutcomeName, expectation: "an outcome name like converted")
+            metric = string(kind, matching: { OutcomeTally.isName($0) }, expectation: "an outcome name like converted")
                 .flatMap { name in
                     // A goal is named by its outcome in reports, beside the proxy's own `success` and `latency`.
                     guard name != "success", name != "latency" else {
@@ -162,15 +163,5 @@ extension ConfigDecoder {
             )
             return nil
         }
-    }
-
-    /// An outcome name as `X-Slipway-Outcome` carries it: 1 to 64 letters, digits, `_`, `-` or `.`.
-    static func isOutcomeName(_ text: String) -> Bool {
-        (1...64).contains(text.utf8.count)
-            && text.unicodeScalars.allSatisfy {
-                $0.isASCII
-                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
-                        || $0 == "_" || $0 == "-" || $0 == ".")
-            }
     }
 }

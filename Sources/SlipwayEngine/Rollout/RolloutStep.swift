@@ -92,8 +92,7 @@ extension RolloutPlan {
                     switch step {
                     case .weight(let percentage):
                         if case .scaled = canary.instances {
-                            let scaled = (total * percentage.basisPoints + 9_999) / 10_000
-                            steps.append(.scaleCandidate(min(total, max(1, scaled))))
+                            steps.append(.scaleCandidate(Self.scaled(total, to: percentage.basisPoints)))
                         }
                         steps.append(.weight(percentage.basisPoints))
                     case .pause(let duration):
@@ -106,7 +105,7 @@ extension RolloutPlan {
                 let count: Int
                 switch abTest.instances {
                 case .fixed(let fixed): count = min(fixed, total)
-                case .scaled: count = min(total, max(1, (total * abTest.weight.basisPoints + 9_999) / 10_000))
+                case .scaled: count = Self.scaled(total, to: abTest.weight.basisPoints)
                 }
                 steps = [.scaleCandidate(count), .weight(abTest.weight.basisPoints), .experiment(abTest.experiment)]
             }
@@ -131,6 +130,11 @@ extension RolloutPlan {
 
     /// Batches of a rolling update: never more than `total + surge` instances, never fewer than
     /// `total - unavailable` ready.
+    /// The candidate instances a share of `basisPoints` of `total` needs: rounded up, at least 1, at most `total`.
+    static func scaled(_ total: Int, to basisPoints: Int) -> Int {
+        min(total, max(1, (total * basisPoints + 9_999) / 10_000))
+    }
+
     static func rollingSteps(total: Int, surge: Int, unavailable: Int, analysis: AnalysisStepSpec?) -> [RolloutStep] {
         var steps: [RolloutStep] = []
         var stable = total

@@ -35,20 +35,10 @@ enum OutcomeHeader {
     static func parse(_ item: Substring) -> (name: String, value: Double)? {
         let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         let name = parts[0].trimmingSpaces()
-        guard (1...64).contains(name.utf8.count), name.utf8.allSatisfy(isNameByte) else { return nil }
+        guard OutcomeTally.isName(name) else { return nil }
         guard parts.count == 2 else { return (String(name), 1) }
         guard let value = Double(parts[1].trimmingSpaces()), value.isFinite, abs(value) <= OutcomeTally.largestValue
         else { return nil }
         return (String(name), value)
-    }
-
-    private static func isNameByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):
-            return true
-        default:
-            return false
-        }
     }
 }

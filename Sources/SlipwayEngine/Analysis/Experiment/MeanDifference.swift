@@ -88,7 +88,7 @@ public struct MeanDifference: Sendable, Equatable {
         let scaled = Double(control.count + variant.count) * rhoSquared
         let exponent = difference * difference / v * scaled / (2 * (1 + scaled))
         let eValue = exp(min(exponent, 700)) / (1 + scaled).squareRoot()
-        let radius = (v * (1 + scaled) / scaled * (2 * log(1 / alpha) + log(1 + scaled))).squareRoot()
+        let radius = radius(variance: v, units: control.count + variant.count)
         return Estimate(difference: difference, lower: difference - radius, upper: difference + radius, eValue: eValue)
     }
 }
@@ -156,9 +156,14 @@ extension MeanDifference {
     /// minimum sample.
     public func interval(of sums: UnitSums) -> (lower: Double, upper: Double)? {
         guard sums.count >= Self.minimumUnits, let mean = sums.mean, let variance = sums.variance else { return nil }
-        let v = variance / Double(sums.count)
-        let scaled = Double(sums.count) * rhoSquared
-        let radius = (v * (1 + scaled) / scaled * (2 * log(1 / alpha) + log(1 + scaled))).squareRoot()
+        let radius = radius(variance: variance / Double(sums.count), units: sums.count)
         return (mean - radius, mean + radius)
+    }
+
+    /// The confidence sequence's half-width for an estimate of variance `variance` from `units` units in all:
+    /// √(V (1 + Nρ²)/(Nρ²) (2 log(1/α) + log(1 + Nρ²))).
+    func radius(variance: Double, units: Int) -> Double {
+        let scaled = Double(units) * rhoSquared
+        return (variance * (1 + scaled) / scaled * (2 * log(1 / alpha) + log(1 + scaled))).squareRoot()
     }
 }
