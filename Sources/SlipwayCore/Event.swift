@@ -49,6 +49,9 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// What a running experiment has counted so far (`checkpoint`, with a `summary`), recorded every few windows so
     /// that a restarted controller carries it on; `restored` when a restarted controller did.
     case experimentCheckpoint
+    /// A person ended an A/B/n test by choosing the variant it keeps: `variant` (its name), `version` (now the
+    /// rollout's candidate), `previous` (the candidate before), `others` (the variants that stop), `by`.
+    case variantChosen
     /// A rollout was paused (by a user, or by a `pause` step).
     case rolloutPaused
     /// A paused rollout goes on.

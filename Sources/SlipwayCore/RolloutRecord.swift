@@ -9,9 +9,16 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
     public var number: Int
     /// `deploy`, `restart` or `rollback`.
     public var purpose: String
-    /// The release that was stable, and the candidate.
+    /// The release that was stable, and the candidate (in an A/B/n test, the variant chosen once a person chose).
     public var from: String
     public var to: String
+    /// An A/B/n test's other variants than the candidate (C, D, …, or once a person chose, those not chosen); nil for
+    /// any other rollout.
+    public var variants: [String]?
+    /// The environment overrides of each of those variants, by version (kept out of the API, like `toEnv`).
+    public var variantEnv: [String: [String: String]] = [:]
+    /// The variant a person chose to keep in an A/B/n test (its version); nil before, and for any other rollout.
+    public var chosenVariant: String?
     /// The environment overrides of the two releases (kept out of the API: they may carry configuration).
     public var fromEnv: [String: String] = [:]
     public var toEnv: [String: String] = [:]
@@ -46,7 +53,8 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
     public var experimentCheckpoint: JSONValue?
 
     private enum CodingKeys: String, CodingKey {
-        case number, purpose, from, to, strategy, by, reason, startedAt, state, step, steps, stepDescription
+        case number, purpose, from, to, variants, chosenVariant, strategy, by, reason, startedAt, state, step, steps,
+            stepDescription
         case pausedByUser, rollbackOutcome, lastDecision, outcome, endedAt, endReason, experiment
     }
 
@@ -102,6 +110,12 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
         )
         fromEnv = Self.environment(fields["fromEnv"])
         toEnv = Self.environment(fields["env"])
+        if case .array(let others)? = fields["variants"] {
+            variants = others.compactMap(\.stringValue)
+        }
+        if case .object(let envs)? = fields["variantEnv"] {
+            variantEnv = envs.mapValues { Self.environment($0) }
+        }
     }
 
     /// Whether it has ended.
@@ -144,6 +158,17 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
             if let summary = fields["summary"]?.stringValue {
                 lastDecision = recorded.kind == .experimentConcluded ? "experiment concluded: \(summary)" : summary
             }
+        case .variantChosen:
+            guard let version = fields["version"]?.stringValue else { return }
+            if case .array(let others)? = fields["others"] { variants = others.compactMap(\.stringValue) }
+            // The chosen variant's settings become the candidate's, and the former candidate's join the others.
+            let previousEnv = toEnv
+            toEnv = variantEnv.removeValue(forKey: version) ?? [:]
+            if !previousEnv.isEmpty { variantEnv[to] = previousEnv }
+            to = version
+            chosenVariant = version
+            lastDecision =
+                "\(fields["by"]?.stringValue ?? "a user") chose \(fields["variant"]?.stringValue ?? "?") (\(version))"
         case .rolloutPromoted:
             lastDecision = "promoted \(fields["to"]?.stringValue ?? to)"
         case .hookFinished:

@@ -166,7 +166,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
             if let stable = fields["stable"]?.stringValue { version = stable }
         case .rolloutStepStarted, .rolloutPaused, .rolloutResumed, .rolloutRollingBack, .analysisJudged,
             .rolloutPromoted, .hookFinished, .gateWaiting, .experimentUpdated, .experimentConcluded,
-            .experimentCheckpoint:
+            .experimentCheckpoint, .variantChosen:
             rollout?.apply(recorded)
         case .dataPlaneStarted, .dataPlaneAttached:
             let uptime = Double(fields["uptimeMs"]?.intValue ?? 0) / 1000

@@ -56,10 +56,11 @@ struct CommandRequestBody: Encodable, Equatable {
     var action: String
     var by: String
     var full: Bool?
+    var variant: String?
     var to: String?
 
     enum CodingKeys: String, CodingKey {
-        case by, full, to
+        case by, full, variant, to
     }
 
     init(action: String, by: String) {
@@ -72,6 +73,9 @@ struct CommandRequestBody: Encodable, Equatable {
         case .promote(let full):
             self.init(action: "promote", by: by)
             self.full = full ? true : nil
+        case .choose(let variant):
+            self.init(action: "promote", by: by)
+            self.variant = variant
         case .abort: self.init(action: "abort", by: by)
         case .pause: self.init(action: "pause", by: by)
         case .resume: self.init(action: "resume", by: by)

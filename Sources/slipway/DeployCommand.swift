@@ -24,6 +24,16 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "The candidate version.")
     var version: String
 
+    @Option(
+        name: .customLong("variant"),
+        help: ArgumentHelp(
+            "Another version tested beside --version in an A/B/n test (variants C, D, …; repeatable; abTest only), "
+                + "with environment variables of its own after commas.",
+            valueName: "VERSION[,K=V…]"
+        )
+    )
+    var variantSpecs: [String] = []
+
     @Option(help: "Another strategy than the app's: recreate, rolling, blueGreen, canary or abTest.")
     var strategy: String?
 
@@ -57,6 +67,7 @@ struct DeployCommand: AsyncParsableCommand {
             throw ValidationError("--force needs --reason \"…\": a forced deploy is recorded and notified with it")
         }
         _ = try environment()
+        _ = try variants()
     }
 
     /// `--env` as a dictionary; a later `K=…` replaces an earlier one.
@@ -71,9 +82,28 @@ struct DeployCommand: AsyncParsableCommand {
         return result
     }
 
+    /// `--variant` as releases: `2.1.0` or `2.1.0,FLAG=on,LIMIT=3`.
+    func variants() throws -> [Release] {
+        try variantSpecs.map { spec in
+            let parts = spec.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard let version = parts.first, !version.isEmpty else {
+                throw ValidationError("--variant: expected VERSION[,K=V…], got \"\(spec)\"")
+            }
+            var env: [String: String] = [:]
+            for pair in parts.dropFirst() {
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                    throw ValidationError("--variant \(version): expected K=V after a comma, got \"\(pair)\"")
+                }
+                env[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            return Release(version: version, env: env)
+        }
+    }
+
     func run() async throws {
         let request = DeployRequest(
             version: version,
+            variants: try variants(),
             strategy: strategy,
             env: try environment(),
             supersede: supersede,

@@ -44,13 +44,16 @@ struct ExperimentCommand: AsyncParsableCommand {
             } else {
                 for line in report.lines { ControllerCall.printLine(line) }
                 if report.awaitingChoice || (report.state == "running" && report.primaryVerdict != .inconclusive) {
-                    let versions = report.goals.first?.variants.map(\.version) ?? []
-                    if versions.count == 2 {
+                    let variants = report.goals.first?.variants ?? []
+                    if let control = variants.first, variants.count >= 2 {
+                        let keep =
+                            variants.count == 2
+                            ? "`slipway promote \(name)` keeps \(variants[1].version)"
+                            : variants.dropFirst().map {
+                                "`slipway promote \(name) --variant \($0.name)` keeps \($0.version)"
+                            }.joined(separator: ", ")
                         ControllerCall.printLine("")
-                        ControllerCall.printLine(
-                            "next: `slipway promote \(name)` keeps \(versions[1]); `slipway abort \(name)` keeps "
-                                + versions[0]
-                        )
+                        ControllerCall.printLine("next: \(keep); `slipway abort \(name)` keeps \(control.version)")
                     }
                 }
             }

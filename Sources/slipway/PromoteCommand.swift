@@ -14,9 +14,21 @@ struct PromoteCommand: AsyncParsableCommand {
     @Flag(help: "Skip every remaining step and promote.")
     var full = false
 
+    @Option(
+        help: ArgumentHelp(
+            "End an A/B test's experiment by keeping this variant (B, C, … or its version); the others stop.",
+            valueName: "VARIANT"
+        )
+    )
+    var variant: String?
+
+    func validate() throws {
+        if full, variant != nil { throw ValidationError("--full and --variant exclude each other") }
+    }
+
     func run() async throws {
         try await ControllerCall.send(
-            .promote(full: full),
+            variant.map { .choose(variant: $0) } ?? .promote(full: full),
             app: options.app,
             options: options.controller,
             json: options.json

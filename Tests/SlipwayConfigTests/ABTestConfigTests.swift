@@ -57,7 +57,9 @@ struct ABTestConfigTests {
         let strategy = try ConfigFixtures.app("strategy:\n  abTest: {}").strategy
         #expect(strategy.kind == .abTest(ABTestSpec()))
         guard case .abTest(let spec) = strategy.kind else { return }
-        #expect(spec.weight.basisPoints == 5_000)
+        #expect(spec.weight == nil)
+        #expect(spec.variantShare(variants: 1) == 5_000)
+        #expect(spec.variantShare(variants: 2) == 3_333)
         #expect(spec.experiment.goals == [ExperimentGoal(metric: .success)])
         #expect(spec.experiment.alpha == 0.05)
         #expect(spec.experiment.stopOnDecision)
@@ -67,7 +69,7 @@ struct ABTestConfigTests {
     @Test func badValuesSayWhereAndWhat() {
         #expect(
             problems("weight: 100") == [
-                "slipway.yaml:10:17: apps[0].strategy.abTest.weight: expected a share for B above 0 and below 100, "
+                "slipway.yaml:10:17: apps[0].strategy.abTest.weight: expected a share per variant above 0 and below 100, "
                     + "like 50 or 10%, got 100"
             ]
         )

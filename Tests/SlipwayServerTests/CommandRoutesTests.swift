@@ -227,10 +227,11 @@ actor ScriptedRolloutControl: RolloutControl {
         ("deploy", #"{"version": "2", "env": {"A": 1}}"#, "\"env.A\": expected a string, got a number"),
         (
             "deploy", #"{"version": "2", "verison": "3"}"#,
-            "unknown field \"verison\"; accepted: \"by\", \"env\", \"force\", \"reason\", \"strategy\", \"supersede\", \"version\""
+            "unknown field \"verison\"; accepted: \"by\", \"env\", \"force\", \"reason\", \"strategy\", \"supersede\", "
+                + "\"variants\", \"version\""
         ),
         ("promote", #"{"full": "yes"}"#, "\"full\": expected true or false, got a string"),
-        ("promote", #"{"to": "1.0.0"}"#, "unknown field \"to\"; accepted: \"by\", \"full\""),
+        ("promote", #"{"to": "1.0.0"}"#, "unknown field \"to\"; accepted: \"by\", \"full\", \"variant\""),
         ("abort", #"{"by": 7}"#, "\"by\": expected a string, got a number"),
         ("rollback", #"{"to": true}"#, "\"to\": expected a string, got a boolean"),
         ("restart", #"{"full": true}"#, "unknown field \"full\"; accepted: \"by\""),

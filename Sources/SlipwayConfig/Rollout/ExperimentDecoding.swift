@@ -11,7 +11,7 @@ extension ConfigDecoder {
             if value.basisPoints > 0, value.basisPoints < 10_000 {
                 spec.weight = value
             } else {
-                reportExpected("a share for B above 0 and below 100, like 50 or 10%", entry)
+                reportExpected("a share per variant above 0 and below 100, like 50 or 10%", entry)
             }
         }
         if let value = fields["instances"].flatMap({ candidateInstances($0, appInstances: appInstances) }) {

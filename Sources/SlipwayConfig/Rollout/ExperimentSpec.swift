@@ -1,10 +1,12 @@
-/// `strategy.abTest`: the candidate runs beside the stable release as variant B, against the stable release as the
-/// control A, on a fixed split, until the experiment has its answer. Ending it is a person's choice: `promote` keeps
-/// B, `abort` keeps A.
+/// `strategy.abTest`: the candidate runs beside the stable release as variant B (and a deploy's further versions as
+/// C, D, …), against the stable release as the control A, on a fixed split, until the experiment has its answer.
+/// Ending it is a person's choice: `promote` keeps B (`promote --variant C` keeps another variant), `abort` keeps A.
 public struct ABTestSpec: Sendable, Equatable {
-    /// B's share of the traffic. Key `weight`; above 0 and below 100. Default 50%.
-    public var weight: Percentage
-    /// How many B instances run. Key `instances`; default `scaled` (the app's count times the weight, rounded up).
+    /// The share of the traffic of each variant other than A. Key `weight`; above 0 and below 100. Default (nil): the
+    /// variants split the traffic equally (50% for A/B, 33.33% each for A/B/C).
+    public var weight: Percentage?
+    /// How many instances of each variant other than A run. Key `instances`; default `scaled` (the app's count times
+    /// the variant's share, rounded up).
     public var instances: CanarySpec.CandidateInstances
     /// Requests matching any rule always go to B (a segment rather than a random split). Key `match`.
     public var match: [MatchSpec]
@@ -15,7 +17,7 @@ public struct ABTestSpec: Sendable, Equatable {
 
     /// Creates A/B test settings; the defaults are those used when the keys are absent.
     public init(
-        weight: Percentage = Percentage(basisPoints: 5_000),
+        weight: Percentage? = nil,
         instances: CanarySpec.CandidateInstances = .scaled,
         match: [MatchSpec] = [],
         stickiness: StickinessSpec? = nil,
@@ -26,6 +28,12 @@ public struct ABTestSpec: Sendable, Equatable {
         self.match = match
         self.stickiness = stickiness
         self.experiment = experiment
+    }
+
+    /// The share, in basis points, of each of `variants` variants other than the control: `weight`, or an equal split
+    /// of the traffic among the control and them.
+    public func variantShare(variants: Int) -> Int {
+        weight?.basisPoints ?? 10_000 / (max(1, variants) + 1)
     }
 }
 

@@ -60,10 +60,57 @@ extension AppMachine {
         for key in request.env.keys.sorted() where !Self.isEnvironmentName(key) {
             return Refusal(code: .badRequest, message: "env: \"\(key)\" is not an environment variable name")
         }
+        let strategy: StrategySpec
         do {
-            _ = try strategy(named: request.strategy)
+            strategy = try self.strategy(named: request.strategy)
         } catch {
             return error
+        }
+        return request.variants.isEmpty ? nil : Self.variantsRefusal(request, strategy: strategy)
+    }
+
+    /// Why an A/B/n deploy's further variants cannot run with `strategy`; nil when they can.
+    static func variantsRefusal(_ request: DeployRequest, strategy: StrategySpec) -> Refusal? {
+        func refusal(_ message: String) -> Refusal { Refusal(code: .badRequest, message: message) }
+        guard case .abTest(let abTest) = strategy.kind else {
+            return refusal(
+                "variants: only an abTest strategy runs several variants (this deploy's strategy is \(strategy.name))"
+            )
+        }
+        var seen: Set<String> = [request.version]
+        for (index, variant) in request.variants.enumerated() {
+            guard isVersion(variant.version) else {
+                return refusal("variants[\(index)].version: \"\(variant.version)\" is not a version")
+            }
+            guard seen.insert(variant.version).inserted else {
+                return refusal(
+                    "variants[\(index)].version: \(variant.version) is named twice; every variant is another version "
+                        + "(give a variant of the same build another version name, like 2.0.0-flag)"
+                )
+            }
+            for key in variant.env.keys.sorted() where !isEnvironmentName(key) {
+                return refusal("variants[\(index)].env: \"\(key)\" is not an environment variable name")
+            }
+        }
+        guard request.variants.count <= 8 else {
+            return refusal(
+                "variants: \(request.variants.count) further variants; an A/B/n test runs at most 8 beside B"
+            )
+        }
+        if !abTest.match.isEmpty {
+            return refusal(
+                "variants: the abTest's match rules send their requests to one variant; an A/B/n test splits by "
+                    + "weight or stickiness"
+            )
+        }
+        let variants = request.variants.count + 1
+        let share = abTest.variantShare(variants: variants)
+        if share * variants >= 10_000 {
+            return refusal(
+                "variants: \(variants) variants at \(Percentage(basisPoints: share)) each leave nothing to the control "
+                    + "A; lower strategy.abTest.weight below \(Percentage(basisPoints: 10_000 / (variants + 1) + 1)) "
+                    + "or leave it out for an equal split"
+            )
         }
         return nil
     }
@@ -107,6 +154,15 @@ extension AppMachine {
             )
         }
         let candidate = Release(version: request.version, env: request.env)
+        if request.variants.contains(where: { $0.version == stable.version }) {
+            return .refused(
+                Refusal(
+                    code: .conflict,
+                    message: "variants: \(stable.version) is the stable release of \(spec.name), the control A of the "
+                        + "test; name other versions"
+                )
+            )
+        }
         if candidate == stable {
             return .refused(
                 Refusal(
@@ -116,15 +172,7 @@ extension AppMachine {
                 )
             )
         }
-        let strategy = (try? strategy(named: request.strategy)) ?? spec.strategy
-        let plan = makePlan(
-            number: lastNumber + 1,
-            purpose: .deploy,
-            candidate: candidate,
-            strategy: strategy,
-            by: request.by,
-            reason: request.reason
-        )
+        let plan = deployPlan(number: lastNumber + 1, request)
         return .startRollout(plan, message: nil, actions: forced(overrides, number: plan.number, request))
     }
 
@@ -215,13 +263,17 @@ extension AppMachine {
                 reason: "rollback to \(target.version)"
             )
             return .startRollout(plan, message: "rolling back to \(target.version)", actions: [])
-        case .promote, .abort, .pause, .resume:
+        case .promote, .choose, .abort, .pause, .resume:
             // Already in effect (promote after promotion, abort after an abort) is accepted; the rest is refused.
             if let ended = lastEnded {
-                let repeated =
-                    command == .promote(full: false) || command == .promote(full: true)
-                    ? ended.outcome == "promoted"
-                    : command == .abort && ["aborted", "rolledBack", "superseded"].contains(ended.outcome)
+                let repeated: Bool
+                switch command {
+                case .promote: repeated = ended.outcome == "promoted"
+                case .choose(let variant):
+                    repeated = ended.outcome == "promoted" && ended.plan.candidate.version == variant
+                case .abort: repeated = ["aborted", "rolledBack", "superseded"].contains(ended.outcome)
+                default: repeated = false
+                }
                 if repeated {
                     return .applied(
                         message: "rollout #\(ended.plan.number) already ended: \(ended.outcome)",

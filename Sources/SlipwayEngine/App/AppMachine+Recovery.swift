@@ -35,9 +35,17 @@ extension AppMachine {
         let instances = adopted.sorted().compactMap { recovered.alive[$0] }
         if let plan, let rollout = recovered.unfinished, rollout.number == plan.number {
             var alive: [InstanceID: RolloutMachine.Role] = [:]
+            var challengerVersions: [InstanceID: String] = [:]
             for instance in instances {
+                let onVariantSide = instance.role == "candidate" || instance.role == "challenger"
+                if onVariantSide, plan.challengers.contains(where: { $0.version == instance.version }) {
+                    // An A/B/n test's variant: a choice may have moved it from the candidate's side, or onto it.
+                    alive[instance.id] = .challenger
+                    challengerVersions[instance.id] = instance.version
+                    continue
+                }
                 let candidate =
-                    instance.role == "candidate"
+                    onVariantSide
                     || (instance.role == nil && instance.version == rollout.to && rollout.to != rollout.from)
                 alive[instance.id] = candidate ? .candidate : .stable
             }
@@ -47,9 +55,11 @@ extension AppMachine {
                 pausedByUser: rollout.pausedByUser,
                 rollback: rollout.rollingBack,
                 alive: alive,
+                challengerVersions: challengerVersions,
                 firstInstanceNumber: nextInstanceNumber,
                 startedAt: now - elapsed,
-                experiment: rollout.experimentCheckpoint.flatMap(Experiment.Checkpoint.init(json:))
+                experiment: rollout.experimentCheckpoint.flatMap(Experiment.Checkpoint.init(json:)),
+                variantChosen: rollout.chosenVariant != nil
             )
             var decided = machine.handle(.begin, at: now)
             for instance in instances { decided += machine.handle(.started(instance.id), at: now) }
@@ -114,6 +124,7 @@ extension AppMachine {
             reason: rollout.reason
         )
         plan.stable = rollout.fromRelease
+        plan.challengers = (rollout.variants ?? []).map { rollout.variantRelease($0) }
         return plan
     }
 
@@ -145,6 +156,24 @@ extension AppMachine {
             .pause(.seconds(10)),
         ]
     )
+
+    /// The plan of a deploy, valid by ``validate(_:)``: its version as the candidate, its further variants as an
+    /// A/B/n test's challengers, with the strategy it names.
+    func deployPlan(number: Int, _ request: DeployRequest) -> RolloutPlan {
+        let strategy = (try? strategy(named: request.strategy)) ?? spec.strategy
+        var plan = makePlan(
+            number: number,
+            purpose: .deploy,
+            candidate: Release(version: request.version, env: request.env),
+            strategy: strategy,
+            by: request.by,
+            reason: request.reason
+        )
+        plan.challengers = request.variants.map { variant in
+            Release(version: variant.version, env: request.env.merging(variant.env) { _, own in own })
+        }
+        return plan
+    }
 
     /// A plan from the stable release to `candidate`, with the app's settings.
     public func makePlan(
@@ -178,7 +207,10 @@ extension RecoveredState {
     /// release of that version.
     public func release(of instance: Instance) -> Release {
         if let number = instance.rollout, let rollout = rollouts[number] {
-            return instance.version == rollout.to && instance.role != "stable" ? rollout.toRelease : rollout.fromRelease
+            guard instance.role != "stable" else { return rollout.fromRelease }
+            if instance.version == rollout.to { return rollout.toRelease }
+            if rollout.variants?.contains(instance.version) == true { return rollout.variantRelease(instance.version) }
+            return rollout.fromRelease
         }
         return releases.last { $0.version == instance.version } ?? Release(version: instance.version)
     }

@@ -331,16 +331,11 @@ public struct AppMachine: Sendable {
                 dropped(waiting.number, waiting.request.version, "\(candidate.version) is already stable")
             ]
         }
-        let strategy = (try? strategy(named: waiting.request.strategy)) ?? spec.strategy
-        let plan = makePlan(
-            number: waiting.number,
-            purpose: .deploy,
-            candidate: candidate,
-            strategy: strategy,
-            by: waiting.request.by,
-            reason: waiting.request.reason
-        )
-        return actions + [.beginRollout(plan)]
+        guard !waiting.request.variants.contains(where: { $0.version == stable.version }) else {
+            pending = nil
+            return actions + [dropped(waiting.number, waiting.request.version, "\(stable.version) is stable now")]
+        }
+        return actions + [.beginRollout(deployPlan(number: waiting.number, waiting.request))]
     }
 
     private func drop(_ plan: RolloutPlan, _ why: String) -> Action {

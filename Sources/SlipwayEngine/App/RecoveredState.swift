@@ -95,6 +95,10 @@ extension RolloutRecord {
     public var fromRelease: Release { Release(version: from, env: fromEnv) }
     /// The candidate.
     public var toRelease: Release { Release(version: to, env: toEnv) }
+    /// One of an A/B/n test's other variants.
+    public func variantRelease(_ version: String) -> Release {
+        Release(version: version, env: variantEnv[version] ?? [:])
+    }
     /// What it is for.
     public var rolloutPurpose: RolloutPlan.Purpose { RolloutPlan.Purpose(rawValue: purpose) ?? .deploy }
     /// How it ended, as the rollout machine names outcomes.

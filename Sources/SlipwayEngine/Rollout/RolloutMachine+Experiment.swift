@@ -13,13 +13,15 @@ extension RolloutMachine {
         var share = 0.5
         var randomSplit = true
         if case .abTest(let abTest) = plan.strategy.kind {
-            share = Double(abTest.weight.basisPoints) / 10_000
+            share = Double(abTest.variantShare(variants: 1 + plan.challengers.count)) / 10_000
             randomSplit = abTest.match.isEmpty && abTest.stickiness == nil
         }
-        let variants = [
-            Experiment.Variant(name: "A", version: plan.stable.version, share: 1 - share),
-            Experiment.Variant(name: "B", version: plan.candidate.version, share: share),
-        ]
+        let others = [plan.candidate] + plan.challengers
+        let variants =
+            [Experiment.Variant(name: "A", version: plan.stable.version, share: 1 - share * Double(others.count))]
+            + others.enumerated().map { index, release in
+                Experiment.Variant(name: Self.variantName(index + 1), version: release.version, share: share)
+            }
         if let checkpoint = restoredExperiment.take(),
             let restored = Experiment(
                 restoring: checkpoint,
@@ -144,8 +146,133 @@ extension RolloutMachine {
         guard let conclusion = experiment.conclusion else {
             return "experiment running: \(report.summary)"
         }
+        guard plan.challengers.isEmpty else {
+            let names = variantNames.dropFirst().map { "\($0.name) (\($0.release.version))" }
+            return "experiment concluded (\(conclusion.reason)): \(report.summary); promote --variant keeps one of "
+                + "\(names.joined(separator: ", ")), abort keeps \(plan.stable.version)"
+        }
         return "experiment concluded (\(conclusion.reason)): \(report.summary); promote keeps "
             + "\(plan.candidate.version), abort keeps \(plan.stable.version)"
+    }
+
+    // MARK: Choosing a variant
+
+    /// `A`, `B`, `C`, … for the variant at `index` (the control is 0); `V27` and on past `Z`.
+    static func variantName(_ index: Int) -> String {
+        index < 26 ? String(UnicodeScalar(UInt8(65 + index))) : "V\(index + 1)"
+    }
+
+    /// An A/B test's variants by name, the control first, as its experiment named them (before the experiment step:
+    /// the control, the candidate, then the other variants).
+    public var variantNames: [(name: String, release: Release)] {
+        let releases = [plan.stable, plan.candidate] + plan.challengers
+        if let experiment {
+            return experiment.variants.compactMap { variant in
+                releases.first { $0.version == variant.version }.map { (variant.name, $0) }
+            }
+        }
+        return releases.enumerated().map { (Self.variantName($0.offset), $0.element) }
+    }
+
+    /// Why a plain `promote` cannot go on: an A/B/n test whose variant nobody chose yet, at or past its experiment.
+    func unchosenVariantsRefusal(full: Bool) -> String? {
+        guard !plan.challengers.isEmpty, !variantChosen else { return nil }
+        if !full {
+            guard case .experiment = currentStep else { return nil }
+        }
+        let names = variantNames.dropFirst().map { "\($0.name) (\($0.release.version))" }
+        return "rollout #\(plan.number) tests \(names.count) variants: name the one to keep, `promote --variant "
+            + "\(variantNames.dropFirst().first?.name ?? "B")` (of \(names.joined(separator: ", "))); `abort` keeps A "
+            + "(\(plan.stable.version))"
+    }
+
+    private var experimentSpec: ExperimentSpec? {
+        if case .abTest(let abTest) = plan.strategy.kind { return abTest.experiment }
+        return nil
+    }
+
+    /// Ends the experiment by keeping `wanted` (a variant's name or version): it becomes the candidate, the rollout
+    /// goes on to promote it, and the other variants stop.
+    mutating func chooseVariant(_ wanted: String, by who: String, at now: Moment) -> CommandResult {
+        func refuse(_ message: String) -> CommandResult {
+            CommandResult(accepted: false, message: message, actions: [])
+        }
+        guard plan.purpose == .deploy, let spec = experimentSpec else {
+            return refuse("rollout #\(plan.number) is not an A/B test: `promote` without --variant goes on")
+        }
+        let named = variantNames
+        let listed = named.map { "\($0.name) (\($0.release.version))" }.joined(separator: ", ")
+        guard
+            let (name, release) = named.first(where: {
+                $0.name.lowercased() == wanted.lowercased() || $0.release.version == wanted
+            })
+        else {
+            return refuse("rollout #\(plan.number) has no variant \"\(wanted)\"; its variants: \(listed)")
+        }
+        var actions: [Action] = []
+        if release == plan.stable {
+            return refuse("\(name) (\(release.version)) is the control: `abort` keeps it")
+        }
+        if variantChosen || stepIndex >= finale {
+            guard release == plan.candidate else {
+                return refuse("rollout #\(plan.number) already keeps \(plan.candidate.version)")
+            }
+            advance(at: now, into: &actions)
+            return CommandResult(
+                accepted: true,
+                message: "rollout #\(plan.number) already keeps \(name) (\(release.version))",
+                actions: actions
+            )
+        }
+        guard currentStep == .experiment(spec) else {
+            return refuse(
+                "rollout #\(plan.number) chooses its variant at the experiment step; it is at step \(stepIndex + 1) "
+                    + "(\(currentStep?.description ?? "finishing"))"
+            )
+        }
+        clearUserPause(at: now)
+        let previous = plan.candidate
+        if release != previous {
+            plan.challengers = plan.challengers.map { $0 == release ? previous : $0 }
+            plan.candidate = release
+            for (id, member) in members {
+                if member.role == .candidate {
+                    members[id]?.role = .challenger
+                } else if member.role == .challenger, member.release == release {
+                    members[id]?.role = .candidate
+                }
+            }
+            // The comparison with the stable release judged the other variant.
+            comparison = nil
+        }
+        variantChosen = true
+        endExperiment("\(who) chose \(name) (\(release.version))", at: now, into: &actions)
+        actions.append(
+            record(
+                .variantChosen,
+                [
+                    "variant": .string(name),
+                    "version": .string(release.version),
+                    "previous": .string(previous.version),
+                    "others": .array(plan.challengers.map { .string($0.version) }),
+                    "by": .string(who),
+                ]
+            )
+        )
+        actions.append(
+            record(
+                .rolloutResumed,
+                ["by": .string(who), "command": .string(UserCommand.choose(variant: wanted).name)]
+            )
+        )
+        stepDone = true
+        advance(at: now, into: &actions)
+        let others = plan.challengers.isEmpty ? "" : "; \(plan.challengers.map(\.version).joined(separator: ", ")) stop"
+        return CommandResult(
+            accepted: true,
+            message: "\(name) (\(release.version)) chosen: it is promoted\(others)",
+            actions: actions
+        )
     }
 
     /// What the experiment's evidence assumes that this rollout's routing does not give.

@@ -20,6 +20,9 @@ public struct RolloutMachine: Sendable {
         case stable
         /// The release rolled out.
         case candidate
+        /// Another variant of an A/B/n test than the candidate (``RolloutPlan/challengers``): it takes its share until
+        /// a person chooses a variant, then it is stopped (or, if chosen, becomes the candidate).
+        case challenger
     }
 
     /// Where one instance stands.
@@ -110,8 +113,8 @@ public struct RolloutMachine: Sendable {
         case proportional
     }
 
-    /// The plan.
-    public let plan: RolloutPlan
+    /// The plan (an A/B/n test's choice of a variant makes that variant its candidate).
+    public internal(set) var plan: RolloutPlan
     /// The compiled steps.
     public let steps: [RolloutStep]
     /// The index where the finale begins (`promote --full` jumps there).
@@ -127,7 +130,7 @@ public struct RolloutMachine: Sendable {
     /// Why the rollout waits, when it waits on something other than the clock (for status views).
     public private(set) var waitingFor: String?
 
-    private(set) var members: [InstanceID: Member] = [:]
+    var members: [InstanceID: Member] = [:]
     private(set) var nextNumber: Int
     private(set) var startedAt: Moment = .zero
     private var stepStartedAt: Moment = .zero
@@ -137,16 +140,19 @@ public struct RolloutMachine: Sendable {
     private var rollbackStartedAt: Moment?
     private var analysisRun: AnalysisRun?
     /// The candidate against the stable version since it first took traffic (with `analysis.compare`).
-    public private(set) var comparison: BaselineComparison?
+    public internal(set) var comparison: BaselineComparison?
     /// The A/B experiment of an `abTest` rollout, from its step on.
     public internal(set) var experiment: Experiment?
     /// What a restored rollout's experiment had counted before the restart, until its step takes it up.
     var restoredExperiment: Experiment.Checkpoint?
     /// When the experiment's counts were last recorded.
     var experimentRecordedAt: Moment?
-    private var stepDone = false
+    var stepDone = false
     private var stableTarget: Int
     private var candidateTarget = 0
+    private var challengerTarget = 0
+    /// Whether a person chose the variant an A/B/n test keeps (until then, `promote` must name one).
+    public internal(set) var variantChosen = false
     private var weighting: Weighting
     private var previewOpen = false
     private var lastRoutes: RoutePlan?
@@ -174,26 +180,38 @@ public struct RolloutMachine: Sendable {
     }
 
     /// A rollout rebuilt from the event log after a controller restart: it carries on at `step` with the instances
-    /// still alive (each with its role), which are health-checked again before they take traffic.
+    /// still alive (each with its role, and a challenger's version in `challengerVersions`), which are health-checked
+    /// again before they take traffic.
     public init(
         restoring plan: RolloutPlan,
         step: Int,
         pausedByUser: Bool,
         rollback: (outcome: Outcome, reason: String)?,
         alive: [InstanceID: Role],
+        challengerVersions: [InstanceID: String] = [:],
         firstInstanceNumber: Int,
         startedAt: Moment,
-        experiment: Experiment.Checkpoint? = nil
+        experiment: Experiment.Checkpoint? = nil,
+        variantChosen: Bool = false
     ) {
         self.init(plan: plan, current: [:], firstInstanceNumber: firstInstanceNumber)
         self.restoredExperiment = experiment
+        self.variantChosen = variantChosen
         self.stepIndex = min(max(0, step), steps.count)
         self.pausedByUser = pausedByUser
         self.rollback = rollback
         self.restored = true
         self.startedAt = startedAt
         for (id, role) in alive {
-            let release = role == .stable ? plan.stable : plan.candidate
+            let release: Release
+            switch role {
+            case .stable: release = plan.stable
+            case .candidate: release = plan.candidate
+            case .challenger:
+                // An instance of a variant the plan no longer has is stopped by the next reconciliation.
+                let version = challengerVersions[id] ?? ""
+                release = plan.challengers.first { $0.version == version } ?? Release(version: version)
+            }
             members[id] = Member(role: role, phase: .launching, release: release, startedAt: nil, warmed: true)
         }
         // The targets the finished steps had set.
@@ -359,6 +377,12 @@ public struct RolloutMachine: Sendable {
         if let outcome {
             switch (command, outcome) {
             case (.promote, .promoted): return accept("rollout #\(plan.number) is already promoted")
+            case (.choose(let variant), .promoted)
+            where variantNames.contains {
+                $0.release == plan.candidate
+                    && ($0.name.lowercased() == variant.lowercased() || $0.release.version == variant)
+            }:
+                return accept("rollout #\(plan.number) already promoted \(plan.candidate.version)")
             case (.abort, .aborted), (.abort, .rolledBack), (.abort, .superseded):
                 return accept("rollout #\(plan.number) already ended: \(outcome.rawValue)")
             default:
@@ -377,7 +401,10 @@ public struct RolloutMachine: Sendable {
             }
         }
         switch command {
+        case .choose(let variant):
+            return chooseVariant(variant, by: who, at: now)
         case .promote(let full):
+            if let unchosen = unchosenVariantsRefusal(full: full) { return refuse(unchosen) }
             if case .hooks(let point, let names) = currentStep {
                 return refuse(
                     "rollout #\(plan.number) waits for its \(point.rawValue) hooks (\(names.joined(separator: ", "))); "
@@ -468,7 +495,7 @@ public struct RolloutMachine: Sendable {
         return actions
     }
 
-    private mutating func clearUserPause(at now: Moment) {
+    mutating func clearUserPause(at now: Moment) {
         guard pausedByUser else { return }
         pausedByUser = false
         if let pausedAt = userPausedAt {
@@ -521,6 +548,7 @@ public struct RolloutMachine: Sendable {
     private mutating func applyTargets(of step: RolloutStep) {
         switch step {
         case .scaleCandidate(let count): candidateTarget = count
+        case .scaleChallengers(let count): challengerTarget = count
         case .scaleStable(let count): stableTarget = count
         case .weight(let basisPoints): weighting = .fixed(basisPoints)
         case .openPreview: previewOpen = true
@@ -537,6 +565,20 @@ public struct RolloutMachine: Sendable {
         case .scaleCandidate(let target):
             waitingFor = "\(candidate.ready) of \(target) candidate instances are ready"
             return candidate.ready >= target
+        case .scaleChallengers(let target):
+            guard target > 0 else {
+                waitingFor = nil
+                return true
+            }
+            let ready = plan.challengers.map { challenger in
+                members.values.filter { $0.role == .challenger && $0.release == challenger && $0.phase == .ready }.count
+            }
+            let short = zip(plan.challengers, ready).filter { $0.1 < target }
+            waitingFor =
+                short.isEmpty
+                ? nil
+                : short.map { "\($0.1) of \(target) instances of \($0.0.version) are ready" }.joined(separator: ", ")
+            return short.isEmpty
         case .scaleStable(let target):
             waitingFor =
                 stable.alive > target
@@ -574,7 +616,7 @@ public struct RolloutMachine: Sendable {
     }
 
     /// Moves through every step that can finish now, keeps the fleet at its targets, and publishes routes and timers.
-    private mutating func advance(at now: Moment, into actions: inout [Action]) {
+    mutating func advance(at now: Moment, into actions: inout [Action]) {
         defer {
             updateRoutes(into: &actions)
             actions += queuedStops
@@ -631,19 +673,28 @@ public struct RolloutMachine: Sendable {
         return result
     }
 
-    /// Starts what is missing and stops what is surplus, for both roles.
+    /// Starts what is missing and stops what is surplus, for every role (and every variant of an A/B/n test).
     private mutating func reconcile(at now: Moment, into actions: inout [Action]) {
-        reconcile(.stable, at: now, into: &actions)
-        reconcile(.candidate, at: now, into: &actions)
+        reconcile(.stable, plan.stable, at: now, into: &actions)
+        reconcile(.candidate, plan.candidate, at: now, into: &actions)
+        for challenger in plan.challengers { reconcile(.challenger, challenger, at: now, into: &actions) }
+        // A challenger's instances of a release no longer among the challengers cannot be: a choice moves them.
     }
 
-    /// Starts what is missing and stops what is surplus of one role.
-    private mutating func reconcile(_ role: Role, at now: Moment, into actions: inout [Action]) {
-        let target = role == .stable ? stableTarget : candidateTarget
-        let active = members.filter { $0.value.role == role && $0.value.phase != .stopping }
+    /// Starts what is missing and stops what is surplus of one role's release.
+    private mutating func reconcile(_ role: Role, _ release: Release, at now: Moment, into actions: inout [Action]) {
+        let target: Int
+        switch role {
+        case .stable: target = stableTarget
+        case .candidate: target = candidateTarget
+        case .challenger: target = challengerTarget
+        }
+        let active = members.filter {
+            $0.value.role == role && $0.value.phase != .stopping && (role != .challenger || $0.value.release == release)
+        }
         if active.count < target {
             if role == .stable, let hold = replacementHold, now < hold { return }
-            for _ in 0..<(target - active.count) { startInstance(role, into: &actions) }
+            for _ in 0..<(target - active.count) { startInstance(role, release, into: &actions) }
         } else if active.count > target {
             // Not-yet-ready instances go first, then the oldest.
             let order: [InstancePhase] = [.launching, .starting, .unhealthy, .warming, .ready]
@@ -653,16 +704,20 @@ public struct RolloutMachine: Sendable {
                 return left != right ? left < right : lhs.key < rhs.key
             }.prefix(active.count - target)
             for (id, _) in surplus {
-                let reason = role == .stable ? "replaced by \(plan.candidate.version)" : "scaled down"
+                let reason: String
+                switch role {
+                case .stable: reason = "replaced by \(plan.candidate.version)"
+                case .candidate: reason = "scaled down"
+                case .challenger: reason = "\(plan.candidate.version) was chosen"
+                }
                 stopInstance(id, reason: rollback != nil ? "rolling back" : reason, into: &actions)
             }
         }
     }
 
-    private mutating func startInstance(_ role: Role, into actions: inout [Action]) {
+    private mutating func startInstance(_ role: Role, _ release: Release, into actions: inout [Action]) {
         let id = InstanceID(app: plan.app, number: nextNumber)
         nextNumber += 1
-        let release = role == .stable ? plan.stable : plan.candidate
         members[id] = Member(role: role, phase: .launching, release: release, startedAt: nil, warmed: false)
         actions.append(.start(id, release: release))
     }
@@ -684,12 +739,13 @@ public struct RolloutMachine: Sendable {
         at now: Moment,
         into actions: inout [Action]
     ) {
-        let candidateOnTrial = member.role == .candidate && onTrial && plan.purpose != .rollback
+        let candidateOnTrial = member.role != .stable && onTrial && plan.purpose != .rollback
         if candidateOnTrial, rollback == nil, outcome == nil {
             let ranFor = member.startedAt.map { now - $0 } ?? .zero
+            let side = member.role == .candidate ? "candidate" : "variant \(member.release.version)"
             startRollback(
                 .rolledBack,
-                reason: "candidate instance \(id) failed: \(reason)",
+                reason: "\(side) instance \(id) failed: \(reason)",
                 evidence: [
                     "instance": .string(id.rawValue),
                     "failure": .string(reason),
@@ -753,14 +809,15 @@ public struct RolloutMachine: Sendable {
         // Ready candidates keep running until stable is whole (they serve only while no stable instance is ready), and
         // stop at the deadline whatever happens; candidates not ready stop at once. None is ever started again.
         candidateTarget = 0
+        challengerTarget = 0
         for (id, member) in members.sorted(by: { $0.key < $1.key })
-        where member.role == .candidate && member.phase != .stopping {
+        where member.role != .stable && member.phase != .stopping {
             if member.phase != .ready || stable.ready >= plan.instances || now >= deadline {
                 stopInstance(id, reason: "rolling back", into: &actions)
             }
         }
-        reconcile(.stable, at: now, into: &actions)
-        let candidateLeft = count(.candidate).alive
+        reconcile(.stable, plan.stable, at: now, into: &actions)
+        let candidateLeft = count(.candidate).alive + count(.challenger).alive
         if candidateLeft == 0, stable.ready >= plan.instances {
             finish(rollback.outcome, reason: rollback.reason, at: now, into: &actions)
         } else if now >= deadline, candidateLeft == 0 {
@@ -1018,23 +1075,44 @@ public struct RolloutMachine: Sendable {
             let all = (stable + candidate).sorted()
             return RoutePlan(groups: all.isEmpty ? [] : [.init(version: stableVersion, weight: 10_000, instances: all)])
         }
-        var candidateWeight: Int
-        switch weighting {
-        case .fixed(let basisPoints): candidateWeight = basisPoints
-        case .proportional:
-            let total = stable.count + candidate.count
-            candidateWeight = total == 0 ? 0 : candidate.count * 10_000 / total
+        // The candidate, then an A/B/n test's other variants: each takes the fixed share, the stable release the rest.
+        var variants: [RoutePlan.Group] = []
+        if !candidate.isEmpty { variants.append(.init(version: candidateVersion, weight: 0, instances: candidate)) }
+        if rollback == nil || stable.isEmpty {
+            for challenger in plan.challengers {
+                let instances = members.filter {
+                    $0.value.role == .challenger && $0.value.release == challenger && $0.value.phase == .ready
+                }.map(\.key).sorted()
+                if !instances.isEmpty {
+                    variants.append(.init(version: challenger.version, weight: 0, instances: instances))
+                }
+            }
         }
-        if rollback != nil { candidateWeight = 0 }
-        if candidate.isEmpty { candidateWeight = 0 }
-        if stable.isEmpty { candidateWeight = 10_000 }
+        if rollback == nil {
+            for index in variants.indices {
+                switch weighting {
+                case .fixed(let basisPoints): variants[index].weight = basisPoints
+                case .proportional:
+                    let total = stable.count + variants.map(\.instances.count).reduce(0, +)
+                    variants[index].weight = total == 0 ? 0 : variants[index].instances.count * 10_000 / total
+                }
+            }
+            // Never more than all of it (a deploy refuses shares that add up to more): the last variants give way.
+            var excess = variants.map(\.weight).reduce(0, +) - 10_000
+            for index in variants.indices.reversed() where excess > 0 {
+                let cut = min(excess, variants[index].weight)
+                variants[index].weight -= cut
+                excess -= cut
+            }
+        }
+        let rest = 10_000 - variants.map(\.weight).reduce(0, +)
         var groups: [RoutePlan.Group] = []
         if !stable.isEmpty {
-            groups.append(.init(version: stableVersion, weight: 10_000 - candidateWeight, instances: stable))
+            groups.append(.init(version: stableVersion, weight: rest, instances: stable))
+        } else if !variants.isEmpty {
+            variants[0].weight += rest
         }
-        if !candidate.isEmpty {
-            groups.append(.init(version: candidateVersion, weight: candidateWeight, instances: candidate))
-        }
+        groups += variants
         var result = RoutePlan(groups: groups)
         if let routing = self.plan.strategy.routing, self.plan.purpose == .deploy, rollback == nil {
             if !candidate.isEmpty, !routing.match.isEmpty {
@@ -1061,6 +1139,15 @@ public struct RolloutMachine: Sendable {
             "plan": .array(steps.map { .string($0.description) }),
         ]
         if let reason = plan.reason { fields["reason"] = .string(reason) }
+        if !plan.challengers.isEmpty { fields["variants"] = .array(plan.challengers.map { .string($0.version) }) }
+        let variantEnv = plan.challengers.filter { !$0.env.isEmpty }
+        if !variantEnv.isEmpty {
+            fields["variantEnv"] = .object(
+                Dictionary(
+                    uniqueKeysWithValues: variantEnv.map { ($0.version, .object($0.env.mapValues { .string($0) })) }
+                )
+            )
+        }
         if !plan.candidate.env.isEmpty { fields["env"] = .object(plan.candidate.env.mapValues { .string($0) }) }
         if !plan.stable.env.isEmpty { fields["fromEnv"] = .object(plan.stable.env.mapValues { .string($0) }) }
         return record(.rolloutStarted, fields)

@@ -37,6 +37,9 @@ public struct RolloutPlan: Sendable, Equatable {
     public var stable: Release
     /// The release rolled out.
     public var candidate: Release
+    /// The other variants of an A/B/n test (C, D, …), run beside the candidate (B) until a person chooses one; empty
+    /// for any other rollout. Choosing one makes it the candidate, and the candidate one of these.
+    public var challengers: [Release]
     /// The app's instance count.
     public var instances: Int
     /// The strategy (for `restart` and `rollback`, the machine uses its own fixed steps).
@@ -61,6 +64,7 @@ public struct RolloutPlan: Sendable, Equatable {
         purpose: Purpose = .deploy,
         stable: Release,
         candidate: Release,
+        challengers: [Release] = [],
         instances: Int,
         strategy: StrategySpec,
         analysis: AnalysisSpec = AnalysisSpec(),
@@ -75,6 +79,7 @@ public struct RolloutPlan: Sendable, Equatable {
         self.purpose = purpose
         self.stable = stable
         self.candidate = candidate
+        self.challengers = challengers
         self.instances = instances
         self.strategy = strategy
         self.analysis = analysis

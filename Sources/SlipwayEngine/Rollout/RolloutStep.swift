@@ -8,7 +8,10 @@ public enum RolloutStep: Sendable, Equatable {
     /// Run this many stable instances; done when that many are ready (going up) or the others have exited
     /// (going down, after draining).
     case scaleStable(Int)
-    /// Send this share of traffic (basis points) to the candidate.
+    /// Run this many instances of each of an A/B/n test's other variants (``RolloutPlan/challengers``); done when that
+    /// many of each are ready, or at once for 0 (they are out of the routes and stopping).
+    case scaleChallengers(Int)
+    /// Send this share of traffic (basis points) to the candidate, and as much to each other variant.
     case weight(Int)
     /// Wait this long, or until `promote` / `resume` when nil.
     case pause(Duration?)
@@ -24,7 +27,7 @@ public enum RolloutStep: Sendable, Equatable {
     /// one succeeded, and the rollout goes back when one fails.
     case hooks(HookPoint, names: [String])
     /// Run an A/B experiment on the split in force until its end condition, then wait for a person: `promote` keeps
-    /// the candidate, `abort` keeps stable.
+    /// the candidate (`promote --variant` another variant), `abort` keeps stable.
     case experiment(ExperimentSpec)
 
     /// A few words for people: `weight 25%`, `pause 30s`, `analysis (3 windows)`.
@@ -32,6 +35,8 @@ public enum RolloutStep: Sendable, Equatable {
         switch self {
         case .scaleCandidate(let count): return "start candidate instances (\(count))"
         case .scaleStable(let count): return "scale stable to \(count)"
+        case .scaleChallengers(let count):
+            return count == 0 ? "stop the variants not chosen" : "start the other variants' instances (\(count) each)"
         case .weight(let basisPoints): return "weight \(Percentage(basisPoints: basisPoints))"
         case .pause(let duration): return duration.map { "pause \(DurationText.format($0))" } ?? "pause until promote"
         case .analysis(let step, let preview):
@@ -102,12 +107,15 @@ extension RolloutPlan {
                     }
                 }
             case .abTest(let abTest):
+                let share = abTest.variantShare(variants: 1 + challengers.count)
                 let count: Int
                 switch abTest.instances {
                 case .fixed(let fixed): count = min(fixed, total)
-                case .scaled: count = Self.scaled(total, to: abTest.weight.basisPoints)
+                case .scaled: count = Self.scaled(total, to: share)
                 }
-                steps = [.scaleCandidate(count), .weight(abTest.weight.basisPoints), .experiment(abTest.experiment)]
+                steps = [.scaleCandidate(count)]
+                if !challengers.isEmpty { steps.append(.scaleChallengers(count)) }
+                steps += [.weight(share), .experiment(abTest.experiment)]
             }
         }
         if purpose == .deploy, let names = hooks[.preDeploy], !names.isEmpty {
@@ -115,6 +123,7 @@ extension RolloutPlan {
         }
         // `promote --full` skips to the finale, but never past the smoke tests and gates before promotion.
         let finale = steps.count
+        if !challengers.isEmpty { steps.append(.scaleChallengers(0)) }
         if purpose == .deploy, let names = hooks[.prePromotion], !names.isEmpty {
             steps.append(.hooks(.prePromotion, names: names))
         }

@@ -3,6 +3,9 @@
 public enum UserCommand: Sendable, Equatable, Hashable {
     /// Go on to the next step now (`full`: skip every remaining step and promote).
     case promote(full: Bool)
+    /// End an A/B(/n) test's experiment by keeping one variant (its name, `B`, `C`, …, or its version): the rollout
+    /// goes on to promote it and stops the others.
+    case choose(variant: String)
     /// Send all traffic back to stable and stop the candidate.
     case abort
     /// Hold the rollout at its current step until `resume`.
@@ -18,6 +21,7 @@ public enum UserCommand: Sendable, Equatable, Hashable {
     public var name: String {
         switch self {
         case .promote(let full): return full ? "promote --full" : "promote"
+        case .choose(let variant): return "promote --variant \(variant)"
         case .abort: return "abort"
         case .pause: return "pause"
         case .resume: return "resume"

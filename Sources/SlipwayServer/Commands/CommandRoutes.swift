@@ -155,12 +155,14 @@ public struct APIError: Sendable, Equatable, Codable {
 /// A request body, checked strictly: a JSON object with only the accepted fields, each of its type.
 struct CommandBody {
     /// The fields of `deploy`.
-    static let deployFields: Set<String> = ["version", "strategy", "env", "supersede", "force", "by", "reason"]
+    static let deployFields: Set<String> = [
+        "version", "variants", "strategy", "env", "supersede", "force", "by", "reason",
+    ]
     /// The fields of commands that take nothing but who asked.
     static let byOnly: Set<String> = ["by"]
     /// Each user command's endpoint and its fields.
     static let commandFields: [(String, Set<String>)] = [
-        ("promote", ["full", "by"]), ("abort", byOnly), ("pause", byOnly), ("resume", byOnly),
+        ("promote", ["full", "variant", "by"]), ("abort", byOnly), ("pause", byOnly), ("resume", byOnly),
         ("retry", byOnly), ("rollback", ["to", "by"]),
     ]
     /// Who asked when the body does not say.
@@ -211,8 +213,21 @@ struct CommandBody {
                 env[key] = text
             }
         }
+        var variants: [Release] = []
+        if let value = fields["variants"] {
+            guard case .array(let entries) = value else {
+                throw CommandRefusal(
+                    .badRequest,
+                    "\"variants\": expected an array of variants, got \(Self.kind(of: value))"
+                )
+            }
+            for (index, entry) in entries.enumerated() {
+                variants.append(try Self.variant(entry, at: "variants[\(index)]"))
+            }
+        }
         return DeployRequest(
             version: version,
+            variants: variants,
             strategy: try string("strategy"),
             env: env,
             supersede: try bool("supersede") ?? false,
@@ -222,9 +237,55 @@ struct CommandBody {
         )
     }
 
+    /// One entry of a deploy's `variants`: a version, or `{"version": …, "env": {…}}`.
+    private static func variant(_ entry: JSONValue, at path: String) throws(CommandRefusal) -> Release {
+        switch entry {
+        case .string(let version):
+            return Release(version: version)
+        case .object(let object):
+            if let unknown = object.keys.sorted().first(where: { $0 != "version" && $0 != "env" }) {
+                throw CommandRefusal(
+                    .badRequest,
+                    "\"\(path).\(unknown)\": unknown field; accepted: \"env\", \"version\""
+                )
+            }
+            guard case .string(let version)? = object["version"] else {
+                throw CommandRefusal(.badRequest, "\"\(path).version\" is required: a string")
+            }
+            var env: [String: String] = [:]
+            if let value = object["env"] {
+                guard case .object(let pairs) = value else {
+                    throw CommandRefusal(
+                        .badRequest,
+                        "\"\(path).env\": expected an object of strings, got \(kind(of: value))"
+                    )
+                }
+                for (key, item) in pairs {
+                    guard case .string(let text) = item else {
+                        throw CommandRefusal(
+                            .badRequest,
+                            "\"\(path).env.\(key)\": expected a string, got \(kind(of: item))"
+                        )
+                    }
+                    env[key] = text
+                }
+            }
+            return Release(version: version, env: env)
+        default:
+            throw CommandRefusal(
+                .badRequest,
+                "\"\(path)\": expected a version or {\"version\": …, \"env\": {…}}, got \(kind(of: entry))"
+            )
+        }
+    }
+
     func userCommand(named name: String) throws(CommandRefusal) -> UserCommand {
         switch name {
-        case "promote": return .promote(full: try bool("full") ?? false)
+        case "promote":
+            let full = try bool("full") ?? false
+            guard let variant = try string("variant") else { return .promote(full: full) }
+            if full { throw CommandRefusal(.badRequest, "\"full\" and \"variant\" exclude each other") }
+            return .choose(variant: variant)
         case "abort": return .abort
         case "pause": return .pause
         case "resume": return .resume

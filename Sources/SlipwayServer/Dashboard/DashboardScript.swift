@@ -763,17 +763,23 @@ enum DashboardScript {
                     h('span', { className: `badge verdict-${c.verdict}`, text: c.verdict }),
                     ` ${c.variant} − A: ${interval}; p ${number(c.pValue)} at α ${number(c.alpha)} — ${c.reason}`);
                 });
-                const canvas = h('canvas', { role: 'img', 'data-testid': 'experiment-chart',
-                  'aria-label': `${goal.name}: B − A with its interval over time` });
-                const figure = h('figure', { className: 'chart experiment-chart', 'data-goal': goal.name },
-                  h('figcaption', { text: `${goal.name}: B − A and its interval over time` }), canvas);
-                return { goal, canvas, node: h('div', { className: 'experiment-goal', 'data-goal': goal.name },
+                // One chart per variant compared with A (B, then C, … in an A/B/n test).
+                const charts = (goal.comparisons || []).map((comparison) => {
+                  const canvas = h('canvas', { role: 'img', 'data-testid': 'experiment-chart',
+                    'aria-label': `${goal.name}: ${comparison.variant} − A with its interval over time` });
+                  const figure = h('figure', { className: 'chart experiment-chart', 'data-goal': goal.name,
+                    'data-compared': comparison.variant },
+                    h('figcaption', { text: `${goal.name}: ${comparison.variant} − A and its interval over time` }),
+                    canvas);
+                  return { comparison, canvas, figure };
+                });
+                return { goal, charts, node: h('div', { className: 'experiment-goal', 'data-goal': goal.name },
                   h('h4', { text: `${goal.name} — ${goal.measure}; ${goal.better} is better` }),
                   h('table', { className: 'evidence' },
                     h('thead', {}, h('tr', {}, ...['variant', 'requests', 'mean', 'interval']
                       .map((name) => h('th', { scope: 'col', text: name })))),
                     h('tbody', {}, ...rows)),
-                  ...comparisons, figure) };
+                  ...comparisons, ...charts.map((chart) => chart.figure)) };
               });
               panel.replaceChildren(
                 h('h3', { text: 'Experiment ' }, state),
@@ -781,10 +787,11 @@ enum DashboardScript {
                 h('p', { className: 'experiment-split', text: `split: ${report.split ? report.split.summary : ''}` }),
                 ...(report.conclusion ? [h('p', { text: `concluded: ${report.conclusion}` })] : []),
                 ...goals.map((g) => g.node));
-              for (const { goal, canvas } of goals) {
-                const comparison = (goal.comparisons || [])[0];
+              for (const { goal, charts } of goals) {
                 const base = goal.variants && goal.variants[0] ? Math.abs(goal.variants[0].mean || 0) : 0;
-                if (comparison) drawInterval(canvas, comparison.history || [], goal.minimumEffect * base);
+                for (const { comparison, canvas } of charts) {
+                  drawInterval(canvas, comparison.history || [], goal.minimumEffect * base);
+                }
               }
             }
 
@@ -902,6 +909,9 @@ enum DashboardScript {
                 return `${f.restored ? 'carried on after a restart' : 'counts so far kept'}: ${f.summary || ''}`;
               case 'experimentConcluded':
                 return `${f.reason || ''}: ${f.summary || ''}`;
+              case 'variantChosen':
+                return `${f.by || 'a user'} kept variant ${f.variant} (${f.version})` +
+                  (Array.isArray(f.others) && f.others.length ? `; ${f.others.join(', ')} stop` : '');
               default:
                 return Object.entries(f).filter(([key]) => !QUIET_FIELDS.has(key))
                   .map(([key, value]) => `${key}=${scalar(value)}`).join(' ');

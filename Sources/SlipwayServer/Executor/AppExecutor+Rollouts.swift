@@ -14,12 +14,17 @@ extension AppExecutor {
 
     func deploy(_ request: DeployRequest) async throws(CommandRefusal) -> RolloutSummary {
         if let refusal = machine.validate(request) { throw refused(refusal) }
-        let overrides = try policy.check(
-            version: request.version,
-            force: request.force,
-            reason: request.reason,
-            at: context.wallClock()
-        )
+        // Every variant of an A/B/n test may be the one promoted: the deploy rules apply to each.
+        var overrides: [AppMachine.Override] = []
+        for version in [request.version] + request.variants.map(\.version) {
+            let more = try policy.check(
+                version: version,
+                force: request.force,
+                reason: request.reason,
+                at: context.wallClock()
+            )
+            overrides += more.filter { !overrides.contains($0) }
+        }
         return try await carryOut(machine.deploy(request, overriding: overrides, at: timeline.now))
     }
 
@@ -32,12 +37,9 @@ extension AppExecutor {
         if command == .retry, case .startRollout(let plan, _, _) = answer {
             // A retry deploys its candidate again: the deploy rules apply to it.
             do {
-                _ = try policy.check(
-                    version: plan.candidate.version,
-                    force: false,
-                    reason: nil,
-                    at: context.wallClock()
-                )
+                for release in [plan.candidate] + plan.challengers {
+                    _ = try policy.check(version: release.version, force: false, reason: nil, at: context.wallClock())
+                }
             } catch {
                 if let event = machine.refusal(command, error.message, by: user).event { recorder.record(event) }
                 throw error

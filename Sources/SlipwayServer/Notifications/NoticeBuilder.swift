@@ -82,12 +82,13 @@ struct NoticeBuilder: Sendable {
             if let why = fields["reason"]?.stringValue { notice.details.append(NoticeDetail("Why it ended", why)) }
             if let report = fields["report"].flatMap(ExperimentReport.init(json:)) {
                 notice.details += Self.experimentDetails(report)
-                if report.awaitingChoice, let versions = report.goals.first?.variants.map(\.version),
-                    versions.count == 2
-                {
-                    notice.details.append(
-                        NoticeDetail("Your choice", "promote keeps \(versions[1]); abort keeps \(versions[0])")
-                    )
+                if report.awaitingChoice, let variants = report.goals.first?.variants, variants.count >= 2 {
+                    let keep =
+                        variants.count == 2
+                        ? "promote keeps \(variants[1].version)"
+                        : variants.dropFirst().map { "promote --variant \($0.name) keeps \($0.version)" }
+                            .joined(separator: ", ")
+                    notice.details.append(NoticeDetail("Your choice", "\(keep); abort keeps \(variants[0].version)"))
                 }
             }
         default:
@@ -238,6 +239,10 @@ struct NoticeBuilder: Sendable {
             return "instances keep failing; restarts back off"
         case .experimentConcluded:
             return "experiment of \(number) concluded: \(fields["summary"]?.stringValue ?? "?")"
+        case .variantChosen:
+            let variant = fields["variant"]?.stringValue ?? "?"
+            return
+                "\(fields["by"]?.stringValue ?? "a user") kept variant \(variant) (\(fields["version"]?.stringValue ?? "?")) of \(number)"
         default:
             return event.kind.rawValue
         }

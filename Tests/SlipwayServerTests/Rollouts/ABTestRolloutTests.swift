@@ -122,6 +122,77 @@ extension LiveRollouts {
             try await fixture.stop()
         }
 
+        @Test func threeVariantsEachTakeAThirdAndThePersonKeepsTheWinner() async throws {
+            let apiPort = try LoopbackHTTP.freePort()
+            let yaml = Self.config(apiPort: apiPort, experiment: "goals: [{outcome: converted}]", conversionRate: "0.1")
+                .replacingOccurrences(of: "weight: 50", with: "instances: 1")
+            let fixture = try await ControllerFixture(yaml: yaml)
+            try await fixture.waitUntilServing(instances: 2)
+            let load = LoadClient(port: fixture.port)
+            await load.waitFor(100)
+            // B converts less than A, C more: the same build, told apart by a setting of its own.
+            _ = try await fixture.controller.deploy(
+                app: "shop",
+                DeployRequest(
+                    version: "2.0.0",
+                    variants: [Release(version: "2.1.0", env: ["DEMO_CONVERSION_RATE": "0.3"])],
+                    env: ["DEMO_CONVERSION_RATE": "0.02"],
+                    by: "test"
+                )
+            )
+            let report = try await concluded(fixture, timeout: .seconds(90))
+            let goal = try #require(report.goals.first)
+            #expect(goal.variants.map(\.name) == ["A", "B", "C"])
+            #expect(goal.comparisons.map(\.verdict) == [.worse, .better], "\(report.lines.joined(separator: "\n"))")
+            #expect(!report.split.mismatched, "\(report.split.summary)")
+            #expect(fixture.weights == ["1.0.0": 3_334, "2.0.0": 3_333, "2.1.0": 3_333])
+
+            // `promote` alone would keep B: refused, with the way to name the variant.
+            await #expect(throws: CommandRefusal.self) {
+                _ = try await fixture.controller.command(app: "shop", .promote(full: false), by: "test")
+            }
+            let cli = try await SlipwayBinary.run(
+                ["promote", "shop", "--variant", "C", "--url", "http://127.0.0.1:\(apiPort)"],
+                environment: [:],
+                seconds: 30,
+                signal: SIGINT
+            )
+            #expect(cli.status == 0, "\(cli.stderr)")
+            #expect(cli.stdout.contains("promote --variant C: rollout #1 1.0.0 → 2.1.0"), "\(cli.stdout)")
+            let outcome = try await fixture.waitForOutcome(timeout: .seconds(60))
+            await load.stop()
+            #expect(outcome.state == "promoted")
+            let status = try fixture.status()
+            #expect(status.version == "2.1.0")
+            #expect(status.instances.filter { $0.state == .healthy }.allSatisfy { $0.version == "2.1.0" })
+            let chosen = try #require(try fixture.events(.variantChosen).first)
+            #expect(chosen.fields["previous"] == "2.0.0")
+            // The kept variant runs with its own setting: its instances convert at 30%, not the deploy's 2%.
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+            var answers = 0.0
+            var conversions = 0.0
+            for instance in status.instances where instance.state == .healthy {
+                let port = try #require(instance.port)
+                let response = try await client.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"),
+                    timeout: .seconds(10)
+                )
+                let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                    let value = Double(line.split(separator: " ").last ?? "") ?? 0
+                    if line.hasPrefix("demo_responses_total") { answers += value }
+                    if line.hasPrefix("demo_conversions_total") { conversions += value }
+                }
+            }
+            try await client.shutdown()
+            #expect(answers > 100)
+            #expect(conversions / answers > 0.2, "\(conversions) of \(answers)")
+            print(
+                "A/B/n test: \(report.summary); kept C, whose instances converted \(Int(conversions)) of \(Int(answers))"
+            )
+            try await fixture.stop()
+        }
+
         @Test func identicalVariantsEndWithoutABetterOrWorseVerdict() async throws {
             let (fixture, load, _) = try await start(
                 experiment: """
