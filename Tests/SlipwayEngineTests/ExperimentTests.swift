@@ -281,6 +281,23 @@ import Testing
         #expect(wrong <= 2)
     }
 
+    @Test func threeVariantsFindTheBetterOneWithoutCallingTheSameOneDifferent() {
+        let scenario = ExperimentScenario(
+            name: "A/A/C",
+            rates: [0.10, 0.10, 0.13],
+            shares: [0.3334, 0.3333, 0.3333],
+            requestsPerWindow: 300,
+            windows: 300,
+            spec: ExperimentSpec(goals: [ExperimentGoal(metric: .outcome("converted"))])
+        )
+        let outcomes = (0..<20).map { scenario.run(seed: UInt64(900 + $0)) }
+        #expect(outcomes.allSatisfy { $0.verdicts.count == 2 })
+        #expect(outcomes.filter { $0.verdicts.last == .better }.count >= 18)
+        #expect(outcomes.filter { $0.verdicts.first == .better || $0.verdicts.first == .worse }.count <= 1)
+        // Each comparison is made at α / 2.
+        #expect(outcomes[0].report.goals[0].comparisons.allSatisfy { abs($0.alpha - 0.025) < 1e-12 })
+    }
+
     @Test func aTwentyPercentLiftIsFound() throws {
         let scenario = ExperimentScenario(
             name: "B +20%",

@@ -225,6 +225,37 @@ public struct ComparisonJudge: WindowJudge {
 }
 
 /// Threshold checks on the candidate's own numbers, judged on every window as analysis steps and fail-fast do.
+/// The bound no test of the error rate beats: Wald's sequential probability ratio test told the true ratio in advance.
+///
+/// Given the requests of each version in a window, an error is the candidate's with probability nC/(nC + nB) when the
+/// rates are equal, and r·nC/(r·nC + nB) when the candidate's is r times the baseline's. The log of the likelihood
+/// ratio of the two, summed over every error, crosses log(1/α) first on average among all tests with that error
+/// guarantee (Wald and Wolfowitz, 1948). Slipway cannot know r; this shows how close its test comes.
+public struct OracleJudge: WindowJudge {
+    let ratio: Double
+    let threshold: Double
+    var logLikelihoodRatio = 0.0
+
+    /// The test of "the candidate's error rate is `ratio` times the baseline's" against "equal", at level `alpha`.
+    public init(ratio: Double, alpha: Double) {
+        self.ratio = ratio
+        threshold = log(1 / alpha)
+    }
+
+    public mutating func rollsBack(_ window: MetricsWindow) -> Bool {
+        guard let candidate = window.versions["2.0"], let baseline = window.versions["1.0"],
+            candidate.requests + baseline.requests > 0
+        else { return false }
+        let nC = Double(candidate.requests)
+        let nB = Double(baseline.requests)
+        let equal = nC / (nC + nB)
+        let worse = ratio * nC / (ratio * nC + nB)
+        logLikelihoodRatio +=
+            Double(candidate.errors) * log(worse / equal) + Double(baseline.errors) * log((1 - worse) / (1 - equal))
+        return logLikelihoodRatio >= threshold
+    }
+}
+
 public struct ThresholdJudge: WindowJudge {
     let checks: [AnalysisCheck]
     let minRequests: Int

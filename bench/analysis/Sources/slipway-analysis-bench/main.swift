@@ -113,13 +113,18 @@ line(
     )
 )
 line(double.rate >= 0.95, String(format: "2× detected in ≥ 95%% of runs (%.1f%%)", double.rate * 100))
+// The bound: a test told the true ratio in advance (Wald's SPRT), on the same streams.
+let oracleDouble = Tally.of(scenarios[3], runs: runs) { OracleJudge(ratio: 2, alpha: alpha) }
+let oracleFivefold = Tally.of(scenarios[4], runs: runs) { OracleJudge(ratio: 5, alpha: alpha) }
 line(
     (double.median ?? .max) <= 1_300,
-    "2× median ≤ 1,300 candidate requests (\(double.median.map(String.init) ?? "none"))"
+    "2× median ≤ 1,300 candidate requests (\(double.median.map(String.init) ?? "none"); a test told the true "
+        + "ratio in advance needs \(oracleDouble.median.map(String.init) ?? "none"))"
 )
 line(
     (fivefold.median ?? .max) <= 150,
-    "5× median ≤ 150 candidate requests (\(fivefold.median.map(String.init) ?? "none"))"
+    "5× median ≤ 150 candidate requests (\(fivefold.median.map(String.init) ?? "none"); a test told the true "
+        + "ratio in advance needs \(oracleFivefold.median.map(String.init) ?? "none"))"
 )
 line(
     latencyResults[0].rate <= 0.01,
@@ -145,11 +150,23 @@ line(
 // The notes' figures are at α = 5%: the same error-rate scenarios at that level, for comparison.
 print("")
 print("at α = 5% (the level of the figures in the statistics notes):")
+var atFive: [Int: Tally] = [:]
 for index in [0, 1, 3, 4] {
     let scenario = scenarios[index]
     let tally = Tally.of(scenario, runs: runs) { ComparisonJudge(alpha: 0.05) }
-    print("| \(scenario.name) | \(cell(tally, identical: scenario.ratio == 1)) |")
+    atFive[index] = tally
+    let oracle =
+        scenario.ratio == 1
+        ? ""
+        : " (told the true ratio: median "
+            + "\(Tally.of(scenario, runs: runs) { OracleJudge(ratio: scenario.ratio, alpha: 0.05) }.median.map(String.init) ?? "–"))"
+    print("| \(scenario.name) | \(cell(tally, identical: scenario.ratio == 1))\(oracle) |")
 }
+line(
+    (atFive[3]?.median ?? .max) <= 1_300 && (atFive[4]?.median ?? .max) <= 150,
+    "at α = 5%, 2× median ≤ 1,300 and 5× median ≤ 150 candidate requests "
+        + "(\(atFive[3]?.median.map(String.init) ?? "none"), \(atFive[4]?.median.map(String.init) ?? "none"))"
+)
 
 // A/B experiments: conversions of two variants split 50/50, judged by the engine's `Experiment` at its default level
 // (α = 5%, minimum effect 5% of A), stopping at the first decision.
@@ -200,3 +217,59 @@ for (index, scenario) in experiments.enumerated() {
 }
 print("")
 line(aaWrong <= 0.05, String(format: "A/A experiments called better or worse ≤ 5%% at α = 5%% (%.1f%%)", aaWrong * 100))
+
+// A/B/n: three variants, each compared with A at α/2, so that any false call stays within α.
+print("")
+print("A/B/n experiments: \(experimentRuns) runs per scenario, 300 requests per window split equally in three")
+print("")
+print("| scenario | any variant called better or worse wrongly | C found better | median B requests to the verdict |")
+print("|---|---|---|---|")
+let thirds = [0.3334, 0.3333, 0.3333]
+let multiple = [
+    ExperimentScenario(
+        name: "A/A/A, 10% conversion",
+        rates: [0.10, 0.10, 0.10],
+        shares: thirds,
+        requestsPerWindow: 300,
+        windows: 600,
+        spec: experimentSpec
+    ),
+    ExperimentScenario(
+        name: "A/A/C, C +20% (10% → 12%)",
+        rates: [0.10, 0.10, 0.12],
+        shares: thirds,
+        requestsPerWindow: 300,
+        windows: 600,
+        spec: experimentSpec
+    ),
+]
+var aaaWrong = 0.0
+for (index, scenario) in multiple.enumerated() {
+    var wrong = 0
+    var found = 0
+    var concluded: [Int] = []
+    for run in 0..<experimentRuns {
+        let outcome = scenario.run(seed: UInt64(19_000 + run))
+        // B is identical to A in both; C is too in the first.
+        let identical = index == 0 ? outcome.verdicts : Array(outcome.verdicts.prefix(1))
+        if identical.contains(where: { $0 == .better || $0 == .worse }) { wrong += 1 }
+        if index == 1, outcome.verdicts.last == .better { found += 1 }
+        if let after = outcome.concludedAfter { concluded.append(after) }
+    }
+    concluded.sort()
+    let wrongShare = Double(wrong) / Double(experimentRuns)
+    if index == 0 { aaaWrong = wrongShare }
+    print(
+        "| \(scenario.name) | \(String(format: "%.1f%%", wrongShare * 100)) | "
+            + "\(index == 1 ? String(format: "%.1f%%", Double(found) / Double(experimentRuns) * 100) : "–") | "
+            + "\(concluded.isEmpty ? "–" : String(concluded[concluded.count / 2])) |"
+    )
+}
+print("")
+line(
+    aaaWrong <= 0.05,
+    String(
+        format: "A/A/A experiments with any variant called better or worse ≤ 5%% at α = 5%% (%.1f%%)",
+        aaaWrong * 100
+    )
+)
