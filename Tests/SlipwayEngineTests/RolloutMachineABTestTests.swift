@@ -143,13 +143,57 @@ import Testing
         #expect(harness.machine.experiment?.report(at: harness.now).primaryVerdict == .better)
     }
 
-    @Test func stickyTrafficIsNotCheckedForItsSplitAndSaysSo() throws {
-        let harness = started(Self.abTest(stickiness: .header("X-User-Id")))
+    @Test func stickyTrafficIsJudgedPerUserAndSaysSo() throws {
+        var harness = started(Self.abTest(stopOnDecision: false, stickiness: .header("X-User-Id")))
+        #expect(harness.machine.routes.stickiness == .header("X-User-Id"))
+        // Each window: 200 requests a variant from 40 users, whose first requests converted 4 and 12 times.
+        for _ in 0..<30 {
+            let start = harness.now
+            harness.advance(.seconds(10))
+            func version(_ converted: Int) -> VersionWindow {
+                let value = Double(converted)
+                var window = VersionWindow(
+                    requests: 200,
+                    errors: 0,
+                    outcomes: ["converted": OutcomeTally(responses: 60, sum: 60, sumOfSquares: 60)]
+                )
+                window.units = ComparisonUnits(
+                    units: 40,
+                    bad: 0,
+                    outcomes: ["converted": OutcomeTally(responses: converted, sum: value, sumOfSquares: value)],
+                    latency: OutcomeTally(responses: 40, sum: 800, sumOfSquares: 16_000)
+                )
+                return window
+            }
+            let window = MetricsWindow(
+                start: start,
+                end: harness.now,
+                versions: ["1.0.0": version(4), "2.0.0": version(12)]
+            )
+            harness.feed(.metrics(window, preview: nil))
+        }
         let report = try #require(harness.machine.experiment?.report(at: harness.now))
+        #expect(report.unit == "user")
+        let goal = try #require(report.goals.first)
+        // Users, not requests: 40 a window; A converts 10% of them and B 30%, not the requests' 30% each.
+        #expect(goal.variants.map(\.units) == [1_200, 1_200])
+        #expect(goal.variants.map(\.mean) == [0.1, 0.3])
+        #expect(goal.comparisons.first?.verdict == .better)
+        // Users' first requests are assigned at random: the split is checked.
+        #expect(report.split.pValue != nil)
+        #expect(report.split.summary.hasPrefix("as configured"))
+        #expect(report.assumptions.contains { $0.hasPrefix("a unit is a user") })
+        #expect(report.assumptions.contains { $0.hasPrefix("sticky traffic: judged per user") })
+    }
+
+    @Test func stickyTrafficWithoutUserCountsFallsBackToRequestsAndSaysSo() throws {
+        var harness = started(Self.abTest(stickiness: .header("X-User-Id")))
+        Self.window(&harness, a: 20, b: 30)
+        let report = try #require(harness.machine.experiment?.report(at: harness.now))
+        #expect(report.goals.first?.variants.map(\.units) == [200, 200])
         #expect(report.split.pValue == nil)
         #expect(report.split.summary.hasPrefix("not checked"))
-        #expect(report.assumptions.contains { $0.hasPrefix("sticky traffic") })
-        #expect(harness.machine.routes.stickiness == .header("X-User-Id"))
+        #expect(report.assumptions.contains { $0.hasPrefix("some windows counted requests, not users") })
     }
 
     /// The machine a restarted controller builds at the experiment step, from `checkpoint`.

@@ -138,10 +138,13 @@ import Testing
                 )
             )
         }
+        /// Units and bad units so far, and the units whose response time was counted.
         func units() async -> ComparisonUnits {
             let sample = await proxy.listener.sample()
             let all = ["1.0", "2.0"].compactMap { sample.versions[$0]?.units }
-            return all.reduce(ComparisonUnits()) { $0.adding($1) }
+            let sum = all.reduce(ComparisonUnits()) { $0.adding($1) }
+            #expect(sum.latency.responses == sum.units)
+            return ComparisonUnits(units: sum.units, bad: sum.bad)
         }
         try await withClient { client in
             try route(.none)

@@ -42,6 +42,43 @@ import Testing
         #expect(OutcomeHeader.take(from: &headers).count == OutcomeHeader.maximumPerResponse)
     }
 
+    @Test func aUnitKeepsItsOutcomesAndResponseTimeForPerUserExperiments() async throws {
+        try await withTwoEventLoops { loops in
+            let recorder = TrafficRecorder(loops: loops)
+            try await loops[0].submit {
+                recorder.unitFinished(loop: 0, bad: false, latencyNanoseconds: 2_000_000, outcomes: [("converted", 1)])
+                recorder.unitFinished(loop: 0, bad: true, latencyNanoseconds: 4_000_000)
+            }.get()
+            let first = await recorder.snapshot()
+            try await loops[1].submit {
+                recorder.unitFinished(
+                    loop: 1,
+                    bad: false,
+                    latencyNanoseconds: 6_000_000,
+                    outcomes: [("converted", 1), ("revenue", 5)]
+                )
+            }.get()
+            let second = await recorder.snapshot()
+            let units = try #require(second.units)
+            #expect(units.units == 3 && units.bad == 1)
+            #expect(units.outcomes["converted"] == OutcomeTally(responses: 2, sum: 2, sumOfSquares: 2))
+            #expect(units.latency == OutcomeTally(responses: 3, sum: 12, sumOfSquares: 56))
+            let window = try #require(second.window(since: first).units)
+            #expect(window.units == 1 && window.bad == 0)
+            #expect(
+                window.outcomes == [
+                    "converted": OutcomeTally(responses: 1, sum: 1, sumOfSquares: 1),
+                    "revenue": OutcomeTally(responses: 1, sum: 5, sumOfSquares: 25),
+                ]
+            )
+            #expect(window.latency == OutcomeTally(responses: 1, sum: 6, sumOfSquares: 36))
+            // Through JSON, and from a data plane that sends only the counts.
+            #expect(try JSONDecoder().decode(ComparisonUnits.self, from: try JSONEncoder().encode(units)) == units)
+            let older = try JSONDecoder().decode(ComparisonUnits.self, from: Data(#"{"units": 4, "bad": 1}"#.utf8))
+            #expect(older == ComparisonUnits(units: 4, bad: 1))
+        }
+    }
+
     @Test func outcomesAreCountedPerLoopMergedAndWindowed() async throws {
         try await withTwoEventLoops { loops in
             let recorder = TrafficRecorder(loops: loops)

@@ -12,9 +12,12 @@ extension RolloutMachine {
     mutating func startExperiment(_ spec: ExperimentSpec, at now: Moment, into actions: inout [Action]) {
         var share = 0.5
         var randomSplit = true
+        var perUser = false
         if case .abTest(let abTest) = plan.strategy.kind {
             share = Double(abTest.variantShare(variants: 1 + plan.challengers.count)) / 10_000
-            randomSplit = abTest.match.isEmpty && abTest.stickiness == nil
+            // Sticky users are counted once each, by a first request the shares assigned at random.
+            randomSplit = abTest.match.isEmpty
+            perUser = abTest.stickiness != nil
         }
         let others = [plan.candidate] + plan.challengers
         let variants =
@@ -31,7 +34,8 @@ extension RolloutMachine {
                 rollout: plan.number,
                 variants: variants,
                 notes: experimentNotes,
-                randomSplit: randomSplit
+                randomSplit: randomSplit,
+                perUser: perUser
             )
         {
             experiment = restored
@@ -47,6 +51,7 @@ extension RolloutMachine {
             variants: variants,
             notes: experimentNotes,
             randomSplit: randomSplit,
+            perUser: perUser,
             at: now
         )
         self.experiment = experiment
@@ -281,8 +286,8 @@ extension RolloutMachine {
         var notes: [String] = []
         if routing.stickiness != nil {
             notes.append(
-                "sticky traffic: a user's requests stay on one variant and are not independent, so the intervals are "
-                    + "overstated"
+                "sticky traffic: judged per user, on each user's first request since the split began; a goal reached "
+                    + "later in a visit (a purchase after browsing) is not seen there: measure it with a query goal"
             )
         }
         if !routing.match.isEmpty {

@@ -648,7 +648,12 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.versionTraffic.recordOutcomes(loop: loop.index, exchange.outcomes)
         }
         if exchange.isUnit {
-            exchange.versionTraffic.unitFinished(loop: loop.index, bad: status >= 500)
+            exchange.versionTraffic.unitFinished(
+                loop: loop.index,
+                bad: status >= 500,
+                latencyNanoseconds: latency,
+                outcomes: exchange.outcomes
+            )
         }
         exchange.instanceTraffic.requestFinished(
             loop: loop.index,

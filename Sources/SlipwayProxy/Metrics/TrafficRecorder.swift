@@ -37,12 +37,18 @@ public final class TrafficRecorder: @unchecked Sendable {
         shard.requestFinished(status: status, proxyGenerated: proxyGenerated, latencyNanoseconds: latencyNanoseconds)
     }
 
-    /// On loop `loop`: the response of a comparison unit (``ComparisonUnits``) finished; `bad`: it was a 5xx.
+    /// On loop `loop`: the response of a comparison unit (``ComparisonUnits``) finished after `latencyNanoseconds`;
+    /// `bad`: it was a 5xx; `outcomes`: what it reported (``OutcomeHeader``).
     @inline(__always)
-    public func unitFinished(loop: Int, bad: Bool) {
+    public func unitFinished(
+        loop: Int,
+        bad: Bool,
+        latencyNanoseconds: UInt64,
+        outcomes: [(name: String, value: Double)] = []
+    ) {
         let shard = shards[loop]
         shard.eventLoop.assertInEventLoop()
-        shard.unitFinished(bad: bad)
+        shard.unitFinished(bad: bad, latencyNanoseconds: latencyNanoseconds, outcomes: outcomes)
     }
 
     /// On loop `loop`: the response just finished reported these outcomes (``OutcomeHeader``).

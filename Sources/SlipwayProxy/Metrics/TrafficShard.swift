@@ -20,9 +20,11 @@ final class TrafficShard {
     private var latency = LatencyHistogram.make()
     /// Outcomes reported by responses (``OutcomeHeader``), by name.
     private var outcomes: [String: OutcomeTally] = [:]
-    /// Comparison units finished, and the bad ones among them.
+    /// Comparison units finished, and the bad ones among them, with their outcomes and response times.
     private var units = 0
     private var badUnits = 0
+    private var unitOutcomes: [String: OutcomeTally] = [:]
+    private var unitLatency = OutcomeTally()
 
     /// Names beyond this many are not counted, so an app writing ids as outcome names cannot grow the shard.
     static let maximumOutcomeNames = 32
@@ -47,11 +49,16 @@ final class TrafficShard {
         latency.record(LatencyHistogram.microseconds(fromNanoseconds: latencyNanoseconds))
     }
 
-    /// A comparison unit's response finished; `bad`: it was a 5xx.
+    /// A comparison unit's response finished; `bad`: it was a 5xx; with the outcomes it reported.
     @inline(__always)
-    func unitFinished(bad: Bool) {
+    func unitFinished(bad: Bool, latencyNanoseconds: UInt64, outcomes reported: [(name: String, value: Double)]) {
         units += 1
         if bad { badUnits += 1 }
+        unitLatency.record(Double(latencyNanoseconds) / 1_000_000)
+        for outcome in reported {
+            if unitOutcomes[outcome.name] == nil, unitOutcomes.count >= Self.maximumOutcomeNames { continue }
+            unitOutcomes[outcome.name, default: OutcomeTally()].record(outcome.value)
+        }
     }
 
     /// A finished response reported these outcomes.
@@ -77,7 +84,7 @@ final class TrafficShard {
             proxyGenerated: generated,
             latency: latencyCopy,
             outcomes: outcomes,
-            units: ComparisonUnits(units: units, bad: badUnits)
+            units: ComparisonUnits(units: units, bad: badUnits, outcomes: unitOutcomes, latency: unitLatency)
         )
     }
 }

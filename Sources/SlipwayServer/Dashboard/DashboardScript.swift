@@ -776,7 +776,7 @@ enum DashboardScript {
                 return { goal, charts, node: h('div', { className: 'experiment-goal', 'data-goal': goal.name },
                   h('h4', { text: `${goal.name} — ${goal.measure}; ${goal.better} is better` }),
                   h('table', { className: 'evidence' },
-                    h('thead', {}, h('tr', {}, ...['variant', 'requests', 'mean', 'interval']
+                    h('thead', {}, h('tr', {}, ...['variant', report.unit === 'user' ? 'users' : 'requests', 'mean', 'interval']
                       .map((name) => h('th', { scope: 'col', text: name })))),
                     h('tbody', {}, ...rows)),
                   ...comparisons, ...charts.map((chart) => chart.figure)) };

@@ -15,7 +15,7 @@ extension ExperimentReport {
                     + Self.number(goal.minimumEffect * 100) + "%"
             )
             for variant in goal.variants {
-                var line = "  \(variant.name)  \(variant.version)  \(variant.units) requests"
+                var line = "  \(variant.name)  \(variant.version)  \(variant.units) \(unit ?? "request")s"
                 if let mean = variant.mean { line += "  \(Self.value(mean, goal: goal.name))" }
                 if let lower = variant.lower, let upper = variant.upper {
                     line += "  [\(Self.value(lower, goal: goal.name)) … \(Self.value(upper, goal: goal.name))]"

@@ -106,7 +106,7 @@ struct NoticeBuilder: Sendable {
         var details = [NoticeDetail("Verdict", report.summary)]
         for goal in report.goals {
             let figures = goal.variants.map { variant in
-                "\(variant.name) \(variant.mean.map(ExperimentReport.number) ?? "–") (\(variant.units) requests)"
+                "\(variant.name) \(variant.mean.map(ExperimentReport.number) ?? "–") (\(variant.units) \(report.unit ?? "request")s)"
             }
             let verdicts = goal.comparisons.map { "\($0.variant) \($0.verdict.text)" }
             details.append(

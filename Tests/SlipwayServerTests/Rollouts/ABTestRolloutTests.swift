@@ -193,6 +193,45 @@ extension LiveRollouts {
             try await fixture.stop()
         }
 
+        @Test func stickyUsersAreCountedOnceEach() async throws {
+            let apiPort = try LoopbackHTTP.freePort()
+            let yaml = Self.config(apiPort: apiPort, experiment: "goals: [{outcome: converted}]", conversionRate: "0.1")
+                .split(separator: "\n", omittingEmptySubsequences: false)
+                .flatMap { line -> [Substring] in
+                    // The split's own indentation, for the key beside it.
+                    guard line.trimmingCharacters(in: .whitespaces) == "weight: 50" else { return [line] }
+                    return [line, line.prefix { $0 == " " } + "stickiness: {header: X-User}"]
+                }
+                .joined(separator: "\n")
+            let fixture = try await ControllerFixture(yaml: yaml)
+            try await fixture.waitUntilServing(instances: 2)
+            // 2,000 people, each coming back many times.
+            let load = LoadClient(port: fixture.port, userHeader: "X-User", users: 2_000)
+            await load.waitFor(100)
+            _ = try await fixture.controller.deploy(
+                app: "shop",
+                DeployRequest(version: "2.0.0", env: ["DEMO_CONVERSION_RATE": "0.4"], by: "test")
+            )
+            let report = try await concluded(fixture, timeout: .seconds(90))
+            await load.stop()
+            let goal = try #require(report.goals.first)
+            #expect(report.unit == "user")
+            #expect(goal.comparisons.first?.verdict == .better, "\(report.lines.joined(separator: "\n"))")
+            // Each user counts once, by their first request since the split began, whatever their later requests.
+            let users = goal.variants.map(\.units).reduce(0, +)
+            #expect(users > 40 && users <= 2_000, "\(users) users")
+            let requests = load.all.count
+            #expect(requests > 2 * users, "\(requests) requests, \(users) users")
+            // Their first requests went to a variant at random: the split is checked, and holds.
+            #expect(report.split.pValue != nil)
+            #expect(!report.split.mismatched, "\(report.split.summary)")
+            #expect(report.assumptions.contains { $0.hasPrefix("a unit is a user") })
+            print("sticky A/B test: \(report.summary); \(users) users over \(requests) requests")
+            _ = try await fixture.controller.command(app: "shop", .abort, by: "test")
+            _ = try await fixture.waitForOutcome(timeout: .seconds(30))
+            try await fixture.stop()
+        }
+
         @Test func identicalVariantsEndWithoutABetterOrWorseVerdict() async throws {
             let (fixture, load, _) = try await start(
                 experiment: """

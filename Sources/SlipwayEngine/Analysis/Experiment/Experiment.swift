@@ -4,7 +4,9 @@ import SlipwayCore
 /// An A/B(/n) experiment between the control (variant A, the stable release) and the other variants, fed the
 /// proxy's windows and answering at any moment with an ``ExperimentReport``.
 ///
-/// A unit is a request. Each goal's units are summed per variant; each variant is compared with the control by
+/// A unit is a request, or with sticky users a user (by their first request since the split began: its variant was
+/// drawn at random with the shares, so users are independent units where requests are not). Each goal's units are
+/// summed per variant; each variant is compared with the control by
 /// ``MeanDifference`` at the experiment's α divided among the variants (Bonferroni), and the split by
 /// ``SampleRatioCheck``. A verdict may be read after every window: the intervals are confidence sequences.
 public struct Experiment: Sendable, Equatable {
@@ -36,6 +38,12 @@ public struct Experiment: Sendable, Equatable {
     public let notes: [String]
     /// Whether requests are assigned at random, so that the split can be checked.
     public let randomSplit: Bool
+    /// Whether a unit is a user (sticky traffic): the proxy's comparison units (``ComparisonUnits``), the first
+    /// request of each user new since the split began.
+    public let perUser: Bool
+    /// Whether some window of a per-user experiment had no user counts (a data plane of an earlier version) and
+    /// counted requests instead.
+    public private(set) var countedRequests = false
     /// When the experiment began.
     public let startedAt: Moment
     /// Sums per goal, per variant.
@@ -63,6 +71,7 @@ public struct Experiment: Sendable, Equatable {
         variants: [Variant],
         notes: [String] = [],
         randomSplit: Bool = true,
+        perUser: Bool = false,
         at now: Moment
     ) {
         precondition(variants.count >= 2, "an experiment needs a control and at least one variant")
@@ -72,6 +81,7 @@ public struct Experiment: Sendable, Equatable {
         self.variants = variants
         self.notes = notes
         self.randomSplit = randomSplit
+        self.perUser = perUser
         startedAt = now
         sums = spec.goals.map { _ in variants.map { _ in UnitSums() } }
         pValues = spec.goals.map { _ in variants.map { _ in 1 } }
@@ -92,7 +102,8 @@ public struct Experiment: Sendable, Equatable {
         rollout: Int,
         variants: [Variant],
         notes: [String] = [],
-        randomSplit: Bool = true
+        randomSplit: Bool = true,
+        perUser: Bool = false
     ) {
         guard checkpoint.goals == spec.goals.map(\.name), checkpoint.versions == variants.map(\.version),
             checkpoint.shares == variants.map(\.share)
@@ -111,6 +122,7 @@ public struct Experiment: Sendable, Equatable {
             variants: variants,
             notes: notes,
             randomSplit: randomSplit,
+            perUser: perUser,
             at: startedAt
         )
         sums = checkpoint.sums
@@ -168,11 +180,15 @@ public struct Experiment: Sendable, Equatable {
     public mutating func observe(_ window: MetricsWindow) {
         let seconds = Double((window.end - startedAt).components.seconds)
         guard conclusion == nil else { return }
-        split.observe(variants.map { window[$0.version].requests })
+        // Per user when every variant's part of the window has the proxy's user counts.
+        let byUser = perUser && variants.allSatisfy { window[$0.version].units != nil }
+        if perUser, !byUser, variants.contains(where: { window[$0.version].requests > 0 }) { countedRequests = true }
+        split.observe(variants.map { byUser ? window[$0.version].units?.units ?? 0 : window[$0.version].requests })
         for (goalIndex, goal) in spec.goals.enumerated() {
             for (variantIndex, variant) in variants.enumerated() {
                 sums[goalIndex][variantIndex] =
-                    sums[goalIndex][variantIndex] + Self.units(of: goal, in: window, version: variant.version)
+                    sums[goalIndex][variantIndex]
+                    + Self.units(of: goal, in: window, version: variant.version, byUser: byUser)
             }
             for variantIndex in variants.indices.dropFirst() {
                 if let estimate = tests.estimate(control: sums[goalIndex][0], variant: sums[goalIndex][variantIndex]) {
@@ -198,9 +214,33 @@ public struct Experiment: Sendable, Equatable {
         }
     }
 
-    /// The goal's units in one version's part of the window.
-    static func units(of goal: ExperimentGoal, in metrics: MetricsWindow, version: String) -> UnitSums {
+    /// The goal's units in one version's part of the window: its requests, or `byUser` its users' first requests.
+    static func units(
+        of goal: ExperimentGoal,
+        in metrics: MetricsWindow,
+        version: String,
+        byUser: Bool = false
+    )
+        -> UnitSums
+    {
         let window = metrics[version]
+        if byUser, let users = window.units {
+            switch goal.metric {
+            case .query: break
+            case .success:
+                let good = Double(users.units - users.bad)
+                return UnitSums(count: users.units, sum: good, sumOfSquares: good)
+            case .outcome(let name):
+                let tally = users.outcomes[name] ?? OutcomeTally()
+                return UnitSums(count: users.units, sum: tally.sum, sumOfSquares: tally.sumOfSquares)
+            case .latency:
+                return UnitSums(
+                    count: users.latency.responses,
+                    sum: users.latency.sum,
+                    sumOfSquares: users.latency.sumOfSquares
+                )
+            }
+        }
         switch goal.metric {
         case .query(let query):
             // One unit per window, when the query had a value for this version.
@@ -232,7 +272,7 @@ public struct Experiment: Sendable, Equatable {
             return "it ran for its duration of \(DurationText.format(duration))"
         }
         if let size = spec.sampleSize, let smallest = split.counts.min(), smallest >= size {
-            return "every variant reached the sample size of \(size) requests"
+            return "every variant reached the sample size of \(size) \(unitName)s"
         }
         let report = report(at: now)
         if spec.stopOnDecision, !report.split.mismatched, let goal = report.goals.first,
@@ -252,7 +292,7 @@ public struct Experiment: Sendable, Equatable {
 
     /// Where the experiment stands at `now`.
     public func report(at now: Moment) -> ExperimentReport {
-        let mismatched = randomSplit && split.mismatched
+        let mismatched = splitChecked && split.mismatched
         var goals: [ExperimentReport.Goal] = []
         for (goalIndex, goal) in spec.goals.enumerated() {
             let figures = variants.enumerated().map { index, variant in
@@ -292,6 +332,7 @@ public struct Experiment: Sendable, Equatable {
             alpha: spec.alpha,
             goals: goals,
             split: splitFigures(mismatched: mismatched),
+            unit: perUser ? "user" : nil,
             assumptions: assumptions,
             summary: Self.summary(goals.first, mismatched: mismatched)
         )
@@ -360,13 +401,15 @@ public struct Experiment: Sendable, Equatable {
 
     private func splitFigures(mismatched: Bool) -> ExperimentReport.Split {
         let expected = variants.map(\.share)
-        guard randomSplit else {
+        guard splitChecked else {
             return ExperimentReport.Split(
                 expected: expected,
                 observed: split.counts,
                 pValue: nil,
                 mismatched: false,
-                summary: "not checked: requests are not assigned at random"
+                summary: randomSplit
+                    ? "not checked: some windows counted requests of sticky users"
+                    : "not checked: requests are not assigned at random"
             )
         }
         let shares = split.counts.map { Double($0) / Double(max(1, split.counts.reduce(0, +))) }
@@ -382,11 +425,21 @@ public struct Experiment: Sendable, Equatable {
         )
     }
 
+    /// Whether the split is checked: units assigned at random, all of one kind.
+    private var splitChecked: Bool { randomSplit && !countedRequests }
+
+    /// What a unit is, for people: `request` or `user`.
+    public var unitName: String { perUser ? "user" : "request" }
+
     private var assumptions: [String] {
         var result = [
-            "a unit is a request; requests are taken as independent",
+            perUser
+                ? "a unit is a user, by their first request since the split began (the proxy counts each sticky user "
+                    + "once; a new user's variant is drawn at random with the shares); what a user does after that "
+                    + "request is not counted"
+                : "a unit is a request; requests are taken as independent",
             "intervals are anytime-valid confidence sequences from the central limit theorem: valid at every look, "
-                + "once each variant has \(MeanDifference.minimumUnits) requests",
+                + "once each variant has \(MeanDifference.minimumUnits) \(unitName)s",
             "relative changes are shown against A's mean; \"no meaningful difference\" holds against the end of A's "
                 + "own interval nearest 0",
         ]
@@ -397,6 +450,12 @@ public struct Experiment: Sendable, Equatable {
                     + "compared as it is (a total grows with a variant's share of the traffic: divide by its requests); "
                     + "windows are taken as independent (a range no longer than the window), and it needs "
                     + "\(MeanDifference.minimumUnits) windows a variant"
+            )
+        }
+        if countedRequests {
+            result.append(
+                "some windows counted requests, not users (a data plane without user counts): their evidence is "
+                    + "overstated"
             )
         }
         if variants.count > 2 {

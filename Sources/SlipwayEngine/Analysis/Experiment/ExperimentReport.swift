@@ -130,6 +130,8 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var goals: [Goal]
     /// The split check.
     public var split: Split
+    /// What a unit is: `user` for sticky traffic, counted once each; nil (or `request`) for requests.
+    public var unit: String?
     /// What the evidence assumes about the routing.
     public var assumptions: [String]
     /// One line for people: the primary goal's answer for every variant.
@@ -161,6 +163,7 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         alpha: Double,
         goals: [Goal],
         split: Split,
+        unit: String? = nil,
         assumptions: [String],
         summary: String
     ) {
@@ -173,6 +176,7 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         self.alpha = alpha
         self.goals = goals
         self.split = split
+        self.unit = unit
         self.assumptions = assumptions
         self.summary = summary
     }
