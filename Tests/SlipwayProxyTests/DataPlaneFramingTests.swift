@@ -70,6 +70,8 @@ import Testing
             "POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
         ),
         ("negative Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"),
+        ("HTTP/1.1 without Host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n"),
+        ("two Host headers", "GET / HTTP/1.1\r\nHost: a.example\r\nhost: b.example\r\n\r\n"),
         ("malformed request line", "GET /a b c\r\n\r\n"),
         ("garbage", "\u{01}\u{02}\u{03} not http\r\n\r\n"),
     ])
@@ -81,6 +83,14 @@ import Testing
         )
         #expect(response.lowercased().contains("connection: close"), "\(name)")
         #expect(!open, "\(name): the connection must be closed")
+    }
+
+    @Test func anHTTP10RequestNeedsNoHost() throws {
+        let channel = try makeChannel()
+        try send("GET / HTTP/1.0\r\n\r\n", to: channel)
+        let response = try output(channel)
+        // Past the head checks: no instance to send it to.
+        #expect(response.hasPrefix("HTTP/1.0 503 Service Unavailable\r\n"), "\(response)")
     }
 
     @Test func anOversizedHeaderIsAnswered431() throws {
@@ -143,8 +153,26 @@ import Testing
 }
 
 @Suite struct RequestFramingTests {
+    /// A request head with `headers` after its `Host`.
     func head(_ headers: [(String, String)], version: HTTPVersion = .http1_1) -> HTTPRequestHead {
-        HTTPRequestHead(version: version, method: .POST, uri: "/", headers: HTTPHeaders(headers))
+        HTTPRequestHead(version: version, method: .POST, uri: "/", headers: HTTPHeaders([("Host", "x")] + headers))
+    }
+
+    @Test func anHTTP11RequestNeedsExactlyOneHost() {
+        func check(
+            _ headers: [(String, String)],
+            _ version: HTTPVersion = .http1_1
+        ) -> Result<RequestFraming.Body, ProxyError> {
+            RequestFraming.check(
+                HTTPRequestHead(version: version, method: .GET, uri: "/", headers: HTTPHeaders(headers))
+            )
+        }
+        #expect(check([("Host", "shop.example")]).isSuccess(.none))
+        #expect(check([("HOST", "shop.example")]).isSuccess(.none))
+        #expect(check([("Host", "")]).isSuccess(.none))
+        #expect(check([]).refusal == "no Host header")
+        #expect(check([("Host", "a"), ("Host", "a")]).refusal == "more than one Host header")
+        #expect(check([], .http1_0).isSuccess(.none))
     }
 
     @Test func readsTheBodyFraming() {
@@ -179,5 +207,11 @@ extension Result where Success == RequestFraming.Body {
     func isSuccess(_ expected: RequestFraming.Body) -> Bool {
         if case .success(let body) = self { return body == expected }
         return false
+    }
+
+    /// Why a 400 refused it; nil when it was not refused so.
+    var refusal: String? {
+        guard case .failure(let error) = self, case .badRequest(let reason)? = error as? ProxyError else { return nil }
+        return reason
     }
 }

@@ -1,10 +1,12 @@
 import NIOHTTP1
 
-/// Rejects request heads whose body length is ambiguous: the ground request smuggling grows on.
+/// Rejects request heads whose body length is ambiguous (the ground request smuggling grows on) or whose target
+/// host is.
 ///
 /// The HTTP parser already refuses malformed framing; these checks cover what it lets through and make the
 /// policy explicit: a request with both `Content-Length` and `Transfer-Encoding`, with differing `Content-Length`
-/// values, or with any transfer coding other than a single, plain `chunked` is refused.
+/// values, or with any transfer coding other than a single, plain `chunked` is refused; so is an HTTP/1.1 request
+/// without a `Host` header or with more than one (RFC 9112 §3.2: the server must answer 400).
 enum RequestFraming {
     /// How the body of a request is delimited.
     enum Body: Equatable {
@@ -19,8 +21,11 @@ enum RequestFraming {
         var length: Int?
         var transferEncodings = 0
         var chunked = false
+        var hosts = 0
         for (name, value) in headers {
-            if name.utf8.count == 14, name.lowercased() == "content-length" {
+            if name.utf8.count == 4, name.lowercased() == "host" {
+                hosts += 1
+            } else if name.utf8.count == 14, name.lowercased() == "content-length" {
                 for part in value.split(separator: ",", omittingEmptySubsequences: false) {
                     let trimmed = part.trimmingSpaces()
                     guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let parsed = Int(trimmed)
@@ -36,6 +41,9 @@ enum RequestFraming {
                 }
                 chunked = true
             }
+        }
+        if head.version.major == 1, head.version.minor >= 1, hosts != 1 {
+            return .failure(.badRequest(hosts == 0 ? "no Host header" : "more than one Host header"))
         }
         if chunked {
             if length != nil { return .failure(.badRequest("both Content-Length and Transfer-Encoding")) }
