@@ -14,8 +14,15 @@ struct DemoCommand: AsyncParsableCommand {
     )
 
     func run() async throws {
+        // A reader that goes away (`slipway demo | head`) must not kill the tour before it has stopped what it started:
+        // writes then fail instead, and the first failure stops the tour as SIGTERM would. SIGHUP stops it too.
+        signal(SIGPIPE, SIG_IGN)
         let outcome = try await DemoTour.run { line in
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            do {
+                try FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
+            } catch {
+                kill(getpid(), SIGTERM)
+            }
         }
         if !outcome.told { throw ExitCode(ExitStatus.rolloutFailed) }
     }

@@ -8,6 +8,7 @@ import SlipwayCore
 import SlipwayEngine
 import SlipwayPlatform
 import SlipwayStore
+import Synchronization
 
 /// `slipway demo`: everything on this machine, on free loopback ports. The demo app runs 1.0.0 on three instances
 /// under steady load, answering 500 to 2% of requests as real services do now and then; 2.0.0, no worse, goes out
@@ -46,13 +47,25 @@ public enum DemoTour {
             },
             dataPlane: .process(executable: nil)
         )
-        let group = ServiceGroup(services: [controller], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
-        let running = Task { try await group.run() }
+        // Whatever ends the tour early (Ctrl-C, a closed terminal, a reader gone), the controller stops what it started.
+        let group = ServiceGroup(
+            services: [controller],
+            gracefulShutdownSignals: [.sigint, .sigterm, .sighup],
+            logger: logger
+        )
+        // Set once the controller stopped: a signal ends the tour there rather than at its waits' timeouts.
+        let stopped = StopFlag()
+        let running = Task {
+            defer { stopped.set() }
+            try await group.run()
+        }
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         var problems: [String] = []
+        // Stopped however the tour ends: a load still running would keep the HTTP client from shutting down.
+        var started: DemoLoad?
         do {
             print("Slipway demo: the app `shop` runs slipway-demo-app; state and logs in \(directory)")
-            try await waitFor("3 healthy instances of 1.0.0", timeout: .seconds(30)) {
+            try await waitFor("3 healthy instances of 1.0.0", timeout: .seconds(30), unless: stopped) {
                 await controller.routes(of: "shop")?.instanceIDs.count == 3
             }
             let port = controller.port(of: "shop") ?? 0
@@ -60,11 +73,18 @@ public enum DemoTour {
             print("Watch it live on the dashboard: http://127.0.0.1:\(apiPort)/ (Prometheus metrics: /metrics)")
             print("Steady load: about 200 requests per second from 8 clients.\n")
             let load = DemoLoad(client: client, port: port, rate: 200, loops: 8)
+            started = load
             try await Task.sleep(for: .seconds(2))
 
             print("Chapter 1 — 2.0.0 is healthy: it goes out as a canary and is promoted.")
             let before1 = load.snapshot
-            let first = try await rollout(controller, version: "2.0.0", env: [:], reason: "new checkout page")
+            let first = try await rollout(
+                controller,
+                version: "2.0.0",
+                env: [:],
+                reason: "new checkout page",
+                unless: stopped
+            )
             report(load, since: before1, print: print)
             if first.state != "promoted" { problems.append("2.0.0 ended \(first.state), not promoted") }
             let served = load.snapshot.versions["2.0.0", default: .init()]
@@ -81,7 +101,8 @@ public enum DemoTour {
                 controller,
                 version: "3.0.0",
                 env: ["DEMO_ERROR_RATE": faultyErrorRate],
-                reason: "faster search (with a bug)"
+                reason: "faster search (with a bug)",
+                unless: stopped
             )
             report(load, since: before2, print: print)
             if second.state != "rolledBack" { problems.append("3.0.0 ended \(second.state), not rolled back") }
@@ -101,6 +122,7 @@ public enum DemoTour {
         } catch {
             problems.append(String(describing: error))
         }
+        await started?.stop()
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         try? await client.shutdown()
@@ -118,14 +140,15 @@ public enum DemoTour {
         _ controller: Controller,
         version: String,
         env: [String: String],
-        reason: String
+        reason: String,
+        unless stopped: StopFlag
     ) async throws -> RolloutSummary {
         let started = try await controller.deploy(
             app: "shop",
             DeployRequest(version: version, env: env, by: "demo", reason: reason)
         )
         var summary = started
-        try await waitFor("rollout #\(started.rollout) to end", timeout: .seconds(120)) {
+        try await waitFor("rollout #\(started.rollout) to end", timeout: .seconds(120), unless: stopped) {
             summary = (try? await controller.rollout(app: "shop")) ?? summary
             return summary.rollout == started.rollout && summary.isFinished
         }
@@ -159,13 +182,16 @@ public enum DemoTour {
         }
     }
 
+    /// Polls `condition` until it holds; throws at `timeout`, or as soon as the controller has stopped.
     private static func waitFor(
         _ what: String,
         timeout: Duration,
+        unless stopped: StopFlag,
         _ condition: () async throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
+            if stopped.isSet { throw DemoTimeout(description: "the controller stopped while waiting for \(what)") }
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -174,6 +200,15 @@ public enum DemoTour {
 
     struct DemoTimeout: Error, CustomStringConvertible {
         var description: String
+    }
+
+    /// A flag one task sets and others read.
+    final class StopFlag: Sendable {
+        private let value = Mutex(false)
+
+        var isSet: Bool { value.withLock { $0 } }
+
+        func set() { value.withLock { $0 = true } }
     }
 
     private static func temporaryDirectory() throws -> String {
