@@ -27,6 +27,8 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
     /// Who started it, and why.
     public var by: String
     public var reason: String?
+    /// What the candidate is (commit, build, links, author), when the deploy said.
+    public var release: ReleaseMetadata?
     public var startedAt: Date
     /// `running`, `paused`, `rollingBack`, or how it ended (`promoted`, `rolledBack`, `aborted`, `superseded`).
     public var state: String
@@ -53,7 +55,7 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
     public var experimentCheckpoint: JSONValue?
 
     private enum CodingKeys: String, CodingKey {
-        case number, purpose, from, to, variants, chosenVariant, strategy, by, reason, startedAt, state, step, steps,
+        case number, purpose, from, to, variants, chosenVariant, strategy, release, by, reason, startedAt, state, step, steps,
             stepDescription
         case pausedByUser, rollbackOutcome, lastDecision, outcome, endedAt, endReason, experiment
     }
@@ -108,6 +110,7 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
             startedAt: recorded.time,
             steps: steps
         )
+        release = ReleaseMetadata(json: fields["release"])
         fromEnv = Self.environment(fields["fromEnv"])
         toEnv = Self.environment(fields["env"])
         if case .array(let others)? = fields["variants"] {

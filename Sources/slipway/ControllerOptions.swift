@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlipwayConfig
+import SlipwayCore
 
 /// How a command reaches a running controller: `--url`, else `SLIPWAY_URL`, else the config's `controller.api`;
 /// and who asks: `--by`, else `$USER`.
@@ -24,13 +25,18 @@ struct ControllerOptions: ParsableArguments {
     )
     var token: String?
 
-    @Option(help: "Who asks, as the event log records it (default: $USER).")
+    @Option(help: "Who asks, as the event log records it (default: the CI job's actor, else $USER@host).")
     var by: String?
 
-    /// Who asks.
+    /// Who asks: `--by`, else the CI job's actor (`octocat (GitHub Actions)`), else `user@host`, so that the log
+    /// never says "?".
     var user: String {
+        if let by, !by.isEmpty { return by }
         let environment = ProcessInfo.processInfo.environment
-        return by ?? environment["USER"] ?? environment["LOGNAME"] ?? ""
+        if let actor = ReleaseMetadata.ciActor(in: environment) { return actor }
+        let name = [environment["USER"], environment["LOGNAME"]].compactMap { $0 }.first { !$0.isEmpty }
+        let host = ProcessInfo.processInfo.hostName
+        return "\(name ?? "uid \(getuid())")@\(host.isEmpty ? "localhost" : host)"
     }
 
     /// The controller to talk to, or a message and exit 2 when its address or the config is unusable.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlipwayCore
 import SlipwayEngine
 import SlipwayServer
 
@@ -43,6 +44,21 @@ struct DeployCommand: AsyncParsableCommand {
     )
     var env: [String] = []
 
+    @Option(help: "The commit shipped (default: $SLIPWAY_COMMIT, or the CI job's, e.g. $GITHUB_SHA).")
+    var commit: String?
+
+    @Option(help: "The build id or artifact, e.g. an image tag (default: $SLIPWAY_BUILD, or the CI run's link).")
+    var build: String?
+
+    @Option(help: "A link to the source at that commit (default: $SLIPWAY_SOURCE_URL, or the CI's commit page).")
+    var sourceURL: String?
+
+    @Option(help: "A changelog or pull-request link (default: $SLIPWAY_CHANGES_URL, or the CI's pull request).")
+    var changesURL: String?
+
+    @Option(help: "Who wrote the change (default: $SLIPWAY_AUTHOR, or the CI job's actor).")
+    var author: String?
+
     @Flag(help: "Abort a running rollout first instead of being refused.")
     var supersede = false
 
@@ -82,6 +98,17 @@ struct DeployCommand: AsyncParsableCommand {
         return result
     }
 
+    /// What is shipped: the flags, else the environment (``ReleaseMetadata/detected(in:)``).
+    func release(in environment: [String: String]) -> ReleaseMetadata {
+        var metadata = ReleaseMetadata.detected(in: environment)
+        for (key, flag) in [
+            ("commit", commit), ("build", build), ("source", sourceURL), ("changes", changesURL), ("author", author),
+        ] {
+            if let flag { metadata.set(key, to: flag.isEmpty ? nil : flag) }
+        }
+        return metadata
+    }
+
     /// `--variant` as releases: `2.1.0` or `2.1.0,FLAG=on,LIMIT=3`.
     func variants() throws -> [Release] {
         try variantSpecs.map { spec in
@@ -109,7 +136,8 @@ struct DeployCommand: AsyncParsableCommand {
             supersede: supersede,
             force: force,
             by: controller.user,
-            reason: reason
+            reason: reason,
+            release: release(in: ProcessInfo.processInfo.environment)
         )
         try await ControllerCall.run(controller) { client throws(ControllerFailure) in
             let summary = try await client.post(

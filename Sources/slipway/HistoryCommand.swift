@@ -125,12 +125,21 @@ struct HistoryCommand: ParsableCommand {
         return "\(path.version)  " + stages.joined(separator: "  →  ")
     }
 
-    /// `#2  2026-11-21 22:08:03  1.0.0 → 2.0.0  canary  by ada: "new checkout"  promoted after 12.5s`.
+    /// `#2  2026-11-21 22:08:03  1.0.0 → 2.0.0  canary  by ada: "new checkout"  [commit 3f2c9e1, build 42]
+    /// promoted after 12.5s`.
     static func line(_ record: RolloutRecord) -> String {
         var text =
             "#\(record.number)  \(EventFormatter.timestamp(record.startedAt))  \(record.from) → \(record.to)  "
             + "\(record.strategy)  by \(record.by.isEmpty ? "?" : record.by)"
         if let reason = record.reason { text += ": \"\(reason)\"" }
+        if let release = record.release {
+            // The short facts; the links are in `--json` and the API.
+            let facts = [
+                release.commit.map { "commit \($0.prefix(12))" }, release.build.map { "build \($0)" },
+                release.author.map { "author \($0)" },
+            ].compactMap { $0 }
+            if !facts.isEmpty { text += "  [\(facts.joined(separator: ", "))]" }
+        }
         if let outcome = record.outcome, let ended = record.endedAt {
             text += "  \(outcome) after \(String(format: "%.1f", ended.timeIntervalSince(record.startedAt)))s"
             if outcome != "promoted", let why = record.endReason { text += " (\(why))" }

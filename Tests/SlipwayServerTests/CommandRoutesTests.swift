@@ -227,8 +227,8 @@ actor ScriptedRolloutControl: RolloutControl {
         ("deploy", #"{"version": "2", "env": {"A": 1}}"#, "\"env.A\": expected a string, got a number"),
         (
             "deploy", #"{"version": "2", "verison": "3"}"#,
-            "unknown field \"verison\"; accepted: \"by\", \"env\", \"force\", \"reason\", \"strategy\", \"supersede\", "
-                + "\"variants\", \"version\""
+            "unknown field \"verison\"; accepted: \"by\", \"env\", \"force\", \"reason\", \"release\", \"strategy\", "
+                + "\"supersede\", \"variants\", \"version\""
         ),
         ("promote", #"{"full": "yes"}"#, "\"full\": expected true or false, got a string"),
         ("promote", #"{"to": "1.0.0"}"#, "unknown field \"to\"; accepted: \"by\", \"full\", \"variant\""),

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import SlipwayCore
 import SlipwayEngine
 import SlipwayServer
 import SlipwayTestSupport
@@ -14,6 +15,9 @@ import Testing
 @Suite struct RolloutCommandCLITests {
     /// Runs the built `slipway` to completion (bounded) as the user `ada`, without any `SLIPWAY_*` variable unless
     /// given.
+    /// Who the CLI says asks when `USER` is `ada` and nothing else is said: the user at this host.
+    static let ada = "ada@\(ProcessInfo.processInfo.hostName)"
+
     func slipway(_ arguments: [String], environment: [String: String] = [:]) async throws -> SlipwayBinary.Run {
         try await SlipwayBinary.run(arguments, environment: ["USER": "ada"].merging(environment) { $1 })
     }
@@ -105,8 +109,58 @@ import Testing
         let deploys = await control.deploys
         #expect(deploys.count == 1)
         #expect(deploys.first?.app == "shop@prod")
-        #expect(deploys.first?.request == DeployRequest(version: "2.0.1", force: true, by: "ada", reason: "hotfix"))
+        #expect(deploys.first?.request == DeployRequest(version: "2.0.1", force: true, by: Self.ada, reason: "hotfix"))
         #expect(await control.commands.first?.app == "shop@prod")
+    }
+
+    @Test func aDeployInCISendsTheReleaseAndTheActorTheJobNames() async throws {
+        let control = ScriptedRolloutControl()
+        let github = [
+            "GITHUB_ACTIONS": "true", "GITHUB_SHA": "3f2c9e1d", "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "4711", "GITHUB_REF": "refs/pull/42/merge",
+            "GITHUB_ACTOR": "octocat",
+        ]
+        try await withAPI(control) { url in
+            let run = try await slipway(
+                ["deploy", "shop", "--version", "2.0.0", "--build", "ghcr.io/acme/shop:2.0.0", "--url", url],
+                environment: github
+            )
+            #expect(run.status == 0, "\(run.stderr)")
+            // Outside CI, flags alone; `--by` wins over everything.
+            let plain = try await slipway([
+                "deploy", "shop", "--version", "2.0.1", "--commit", "abc1234", "--by", "grace", "--url", url,
+            ])
+            #expect(plain.status == 0, "\(plain.stderr)")
+        }
+        let deploys = await control.deploys.map(\.request)
+        #expect(deploys.first?.by == "octocat (GitHub Actions)")
+        #expect(
+            deploys.first?.release
+                == ReleaseMetadata(
+                    commit: "3f2c9e1d",
+                    build: "ghcr.io/acme/shop:2.0.0",
+                    source: "https://github.com/acme/shop/commit/3f2c9e1d",
+                    changes: "https://github.com/acme/shop/pull/42",
+                    author: "octocat"
+                )
+        )
+        #expect(deploys.last?.by == "grace")
+        #expect(deploys.last?.release == ReleaseMetadata(commit: "abc1234"))
+    }
+
+    @Test func historyShowsWhatARolloutShipped() {
+        var record = RolloutRecord(
+            number: 3,
+            from: "1.0.0",
+            to: "2.0.0",
+            strategy: "canary",
+            by: "octocat (GitHub Actions)",
+            reason: nil,
+            startedAt: Date(timeIntervalSince1970: 0)
+        )
+        #expect(!HistoryCommand.line(record).contains("["))
+        record.release = ReleaseMetadata(commit: "3f2c9e1d5a7b9c0e", build: "4711", source: "https://example.com/x")
+        #expect(HistoryCommand.line(record).contains("by octocat (GitHub Actions)  [commit 3f2c9e1d5a7b, build 4711]"))
     }
 
     @Test func deployPrintsTheStartedLineAndSendsWhoAndWhy() async throws {
@@ -127,7 +181,7 @@ import Testing
                     strategy: "canary",
                     env: ["A": "1", "B": "x=y"],
                     supersede: true,
-                    by: "ada",
+                    by: Self.ada,
                     reason: "new checkout"
                 )
         )
@@ -230,7 +284,7 @@ import Testing
                 .promote(full: false),
             ]
         )
-        #expect(commands.map(\.by) == ["ada", "grace", "ada", "ada", "ada", "ada", "ada", "ada"])
+        #expect(commands.map(\.by) == [Self.ada, "grace", Self.ada, Self.ada, Self.ada, Self.ada, Self.ada, Self.ada])
     }
 
     @Test func restartWaitFollowsTheRestart() async throws {
@@ -240,7 +294,7 @@ import Testing
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout.split(separator: "\n").last == "promoted: 2.0.0 is stable")
         }
-        #expect(await control.restarts.first?.by == "ada")
+        #expect(await control.restarts.first?.by == Self.ada)
     }
 
     // MARK: Parsing

@@ -24,7 +24,10 @@ enum SlipwayBinary {
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? outputs)
-        let inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLIPWAY_") }
+        // Nor a CI system's: they name the release and the user.
+        let inherited = ProcessInfo.processInfo.environment.filter { name, _ in
+            !["SLIPWAY_", "GITHUB_", "GITLAB_", "CI_"].contains { name.hasPrefix($0) }
+        }
         process.environment = inherited.merging(environment) { $1 }
         for name in ["out", "err"] {
             _ = FileManager.default.createFile(atPath: "\(outputs)/\(name)", contents: nil)

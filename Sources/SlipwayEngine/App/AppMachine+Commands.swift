@@ -60,6 +60,7 @@ extension AppMachine {
         for key in request.env.keys.sorted() where !Self.isEnvironmentName(key) {
             return Refusal(code: .badRequest, message: "env: \"\(key)\" is not an environment variable name")
         }
+        if let problem = request.release.problem { return Refusal(code: .badRequest, message: problem) }
         let strategy: StrategySpec
         do {
             strategy = try self.strategy(named: request.strategy)

@@ -124,6 +124,7 @@ extension AppMachine {
             reason: rollout.reason
         )
         plan.stable = rollout.fromRelease
+        plan.release = rollout.release ?? ReleaseMetadata()
         plan.challengers = (rollout.variants ?? []).map { rollout.variantRelease($0) }
         return plan
     }
@@ -169,6 +170,7 @@ extension AppMachine {
             by: request.by,
             reason: request.reason
         )
+        plan.release = request.release
         plan.challengers = request.variants.map { variant in
             Release(version: variant.version, env: request.env.merging(variant.env) { _, own in own })
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 
 /// A request to roll out a new release of an app.
 public struct DeployRequest: Sendable, Equatable, Codable {
@@ -22,6 +23,8 @@ public struct DeployRequest: Sendable, Equatable, Codable {
     public var by: String
     /// Why, in the user's words.
     public var reason: String?
+    /// What is shipped: commit, build, links, author (recorded with the rollout).
+    public var release: ReleaseMetadata
 
     /// Creates a deploy request.
     public init(
@@ -32,7 +35,8 @@ public struct DeployRequest: Sendable, Equatable, Codable {
         supersede: Bool = false,
         force: Bool = false,
         by: String = "",
-        reason: String? = nil
+        reason: String? = nil,
+        release: ReleaseMetadata = ReleaseMetadata()
     ) {
         self.version = version
         self.variants = variants
@@ -42,10 +46,11 @@ public struct DeployRequest: Sendable, Equatable, Codable {
         self.force = force
         self.by = by
         self.reason = reason
+        self.release = release
     }
 
     private enum CodingKeys: String, CodingKey {
-        case version, variants, strategy, env, supersede, force, by, reason
+        case version, variants, strategy, env, supersede, force, by, reason, release
     }
 
     /// Decodes a request; `variants` may be absent.
@@ -59,7 +64,8 @@ public struct DeployRequest: Sendable, Equatable, Codable {
             supersede: try container.decodeIfPresent(Bool.self, forKey: .supersede) ?? false,
             force: try container.decodeIfPresent(Bool.self, forKey: .force) ?? false,
             by: try container.decodeIfPresent(String.self, forKey: .by) ?? "",
-            reason: try container.decodeIfPresent(String.self, forKey: .reason)
+            reason: try container.decodeIfPresent(String.self, forKey: .reason),
+            release: try container.decodeIfPresent(ReleaseMetadata.self, forKey: .release) ?? ReleaseMetadata()
         )
     }
 
@@ -75,5 +81,6 @@ public struct DeployRequest: Sendable, Equatable, Codable {
         try container.encode(force, forKey: .force)
         try container.encode(by, forKey: .by)
         try container.encodeIfPresent(reason, forKey: .reason)
+        if !release.isEmpty { try container.encode(release, forKey: .release) }
     }
 }

@@ -1139,6 +1139,7 @@ public struct RolloutMachine: Sendable {
             "plan": .array(steps.map { .string($0.description) }),
         ]
         if let reason = plan.reason { fields["reason"] = .string(reason) }
+        if !plan.release.isEmpty { fields["release"] = plan.release.json }
         if !plan.challengers.isEmpty { fields["variants"] = .array(plan.challengers.map { .string($0.version) }) }
         let variantEnv = plan.challengers.filter { !$0.env.isEmpty }
         if !variantEnv.isEmpty {

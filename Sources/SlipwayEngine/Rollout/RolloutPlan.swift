@@ -53,6 +53,8 @@ public struct RolloutPlan: Sendable, Equatable {
     /// Who started it, and why.
     public var by: String
     public var reason: String?
+    /// What the candidate is: commit, build, links, author (a deploy's, recorded in `rolloutStarted`).
+    public var release: ReleaseMetadata
     /// The names of the hooks at each point that has some (the executor runs them; the machine waits for the
     /// `preDeploy` and `prePromotion` ones and asks for the others).
     public var hooks: [HookPoint: [String]]
@@ -72,6 +74,7 @@ public struct RolloutPlan: Sendable, Equatable {
         backoff: CrashBackoff = CrashBackoff(initial: .seconds(1), maximum: .seconds(30)),
         by: String = "",
         reason: String? = nil,
+        release: ReleaseMetadata = ReleaseMetadata(),
         hooks: [HookPoint: [String]] = [:]
     ) {
         self.app = app
@@ -87,6 +90,7 @@ public struct RolloutPlan: Sendable, Equatable {
         self.backoff = backoff
         self.by = by
         self.reason = reason
+        self.release = release
         self.hooks = hooks.filter { !$0.value.isEmpty }
     }
 

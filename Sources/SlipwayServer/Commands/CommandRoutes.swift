@@ -156,7 +156,7 @@ public struct APIError: Sendable, Equatable, Codable {
 struct CommandBody {
     /// The fields of `deploy`.
     static let deployFields: Set<String> = [
-        "version", "variants", "strategy", "env", "supersede", "force", "by", "reason",
+        "version", "variants", "strategy", "env", "supersede", "force", "by", "reason", "release",
     ]
     /// The fields of commands that take nothing but who asked.
     static let byOnly: Set<String> = ["by"]
@@ -225,6 +225,27 @@ struct CommandBody {
                 variants.append(try Self.variant(entry, at: "variants[\(index)]"))
             }
         }
+        var release = ReleaseMetadata()
+        if let value = fields["release"] {
+            guard case .object(let object) = value else {
+                throw CommandRefusal(.badRequest, "\"release\": expected an object, got \(Self.kind(of: value))")
+            }
+            for (key, entry) in object.sorted(by: { $0.key < $1.key }) {
+                guard ReleaseMetadata.keys.contains(key) else {
+                    let known = ReleaseMetadata.keys.map { "\"\($0)\"" }.joined(separator: ", ")
+                    throw CommandRefusal(.badRequest, "\"release.\(key)\": unknown field; accepted: \(known)")
+                }
+                switch entry {
+                case .null: continue
+                case .string(let text): release.set(key, to: text)
+                default:
+                    throw CommandRefusal(
+                        .badRequest,
+                        "\"release.\(key)\": expected a string, got \(Self.kind(of: entry))"
+                    )
+                }
+            }
+        }
         return DeployRequest(
             version: version,
             variants: variants,
@@ -233,7 +254,8 @@ struct CommandBody {
             supersede: try bool("supersede") ?? false,
             force: try bool("force") ?? false,
             by: try by,
-            reason: try string("reason")
+            reason: try string("reason"),
+            release: release
         )
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 import SlipwayEngine
 
 /// Why a command was not carried out. Nothing changed.
@@ -59,6 +60,8 @@ public struct RolloutSummary: Sendable, Equatable, Codable {
     public var reason: String?
     /// What the command that returned this summary did, in a sentence.
     public var message: String?
+    /// What the candidate is (commit, build, links, author), when its deploy said.
+    public var release: ReleaseMetadata?
 
     /// Creates a summary.
     public init(

@@ -438,6 +438,7 @@ enum DashboardScript {
               d.state = h('span', { className: 'badge', 'data-testid': 'rollout-state' });
               d.step = h('p', { className: 'rollout-step', 'data-testid': 'rollout-step' });
               d.reason = h('p', { className: 'rollout-reason', 'data-testid': 'rollout-reason' });
+              d.release = h('p', { className: 'rollout-release', 'data-testid': 'rollout-release' });
               d.deadline = h('p', { className: 'rollout-deadline', 'data-testid': 'rollout-deadline' });
               d.decision = h('p', { className: 'last-decision', 'data-testid': 'last-decision' });
               d.result = h('p', { className: 'action-result', role: 'status', 'aria-live': 'polite',
@@ -479,7 +480,7 @@ enum DashboardScript {
                   h('section', { className: 'panel traffic', 'aria-label': 'Traffic' },
                     h('h3', { text: 'Traffic' }), d.bar, d.versions),
                   h('section', { className: 'panel rollout', 'data-testid': 'rollout', 'aria-label': 'Rollout' },
-                    h('h3', { text: 'Rollout ' }, d.state), d.title, d.step, d.reason, d.deadline, d.decision, actions,
+                    h('h3', { text: 'Rollout ' }, d.state), d.title, d.release, d.step, d.reason, d.deadline, d.decision, actions,
                     d.result)),
                 d.experiment,
                 h('section', { className: 'panel instances', 'aria-label': 'Instances' },
@@ -713,6 +714,7 @@ enum DashboardScript {
               setText(d.state, r ? r.state : 'none');
               d.state.className = `badge state-${r ? r.state : 'none'}`;
               setText(d.title, r ? `#${r.rollout} ${r.from} → ${r.to} (${r.strategy})` : 'No rollout yet.');
+              renderRelease(d.release, r && r.release);
               setText(d.step, r ? stepText(r) : '');
               let reason = '';
               if (r && r.waitingFor) reason = `waiting for: ${r.waitingFor}`;
@@ -884,11 +886,29 @@ enum DashboardScript {
             return text.length > 200 ? `${text.slice(0, 200)}…` : text;
           }
 
+          // What a rollout ships: its commit, build and author as text, its source and changes as links.
+          function renderRelease(node, release) {
+            const parts = [];
+            if (release) {
+              for (const key of ['commit', 'build', 'author']) {
+                if (release[key]) parts.push(document.createTextNode(`${key} ${release[key]}`));
+              }
+              for (const key of ['source', 'changes']) {
+                if (release[key] && (release[key].startsWith('https://') || release[key].startsWith('http://'))) {
+                  parts.push(h('a', { href: release[key], rel: 'noopener noreferrer', text: key }));
+                }
+              }
+            }
+            node.replaceChildren(...parts.flatMap((part, index) => (index ? [document.createTextNode(' · '), part] : [part])));
+            node.hidden = parts.length === 0;
+          }
+
           function describe(kind, f) {
             switch (kind) {
               case 'rolloutStarted':
                 return `rollout #${f.rollout} ${f.from} → ${f.to} (${f.strategy})` + (f.by ? ` by ${f.by}` : '') +
-                  (f.reason ? `: “${f.reason}”` : '');
+                  (f.reason ? `: “${f.reason}”` : '') +
+                  (f.release && f.release.commit ? ` [commit ${String(f.release.commit).slice(0, 12)}]` : '');
               case 'rolloutStepStarted':
                 return stepText({ step: f.step, steps: f.steps, stepDescription: f.description });
               case 'trafficShifted':

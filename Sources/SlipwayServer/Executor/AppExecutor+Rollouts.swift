@@ -303,6 +303,7 @@ extension RolloutSummary {
             weights: machine.routes.percentages,
             reason: machine.rollback?.reason ?? machine.waitingFor
         )
+        release = machine.plan.release.isEmpty ? nil : machine.plan.release
     }
 
     /// The summary of a rollout that ended before this controller started.
@@ -320,5 +321,6 @@ extension RolloutSummary {
             weights: [:],
             reason: ended.reason
         )
+        release = ended.plan.release.isEmpty ? nil : ended.plan.release
     }
 }

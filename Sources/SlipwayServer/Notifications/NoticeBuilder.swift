@@ -94,6 +94,10 @@ struct NoticeBuilder: Sendable {
         default:
             break
         }
+        // What was shipped, on every notice about the rollout.
+        if let release = rollout?.release ?? ReleaseMetadata(json: fields["release"]) {
+            notice.details += release.lines.map { NoticeDetail($0.label, $0.value) }
+        }
         if let dashboard {
             let name = spec.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? spec.name
             notice.dashboardURL = "\(dashboard)/#app=\(name)"

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 import SlipwayEngine
 import SlipwayServer
 import SlipwayTestSupport
@@ -60,7 +61,18 @@ extension LiveRollouts {
                 let client = LoadClient(port: fixture.port)
                 load = client
                 await client.waitFor(100)
-                _ = try await fixture.controller.deploy(app: "shop", DeployRequest(version: "2.0.0", by: "test"))
+                _ = try await fixture.controller.deploy(
+                    app: "shop",
+                    DeployRequest(
+                        version: "2.0.0",
+                        by: "test",
+                        release: ReleaseMetadata(
+                            commit: "3f2c9e1",
+                            build: "42",
+                            source: "https://github.com/acme/shop/commit/3f2c9e1"
+                        )
+                    )
+                )
                 try await waitUntil("the canary holds at 25%", timeout: .seconds(30)) {
                     let summary = try await fixture.controller.rollout(app: "shop")
                     return summary?.stepDescription == "pause until promote"
@@ -121,6 +133,15 @@ extension LiveRollouts {
                 "document.querySelector('\(shop) [data-testid=\"rollout-step\"]').textContent"
             )
             #expect(step.stringValue == "step \(summary.step + 1)/\(summary.steps): pause until promote")
+            // What the rollout ships, with its source as a link.
+            let release = try await page.evaluate(
+                "document.querySelector('\(shop) [data-testid=\"rollout-release\"]').textContent"
+            )
+            #expect(release.stringValue == "commit 3f2c9e1 · build 42 · source", "\(release)")
+            let link = try await page.evaluate(
+                "document.querySelector('\(shop) [data-testid=\"rollout-release\"] a').href"
+            )
+            #expect(link.stringValue == "https://github.com/acme/shop/commit/3f2c9e1")
             // Enough metric points for the charts to draw lines, then the picture mid-canary.
             try await page.waitUntil(
                 "ten seconds of metrics in the charts",

@@ -116,6 +116,41 @@ import Testing
         )
     }
 
+    @Test func everyNoticeOfARolloutSaysWhatItShips() {
+        var status = AppStatus(app: "shop@prod")
+        let release = ReleaseMetadata(
+            commit: "3f2c9e1",
+            build: "ghcr.io/acme/shop:2.0.0",
+            source: "https://github.com/acme/shop/commit/3f2c9e1",
+            author: "octocat"
+        )
+        status.apply(
+            Self.event(
+                .rolloutStarted,
+                [
+                    "rollout": 5, "from": "1.0.0", "to": "2.0.0", "strategy": "canary", "by": "ada@laptop",
+                    "release": release.json,
+                ]
+            )
+        )
+        let finished = Self.event(.rolloutFinished, ["rollout": 5, "outcome": "promoted", "stable": "2.0.0"], id: 2)
+        status.apply(finished)
+        let notice = NoticeBuilder(dashboard: nil).notice(
+            for: finished,
+            severity: NoticeBuilder.severity(of: finished),
+            spec: Self.spec,
+            status: status,
+            evidence: []
+        )
+        #expect(notice.startedBy == "ada@laptop")
+        #expect(
+            notice.details.map { "\($0.name): \($0.value)" } == [
+                "Commit: 3f2c9e1", "Build: ghcr.io/acme/shop:2.0.0",
+                "Source: https://github.com/acme/shop/commit/3f2c9e1", "Author: octocat",
+            ]
+        )
+    }
+
     @Test func aRollbackNoticeCarriesTheRolloutAndTheFailingChecks() {
         let checks = JSONValue.array([
             .object([
