@@ -55,7 +55,8 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
     public var experimentCheckpoint: JSONValue?
 
     private enum CodingKeys: String, CodingKey {
-        case number, purpose, from, to, variants, chosenVariant, strategy, release, by, reason, startedAt, state, step, steps,
+        case number, purpose, from, to, variants, chosenVariant, strategy, release, by, reason, startedAt, state, step,
+            steps,
             stepDescription
         case pausedByUser, rollbackOutcome, lastDecision, outcome, endedAt, endReason, experiment
     }
