@@ -31,9 +31,23 @@ public enum LoopbackHTTP {
 
     /// A loopback port the system reports free right now.
     public static func freePort() throws -> Int {
+        let (socketDescriptor, port) = try boundSocket()
+        close(socketDescriptor)
+        return port
+    }
+
+    /// A loopback port where every connection is refused for as long as the returned descriptor stays open: it is
+    /// bound, so no other test can take it, and not listening. Close the descriptor when done.
+    public static func refusingPort() throws -> (descriptor: Int32, port: Int) {
+        try boundSocket()
+    }
+
+    /// A socket bound to a free loopback port, not listening, and its port.
+    private static func boundSocket() throws -> (Int32, Int) {
         let socketDescriptor = socket(AF_INET, streamType, 0)
         guard socketDescriptor >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
-        defer { close(socketDescriptor) }
+        var keep = false
+        defer { if !keep { close(socketDescriptor) } }
         var address = loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -48,7 +62,8 @@ public enum LoopbackHTTP {
             }
         }
         guard named == 0 else { throw Failure(description: "getsockname() failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        keep = true
+        return (socketDescriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// Whether something accepts TCP connections on the loopback port.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SlipwayTestSupport
 import Synchronization
 
 /// One request the receiver got.
@@ -70,11 +71,12 @@ struct TestReceiver: Sendable {
         return TestReceiver(port: port, core: core, serverChannel: serverChannel)
     }
 
-    /// A port of 127.0.0.1 that nothing listens on: bound, then closed.
+    /// A port of 127.0.0.1 that refuses every connection (three of them held by a test run at most).
     static func closedPort() async throws -> Int {
-        let receiver = try await start()
-        await receiver.stop()
-        return receiver.port
+        // Held bound, not listening, for the rest of the run: a port merely freed could be taken by another test's
+        // server meanwhile, which would accept and never answer.
+        let (_, port) = try LoopbackHTTP.refusingPort()
+        return port
     }
 
     /// `http://127.0.0.1:PORT` followed by `path`.
