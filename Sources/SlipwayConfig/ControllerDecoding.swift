@@ -1,8 +1,10 @@
 extension ConfigDecoder {
     /// The `controller` section; defaults for whatever is absent or wrong.
     func controller(_ entry: Entry?) -> ControllerSpec {
+        // Secure by default: without `token`, the controller makes one of its own.
         var spec = ControllerSpec(
-            stateDirectory: PathResolution.absolute(ControllerSpec.defaultStateDirectory, base: baseDirectory)
+            stateDirectory: PathResolution.absolute(ControllerSpec.defaultStateDirectory, base: baseDirectory),
+            token: .generated
         )
         guard let fields = optionalFields(entry, schema: .controller) else { return spec }
         spec.location = fields.location
@@ -50,11 +52,12 @@ extension ConfigDecoder {
         return spec
     }
 
-    /// `controller.token`: `{env: NAME}` or `{file: PATH}`.
+    /// `controller.token`: `{env: NAME}`, `{file: PATH}`, or `none` (no token: the API is open).
     private func tokenSource(_ entry: Entry) -> TokenSource? {
         guard case .mapping = entry.value else {
-            reportExpected("a mapping like {env: NAME} or {file: PATH}", entry)
-            return nil
+            if case .scalar(let scalar) = entry.value, scalar.string == "none" { return nil }
+            reportExpected("a mapping like {env: NAME} or {file: PATH}, or `none` for an open API", entry)
+            return .generated
         }
         guard let fields = fields(of: entry.value, at: entry.path, schema: .token) else { return nil }
         switch (fields["env"], fields["file"]) {

@@ -7,7 +7,8 @@ public struct ControllerSpec: Sendable, Equatable {
     /// The absolute directory where the controller keeps its state (key `stateDir`). Default `.slipway`
     /// beside the configuration file.
     public var stateDirectory: String
-    /// Where the API token comes from (key `token`); nil when the API needs no token.
+    /// Where the API token comes from (key `token`; from YAML, `.generated` when absent); nil when the API needs no
+    /// token (`token: none`).
     public var token: TokenSource?
     /// The event-loop threads shared by the listeners of all apps (key `proxyThreads`), 1...64. Default
     /// `defaultProxyThreads`.

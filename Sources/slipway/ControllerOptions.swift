@@ -67,6 +67,10 @@ struct ControllerOptions: ParsableArguments {
     /// The API token the config names, if it can be read.
     private static func token(of spec: SlipwayConfig) -> String? {
         switch spec.controller.token {
+        case .generated:
+            // The controller's own token, which this user may read when they run it.
+            let file = spec.controller.stateDirectory + "/" + TokenSource.generatedFileName
+            return (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         case .environment(let name):
             return ProcessInfo.processInfo.environment[name]
         case .file(let path):

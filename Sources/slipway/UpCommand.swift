@@ -65,6 +65,18 @@ struct UpCommand: AsyncParsableCommand {
                 "slipway: state in \(config.controller.stateDirectory); Ctrl-C stops everything, "
                 + "`slipway stop-controller` stops the controller alone\n"
             FileHandle.standardOutput.write(Data(line.utf8))
+            if config.controller.token == .generated {
+                let file = config.controller.stateDirectory + "/" + TokenSource.generatedFileName
+                FileHandle.standardOutput.write(
+                    Data("slipway: API token in \(file) (only you can read it; the CLI here reads it too)\n".utf8)
+                )
+            }
+        }
+        if config.controller.token == nil {
+            FileHandle.standardErrorWrite(
+                "warning: controller.token is none: the API and the dashboard at \(config.controller.api) are open "
+                    + "to every user of this machine"
+            )
         }
         do {
             try await controller.runUntilSignalled()

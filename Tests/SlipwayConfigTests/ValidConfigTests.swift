@@ -10,7 +10,10 @@ struct ValidConfigTests {
         #expect(config.baseDirectory == "/srv/shop")
         #expect(config.controller.api == HostPort(host: "127.0.0.1", port: 7070))
         #expect(config.controller.stateDirectory == "/srv/shop/.slipway")
-        #expect(config.controller.token == nil)
+        // Secure by default: a token of the controller's own; `token: none` asks for an open API.
+        #expect(config.controller.token == .generated)
+        let open = try ConfigFixtures.parse("controller:\n  token: none\n" + ConfigFixtures.minimal)
+        #expect(open.controller.token == nil)
         #expect(config.controller.proxyThreads == ControllerSpec.defaultProxyThreads)
         #expect(config.controller.location == SourceLocation(line: 1, column: 1))
 

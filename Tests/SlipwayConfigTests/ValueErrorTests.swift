@@ -366,7 +366,8 @@ struct ValueErrorTests {
         )
         #expect(
             ConfigFixtures.problems(prefix + "secret\n" + ConfigFixtures.minimal) == [
-                "slipway.yaml:2:10: controller.token: expected a mapping like {env: NAME} or {file: PATH}, got \"secret\""
+                "slipway.yaml:2:10: controller.token: expected a mapping like {env: NAME} or {file: PATH}, or `none` for "
+                    + "an open API, got \"secret\""
             ]
         )
         #expect(

@@ -25,6 +25,8 @@ extension APIToken {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(TokenReadError) -> APIToken {
         switch source {
+        case .generated:
+            throw TokenReadError("a generated token is read from the state directory, not from here")
         case .environment(let name):
             guard let value = environment[name] else {
                 throw TokenReadError("the environment variable \(name) is not set")
@@ -70,6 +72,7 @@ extension APIToken {
     ) throws(ConfigDiagnostic) -> APIToken? {
         guard let source = config.controller.token else { return nil }
         do {
+            if source == .generated { return try GeneratedToken.load(stateDirectory: config.controller.stateDirectory) }
             return try read(from: source, environment: environment)
         } catch {
             throw ConfigDiagnostic(

@@ -70,7 +70,10 @@ public enum DemoTour {
             }
             let port = controller.port(of: "shop") ?? 0
             print("Users reach it at http://127.0.0.1:\(port)/")
-            print("Watch it live on the dashboard: http://127.0.0.1:\(apiPort)/ (Prometheus metrics: /metrics)")
+            print(
+                "Watch it live on the dashboard: http://127.0.0.1:\(apiPort)/ (sign in with the token in "
+                    + "\(config.controller.stateDirectory)/\(TokenSource.generatedFileName); Prometheus metrics: /metrics)"
+            )
             print("Steady load: about 200 requests per second from 8 clients.\n")
             let load = DemoLoad(client: client, port: port, rate: 200, loops: 8)
             started = load
