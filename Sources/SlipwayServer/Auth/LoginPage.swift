@@ -42,7 +42,7 @@ enum LoginPage {
             <body>
             <main>
               <h1>Slipway</h1>
-              <p>Sign in with the controller's API token (the one <code>controller.token</code> names).</p>\(notice)
+              <p>Sign in with the controller's API token (the one <code>controller.token</code> names, or by default the one in the state directory's <code>api-token</code> file).</p>\(notice)
               <form method="post" action="/login">
                 <label for="token">API token</label>
                 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
