@@ -124,6 +124,23 @@ struct RolloutHarness {
         return feed(.metrics(main, preview: previewWindow))
     }
 
+    /// Feeds a 10 s window in which each version served `requests`, of which `converted[version]` reported the
+    /// outcome `converted` (an A/B test's goal).
+    @discardableResult
+    mutating func conversionWindow(requests: Int = 200, converted: [String: Int]) -> [RolloutMachine.Action] {
+        let start = now
+        now = now + .seconds(10)
+        let versions = converted.mapValues { count in
+            let value = Double(count)
+            return VersionWindow(
+                requests: requests,
+                errors: 0,
+                outcomes: ["converted": OutcomeTally(responses: count, sum: value, sumOfSquares: value)]
+            )
+        }
+        return feed(.metrics(MetricsWindow(start: start, end: now, versions: versions), preview: nil))
+    }
+
     /// Candidate share of the latest routes, in basis points.
     var candidateWeight: Int {
         machine.routes.groups.first { $0.version == "2.0.0" }?.weight ?? 0

@@ -28,22 +28,7 @@ import Testing
     /// A window where A and B each got `requests`, of which `a` and `b` converted.
     @discardableResult
     static func window(_ harness: inout H, requests: Int = 200, a: Int, b: Int) -> [RolloutMachine.Action] {
-        let start = harness.now
-        harness.advance(.seconds(10))
-        func version(_ converted: Int) -> VersionWindow {
-            let value = Double(converted)
-            return VersionWindow(
-                requests: requests,
-                errors: 0,
-                outcomes: ["converted": OutcomeTally(responses: converted, sum: value, sumOfSquares: value)]
-            )
-        }
-        let window = MetricsWindow(
-            start: start,
-            end: harness.now,
-            versions: ["1.0.0": version(a), "2.0.0": version(b)]
-        )
-        return harness.feed(.metrics(window, preview: nil))
+        harness.conversionWindow(requests: requests, converted: ["1.0.0": a, "2.0.0": b])
     }
 
     @Test func theSplitIsHeldWhileTheExperimentRuns() throws {

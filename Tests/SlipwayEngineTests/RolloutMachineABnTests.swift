@@ -28,22 +28,7 @@ import Testing
 
     /// A window where A, B and C each got `requests`, of which `a`, `b` and `c` converted.
     static func window(_ harness: inout H, requests: Int = 200, a: Int, b: Int, c: Int) {
-        let start = harness.now
-        harness.advance(.seconds(10))
-        func version(_ converted: Int) -> VersionWindow {
-            let value = Double(converted)
-            return VersionWindow(
-                requests: requests,
-                errors: 0,
-                outcomes: ["converted": OutcomeTally(responses: converted, sum: value, sumOfSquares: value)]
-            )
-        }
-        let window = MetricsWindow(
-            start: start,
-            end: harness.now,
-            versions: ["1.0.0": version(a), "2.0.0": version(b), "2.1.0": version(c)]
-        )
-        harness.feed(.metrics(window, preview: nil))
+        harness.conversionWindow(requests: requests, converted: ["1.0.0": a, "2.0.0": b, "2.1.0": c])
     }
 
     /// Runs windows where B converts half as often as A, and C twice as often, until the experiment concludes (once

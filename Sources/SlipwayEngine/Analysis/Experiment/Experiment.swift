@@ -224,23 +224,8 @@ public struct Experiment: Sendable, Equatable {
         -> UnitSums
     {
         let window = metrics[version]
-        if byUser, let users = window.units {
-            switch goal.metric {
-            case .query: break
-            case .success:
-                let good = Double(users.units - users.bad)
-                return UnitSums(count: users.units, sum: good, sumOfSquares: good)
-            case .outcome(let name):
-                let tally = users.outcomes[name] ?? OutcomeTally()
-                return UnitSums(count: users.units, sum: tally.sum, sumOfSquares: tally.sumOfSquares)
-            case .latency:
-                return UnitSums(
-                    count: users.latency.responses,
-                    sum: users.latency.sum,
-                    sumOfSquares: users.latency.sumOfSquares
-                )
-            }
-        }
+        // With sticky users, the proxy's user counts: each user's first request since the split began.
+        let users = byUser ? window.units : nil
         switch goal.metric {
         case .query(let query):
             // One unit per window, when the query had a value for this version.
@@ -249,12 +234,20 @@ public struct Experiment: Sendable, Equatable {
             }
             return UnitSums(count: 1, sum: value, sumOfSquares: value * value)
         case .success:
-            let good = Double(window.requests - window.errors)
-            return UnitSums(count: window.requests, sum: good, sumOfSquares: good)
+            let count = users?.units ?? window.requests
+            let good = Double(count - (users?.bad ?? window.errors))
+            return UnitSums(count: count, sum: good, sumOfSquares: good)
         case .outcome(let name):
-            let tally = window.outcomes[name] ?? OutcomeTally()
-            return UnitSums(count: window.requests, sum: tally.sum, sumOfSquares: tally.sumOfSquares)
+            let tally = (users?.outcomes ?? window.outcomes)[name] ?? OutcomeTally()
+            return UnitSums(count: users?.units ?? window.requests, sum: tally.sum, sumOfSquares: tally.sumOfSquares)
         case .latency:
+            if let users {
+                return UnitSums(
+                    count: users.latency.responses,
+                    sum: users.latency.sum,
+                    sumOfSquares: users.latency.sumOfSquares
+                )
+            }
             var sums = UnitSums()
             for (micros, count) in zip(window.latencyCounts.micros, window.latencyCounts.counts) {
                 let milliseconds = Double(micros) / 1_000
