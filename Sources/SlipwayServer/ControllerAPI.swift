@@ -23,6 +23,19 @@ public enum ControllerRoutes {
         token: APIToken?,
         sessions: SessionStore
     ) {
+        // The same assembly, recorded first: a served path asked with another method answers 405 with `Allow`.
+        let collector = RouteCollector()
+        register(on: collector, serving: controller, token: token, sessions: sessions)
+        router.add(middleware: MethodNotAllowedMiddleware(routes: collector.routes))
+        register(on: router, serving: controller, token: token, sessions: sessions)
+    }
+
+    private static func register(
+        on router: some RouterMethods<APIRequestContext>,
+        serving controller: any ControllerServing,
+        token: APIToken?,
+        sessions: SessionStore
+    ) {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ -> Response in
             let text = PrometheusText.render(await controller.samples())

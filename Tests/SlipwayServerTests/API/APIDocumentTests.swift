@@ -125,6 +125,41 @@ final class RouteRecorder: RouterMethods, @unchecked Sendable {
         }
     }
 
+    /// Every served path asked with a method it does not answer gets 405 with `Allow` naming the ones it does
+    /// (RFC 9110 §15.5.6); a path nobody serves stays 404.
+    @Test func aWrongMethodIs405WithAllow() async throws {
+        let router = Router(context: APIRequestContext.self)
+        ControllerRoutes.add(to: router, serving: try StandInController(), token: nil, sessions: SessionStore())
+        var paths: [String: Set<String>] = [:]
+        for route in try Self.recordedRoutes() { paths[route.path, default: []].insert(route.method) }
+        let served = paths
+        let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch]
+        try await Application(router: router).test(.router) { client in
+            for (path, allowed) in served.sorted(by: { $0.key < $1.key }) {
+                let uri = path.replacingOccurrences(of: "{app}", with: "shop")
+                for method in methods where !allowed.contains(method.rawValue) {
+                    try await client.execute(uri: uri, method: method) { response in
+                        #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                        #expect(
+                            response.headers[HTTPField.Name("Allow")!] == allowed.sorted().joined(separator: ", "),
+                            "\(method) \(path)"
+                        )
+                        let error = try apiError(response)
+                        #expect(error.error.code == "methodNotAllowed")
+                    }
+                }
+            }
+            try await client.execute(uri: "/api/v1/apps/shop/deploy", method: .get) { response in
+                #expect(response.headers[HTTPField.Name("Allow")!] == "POST")
+                let error = try apiError(response)
+                #expect(error.error.message == "/api/v1/apps/shop/deploy answers POST, not GET")
+            }
+            try await client.execute(uri: "/api/v1/nothing", method: .delete) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
     /// Every documented route but `ControllerAPI`'s own two reaches a handler of a router assembled from every
     /// route type (`DashboardRoutes` registers on a `Router`, which cannot be recorded).
     @Test func everyDocumentedRouteReachesAHandler() async throws {
