@@ -11,7 +11,7 @@ import Glibc
 /// in the state directory.
 enum BackgroundController {
     /// Starts `slipway up` in the background and waits until its API accepts connections (or it exits).
-    static func start(config: SlipwayConfig, file: String, quiet: Bool) async throws {
+    static func start(config: SlipwayConfig, file: String, quiet: Bool, logFormat: LogFormat = .text) async throws {
         let directory = config.controller.stateDirectory
         if let pid = ControllerProcess.runningPid(stateDirectory: directory) {
             FileHandle.standardErrorWrite("a controller (pid \(pid)) already runs with state directory \(directory)")
@@ -27,7 +27,8 @@ enum BackgroundController {
         if let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             process.executableURL = URL(fileURLWithPath: me)
         }
-        process.arguments = ["up", "-f", file, "--background"] + (quiet ? ["--quiet"] : [])
+        process.arguments =
+            ["up", "-f", file, "--background", "--log-format", logFormat.rawValue] + (quiet ? ["--quiet"] : [])
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardOutput = log

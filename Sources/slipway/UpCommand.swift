@@ -31,6 +31,9 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(help: "Run the controller in the background; return once its API answers.")
     var detach = false
 
+    @Option(help: "text (for people) or json (one object per line with stable keys, for log pipelines).")
+    var logFormat: LogFormat = .text
+
     /// Set on the background process `--detach` starts: it leaves the terminal's session.
     @Flag(help: .hidden)
     var background = false
@@ -38,13 +41,36 @@ struct UpCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         if detach {
-            try await BackgroundController.start(config: config, file: options.file, quiet: quiet)
+            try await BackgroundController.start(config: config, file: options.file, quiet: quiet, logFormat: logFormat)
             return
         }
         if background { _ = setsid() }
+        let format = logFormat
+        if format == .json {
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: .warning) }
+        }
         var logger = Logger(label: "slipway")
         logger.logLevel = .warning
         let quiet = self.quiet
+        /// A line for people, or as a JSON log line.
+        func say(_ text: String, level: Logger.Level = .notice, error: Bool = false) {
+            let line =
+                format == .json
+                ? JSONLines.line(
+                    time: Date(),
+                    level: level,
+                    label: "slipway",
+                    message: text,
+                    metadata: [:],
+                    source: "slipway"
+                )
+                : text
+            if error {
+                FileHandle.standardErrorWrite(line)
+            } else {
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
+        }
         let controller: Controller
         do {
             controller = try Controller(
@@ -52,7 +78,9 @@ struct UpCommand: AsyncParsableCommand {
                 logger: logger,
                 observer: { recorded in
                     // Unbuffered, so the lines reach pipes and log files as they happen.
-                    if !quiet { FileHandle.standardOutput.write(Data((EventFormatter.line(recorded) + "\n").utf8)) }
+                    guard !quiet else { return }
+                    let line = format == .json ? JSONLines.line(recorded) : EventFormatter.line(recorded)
+                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
                 },
                 dataPlane: .process(executable: nil)
             )
@@ -61,21 +89,21 @@ struct UpCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.badInput)
         }
         if !quiet {
-            let line =
+            say(
                 "slipway: state in \(config.controller.stateDirectory); Ctrl-C stops everything, "
-                + "`slipway stop-controller` stops the controller alone\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+                    + "`slipway stop-controller` stops the controller alone"
+            )
             if config.controller.token == .generated {
                 let file = config.controller.stateDirectory + "/" + TokenSource.generatedFileName
-                FileHandle.standardOutput.write(
-                    Data("slipway: API token in \(file) (only you can read it; the CLI here reads it too)\n".utf8)
-                )
+                say("slipway: API token in \(file) (only you can read it; the CLI here reads it too)")
             }
         }
         if config.controller.token == nil {
-            FileHandle.standardErrorWrite(
+            say(
                 "warning: controller.token is none: the API and the dashboard at \(config.controller.api) are open "
-                    + "to every user of this machine"
+                    + "to every user of this machine",
+                level: .warning,
+                error: true
             )
         }
         do {
@@ -86,3 +114,5 @@ struct UpCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension LogFormat: ExpressibleByArgument {}
