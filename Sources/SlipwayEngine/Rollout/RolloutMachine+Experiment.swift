@@ -179,6 +179,11 @@ extension RolloutMachine {
         return releases.enumerated().map { (Self.variantName($0.offset), $0.element) }
     }
 
+    /// The variant `wanted` names: its name (`C`, any case) or its version; nil when none.
+    func variant(named wanted: String) -> (name: String, release: Release)? {
+        variantNames.first { $0.name.lowercased() == wanted.lowercased() || $0.release.version == wanted }
+    }
+
     /// Why a plain `promote` cannot go on: an A/B/n test whose variant nobody chose yet, at or past its experiment.
     func unchosenVariantsRefusal(full: Bool) -> String? {
         guard !plan.challengers.isEmpty, !variantChosen else { return nil }
@@ -205,13 +210,8 @@ extension RolloutMachine {
         guard plan.purpose == .deploy, let spec = experimentSpec else {
             return refuse("rollout #\(plan.number) is not an A/B test: `promote` without --variant goes on")
         }
-        let named = variantNames
-        let listed = named.map { "\($0.name) (\($0.release.version))" }.joined(separator: ", ")
-        guard
-            let (name, release) = named.first(where: {
-                $0.name.lowercased() == wanted.lowercased() || $0.release.version == wanted
-            })
-        else {
+        let listed = variantNames.map { "\($0.name) (\($0.release.version))" }.joined(separator: ", ")
+        guard let (name, release) = variant(named: wanted) else {
             return refuse("rollout #\(plan.number) has no variant \"\(wanted)\"; its variants: \(listed)")
         }
         var actions: [Action] = []

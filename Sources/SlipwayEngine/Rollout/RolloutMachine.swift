@@ -208,7 +208,7 @@ public struct RolloutMachine: Sendable {
             case .stable: release = plan.stable
             case .candidate: release = plan.candidate
             case .challenger:
-                // An instance of a variant the plan no longer has is stopped by the next reconciliation.
+                // Recovery names a challenger only by a version among the plan's challengers.
                 let version = challengerVersions[id] ?? ""
                 release = plan.challengers.first { $0.version == version } ?? Release(version: version)
             }
@@ -377,11 +377,7 @@ public struct RolloutMachine: Sendable {
         if let outcome {
             switch (command, outcome) {
             case (.promote, .promoted): return accept("rollout #\(plan.number) is already promoted")
-            case (.choose(let variant), .promoted)
-            where variantNames.contains {
-                $0.release == plan.candidate
-                    && ($0.name.lowercased() == variant.lowercased() || $0.release.version == variant)
-            }:
+            case (.choose(let variant), .promoted) where self.variant(named: variant)?.release == plan.candidate:
                 return accept("rollout #\(plan.number) already promoted \(plan.candidate.version)")
             case (.abort, .aborted), (.abort, .rolledBack), (.abort, .superseded):
                 return accept("rollout #\(plan.number) already ended: \(outcome.rawValue)")
@@ -678,7 +674,6 @@ public struct RolloutMachine: Sendable {
         reconcile(.stable, plan.stable, at: now, into: &actions)
         reconcile(.candidate, plan.candidate, at: now, into: &actions)
         for challenger in plan.challengers { reconcile(.challenger, challenger, at: now, into: &actions) }
-        // A challenger's instances of a release no longer among the challengers cannot be: a choice moves them.
     }
 
     /// Starts what is missing and stops what is surplus of one role's release.
