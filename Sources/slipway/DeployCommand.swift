@@ -88,10 +88,16 @@ struct DeployCommand: AsyncParsableCommand {
 
     /// `--env` as a dictionary; a later `K=…` replaces an earlier one.
     func environment() throws -> [String: String] {
+        try Self.variables(env, or: "--env: expected K=V")
+    }
+
+    /// `K=V` entries as a dictionary, a later `K` replacing an earlier one; `problem` starts the message for an entry
+    /// that is not one.
+    static func variables(_ entries: [String], or problem: String) throws -> [String: String] {
         var result: [String: String] = [:]
-        for entry in env {
+        for entry in entries {
             guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
-                throw ValidationError("--env: expected K=V, got \"\(entry)\"")
+                throw ValidationError("\(problem), got \"\(entry)\"")
             }
             result[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
         }
@@ -116,13 +122,10 @@ struct DeployCommand: AsyncParsableCommand {
             guard let version = parts.first, !version.isEmpty else {
                 throw ValidationError("--variant: expected VERSION[,K=V…], got \"\(spec)\"")
             }
-            var env: [String: String] = [:]
-            for pair in parts.dropFirst() {
-                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                    throw ValidationError("--variant \(version): expected K=V after a comma, got \"\(pair)\"")
-                }
-                env[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-            }
+            let env = try Self.variables(
+                Array(parts.dropFirst()),
+                or: "--variant \(version): expected K=V after a comma"
+            )
             return Release(version: version, env: env)
         }
     }

@@ -201,18 +201,7 @@ struct CommandBody {
         guard let version = try string("version") else {
             throw CommandRefusal(.badRequest, "\"version\" is required")
         }
-        var env: [String: String] = [:]
-        if let value = fields["env"] {
-            guard case .object(let object) = value else {
-                throw CommandRefusal(.badRequest, "\"env\": expected an object of strings, got \(Self.kind(of: value))")
-            }
-            for (key, entry) in object {
-                guard case .string(let text) = entry else {
-                    throw CommandRefusal(.badRequest, "\"env.\(key)\": expected a string, got \(Self.kind(of: entry))")
-                }
-                env[key] = text
-            }
-        }
+        let env = try fields["env"].map { value throws(CommandRefusal) in try Self.strings(value, at: "env") } ?? [:]
         var variants: [Release] = []
         if let value = fields["variants"] {
             guard case .array(let entries) = value else {
@@ -259,6 +248,21 @@ struct CommandBody {
         )
     }
 
+    /// An object of strings (environment variables) at `path` of the body.
+    private static func strings(_ value: JSONValue, at path: String) throws(CommandRefusal) -> [String: String] {
+        guard case .object(let object) = value else {
+            throw CommandRefusal(.badRequest, "\"\(path)\": expected an object of strings, got \(kind(of: value))")
+        }
+        var strings: [String: String] = [:]
+        for (key, entry) in object {
+            guard case .string(let text) = entry else {
+                throw CommandRefusal(.badRequest, "\"\(path).\(key)\": expected a string, got \(kind(of: entry))")
+            }
+            strings[key] = text
+        }
+        return strings
+    }
+
     /// One entry of a deploy's `variants`: a version, or `{"version": …, "env": {…}}`.
     private static func variant(_ entry: JSONValue, at path: String) throws(CommandRefusal) -> Release {
         switch entry {
@@ -274,25 +278,8 @@ struct CommandBody {
             guard case .string(let version)? = object["version"] else {
                 throw CommandRefusal(.badRequest, "\"\(path).version\" is required: a string")
             }
-            var env: [String: String] = [:]
-            if let value = object["env"] {
-                guard case .object(let pairs) = value else {
-                    throw CommandRefusal(
-                        .badRequest,
-                        "\"\(path).env\": expected an object of strings, got \(kind(of: value))"
-                    )
-                }
-                for (key, item) in pairs {
-                    guard case .string(let text) = item else {
-                        throw CommandRefusal(
-                            .badRequest,
-                            "\"\(path).env.\(key)\": expected a string, got \(kind(of: item))"
-                        )
-                    }
-                    env[key] = text
-                }
-            }
-            return Release(version: version, env: env)
+            let env = try object["env"].map { value throws(CommandRefusal) in try strings(value, at: "\(path).env") }
+            return Release(version: version, env: env ?? [:])
         default:
             throw CommandRefusal(
                 .badRequest,

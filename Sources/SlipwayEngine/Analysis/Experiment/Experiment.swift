@@ -239,15 +239,9 @@ public struct Experiment: Sendable, Equatable {
             return UnitSums(count: count, sum: good, sumOfSquares: good)
         case .outcome(let name):
             let tally = (users?.outcomes ?? window.outcomes)[name] ?? OutcomeTally()
-            return UnitSums(count: users?.units ?? window.requests, sum: tally.sum, sumOfSquares: tally.sumOfSquares)
+            return UnitSums(tally, count: users?.units ?? window.requests)
         case .latency:
-            if let users {
-                return UnitSums(
-                    count: users.latency.responses,
-                    sum: users.latency.sum,
-                    sumOfSquares: users.latency.sumOfSquares
-                )
-            }
+            if let users { return UnitSums(users.latency) }
             var sums = UnitSums()
             for (micros, count) in zip(window.latencyCounts.micros, window.latencyCounts.counts) {
                 let milliseconds = Double(micros) / 1_000

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 
 /// Count, sum and sum of squares of one variant's units (requests) for one goal: all the mean and variance need.
 public struct UnitSums: Sendable, Equatable, Codable {
@@ -14,6 +15,12 @@ public struct UnitSums: Sendable, Equatable, Codable {
         self.count = count
         self.sum = sum
         self.sumOfSquares = sumOfSquares
+    }
+
+    /// The sums of a tally the proxy kept, over `count` units (default: the responses it counted); units without a
+    /// value count 0.
+    public init(_ tally: OutcomeTally, count: Int? = nil) {
+        self.init(count: count ?? tally.responses, sum: tally.sum, sumOfSquares: tally.sumOfSquares)
     }
 
     /// Both together.
