@@ -232,6 +232,62 @@ extension LiveRollouts {
             try await fixture.stop()
         }
 
+        @Test func threeVariantsOfPythonsHTTPServerShareTheTrafficAndTheChosenOneIsPromoted() async throws {
+            // A server nobody here wrote: no outcome header, so the goal is the proxy's own success rate.
+            var yaml = ControllerFixture.demoConfig(
+                instances: 2,
+                command: "[python3, -m, http.server, \"{port}\", --bind, 127.0.0.1]",
+                extra: RolloutConfig.app(
+                    strategy: """
+                        abTest:
+                          instances: 1
+                          goals: [success]
+                        """,
+                    analysis: """
+                        interval: 1s
+                        minRequests: 10
+                        checks: ["successRate >= 99%"]
+                        failFast: ["successRate >= 95%"]
+                        """
+                )
+            )
+            yaml = yaml.replacingOccurrences(of: "path: /healthz", with: "path: /")
+            let fixture = try await ControllerFixture(yaml: yaml)
+            try await fixture.waitUntilServing(instances: 2)
+            let load = LoadClient(port: fixture.port)
+            await load.waitFor(100)
+            _ = try await fixture.controller.deploy(
+                app: "shop",
+                DeployRequest(version: "2.0.0", variants: [Release(version: "2.1.0")], by: "test")
+            )
+            try await waitUntil("every variant takes its third", timeout: .seconds(30)) {
+                fixture.weights == ["1.0.0": 3_334, "2.0.0": 3_333, "2.1.0": 3_333]
+            }
+            // Each variant's server answers its share: the experiment counts them all.
+            var report: ExperimentReport?
+            try await waitUntil("each variant served 50 requests", timeout: .seconds(30)) {
+                report = try await fixture.controller.experiment(app: "shop")
+                return report?.goals.first?.variants.allSatisfy { $0.units >= 50 } == true
+            }
+            #expect(report?.goals.first?.variants.map(\.version) == ["1.0.0", "2.0.0", "2.1.0"])
+            _ = try await fixture.controller.command(app: "shop", .choose(variant: "C"), by: "test")
+            let outcome = try await fixture.waitForOutcome(timeout: .seconds(60))
+            await load.waitFor(load.all.count + 100)
+            await load.stop()
+            #expect(outcome.state == "promoted")
+            let status = try fixture.status()
+            #expect(status.version == "2.1.0")
+            #expect(status.instances.filter { $0.state == .healthy }.map(\.version) == ["2.1.0", "2.1.0"])
+            // No request failed while the variants came and went.
+            let failed = load.all.filter { $0.status != 200 }
+            #expect(failed.isEmpty, "\(failed.count) of \(load.all.count) requests failed")
+            print(
+                "A/B/n of python3 -m http.server: \(load.all.count) requests, \(failed.count) failed; kept 2.1.0; "
+                    + (report?.summary ?? "")
+            )
+            try await fixture.stop()
+        }
+
         @Test func identicalVariantsEndWithoutABetterOrWorseVerdict() async throws {
             let (fixture, load, _) = try await start(
                 experiment: """
