@@ -72,8 +72,11 @@ import Testing
 
     @Test func anInstanceThatNeverBecomesHealthyIsReplaced() async throws {
         let demo = BuiltProducts.path("slipway-demo-app")
+        // Probes with room to answer on a busy machine: the last one must be the app's 503, not a timeout.
         let yaml = ControllerFixture.demoConfig(instances: 1, command: "[\(demo), --fail-health]")
             .replacingOccurrences(of: "startDeadline: 10s", with: "startDeadline: 1s")
+            .replacingOccurrences(of: "interval: 200ms", with: "interval: 300ms")
+            .replacingOccurrences(of: "timeout: 150ms", with: "timeout: 300ms")
         let fixture = try await ControllerFixture(yaml: yaml)
         try await waitUntil("a failed start and its replacement") {
             try !fixture.events(.instanceFailedToStart).isEmpty && fixture.events(.instanceStarted).count >= 2
