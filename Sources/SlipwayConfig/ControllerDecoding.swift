@@ -28,6 +28,9 @@ extension ConfigDecoder {
             prometheusWritten = true
             spec.prometheus = prometheus(entry)
         }
+        if let entry = fields["tracing"] {
+            spec.tracing = tracing(entry)
+        }
         if let threads = fields["proxyThreads"].flatMap({ integer($0, in: 1...ControllerSpec.maximumProxyThreads) }) {
             spec.proxyThreads = threads
         }
@@ -49,6 +52,42 @@ extension ConfigDecoder {
         guard let url, timeout != .some(nil) else { return nil }
         var spec = PrometheusSpec(url: url)
         if let timeout = timeout ?? nil { spec.timeout = timeout }
+        return spec
+    }
+
+    /// `controller.tracing`: `{endpoint: URL, sampleRatio: 10%, serviceName: NAME, protocol: protobuf|json}`.
+    private func tracing(_ entry: Entry) -> TracingSpec? {
+        guard let fields = optionalFields(entry, schema: .tracing) else { return nil }
+        let endpoint = require("endpoint", in: fields).flatMap {
+            string(
+                $0,
+                matching: SecretURLRules.isHTTPURL,
+                expectation: "an http or https URL like http://127.0.0.1:4318"
+            )
+        }
+        var spec = endpoint.map { TracingSpec(endpoint: $0.hasSuffix("/") ? String($0.dropLast()) : $0) }
+        if let entry = fields["sampleRatio"] {
+            if let text = entry.value.scalarText, let ratio = Percentage.parse(text) {
+                spec?.sampleRatio = ratio
+            } else {
+                reportExpected("a percentage from 0% to 100% like 10%", entry)
+            }
+        }
+        if let entry = fields["serviceName"] {
+            let expectation = "a service name of letters, digits, `.`, `-` and `_`"
+            let valid: (String) -> Bool = { name in
+                !name.isEmpty && name.count <= 128
+                    && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+            }
+            if let name = string(entry, matching: valid, expectation: expectation) { spec?.serviceName = name }
+        }
+        if let entry = fields["protocol"] {
+            if let text = entry.value.scalarText, let format = TracingSpec.WireFormat(rawValue: text) {
+                spec?.wireFormat = format
+            } else {
+                reportExpected("protobuf or json", entry)
+            }
+        }
         return spec
     }
 

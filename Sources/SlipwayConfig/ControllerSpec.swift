@@ -17,6 +17,8 @@ public struct ControllerSpec: Sendable, Equatable {
     public var dashboardURL: String?
     /// The Prometheus that `{query: …}` analysis checks ask (key `prometheus`); nil when none is configured.
     public var prometheus: PrometheusSpec?
+    /// Where traces go over OTLP/HTTP (key `tracing`); nil exports none.
+    public var tracing: TracingSpec?
     /// The position of the `controller` mapping, or the start of the document when the key is absent.
     public var location: SourceLocation
 
@@ -58,5 +60,39 @@ public struct PrometheusSpec: Sendable, Equatable {
     public init(url: String, timeout: Duration = .seconds(5)) {
         self.url = url
         self.timeout = timeout
+    }
+}
+
+/// `controller.tracing`: OpenTelemetry traces of the proxy's requests and of every rollout, exported over OTLP/HTTP.
+public struct TracingSpec: Sendable, Equatable {
+    /// The wire format of the export.
+    public enum WireFormat: String, Sendable, Equatable {
+        /// `http/protobuf`, what every OTLP receiver accepts.
+        case protobuf
+        /// `http/json`.
+        case json
+    }
+
+    /// The receiver's base URL (`http://127.0.0.1:4318`); `/v1/traces` is appended. Key `endpoint`, required.
+    public var endpoint: String
+    /// The share of requests without a sampled parent whose traces are kept; a request whose `traceparent` says its
+    /// trace is sampled is always traced. Key `sampleRatio`, 0% to 100%; default 10%.
+    public var sampleRatio: Percentage
+    /// The `service.name` of the spans. Key `serviceName`; default `slipway`.
+    public var serviceName: String
+    /// Key `protocol`: `protobuf` (default) or `json`.
+    public var wireFormat: WireFormat
+
+    /// Tracing to `endpoint`.
+    public init(
+        endpoint: String,
+        sampleRatio: Percentage = Percentage(basisPoints: 1_000),
+        serviceName: String = "slipway",
+        wireFormat: WireFormat = .protobuf
+    ) {
+        self.endpoint = endpoint
+        self.sampleRatio = sampleRatio
+        self.serviceName = serviceName
+        self.wireFormat = wireFormat
     }
 }

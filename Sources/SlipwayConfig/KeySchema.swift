@@ -9,10 +9,12 @@ struct KeySchema {
     )
     /// `controller`.
     static let controller = KeySchema(
-        known: ["api", "stateDir", "token", "proxyThreads", "dashboardURL", "prometheus"]
+        known: ["api", "stateDir", "token", "proxyThreads", "dashboardURL", "prometheus", "tracing"]
     )
     /// `controller.prometheus` written as a mapping.
     static let prometheus = KeySchema(known: ["url", "timeout"])
+    /// `controller.tracing`.
+    static let tracing = KeySchema(known: ["endpoint", "sampleRatio", "serviceName", "protocol"])
     /// `controller.token`.
     static let token = KeySchema(known: ["env", "file"])
     /// An entry of `apps`.
@@ -36,9 +38,11 @@ struct KeySchema {
     static let proxy = KeySchema(
         known: [
             "maxConnections", "maxHeaderBytes", "maxRequestLineBytes", "idleTimeout", "headerTimeout", "connectTimeout",
-            "responseTimeout", "drainTimeout", "upstreamConnections", "idleUpstreamConnections",
+            "responseTimeout", "drainTimeout", "upstreamConnections", "idleUpstreamConnections", "accessLog",
         ]
     )
+    /// `apps[n].proxy.accessLog`, as a mapping.
+    static let accessLog = KeySchema(known: ["maxBytes", "keep"])
     /// `apps[n].strategy`: one strategy key and the limits shared by all strategies.
     static let strategy = KeySchema(
         known: ["recreate", "rolling", "blueGreen", "canary", "abTest", "progressDeadline", "maxDuration"]

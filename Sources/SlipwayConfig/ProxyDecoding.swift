@@ -42,6 +42,9 @@ extension ConfigDecoder {
         if let value = reader.read("idleUpstreamConnections", { integer($0, in: 0...100_000) }) {
             spec.idleUpstreamConnections = value
         }
+        if let entry = fields["accessLog"] {
+            spec.accessLog = accessLog(entry)
+        }
         // A rejected value was replaced by its default, which must not be compared as if it had been written.
         if spec.maxRequestLineBytes > spec.maxHeaderBytes, reader.accepted("maxRequestLineBytes", "maxHeaderBytes"),
             let offending = fields["maxRequestLineBytes"] ?? fields["maxHeaderBytes"]
@@ -59,6 +62,23 @@ extension ConfigDecoder {
                 "idleUpstreamConnections \(spec.idleUpstreamConnections) must not be more than "
                 + "upstreamConnections \(spec.upstreamConnections)"
             report(offending.value.location, offending.path, message)
+        }
+        return spec
+    }
+
+    /// `apps[n].proxy.accessLog`: `true`, `false`, or a mapping of `maxBytes` and `keep` (which turns it on).
+    private func accessLog(_ entry: Entry) -> AccessLogSpec? {
+        if entry.value.scalarText != nil, !entry.value.isNull {
+            return boolean(entry) == true ? AccessLogSpec() : nil
+        }
+        guard let fields = optionalFields(entry, schema: .accessLog) else { return nil }
+        var spec = AccessLogSpec()
+        let sizes = LogSpec.minimumMaxBytes...LogSpec.maximumMaxBytes
+        if let maxBytes = fields["maxBytes"].flatMap({ byteSize($0, in: sizes) }) {
+            spec.maxBytes = maxBytes
+        }
+        if let keep = fields["keep"].flatMap({ integer($0, in: 0...20) }) {
+            spec.keep = keep
         }
         return spec
     }

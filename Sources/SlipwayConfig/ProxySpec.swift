@@ -24,6 +24,8 @@ public struct ProxySpec: Sendable, Equatable {
     public var upstreamConnections: Int
     /// Idle keep-alive connections kept per instance per proxy thread, 0...`upstreamConnections`. Default 64.
     public var idleUpstreamConnections: Int
+    /// The access log (one JSON object per request), size-capped and rotated; nil (the default) writes none.
+    public var accessLog: AccessLogSpec?
 
     /// Creates proxy settings; every parameter defaults to the value used when the key is absent.
     public init(
@@ -50,5 +52,19 @@ public struct ProxySpec: Sendable, Equatable {
         // Unless said otherwise, every connection may stay open for reuse: fewer would make the proxy close and
         // reopen connections under any load above the idle count.
         self.idleUpstreamConnections = idleUpstreamConnections ?? upstreamConnections
+    }
+}
+
+/// How an app's access log is kept (key `proxy.accessLog`): `true` for the defaults, or the sizes.
+public struct AccessLogSpec: Sendable, Equatable {
+    /// The size at which the file is rotated, from 4 KiB to 1 GiB. Default 64 MiB.
+    public var maxBytes: Int
+    /// How many rotated files are kept beside the current one, 0...20. Default 5.
+    public var keep: Int
+
+    /// Creates an access log policy; every parameter defaults to the value used when the key is absent.
+    public init(maxBytes: Int = 64 << 20, keep: Int = 5) {
+        self.maxBytes = maxBytes
+        self.keep = keep
     }
 }

@@ -80,6 +80,9 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case deployForced
     /// A notification could not be delivered: `channel`, `event` (the kind it was about), `attempts`, `error`.
     case notificationFailed
+    /// The last lines of an instance's standard error when its rollout's verdict became final (it began going back,
+    /// or it was promoted): `rollout`, `version`, `lines` (oldest first; empty when it wrote none).
+    case instanceLogTail
     /// The controller started a data plane process: `pid`, `build`, `reason` (none was running, or the last one
     /// ended).
     case dataPlaneStarted

@@ -308,6 +308,11 @@ public final class LocalPlatform: Platform {
         }
     }
 
+    public func stderrTail(of instance: InstanceID, lines: Int) async -> [String] {
+        let paths = SupervisionPaths(stateDirectory: stateDirectory, app: instance.app, instance: instance.rawValue)
+        return RotatingLogFile.lastLines(ofFile: paths.stderrLog, lines)
+    }
+
     public func reclaim(app: String, keeping known: Set<InstanceID>) async -> Reclaimed {
         let directory = SupervisionPaths(stateDirectory: stateDirectory, app: app, instance: "").recordDirectory
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

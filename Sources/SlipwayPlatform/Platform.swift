@@ -28,6 +28,10 @@ public protocol Platform: Sendable {
     /// `known` (one an earlier controller started and was stopped before it could record), and returns them with
     /// the highest instance number the platform has ever used for the app, so that no number is used twice.
     func reclaim(app: String, keeping known: Set<InstanceID>) async -> Reclaimed
+
+    /// The last `lines` lines the instance wrote to standard error (running or not, as long as its logs are kept),
+    /// oldest first; empty when it wrote none.
+    func stderrTail(of instance: InstanceID, lines: Int) async -> [String]
 }
 
 /// What ``Platform/reclaim(app:keeping:)`` found.

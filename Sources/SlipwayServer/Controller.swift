@@ -10,6 +10,8 @@ import SlipwayEngine
 import SlipwayPlatform
 import SlipwayProxy
 import SlipwayStore
+import SlipwaySupervision
+import Tracing
 import UnixSignals
 
 /// The controller: runs every app of a config at its instance count, supervised, with every fact in the event log.
@@ -45,6 +47,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
     public let broadcaster = EventBroadcaster()
     /// Every app's recent traffic, one point a second, for the dashboard's charts.
     public let history: MetricsHistory
+    /// Records each rollout's traffic and failed requests for its report.
+    let evidence: RolloutEvidence
     private let lock: StateDirectoryLock
     private let logger: Logger
     private let observer: @Sendable (RecordedEvent) -> Void
@@ -60,6 +64,13 @@ public final class Controller: Service, MetricSource, ControllerServing {
     private let statuses: NIOLockedValueBox<[String: AppStatus]>
     /// Where the data plane runs.
     private let dataPlaneMode: DataPlaneMode
+    /// How a data plane process this controller starts writes its messages.
+    private let logFormat: LogFormat
+    /// Where traces go, when `controller.tracing` says; the data plane exports its requests' spans there too.
+    private let tracingExport: TracingExport?
+    /// The tracer of the rollout spans (and of the requests, with the data plane in this process), and the service
+    /// that exports their spans.
+    private let tracing: (tracer: any Tracer, service: any Service)?
     /// The data plane, once `run` has attached to it or started it.
     private let link = NIOLockedValueBox<DataPlaneLink?>(nil)
     /// The port each app's listener is bound to, once it is.
@@ -76,10 +87,12 @@ public final class Controller: Service, MetricSource, ControllerServing {
         logger: Logger = Logger(label: "slipway.controller"),
         observer: @escaping @Sendable (RecordedEvent) -> Void = { _ in },
         wallClock: @escaping @Sendable () -> Date = { Date() },
-        dataPlane: DataPlaneMode = .embedded
+        dataPlane: DataPlaneMode = .embedded,
+        logFormat: LogFormat = .text
     ) throws(StartError) {
         self.wallClock = wallClock
         self.dataPlaneMode = dataPlane
+        self.logFormat = logFormat
         // Said first: a running controller is why its addresses are taken.
         if let pid = ControllerProcess.runningPid(stateDirectory: config.controller.stateDirectory) {
             throw .locked(
@@ -133,11 +146,31 @@ public final class Controller: Service, MetricSource, ControllerServing {
             ])
         }
         self.notifier = notifier
+        let export = config.controller.tracing.map(TracingExport.init)
+        self.tracingExport = export
+        var tracing: (tracer: any Tracer, service: any Service)?
+        if let export {
+            do {
+                tracing = try export.makeBackend()
+            } catch {
+                throw .config([
+                    ConfigDiagnostic(
+                        file: config.file,
+                        location: .unknown,
+                        keyPath: "controller.tracing",
+                        message: "cannot export traces to \(export.endpoint): \(error)"
+                    )
+                ])
+            }
+        }
+        self.tracing = tracing
+        let rolloutSpans = tracing.map { RolloutSpans(tracer: $0.tracer) }
         self.observer = { recorded in
             let status = statuses.withLockedValue { statuses in
                 statuses[recorded.app, default: AppStatus(app: recorded.app)].apply(recorded)
                 return statuses[recorded.app]
             }
+            rolloutSpans?.record(recorded)
             observer(recorded)
             broadcaster.publish(recorded)
             notifier.handle(recorded, status: status)
@@ -157,6 +190,25 @@ public final class Controller: Service, MetricSource, ControllerServing {
                 return samples
             },
             counted: { requests, time in trafficHours.add(requests, at: time) }
+        )
+        self.evidence = RolloutEvidence(
+            log: log,
+            logger: logger,
+            router: { link.withLockedValue { $0?.router } },
+            subjects: {
+                statuses.withLockedValue { statuses in
+                    statuses.values.compactMap { status in
+                        status.rollout.map {
+                            RolloutEvidence.Subject(
+                                app: status.app,
+                                rollout: $0.number,
+                                startedAt: $0.startedAt,
+                                endedAt: $0.endedAt
+                            )
+                        }
+                    }
+                }
+            }
         )
     }
 
@@ -198,6 +250,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
     }
 
     public func run() async throws {
+        let exporting = tracing.map { TracingService(service: $0.service, logger: logger) }
+        defer { exporting?.stopWithoutFlush() }
         let proxyGroup: MultiThreadedEventLoopGroup? =
             dataPlaneMode == .embedded
             ? MultiThreadedEventLoopGroup(numberOfThreads: config.controller.proxyThreads) : nil
@@ -206,7 +260,9 @@ public final class Controller: Service, MetricSource, ControllerServing {
             stateDirectory: config.controller.stateDirectory,
             threads: config.controller.proxyThreads,
             group: proxyGroup ?? MultiThreadedEventLoopGroup.singleton,
-            logger: logger
+            logger: logger,
+            logFormat: logFormat,
+            tracing: tracingExport.flatMap { export in tracing.map { (export, RequestTracing(tracer: $0.tracer)) } }
         )
         let recorder = EventRecorder(log: log, logger: logger, observer: observer)
         let apps = config.apps.map(\.name)
@@ -228,7 +284,14 @@ public final class Controller: Service, MetricSource, ControllerServing {
         self.link.withLockedValue { $0 = link }
         do {
             for app in config.apps {
-                var settings = ProxySettings(app.proxy)
+                var settings = ProxySettings(
+                    app.proxy,
+                    accessLogPath: SupervisionPaths(
+                        stateDirectory: config.controller.stateDirectory,
+                        app: app.name,
+                        instance: ""
+                    ).accessLog
+                )
                 // The replay buffer holds at least as many requests as warm-up replays.
                 settings.replayBufferSize = max(settings.replayBufferSize, app.warmup.replay)
                 let port = try await link.router.open(
@@ -352,12 +415,15 @@ public final class Controller: Service, MetricSource, ControllerServing {
         let apiTask = Task { try await api.run() }
         let history = self.history
         let historyTask = Task { try? await history.run() }
+        let evidence = self.evidence
+        let evidenceTask = Task { await evidence.run() }
 
         // Runs until SIGTERM/SIGINT (or the group's shutdown); cancellation ends the wait too.
         try? await gracefulShutdown()
         // Open event streams end, so the API can close.
         broadcaster.finish()
         historyTask.cancel()
+        evidenceTask.cancel()
         trafficHours.flush()
         // The API task shares the graceful shutdown and closes by itself; it is cancelled only if it lingers.
         let apiStopped = Task {
@@ -386,12 +452,14 @@ public final class Controller: Service, MetricSource, ControllerServing {
         await notifier.shutdown(within: .seconds(5))
         if detaching { await link.detach() } else { await link.shutdown() }
         try? await proxyGroup?.shutdownGracefully()
+        // The last spans (a rollout the shutdown ended) are exported, within a bound.
+        await exporting?.flushAndStop(within: .seconds(5))
         try await client.shutdown()
         try await warmUpClient.shutdown()
     }
 
     /// Where notices link to: the configured dashboard URL, or the API's address when its port is fixed.
-    private static func dashboardLink(_ controller: ControllerSpec) -> String? {
+    public static func dashboardLink(_ controller: ControllerSpec) -> String? {
         if let url = controller.dashboardURL {
             return url.hasSuffix("/") ? String(url.dropLast()) : url
         }

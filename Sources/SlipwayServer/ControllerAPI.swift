@@ -26,7 +26,7 @@ public enum ControllerRoutes {
         // The same assembly, recorded first: a served path asked with another method answers 405 with `Allow`.
         let collector = RouteCollector()
         register(on: collector, serving: controller, token: token, sessions: sessions)
-        router.add(middleware: MethodNotAllowedMiddleware(routes: collector.routes))
+        _ = router.add(middleware: MethodNotAllowedMiddleware(routes: collector.routes))
         register(on: router, serving: controller, token: token, sessions: sessions)
     }
 
@@ -52,6 +52,7 @@ public enum ControllerRoutes {
         EventStreamRoutes(reading: controller, broadcaster: controller.broadcaster).add(to: api)
         CommandRoutes(control: controller).add(to: api)
         DashboardRoutes(source: controller).add(to: protected)
+        ReportRoutes(reading: controller).add(page: protected, json: api)
     }
 }
 

@@ -179,7 +179,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
         case .dataPlaneLost:
             dataPlane?.attached = false
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
-            .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted:
+            .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted, .instanceLogTail:
             break
         }
     }

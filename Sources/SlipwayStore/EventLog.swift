@@ -83,6 +83,34 @@ public final class EventLog: Sendable {
                 table.primaryKey(["app", "hour"])
             }
         }
+        migrator.registerMigration("v3-rollout-evidence") { db in
+            // A rollout's traffic per version over time, and its failed requests: what its report charts and lists.
+            try db.create(table: "rollout_point") { table in
+                table.column("app", .text).notNull()
+                table.column("rollout", .integer).notNull()
+                table.column("time", .double).notNull()
+                table.column("version", .text).notNull()
+                table.column("seconds", .double).notNull()
+                table.column("requests", .integer).notNull()
+                table.column("errors", .integer).notNull()
+                table.column("p99_ms", .double)
+                table.primaryKey(["app", "rollout", "time", "version"])
+            }
+            try db.create(table: "failed_request") { table in
+                table.column("app", .text).notNull()
+                table.column("rollout", .integer).notNull()
+                table.column("time_ns", .integer).notNull()
+                table.column("version", .text).notNull()
+                table.column("instance", .text).notNull()
+                table.column("method", .text).notNull()
+                table.column("path", .text).notNull()
+                table.column("status", .integer).notNull()
+                table.column("latency_ms", .double).notNull()
+                table.column("request_id", .text).notNull()
+                table.column("proxy_error", .text)
+                table.primaryKey(["app", "rollout", "time_ns", "instance", "request_id"])
+            }
+        }
         return migrator
     }
 

@@ -1,6 +1,7 @@
 /// Where the files of one instance live under a state directory.
 ///
-/// Logs: `<state>/logs/<app>/<id>.out.log` and `.err.log` (rotated ones beside them as `.1`, `.2` …).
+/// Logs: `<state>/logs/<app>/<id>.out.log` and `.err.log` (rotated ones beside them as `.1`, `.2` …), and the app's
+/// access log `<state>/logs/<app>/access.log`.
 /// Records: `<state>/instances/<app>/<id>.supervisor` and `<id>.exit`.
 public struct SupervisionPaths: Sendable, Equatable {
     /// The state directory.
@@ -21,6 +22,8 @@ public struct SupervisionPaths: Sendable, Equatable {
     public var logDirectory: String { "\(stateDirectory)/logs/\(app)" }
     /// The directory of the app's records.
     public var recordDirectory: String { "\(stateDirectory)/instances/\(app)" }
+    /// The app's access log, when its proxy writes one.
+    public var accessLog: String { "\(logDirectory)/access.log" }
     /// Where standard output goes.
     public var stdoutLog: String { "\(logDirectory)/\(instance).out.log" }
     /// Where standard error goes.

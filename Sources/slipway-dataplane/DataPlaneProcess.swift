@@ -1,3 +1,6 @@
+import Foundation
+import ServiceLifecycle
+import SlipwayCore
 import SlipwayProxy
 import Synchronization
 
@@ -11,6 +14,36 @@ enum DataPlaneProcess {
     static let stopRequested = Atomic<Bool>(false)
     /// Set once the listeners went to a newer data plane.
     static let handedOver = Atomic<Bool>(false)
+    /// Set by `--log-format json`: messages are JSON lines (``JSONLogLine``) instead of text.
+    static let jsonLogs = Atomic<Bool>(false)
+
+    /// Exports the spans still batched, within 5 seconds.
+    static func flush(_ exporting: ServiceGroup?, _ task: Task<Void, Never>?) async {
+        guard let exporting, let task else { return }
+        await exporting.triggerGracefulShutdown()
+        let timeout = Task {
+            try? await Task.sleep(for: .seconds(5))
+            task.cancel()
+        }
+        await task.value
+        timeout.cancel()
+    }
+
+    /// Writes a message to standard error: `slipway-dataplane: message`, or a JSON line with `level`.
+    static func say(_ level: String, _ message: String) {
+        let line =
+            jsonLogs.load(ordering: .relaxed)
+            ? JSONLogLine.line(
+                time: Date(),
+                level: level,
+                label: "slipway-dataplane",
+                message: message,
+                metadata: ["pid": .int(Int(getpid()))],
+                source: "slipway-dataplane"
+            )
+            : "slipway-dataplane: \(message)"
+        FileHandleless.write(2, line + "\n")
+    }
 
     /// Takes the listeners of the data plane serving `paths` over: asks it to hand over to a socket of this
     /// process, serves what arrives, and returns what could not be restored.

@@ -1,5 +1,7 @@
+import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 import SlipwayCore
 import SlipwayProxy
 import Synchronization
@@ -8,18 +10,21 @@ import Synchronization
 import Glibc
 #endif
 
-/// `slipway-dataplane --state DIR [--threads N] [--take-over]`: the data plane of one state directory, in a process
-/// of its own.
+/// `slipway-dataplane --state DIR [--threads N] [--take-over] [--log-format text|json]`: the data plane of one state
+/// directory, in a process of its own.
 ///
 /// It serves every listener with the routes it was last given (from `DIR/dataplane.routes.json` when it starts),
 /// takes orders on `DIR/dataplane.sock`, and goes on serving when no controller runs. SIGTERM (or a `shutdown`
 /// request) closes the listeners, lets requests in flight finish, forgets the routes and exits. With `--take-over`
 /// it takes the listening sockets and routes of the data plane running for `DIR` (an upgrade); that one stops
-/// accepting, finishes its open connections and exits.
-let usage = "usage: slipway-dataplane --state DIR [--threads N] [--take-over]"
+/// accepting, finishes its open connections and exits. Its messages go to standard error, as text or (with
+/// `--log-format json`) as one JSON object per line.
+let usage =
+    "usage: slipway-dataplane --state DIR [--threads N] [--take-over] [--log-format text|json] "
+    + "[--otlp-endpoint URL [--trace-ratio R] [--service-name NAME] [--otlp-protocol protobuf|json]]"
 
 func fail(_ message: String) -> Never {
-    FileHandleless.write(2, "slipway-dataplane: \(message)\n")
+    DataPlaneProcess.say("error", message)
     exit(2)
 }
 
@@ -27,6 +32,10 @@ var arguments = CommandLine.arguments.dropFirst()
 var stateDirectory: String?
 var threads = System.coreCount
 var takeOver = false
+var otlpEndpoint: String?
+var traceRatio = 0.1
+var serviceName = "slipway"
+var otlpJSON = false
 while let argument = arguments.popFirst() {
     switch argument {
     case "--take-over":
@@ -34,6 +43,31 @@ while let argument = arguments.popFirst() {
     case "--state":
         guard let value = arguments.popFirst() else { fail("--state needs a directory\n\(usage)") }
         stateDirectory = value
+    case "--log-format":
+        switch arguments.popFirst() {
+        case "text": DataPlaneProcess.jsonLogs.store(false, ordering: .relaxed)
+        case "json": DataPlaneProcess.jsonLogs.store(true, ordering: .relaxed)
+        default: fail("--log-format needs text or json\n\(usage)")
+        }
+    case "--otlp-endpoint":
+        guard let value = arguments.popFirst(), value.hasPrefix("http://") || value.hasPrefix("https://") else {
+            fail("--otlp-endpoint needs an http or https URL\n\(usage)")
+        }
+        otlpEndpoint = value
+    case "--trace-ratio":
+        guard let value = arguments.popFirst(), let ratio = Double(value), (0...1).contains(ratio) else {
+            fail("--trace-ratio needs a number from 0 to 1\n\(usage)")
+        }
+        traceRatio = ratio
+    case "--service-name":
+        guard let value = arguments.popFirst(), !value.isEmpty else { fail("--service-name needs a name\n\(usage)") }
+        serviceName = value
+    case "--otlp-protocol":
+        switch arguments.popFirst() {
+        case "protobuf": otlpJSON = false
+        case "json": otlpJSON = true
+        default: fail("--otlp-protocol needs protobuf or json\n\(usage)")
+        }
     case "--threads":
         guard let value = arguments.popFirst(), let count = Int(value), (1...64).contains(count) else {
             fail("--threads needs a number from 1 to 64\n\(usage)")
@@ -54,7 +88,34 @@ signal(SIGTERM) { _ in DataPlaneProcess.stopRequested.store(true, ordering: .rel
 
 let paths = DataPlanePaths(stateDirectory: stateDirectory)
 let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-let dataPlane = DataPlane(group: group, stateFile: paths.routes)
+var tracing: RequestTracing?
+var exporting: ServiceGroup?
+if let otlpEndpoint {
+    let export = TracingExport(
+        endpoint: otlpEndpoint,
+        sampleRatio: traceRatio,
+        serviceName: serviceName,
+        json: otlpJSON
+    )
+    do {
+        let backend = try export.makeBackend()
+        tracing = RequestTracing(tracer: backend.tracer)
+        exporting = ServiceGroup(
+            services: [backend.service],
+            gracefulShutdownSignals: [],
+            cancellationSignals: [],
+            logger: Logger(label: "slipway-dataplane")
+        )
+    } catch {
+        fail("cannot export traces to \(otlpEndpoint): \(error)")
+    }
+}
+let exportingTask = exporting.map { group in
+    Task<Void, Never> {
+        do { try await group.run() } catch { DataPlaneProcess.say("warning", "trace export stopped: \(error)") }
+    }
+}
+let dataPlane = DataPlane(group: group, stateFile: paths.routes, tracing: tracing)
 let problems: [String]
 if takeOver {
     do {
@@ -66,7 +127,7 @@ if takeOver {
     problems = await dataPlane.restore()
 }
 for problem in problems {
-    FileHandleless.write(2, "slipway-dataplane: \(problem)\n")
+    DataPlaneProcess.say("warning", problem)
 }
 let server: ControlServer
 // Bound beside the old socket and renamed over it: a controller connecting finds one data plane or the other.
@@ -92,12 +153,19 @@ if takeOver, rename(bindPath, paths.socket) != 0 {
 }
 DataPlaneProcess.writePid(paths.pid)
 let serving = Task { await server.run() }
+DataPlaneProcess.say(
+    "info",
+    "serving \(await dataPlane.names.count) listeners on \(threads) threads"
+        + (takeOver ? ", taken over from the data plane before" : "") + "; control socket \(paths.socket)"
+)
 while !DataPlaneProcess.stopRequested.load(ordering: .relaxed) {
     try? await Task.sleep(for: .milliseconds(50))
 }
 if DataPlaneProcess.handedOver.load(ordering: .relaxed) {
     // The socket, pid file and routes are the new data plane's now; only the open connections are left here.
+    DataPlaneProcess.say("info", "handed over to a new data plane; finishing open connections")
     await dataPlane.quiesceAfterHandOver(within: .seconds(60))
+    await DataPlaneProcess.flush(exporting, exportingTask)
     // The control socket is left to the process exit: closing it through SwiftNIO would unlink its path, which
     // names the new data plane's socket now.
     exit(0)
@@ -106,7 +174,9 @@ if DataPlaneProcess.handedOver.load(ordering: .relaxed) {
     await dataPlane.shutdown(within: .seconds(5))
     unlink(paths.routes)
     unlink(paths.pid)
+    DataPlaneProcess.say("info", "stopped")
 }
 serving.cancel()
+await DataPlaneProcess.flush(exporting, exportingTask)
 try? await group.shutdownGracefully()
 exit(0)

@@ -82,7 +82,8 @@ struct UpCommand: AsyncParsableCommand {
                     let line = format == .json ? JSONLines.line(recorded) : EventFormatter.line(recorded)
                     FileHandle.standardOutput.write(Data((line + "\n").utf8))
                 },
-                dataPlane: .process(executable: nil)
+                dataPlane: .process(executable: nil),
+                logFormat: format
             )
         } catch {
             FileHandle.standardErrorWrite(error.description)

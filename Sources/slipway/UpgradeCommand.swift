@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlipwayProxy
 import SlipwayServer
 
 #if canImport(Glibc)
@@ -25,6 +26,9 @@ struct UpgradeCommand: AsyncParsableCommand {
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
+    @Option(help: "How the new controller and data plane write their logs: text or json (as `slipway up` was given).")
+    var logFormat: LogFormat = .text
+
     func run() async throws {
         let config = try options.load()
         let directory = config.controller.stateDirectory
@@ -38,7 +42,9 @@ struct UpgradeCommand: AsyncParsableCommand {
         do {
             if let outcome = try await DataPlaneUpgrade.run(
                 stateDirectory: directory,
-                threads: config.controller.proxyThreads
+                threads: config.controller.proxyThreads,
+                logFormat: logFormat,
+                tracing: config.controller.tracing.map(TracingExport.init)
             ) {
                 if !quiet {
                     print(
@@ -51,6 +57,6 @@ struct UpgradeCommand: AsyncParsableCommand {
             FileHandle.standardErrorWrite("error: \(error); the running data plane keeps serving")
             throw ExitCode(ExitStatus.rolloutFailed)
         }
-        try await BackgroundController.start(config: config, file: options.file, quiet: quiet)
+        try await BackgroundController.start(config: config, file: options.file, quiet: quiet, logFormat: logFormat)
     }
 }

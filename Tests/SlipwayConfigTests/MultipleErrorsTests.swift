@@ -52,7 +52,7 @@ struct MultipleErrorsTests {
             errors.description.hasPrefix(
                 "slipway.yaml:2:8: controller.api: expected a host:port address like 127.0.0.1:8080, got \"localhost\"; "
                     + "the port is missing\nslipway.yaml:3:3: controller.stateDirectory: unknown key `stateDirectory`; "
-                    + "expected one of `api`, `stateDir`, `token`, `proxyThreads`, `dashboardURL`, `prometheus`\n"
+                    + "expected one of `api`, `stateDir`, `token`, `proxyThreads`, `dashboardURL`, `prometheus`, `tracing`\n"
             )
         )
     }

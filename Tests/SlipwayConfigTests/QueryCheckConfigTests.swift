@@ -142,3 +142,58 @@ extension String {
             .joined(separator: "\n")
     }
 }
+
+/// `controller.tracing`: where spans go, how many new traces are kept, and in which encoding.
+@Suite struct TracingConfigTests {
+    @Test func tracingIsReadWithItsDefaults() throws {
+        let config = try ConfigFixtures.parse(
+            "controller:\n  tracing: {endpoint: \"http://127.0.0.1:4318/\"}\n" + ConfigFixtures.minimal
+        )
+        #expect(config.controller.tracing == TracingSpec(endpoint: "http://127.0.0.1:4318"))
+        #expect(config.controller.tracing?.sampleRatio == Percentage(basisPoints: 1_000))
+        let full = try ConfigFixtures.parse(
+            """
+            controller:
+              tracing:
+                endpoint: https://otel.example.com
+                sampleRatio: 0.5%
+                serviceName: shop-edge
+                protocol: json
+
+            """ + ConfigFixtures.minimal
+        )
+        #expect(
+            full.controller.tracing
+                == TracingSpec(
+                    endpoint: "https://otel.example.com",
+                    sampleRatio: Percentage(basisPoints: 50),
+                    serviceName: "shop-edge",
+                    wireFormat: .json
+                )
+        )
+    }
+
+    @Test func aWrongTracingSaysWhereAndWhatIsExpected() {
+        let problems = ConfigFixtures.problems(
+            """
+            controller:
+              tracing:
+                sampleRatio: 150%
+                serviceName: "shop edge"
+                protocol: grpc
+                exporter: otlp
+
+            """ + ConfigFixtures.minimal
+        )
+        #expect(
+            problems == [
+                "slipway.yaml:3:5: controller.tracing: missing required key `endpoint`",
+                #"slipway.yaml:3:18: controller.tracing.sampleRatio: expected a percentage from 0% to 100% like 10%, got "150%""#,
+                #"slipway.yaml:4:18: controller.tracing.serviceName: expected a service name of letters, digits, `.`, `-` and `_`, got "shop edge""#,
+                #"slipway.yaml:5:15: controller.tracing.protocol: expected protobuf or json, got "grpc""#,
+                "slipway.yaml:6:5: controller.tracing.exporter: unknown key `exporter`; expected one of `endpoint`, `sampleRatio`, `serviceName`, `protocol`",
+            ],
+            "\(problems)"
+        )
+    }
+}

@@ -378,3 +378,31 @@ struct ValueErrorTests {
         )
     }
 }
+
+/// `proxy.accessLog`: off by default, `true` for the defaults, a mapping for the sizes.
+@Suite struct AccessLogConfigTests {
+    @Test func theAccessLogIsOffUnlessAskedFor() throws {
+        #expect(try ConfigFixtures.parse(ConfigFixtures.appProblemsYAML("proxy: {}")).apps[0].proxy.accessLog == nil)
+        let on = ConfigFixtures.appProblemsYAML("proxy: { accessLog: true }")
+        #expect(try ConfigFixtures.parse(on).apps[0].proxy.accessLog == AccessLogSpec(maxBytes: 64 << 20, keep: 5))
+        let off = ConfigFixtures.appProblemsYAML("proxy: { accessLog: false }")
+        #expect(try ConfigFixtures.parse(off).apps[0].proxy.accessLog == nil)
+        let sized = ConfigFixtures.appProblemsYAML("proxy: { accessLog: { maxBytes: 8MiB, keep: 0 } }")
+        #expect(try ConfigFixtures.parse(sized).apps[0].proxy.accessLog == AccessLogSpec(maxBytes: 8 << 20, keep: 0))
+    }
+
+    @Test func aWrongAccessLogSaysWhereAndWhatIsExpected() {
+        #expect(
+            ConfigFixtures.appProblems("proxy: { accessLog: yes }") == [
+                "slipway.yaml:8:25: apps[0].proxy.accessLog: expected true or false, got yes"
+            ]
+        )
+        #expect(
+            ConfigFixtures.appProblems("proxy: { accessLog: { maxBytes: 1KiB, keep: 21, path: x } }") == [
+                #"slipway.yaml:8:37: apps[0].proxy.accessLog.maxBytes: expected a size from 4KiB to 1GiB, got "1KiB""#,
+                "slipway.yaml:8:49: apps[0].proxy.accessLog.keep: expected an integer from 0 to 20, got 21",
+                "slipway.yaml:8:53: apps[0].proxy.accessLog.path: unknown key `path`; expected one of `maxBytes`, `keep`",
+            ]
+        )
+    }
+}

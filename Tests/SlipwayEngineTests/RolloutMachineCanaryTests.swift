@@ -95,6 +95,13 @@ let canarySteps: [CanarySpec.Step] = [
         }
         #expect(harness.machine.instances.values.allSatisfy { $0.role == .candidate && $0.phase == .ready })
         #expect(harness.machine.instances.count == 3)
+        // Once promoted, the report keeps what the new stable instances wrote to standard error, before the end.
+        let tails = harness.actions.filter { if case .recordStderrTail = $0 { true } else { false } }
+        #expect(tails == [H.id(4), H.id(5), H.id(6)].map { .recordStderrTail($0, version: "2.0.0") })
+        let finished = harness.lastIndex {
+            if case .record(let event) = $0 { event.kind == .rolloutFinished } else { false }
+        }
+        #expect(harness.lastIndex { $0 == .recordStderrTail(H.id(6), version: "2.0.0") }! < finished!)
     }
 
     @Test func failFastRollsBackAtOnceWithTheEvidence() {
@@ -118,6 +125,11 @@ let canarySteps: [CanarySpec.Step] = [
         #expect(check["requests"] == 20)
         #expect(check["minRequests"] == 20)
         #expect(harness.stopping == [H.id(4)])
+        // The candidate's standard error is asked for before its stop, and the stable's never.
+        let tail = harness.lastIndex { $0 == .recordStderrTail(H.id(4), version: "2.0.0") }
+        let stop = harness.lastIndex { if case .stop(H.id(4), _) = $0 { true } else { false } }
+        #expect(tail != nil && stop != nil && tail! < stop!)
+        #expect(harness.actions.filter { if case .recordStderrTail = $0 { true } else { false } }.count == 1)
         harness.settle()
         #expect(harness.machine.outcome == .rolledBack)
         #expect(harness.last(.rolloutFinished)?.fields["stable"] == "1.0.0")

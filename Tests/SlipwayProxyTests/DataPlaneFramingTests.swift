@@ -14,7 +14,7 @@ import Testing
         settings: ProxySettings = ProxySettings()
     ) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        let core = ListenerCore(app: "shop", settings: settings, group: channel.embeddedEventLoop)
+        let core = try ListenerCore(app: "shop", settings: settings, group: channel.embeddedEventLoop)
         core.routes.store(AppRoutes(table: table, book: core.book), ordering: .releasing)
         try core.configure(channel)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 5555)).wait()

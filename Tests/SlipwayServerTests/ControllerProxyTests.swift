@@ -138,3 +138,32 @@ final class BlockingWorker: Sendable {
         }
     }
 }
+
+extension ControllerProxyTests {
+    /// `proxy.accessLog: true`: the app's requests, one JSON line each, in `<stateDir>/logs/<app>/access.log`.
+    @Test func theAccessLogIsWrittenUnderTheStateDirectory() async throws {
+        let yaml = ControllerFixture.demoConfig(instances: 1).replacingOccurrences(
+            of: "    health:\n",
+            with: "    proxy: {accessLog: true}\n    health:\n"
+        )
+        let fixture = try await ControllerFixture(yaml: yaml)
+        try await waitUntil("a healthy instance") { try fixture.status().healthyCount == 1 }
+        let port = try #require(fixture.controller.listener(of: "shop")?.port)
+        try await waitUntil("the instance routed") {
+            fixture.controller.listener(of: "shop")?.table.instances.count == 1
+        }
+        for number in 0..<5 { #expect(try LoopbackHTTP.get(port: port, path: "/?n=\(number)").status == 200) }
+        let path = fixture.config.controller.stateDirectory + "/logs/shop/access.log"
+        var lines: [Substring] = []
+        try await waitUntil("five lines in the access log") {
+            lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
+            return lines.count == 5
+        }
+        #expect(
+            lines.allSatisfy {
+                $0.contains(#""app":"shop","version":"1.0.0","instance":"shop-1","method":"GET","path":"/""#)
+            }
+        )
+        try await fixture.stop()
+    }
+}

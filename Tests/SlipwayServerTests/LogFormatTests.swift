@@ -87,5 +87,18 @@ import Testing
         #expect(kinds.contains("controllerStopped"))
         let notices = objects.filter { $0["type"] as? String == "log" }.compactMap { $0["message"] as? String }
         #expect(notices.contains { $0.hasPrefix("slipway: API token in ") })
+        // The data plane the controller started writes JSON lines too: that it serves, and that it stopped.
+        let dataPlane = try String(contentsOfFile: directory + "/state/dataplane.log", encoding: .utf8)
+            .split(separator: "\n")
+        let messages = dataPlane.compactMap(Self.object)
+        #expect(messages.count == dataPlane.count && !messages.isEmpty, "every line is one JSON object: \(dataPlane)")
+        #expect(messages.allSatisfy { $0["label"] as? String == "slipway-dataplane" && $0["time"] is String })
+        let first = messages.first?["message"] as? String ?? ""
+        #expect(
+            first.hasPrefix("serving 0 listeners on ")
+                && first.hasSuffix("control socket \(directory)/state/dataplane.sock"),
+            "\(first)"
+        )
+        #expect(messages.last?["message"] as? String == "stopped")
     }
 }

@@ -73,11 +73,19 @@ public enum LoopbackHTTP {
         return true
     }
 
-    /// Sends `GET path` and reads the whole reply, giving up after `timeout` without progress.
-    public static func get(port: Int, path: String, timeout: Duration = .seconds(10)) throws -> Reply {
+    /// Sends `GET path` with `headers` and reads the whole reply, giving up after `timeout` without progress.
+    public static func get(
+        port: Int,
+        path: String,
+        headers: [String: String] = [:],
+        timeout: Duration = .seconds(10)
+    ) throws -> Reply {
         let socketDescriptor = try connected(port: port, timeout: timeout)
         defer { close(socketDescriptor) }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
+        let extra = headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\r\n" }.joined()
+        let request = Array(
+            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\(extra)\r\n".utf8
+        )
         var sent = 0
         while sent < request.count {
             let written = request[sent...].withUnsafeBytes { send(socketDescriptor, $0.baseAddress, $0.count, 0) }

@@ -71,6 +71,8 @@ public struct AppMachine: Sendable {
         case runHooks(HookPoint, HookContext)
         /// Append the event to the log.
         case record(Event)
+        /// Record the last lines of the instance's standard error as an `instanceLogTail` event of rollout `rollout`.
+        case recordStderrTail(InstanceID, version: String, rollout: Int)
         /// The rollout has ended: stop sampling its metrics, cancel its hooks, close its preview listener.
         case rolloutEnded(number: Int)
         /// A deploy that waited for the rollout it superseded can begin: prepare it (its preview listener), then
@@ -284,6 +286,8 @@ public struct AppMachine: Sendable {
             case .scheduleTimer(let moment): actions.append(.scheduleTimer(at: moment))
             case .runHooks(let point): actions.append(.runHooks(point, hookContext(machine)))
             case .record(let event): actions.append(.record(event))
+            case .recordStderrTail(let id, let version):
+                actions.append(.recordStderrTail(id, version: version, rollout: machine.plan.number))
             }
         }
         if machine.outcome != nil { actions += ended(machine, at: now) }

@@ -86,6 +86,9 @@ public struct RolloutMachine: Sendable {
         case runHooks(HookPoint)
         /// Append the event to the log.
         case record(Event)
+        /// Record the last lines of the instance's standard error (an `instanceLogTail` event): the rollout's verdict
+        /// is final, and its report shows what the candidate's instances said.
+        case recordStderrTail(InstanceID, version: String)
     }
 
     /// The answer to a user command.
@@ -795,6 +798,15 @@ public struct RolloutMachine: Sendable {
         fields["step"] = .int(stepIndex)
         fields["to"] = .string(plan.stable.version)
         actions.append(record(.rolloutRollingBack, fields))
+        recordStderrTails(of: { $0.role != .stable }, into: &actions)
+    }
+
+    /// Asks for the standard error of every instance `selected` that has been started, before any of them stops.
+    private func recordStderrTails(of selected: (Member) -> Bool, into actions: inout [Action]) {
+        for (id, member) in members.sorted(by: { $0.key < $1.key })
+        where selected(member) && member.phase != .launching {
+            actions.append(.recordStderrTail(id, version: member.release.version))
+        }
     }
 
     private mutating func progressRollback(at now: Moment, into actions: inout [Action]) {
@@ -843,6 +855,10 @@ public struct RolloutMachine: Sendable {
             "steps": .int(min(stepIndex, steps.count)),
         ]
         if let reason { fields["reason"] = .string(reason) }
+        if outcome == .promoted, rollback == nil {
+            let version = plan.candidate.version
+            recordStderrTails(of: { $0.release.version == version && $0.phase != .stopping }, into: &actions)
+        }
         actions.append(record(.rolloutFinished, fields))
         if plan.hooks[.onRollback] != nil, wentBack(outcome) {
             actions.append(.runHooks(.onRollback))

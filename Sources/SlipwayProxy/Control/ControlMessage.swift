@@ -1,3 +1,5 @@
+import SlipwayCore
+
 /// The data plane's control protocol: one JSON object per line over a Unix socket, each request answered by a
 /// response with the same `id` (responses may come in any order, since a drain takes a while).
 ///
@@ -10,7 +12,7 @@ public enum ControlProtocol {
 
 /// One operation.
 public enum ControlOperation: String, Sendable, Codable {
-    case hello, open, close, setRoutes, routes, drain, sample, recent, status, handOver, shutdown
+    case hello, open, close, setRoutes, routes, drain, sample, recent, failures, status, handOver, shutdown
 }
 
 /// A request to the data plane.
@@ -27,6 +29,8 @@ struct ControlRequest: Sendable, Codable {
     var instances: [String]?
     var timeoutMs: Int?
     var limit: Int?
+    /// `failures`: only those that ended after this many nanoseconds since 1970.
+    var after: Int64?
 }
 
 /// The data plane's answer.
@@ -39,6 +43,7 @@ struct ControlResponse: Sendable, Codable {
     var busy: [String]?
     var sample: AppTrafficSample?
     var targets: [String]?
+    var failures: [FailedRequest]?
     var status: DataPlaneStatus?
 }
 

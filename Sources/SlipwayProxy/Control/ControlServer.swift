@@ -160,6 +160,12 @@ public final class ControlServer: Sendable {
                     try named(request),
                     limit: try request.limit.required("limit")
                 )
+            case .failures:
+                response.failures = try await dataPlane.failedRequests(
+                    try named(request),
+                    after: request.after ?? 0,
+                    limit: try request.limit.required("limit")
+                )
             case .handOver:
                 let path = try request.name.required("name")
                 let (state, sockets) = await dataPlane.handOverParcel()

@@ -1,4 +1,5 @@
 import NIOCore
+import SlipwayCore
 
 /// The data plane: every listener of a state directory, the routes each obeys, and their traffic.
 ///
@@ -19,14 +20,18 @@ public actor DataPlane: TrafficRouter {
 
     private let group: any EventLoopGroup
     private let stateFile: String?
+    /// Distributed tracing of every listener's requests; nil traces none.
+    private let tracing: RequestTracing?
     private var served: [String: Served] = [:]
     /// Set once the listeners were handed over: the state file is the new data plane's from then on.
     private var handedOver = false
 
-    /// A data plane whose listeners run on `group`, keeping its state in `stateFile` (nil: nowhere).
-    public init(group: any EventLoopGroup, stateFile: String?) {
+    /// A data plane whose listeners run on `group`, keeping its state in `stateFile` (nil: nowhere), tracing requests
+    /// with `tracing` when given.
+    public init(group: any EventLoopGroup, stateFile: String?, tracing: RequestTracing? = nil) {
         self.group = group
         self.stateFile = stateFile
+        self.tracing = tracing
     }
 
     /// The names of the listeners open now.
@@ -79,14 +84,21 @@ public actor DataPlane: TrafficRouter {
     private func bind(_ name: String, _ spec: ListenerSpec, socket: NIOBSDSocket.Handle?) async throws -> Int {
         let listener: AppListener
         if let socket {
-            listener = try await AppListener.adopt(app: name, socket: socket, settings: spec.settings, group: group)
+            listener = try await AppListener.adopt(
+                app: name,
+                socket: socket,
+                settings: spec.settings,
+                group: group,
+                tracing: tracing
+            )
         } else {
             listener = try await AppListener.bind(
                 app: name,
                 host: spec.host,
                 port: spec.port,
                 settings: spec.settings,
-                group: group
+                group: group,
+                tracing: tracing
             )
         }
         var bound = spec
@@ -178,6 +190,11 @@ public actor DataPlane: TrafficRouter {
     public func recentRequests(_ name: String, limit: Int) async throws -> [String] {
         guard let listener = served[name]?.listener else { throw UnknownListener(name: name) }
         return await listener.recentRequests(limit: limit)
+    }
+
+    public func failedRequests(_ name: String, after: Int64, limit: Int) async throws -> [FailedRequest] {
+        guard let listener = served[name]?.listener else { throw UnknownListener(name: name) }
+        return await listener.failedRequests(after: after, limit: limit)
     }
 
     /// The listener `name` itself, in this process.

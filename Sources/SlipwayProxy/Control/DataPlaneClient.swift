@@ -260,4 +260,8 @@ public actor DataPlaneClient: TrafficRouter {
     public func recentRequests(_ name: String, limit: Int) async throws -> [String] {
         try await request(ControlRequest(id: 0, op: .recent, name: name, limit: limit)).targets ?? []
     }
+
+    public func failedRequests(_ name: String, after: Int64, limit: Int) async throws -> [FailedRequest] {
+        try await request(ControlRequest(id: 0, op: .failures, name: name, limit: limit, after: after)).failures ?? []
+    }
 }

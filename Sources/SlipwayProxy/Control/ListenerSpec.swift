@@ -26,7 +26,7 @@ public struct ListenerSpec: Sendable, Equatable, Codable {
 extension ProxySettings: Codable {
     private enum CodingKeys: String, CodingKey {
         case maxConnections, maxHeaderBytes, maxRequestLineBytes, idleTimeoutMs, headerTimeoutMs, connectTimeoutMs
-        case responseTimeoutMs, upstreamConnections, idleUpstreamConnections, replayBufferSize
+        case responseTimeoutMs, upstreamConnections, idleUpstreamConnections, replayBufferSize, accessLog
     }
 
     public init(from decoder: any Decoder) throws {
@@ -44,7 +44,8 @@ extension ProxySettings: Codable {
             responseTimeout: try milliseconds(.responseTimeoutMs),
             upstreamConnections: try values.decode(Int.self, forKey: .upstreamConnections),
             idleUpstreamConnections: try values.decode(Int.self, forKey: .idleUpstreamConnections),
-            replayBufferSize: try values.decode(Int.self, forKey: .replayBufferSize)
+            replayBufferSize: try values.decode(Int.self, forKey: .replayBufferSize),
+            accessLog: try values.decodeIfPresent(AccessLogSettings.self, forKey: .accessLog)
         )
     }
 
@@ -60,5 +61,6 @@ extension ProxySettings: Codable {
         try values.encode(upstreamConnections, forKey: .upstreamConnections)
         try values.encode(idleUpstreamConnections, forKey: .idleUpstreamConnections)
         try values.encode(replayBufferSize, forKey: .replayBufferSize)
+        try values.encodeIfPresent(accessLog, forKey: .accessLog)
     }
 }

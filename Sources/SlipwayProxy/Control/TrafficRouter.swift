@@ -1,3 +1,5 @@
+import SlipwayCore
+
 /// Where the controller sends its routing decisions, and where it reads the traffic they produced.
 ///
 /// Each listener has a name (an app, or an app's preview listener). Two implementations: ``DataPlane`` in the
@@ -26,6 +28,10 @@ public protocol TrafficRouter: Sendable {
 
     /// The targets of the latest successful GET requests of `name`, newest first, at most `limit`.
     func recentRequests(_ name: String, limit: Int) async throws -> [String]
+
+    /// The requests of `name` answered 5xx that ended after `after` (nanoseconds since 1970), oldest first, at most
+    /// `limit` (the newest ones).
+    func failedRequests(_ name: String, after: Int64, limit: Int) async throws -> [FailedRequest]
 }
 
 /// A listener the data plane does not have.

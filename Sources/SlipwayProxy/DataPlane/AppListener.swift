@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SlipwayCore
 
 #if canImport(Glibc)
 import Glibc
@@ -26,10 +27,18 @@ final class ListenerCore: Sendable {
     let open = NIOLockedValueBox([ObjectIdentifier: any Channel]())
     private let loops: [ObjectIdentifier: LoopConfined]
     let eventLoops: [any EventLoop]
+    /// The access log, when the settings ask for one.
+    let accessLog: AccessLog?
+    /// Distributed tracing of the requests, when the data plane exports traces.
+    let tracing: RequestTracing?
+    /// Each loop's periodic hand-over of its access log lines.
+    private let flushes: NIOLockedValueBox<[RepeatedTask]>
 
-    init(app: String, settings: ProxySettings, group: any EventLoopGroup) {
+    init(app: String, settings: ProxySettings, group: any EventLoopGroup, tracing: RequestTracing? = nil) throws {
         self.app = app
         self.settings = settings
+        self.tracing = tracing
+        self.accessLog = try settings.accessLog.map(AccessLog.init)
         let eventLoops = Array(group.makeIterator())
         self.eventLoops = eventLoops
         self.book = TrafficBook(app: app, loops: eventLoops)
@@ -41,6 +50,32 @@ final class ListenerCore: Sendable {
             )
         }
         self.loops = loops
+        var flushes: [RepeatedTask] = []
+        if let accessLog {
+            for loop in eventLoops {
+                let resources = loops[ObjectIdentifier(loop)]!
+                flushes.append(
+                    loop.scheduleRepeatedTask(initialDelay: AccessLog.flushInterval, delay: AccessLog.flushInterval) {
+                        _ in resources.resources.flushAccessLines(to: accessLog)
+                    }
+                )
+            }
+        }
+        self.flushes = NIOLockedValueBox(flushes)
+    }
+
+    /// Stops the periodic flushes and writes every line still buffered; for when the listener has stopped serving.
+    func closeAccessLog() async {
+        guard let accessLog else { return }
+        for task in flushes.withLockedValue({ tasks in
+            defer { tasks = [] }
+            return tasks
+        }) { task.cancel() }
+        for loop in eventLoops {
+            let core = self
+            try? await loop.submit { core.resources(on: loop).flushAccessLines(to: accessLog) }.get()
+        }
+        accessLog.drain()
     }
 
     /// Adds the HTTP codec and a ``ClientConnection`` to a new client channel (on its event loop).
@@ -104,11 +139,12 @@ public final class AppListener: Sendable {
         host: String,
         port: Int,
         settings: ProxySettings,
-        group: any EventLoopGroup
+        group: any EventLoopGroup,
+        tracing: RequestTracing? = nil
     ) async throws -> AppListener {
         let socket = try ListeningSocket.open(host: host, port: port)
         do {
-            return try await adopt(app: app, socket: socket, settings: settings, group: group)
+            return try await adopt(app: app, socket: socket, settings: settings, group: group, tracing: tracing)
         } catch {
             Glibc.close(socket)
             throw error
@@ -121,9 +157,10 @@ public final class AppListener: Sendable {
         app: String,
         socket: NIOBSDSocket.Handle,
         settings: ProxySettings,
-        group: any EventLoopGroup
+        group: any EventLoopGroup,
+        tracing: RequestTracing? = nil
     ) async throws -> AppListener {
-        let core = ListenerCore(app: app, settings: settings, group: group)
+        let core = try ListenerCore(app: app, settings: settings, group: group, tracing: tracing)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -197,6 +234,20 @@ public final class AppListener: Sendable {
         return entries.prefix(limit).map(\.target)
     }
 
+    /// The requests answered 5xx that ended after `after` (nanoseconds since 1970), oldest first, at most `limit`
+    /// (the oldest ones beyond it are left out). Each event loop keeps its latest
+    /// ``LoopResources/failedRequestCapacity``.
+    public func failedRequests(after: Int64, limit: Int) async -> [FailedRequest] {
+        guard limit > 0 else { return [] }
+        var entries: [FailedRequest] = []
+        for loop in core.eventLoops {
+            let core = self.core
+            entries += (try? await loop.submit { core.resources(on: loop).failedRequests.since(after) }.get()) ?? []
+        }
+        entries.sort { $0.timeNs < $1.timeNs }
+        return Array(entries.suffix(limit))
+    }
+
     /// Cumulative traffic per version and instance.
     public func sample() async -> AppTrafficSample {
         await core.book.sample()
@@ -204,7 +255,13 @@ public final class AppListener: Sendable {
 
     /// Stops accepting connections and closes the listener.
     public func close() async throws {
-        try await serverChannel.close()
+        do {
+            try await serverChannel.close()
+        } catch {
+            await core.closeAccessLog()
+            throw error
+        }
+        await core.closeAccessLog()
     }
 
     /// Stops accepting connections (a data plane that took the socket over goes on accepting on it), lets each open
@@ -220,6 +277,7 @@ public final class AppListener: Sendable {
         while core.connections.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        await core.closeAccessLog()
         return core.connections.load(ordering: .relaxed)
     }
 }

@@ -1,5 +1,7 @@
 import NIOCore
 import NIOHTTP1
+import SlipwayCore
+import Tracing
 
 /// One client connection of an app's listener: reads requests, routes each to an instance through the route
 /// table, relays request and response bodies in both directions with backpressure, and answers itself when it
@@ -36,6 +38,10 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         var switching = false
         var status = 0
         var upstreamKeepAlive = true
+        /// Response body bytes passed to the client.
+        var responseBytes = 0
+        /// The request's server span, when tracing is on; ended with its metrics.
+        var span: (any Span)?
         var attempts = 1
         var responseDeadline: NIODeadline?
         /// What the response reported through ``OutcomeHeader``.
@@ -259,6 +265,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         let routes = core.routes.load(ordering: .acquiring)
         guard let decision = routes.table.route(headers: head.headers, random: &loop.random) else {
             routes.unrouted.requestStarted(loop: loop.index)
+            if let accessLog = core.accessLog {
+                logAccess(to: accessLog, head: head, version: nil, instance: nil, status: 503, latency: 0, bytes: 0)
+            }
             return refuse(
                 .serviceUnavailable("no healthy instance"),
                 head: received,
@@ -273,6 +282,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
                 promise: nil
             )
         }
+        let span = core.tracing?.start(&head, app: core.app)
         let exchange = Exchange(
             head: head,
             clientVersion: received.version,
@@ -292,6 +302,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.isUnit =
                 decision.user.map { core.book.isFirstSight(of: $0, epoch: routes.unitEpoch) == true } ?? true
         }
+        exchange.span = span
         startMetrics(exchange)
         exchange.responseDeadline = exchange.started + core.settings.responseTimeout
         state = .relaying(exchange)
@@ -494,6 +505,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.responseStarted = true
             context.write(wrapOutboundOut(.head(head)), promise: nil)
         case .body(let buffer):
+            exchange.responseBytes += buffer.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
             if exchange.switching {
@@ -567,7 +579,12 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             upstream.client = nil
             upstream.close()
         }
-        finishMetrics(exchange, status: Int(error.status.code), proxyGenerated: proxyGenerated)
+        finishMetrics(
+            exchange,
+            status: Int(error.status.code),
+            proxyGenerated: proxyGenerated,
+            proxyError: proxyGenerated ? String(error.body.dropLast()) : nil
+        )
         if exchange.responseStarted {
             state = .closing
             context?.close(promise: nil)
@@ -635,9 +652,38 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         exchange.instanceTraffic.requestStarted(loop: loop.index)
     }
 
-    private func finishMetrics(_ exchange: Exchange, status: Int, proxyGenerated: Bool) {
+    private func finishMetrics(
+        _ exchange: Exchange,
+        status: Int,
+        proxyGenerated: Bool,
+        proxyError: String? = nil
+    ) {
         exchange.instance.requestFinished()
         let latency = UInt64(max(0, (loop.eventLoop.now - exchange.started).nanoseconds))
+        if status >= 500 { rememberFailure(exchange, status: status, latency: latency, proxyError: proxyError) }
+        if let span = exchange.span, let tracing = core.tracing {
+            let versions = exchange.routes.table.versions
+            tracing.end(
+                span,
+                status: status,
+                version: exchange.versionIndex < versions.count ? versions[exchange.versionIndex].version : nil,
+                instance: exchange.instance.id,
+                bytes: exchange.responseBytes
+            )
+            exchange.span = nil
+        }
+        if let accessLog = core.accessLog {
+            let versions = exchange.routes.table.versions
+            logAccess(
+                to: accessLog,
+                head: exchange.head,
+                version: exchange.versionIndex < versions.count ? versions[exchange.versionIndex].version : nil,
+                instance: exchange.instance.id,
+                status: status,
+                latency: latency,
+                bytes: exchange.responseBytes
+            )
+        }
         exchange.versionTraffic.requestFinished(
             loop: loop.index,
             status: status,
@@ -660,6 +706,54 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             status: status,
             proxyGenerated: proxyGenerated,
             latencyNanoseconds: latency
+        )
+    }
+
+    /// One line of the access log into this loop's buffer, handed to the writer once the buffer is large enough
+    /// (and by the listener's periodic flush otherwise).
+    private func logAccess(
+        to accessLog: AccessLog,
+        head: HTTPRequestHead,
+        version: String?,
+        instance: String?,
+        status: Int,
+        latency: UInt64,
+        bytes: Int
+    ) {
+        AccessLogLine(
+            timeNs: FailedRequest.now(),
+            app: core.app,
+            version: version,
+            instance: instance,
+            method: head.method.rawValue,
+            target: head.uri,
+            status: status,
+            durationNs: latency,
+            bytes: bytes,
+            requestID: head.headers.first(name: "X-Request-Id") ?? "",
+            traceparent: head.headers.first(name: "traceparent")
+        ).write(into: &loop.accessLines)
+        if loop.accessLines.count >= AccessLog.flushBytes { loop.flushAccessLines(to: accessLog) }
+    }
+
+    /// A 5xx goes into this loop's ring of failed requests, for rollout reports: method, path without its query,
+    /// status, latency and request id, nothing else of the request.
+    private func rememberFailure(_ exchange: Exchange, status: Int, latency: UInt64, proxyError: String?) {
+        let versions = exchange.routes.table.versions
+        let version = exchange.versionIndex < versions.count ? versions[exchange.versionIndex].version : "?"
+        let requestID = exchange.head.headers.first(name: "X-Request-Id") ?? ""
+        loop.failedRequests.record(
+            FailedRequest(
+                timeNs: FailedRequest.now(),
+                version: version,
+                instance: exchange.instance.id,
+                method: exchange.head.method.rawValue,
+                path: FailedRequest.path(of: exchange.head.uri),
+                status: status,
+                latencyMs: Double(latency) / 1_000_000,
+                requestID: FailedRequest.cut(requestID[...], to: FailedRequest.maximumRequestIDBytes),
+                proxyError: proxyError
+            )
         )
     }
 

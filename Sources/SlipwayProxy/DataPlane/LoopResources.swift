@@ -1,15 +1,22 @@
 import NIOCore
 import NIOPosix
+import SlipwayCore
 
-/// What the connections of one app share on one event loop: connection pools per instance, a random generator and
-/// the recent successful GET requests. Touched only on its loop.
+/// What the connections of one app share on one event loop: connection pools per instance, a random generator, the
+/// recent successful GET requests and the recent failed ones. Touched only on its loop.
 final class LoopResources {
     let index: Int
     let eventLoop: any EventLoop
     var random = FastRandom()
     var recentRequests: RecentRequests
+    var failedRequests = FailedRequests(capacity: LoopResources.failedRequestCapacity)
+    /// Access log lines not yet handed to the writer.
+    var accessLines: [UInt8] = []
     private var pools: [ObjectIdentifier: UpstreamPool] = [:]
     private let settings: ProxySettings
+
+    /// Failed requests kept per loop: enough for a report's sample between two reads a second apart.
+    static let failedRequestCapacity = 128
 
     init(index: Int, eventLoop: any EventLoop, settings: ProxySettings) {
         self.index = index
@@ -28,6 +35,13 @@ final class LoopResources {
         )
         pools[key] = pool
         return pool
+    }
+
+    /// Hands the buffered access log lines to `log`.
+    func flushAccessLines(to log: AccessLog) {
+        guard !accessLines.isEmpty else { return }
+        log.write(accessLines)
+        accessLines.removeAll(keepingCapacity: true)
     }
 
     /// Forgets the pools of instances that are no longer routed, closing their idle connections.

@@ -23,6 +23,8 @@ public struct ProxySettings: Sendable, Equatable {
     /// Request targets of recent successful GET requests remembered for warm-up replay (see
     /// ``AppListener/recentRequests(limit:)``); 0 records none.
     public var replayBufferSize: Int
+    /// Where each request is logged as a JSON line; nil writes no access log.
+    public var accessLog: AccessLogSettings?
 
     /// Settings with the documented defaults.
     public init(
@@ -35,7 +37,8 @@ public struct ProxySettings: Sendable, Equatable {
         responseTimeout: TimeAmount = .seconds(30),
         upstreamConnections: Int = 256,
         idleUpstreamConnections: Int = 256,
-        replayBufferSize: Int = 256
+        replayBufferSize: Int = 256,
+        accessLog: AccessLogSettings? = nil
     ) {
         self.maxConnections = maxConnections
         self.maxHeaderBytes = maxHeaderBytes
@@ -47,5 +50,6 @@ public struct ProxySettings: Sendable, Equatable {
         self.upstreamConnections = upstreamConnections
         self.idleUpstreamConnections = idleUpstreamConnections
         self.replayBufferSize = replayBufferSize
+        self.accessLog = accessLog
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 
@@ -35,7 +36,7 @@ public struct AuthMiddleware: RouterMiddleware {
             context.principal = principal
             return try await next(request, context)
         case .missing:
-            if Self.isPageRequest(request) { return .redirect(to: "/login", type: .normal) }
+            if Self.isPageRequest(request) { return .redirect(to: Self.loginPath(returningTo: request), type: .normal) }
             return Self.unauthorized(
                 "this needs the API token (Authorization: Bearer <token>) or a dashboard session; sign in at /login"
             )
@@ -55,6 +56,16 @@ public struct AuthMiddleware: RouterMiddleware {
         let accept = request.headers[values: .accept].joined(separator: ",").lowercased()
         return (request.method == .get || request.method == .head) && accept.contains("text/html")
             && path != "/api" && !path.hasPrefix("/api/")
+    }
+
+    /// `/login`, with `?next=` the page asked for when it is not the dashboard itself.
+    static func loginPath(returningTo request: Request) -> String {
+        let path = request.uri.path
+        guard path != "/", !path.isEmpty else { return "/login" }
+        let target = request.uri.query.map { "\(path)?\($0)" } ?? path
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+?#")
+        return "/login?next=" + (target.addingPercentEncoding(withAllowedCharacters: allowed) ?? "/")
     }
 
     /// 401 with `message`, as JSON.

@@ -5,8 +5,10 @@ enum LoginPage {
     static let contentSecurityPolicy =
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-    /// The page, with `message` (plain text) above the form when given.
-    static func html(message: String? = nil) -> String {
+    /// The page, with `message` (plain text) above the form when given; `next` is where a successful sign-in goes.
+    static func html(message: String? = nil, next: String = "/") -> String {
+        let destination =
+            next == "/" ? "" : "\n    <input type=\"hidden\" name=\"next\" value=\"\(HTMLText.escape(next))\">"
         let notice = message.map { "\n  <p class=\"message\" role=\"alert\">\(HTMLText.escape($0))</p>" } ?? ""
         return """
             <!doctype html>
@@ -46,7 +48,7 @@ enum LoginPage {
               <form method="post" action="/login">
                 <label for="token">API token</label>
                 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
-                <button type="submit">Sign in</button>
+                <button type="submit">Sign in</button>\(destination)
               </form>
             </main>
             </body>

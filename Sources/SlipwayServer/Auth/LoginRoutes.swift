@@ -29,11 +29,12 @@ public struct LoginRoutes: Sendable {
     /// Adds `GET /login`, `POST /login` and `POST /logout` to `router` (a `Router`, or a group at its root).
     public func add(to router: some RouterMethods) {
         router.get("login") { request, _ in
-            guard token != nil else { return Response.redirect(to: "/", type: .normal) }
+            let next = Self.destination(request.uri.queryParameters["next"].map(String.init))
+            guard token != nil else { return Response.redirect(to: next, type: .normal) }
             if case .allowed(.session) = authenticator.authenticate(request) {
-                return Response.redirect(to: "/", type: .normal)
+                return Response.redirect(to: next, type: .normal)
             }
-            return Self.page(.ok)
+            return Self.page(.ok, next: next)
         }
         router.post("login") { request, context in
             try await signIn(request, context)
@@ -55,18 +56,20 @@ public struct LoginRoutes: Sendable {
             response.headers[.retryAfter] = String(seconds)
             return response
         }
-        guard let presented = try await Self.presentedToken(request), !presented.isEmpty else {
-            return Self.page(.badRequest, message: "Enter the API token.")
+        let form = try await Self.form(request)
+        let next = Self.destination(form?.next)
+        guard let presented = form?.token, !presented.isEmpty else {
+            return Self.page(.badRequest, message: "Enter the API token.", next: next)
         }
         guard token.matches(presented) else {
             context.logger.info("refused a sign-in with a wrong API token")
-            var response = Self.page(.unauthorized, message: "That token is not right.")
+            var response = Self.page(.unauthorized, message: "That token is not right.", next: next)
             response.headers[.wwwAuthenticate] = AuthMiddleware.challenge
             return response
         }
         throttle.recordSuccess(for: client)
         let session = sessions.create()
-        var response = Response.redirect(to: "/", type: .normal)
+        var response = Response.redirect(to: next, type: .normal)
         response.headers[.cacheControl] = "no-store"
         SessionCookies.add(SessionCookies.setting(session), to: &response)
         return response
@@ -90,16 +93,25 @@ public struct LoginRoutes: Sendable {
         return response
     }
 
-    /// The `token` field of an `application/x-www-form-urlencoded` body; nil when there is none or the body is
-    /// not such a form.
-    private static func presentedToken(_ request: Request) async throws -> String? {
+    /// The fields of an `application/x-www-form-urlencoded` body; nil when the body is not such a form.
+    private static func form(_ request: Request) async throws -> LoginForm? {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumFormSize)
         } catch is NIOTooManyBytesError {
             return nil
         }
-        return try? URLEncodedFormDecoder().decode(LoginForm.self, from: String(buffer: body)).token
+        return try? URLEncodedFormDecoder().decode(LoginForm.self, from: String(buffer: body))
+    }
+
+    /// Where to go after signing in: `next` when it is a path of this server (`/reports/shop/3`), else `/`. Anything
+    /// that could leave the server (`//host`, `/\host`, a scheme) or carries control characters goes to `/`.
+    static func destination(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), next.utf8.count <= 2_048,
+            !next.hasPrefix("//"), !next.hasPrefix("/\\"),
+            !next.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "\\" })
+        else { return "/" }
+        return next
     }
 
     /// Who is signing in, for the throttle: the peer's address when the context knows it.
@@ -107,7 +119,7 @@ public struct LoginRoutes: Sendable {
         (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress ?? "*"
     }
 
-    private static func page(_ status: HTTPResponse.Status, message: String? = nil) -> Response {
+    private static func page(_ status: HTTPResponse.Status, message: String? = nil, next: String = "/") -> Response {
         Response(
             status: status,
             headers: [
@@ -117,7 +129,7 @@ public struct LoginRoutes: Sendable {
                 HTTPFields.Element.Name("X-Frame-Options")!: "DENY",
                 HTTPFields.Element.Name("Referrer-Policy")!: "no-referrer",
             ],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: LoginPage.html(message: message)))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: LoginPage.html(message: message, next: next)))
         )
     }
 }
@@ -125,4 +137,6 @@ public struct LoginRoutes: Sendable {
 /// The sign-in form.
 private struct LoginForm: Decodable {
     var token: String?
+    /// Where the browser was going when it was sent here.
+    var next: String?
 }

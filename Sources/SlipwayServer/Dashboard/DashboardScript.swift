@@ -435,6 +435,7 @@ enum DashboardScript {
               d.bar = h('div', { className: 'bar', 'data-testid': 'weights', role: 'img' });
               d.versions = h('ul', { className: 'versions', 'data-testid': 'versions' });
               d.title = h('p', { className: 'rollout-title', 'data-testid': 'rollout-title' });
+              d.report = h('a', { className: 'rollout-report', 'data-testid': 'rollout-report', text: 'Open the report' });
               d.state = h('span', { className: 'badge', 'data-testid': 'rollout-state' });
               d.step = h('p', { className: 'rollout-step', 'data-testid': 'rollout-step' });
               d.reason = h('p', { className: 'rollout-reason', 'data-testid': 'rollout-reason' });
@@ -480,7 +481,7 @@ enum DashboardScript {
                   h('section', { className: 'panel traffic', 'aria-label': 'Traffic' },
                     h('h3', { text: 'Traffic' }), d.bar, d.versions),
                   h('section', { className: 'panel rollout', 'data-testid': 'rollout', 'aria-label': 'Rollout' },
-                    h('h3', { text: 'Rollout ' }, d.state), d.title, d.release, d.step, d.reason, d.deadline, d.decision, actions,
+                    h('h3', { text: 'Rollout ' }, d.state), d.title, d.report, d.release, d.step, d.reason, d.deadline, d.decision, actions,
                     d.result)),
                 d.experiment,
                 h('section', { className: 'panel instances', 'aria-label': 'Instances' },
@@ -714,6 +715,8 @@ enum DashboardScript {
               setText(d.state, r ? r.state : 'none');
               d.state.className = `badge state-${r ? r.state : 'none'}`;
               setText(d.title, r ? `#${r.rollout} ${r.from} → ${r.to} (${r.strategy})` : 'No rollout yet.');
+              d.report.hidden = !r;
+              if (r) d.report.href = `/reports/${encodeURIComponent(this.name)}/${r.rollout}`;
               renderRelease(d.release, r && r.release);
               setText(d.step, r ? stepText(r) : '');
               let reason = '';

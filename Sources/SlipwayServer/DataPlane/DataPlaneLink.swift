@@ -31,6 +31,10 @@ final class DataPlaneLink: Sendable {
     private let executable: String
     private let threads: Int
     private let logger: Logger
+    /// How the data plane process writes its messages (to `dataplane.log`).
+    private let logFormat: LogFormat
+    /// The tracing arguments of a data plane process (none when traces are not exported).
+    private let tracingArguments: [String]
     private let state = NIOLockedValueBox(LinkState())
 
     private struct LinkState {
@@ -39,13 +43,23 @@ final class DataPlaneLink: Sendable {
         var observer: (@Sendable (EventKind, [String: JSONValue]) -> Void)?
     }
 
-    init(mode: DataPlaneMode, stateDirectory: String, threads: Int, group: any EventLoopGroup, logger: Logger) {
+    init(
+        mode: DataPlaneMode,
+        stateDirectory: String,
+        threads: Int,
+        group: any EventLoopGroup,
+        logger: Logger,
+        logFormat: LogFormat = .text,
+        tracing: (export: TracingExport, requests: RequestTracing)? = nil
+    ) {
         self.paths = DataPlanePaths(stateDirectory: stateDirectory)
         self.threads = threads
         self.logger = logger
+        self.logFormat = logFormat
+        self.tracingArguments = tracing?.export.arguments ?? []
         switch mode {
         case .embedded:
-            let dataPlane = DataPlane(group: group, stateFile: nil)
+            let dataPlane = DataPlane(group: group, stateFile: nil, tracing: tracing?.requests)
             self.embedded = dataPlane
             self.client = nil
             self.router = dataPlane
@@ -136,9 +150,11 @@ final class DataPlaneLink: Sendable {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "--state", (paths.socket as NSString).deletingLastPathComponent, "--threads", String(threads),
-        ]
+        process.arguments =
+            [
+                "--state", (paths.socket as NSString).deletingLastPathComponent, "--threads", String(threads),
+                "--log-format", logFormat.rawValue,
+            ] + tracingArguments
         if !FileManager.default.fileExists(atPath: paths.log) {
             _ = FileManager.default.createFile(atPath: paths.log, contents: nil)
         }

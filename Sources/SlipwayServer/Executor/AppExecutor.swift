@@ -272,6 +272,8 @@ actor AppExecutor {
                 apply(plan)
             case .record(let event):
                 recorder.record(event)
+            case .recordStderrTail(let id, let version, let rollout):
+                recordStderrTail(id, version: version, rollout: rollout)
             case .scheduleTimer(let moment):
                 schedule(at: moment)
             case .runHooks(let point, let hookContext):
@@ -281,6 +283,24 @@ actor AppExecutor {
             case .beginRollout(let plan):
                 Task { _ = await self.startRollout(plan) }
             }
+        }
+    }
+
+    /// Lines of an instance's standard error an `instanceLogTail` event keeps.
+    static let stderrTailLines = 40
+
+    private func recordStderrTail(_ id: InstanceID, version: String, rollout: Int) {
+        let platform = context.platform
+        let recorder = self.recorder
+        let app = spec.name
+        Task {
+            let lines = await platform.stderrTail(of: id, lines: Self.stderrTailLines)
+            let fields: [String: JSONValue] = [
+                "rollout": .int(rollout),
+                "version": .string(version),
+                "lines": .array(lines.map(JSONValue.string)),
+            ]
+            recorder.record(Event(app: app, kind: .instanceLogTail, instance: id, fields: fields))
         }
     }
 

@@ -24,8 +24,14 @@ public enum DataPlaneUpgrade {
     }
 
     /// Starts `slipway-dataplane --take-over` beside the running one and waits until it serves and answers on the
-    /// control socket. Nil when no data plane runs for `stateDirectory` (there is nothing to replace).
-    public static func run(stateDirectory: String, threads: Int) async throws(Failure) -> Outcome? {
+    /// control socket. Nil when no data plane runs for `stateDirectory` (there is nothing to replace). The new one
+    /// writes its messages in `logFormat`.
+    public static func run(
+        stateDirectory: String,
+        threads: Int,
+        logFormat: LogFormat = .text,
+        tracing: TracingExport? = nil
+    ) async throws(Failure) -> Outcome? {
         let paths = DataPlanePaths(stateDirectory: stateDirectory)
         let old = DataPlaneClient(path: paths.socket)
         guard let before = try? await old.connect() else { return nil }
@@ -33,7 +39,11 @@ public enum DataPlaneUpgrade {
         let executable = DataPlaneLink.sibling("slipway-dataplane")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--state", stateDirectory, "--threads", String(threads), "--take-over"]
+        process.arguments =
+            [
+                "--state", stateDirectory, "--threads", String(threads), "--take-over", "--log-format",
+                logFormat.rawValue,
+            ] + (tracing?.arguments ?? [])
         do {
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: paths.log))
             log.seekToEndOfFile()

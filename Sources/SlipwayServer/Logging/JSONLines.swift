@@ -30,7 +30,7 @@ public enum JSONLines {
         return encode(.object(object))
     }
 
-    /// The line of a log message.
+    /// The line of a log message (see ``JSONLogLine``).
     public static func line(
         time: Date,
         level: Logger.Level,
@@ -39,23 +39,19 @@ public enum JSONLines {
         metadata: Logger.Metadata,
         source: String
     ) -> String {
-        var object: [String: JSONValue] = [
-            "time": .string(timestamp(time)),
-            "type": "log",
-            "level": .string(level.rawValue),
-            "label": .string(label),
-            "message": .string(message),
-            "source": .string(source),
-        ]
-        if !metadata.isEmpty { object["metadata"] = .object(metadata.mapValues(value)) }
-        return encode(.object(object))
+        JSONLogLine.line(
+            time: time,
+            level: level.rawValue,
+            label: label,
+            message: message,
+            metadata: metadata.mapValues(value),
+            source: source
+        )
     }
 
     /// ISO 8601 in UTC with milliseconds.
     static func timestamp(_ date: Date) -> String {
-        date.formatted(
-            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)
-        )
+        JSONLogLine.timestamp(date)
     }
 
     private static func value(_ metadata: Logger.MetadataValue) -> JSONValue {
@@ -68,10 +64,7 @@ public enum JSONLines {
     }
 
     private static func encode(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return #"{"type":"log","message":"unencodable line"}"# }
-        return String(decoding: data, as: UTF8.self)
+        JSONLogLine.encode(value)
     }
 }
 

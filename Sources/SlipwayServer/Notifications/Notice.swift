@@ -41,6 +41,8 @@ public struct Notice: Sendable, Equatable {
     public var details: [NoticeDetail]
     /// A link to the app or rollout in a dashboard.
     public var dashboardURL: String?
+    /// A link to the rollout's report (``ReportRoutes``), for a notice about a rollout.
+    public var reportURL: String?
     /// When it happened.
     public var at: Date
 
@@ -63,6 +65,7 @@ public struct Notice: Sendable, Equatable {
         checks: [CheckEvidence] = [],
         details: [NoticeDetail] = [],
         dashboardURL: String? = nil,
+        reportURL: String? = nil,
         at: Date
     ) {
         self.kind = kind
@@ -82,6 +85,7 @@ public struct Notice: Sendable, Equatable {
         self.checks = checks
         self.details = details
         self.dashboardURL = dashboardURL
+        self.reportURL = reportURL
         self.at = at
     }
 }

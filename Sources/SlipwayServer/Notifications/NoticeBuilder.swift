@@ -101,6 +101,9 @@ struct NoticeBuilder: Sendable {
         if let dashboard {
             let name = spec.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? spec.name
             notice.dashboardURL = "\(dashboard)/#app=\(name)"
+            if let number = notice.rollout {
+                notice.reportURL = dashboard + ReportRoutes.pagePath(app: spec.name, rollout: number)
+            }
         }
         return notice
     }

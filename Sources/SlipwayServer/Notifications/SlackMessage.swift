@@ -56,13 +56,19 @@ public enum SlackMessage {
                 "elements": .array([.object(["type": "mrkdwn", "text": .string(contextText(notice))])]),
             ])
         )
-        if let url = notice.dashboardURL, SecretURLRules.isHTTPURL(url), url.utf16.count <= buttonURLLimit {
-            let button: JSONValue = .object([
+        let links: [(String, String?)] = [
+            ("Open the report", notice.reportURL), ("Open in dashboard", notice.dashboardURL),
+        ]
+        let buttons: [JSONValue] = links.compactMap { label, url in
+            guard let url, SecretURLRules.isHTTPURL(url), url.utf16.count <= buttonURLLimit else { return nil }
+            return .object([
                 "type": "button",
-                "text": .object(["type": "plain_text", "text": "Open in dashboard"]),
+                "text": .object(["type": "plain_text", "text": .string(label)]),
                 "url": .string(url),
             ])
-            blocks.append(.object(["type": "actions", "elements": .array([button])]))
+        }
+        if !buttons.isEmpty {
+            blocks.append(.object(["type": "actions", "elements": .array(buttons)]))
         }
         return .object([
             "text": .string(mrkdwn(notice.title, limit: fallbackLimit)),

@@ -24,6 +24,7 @@ import SlipwayCore
 /// | `checks` | array | `{check, value, threshold, samples (integer or null), passed (boolean)}` per check |
 /// | `details` | object | further facts by name (a repeated name keeps its last value) |
 /// | `dashboardURL` | string or null | a link to the dashboard |
+/// | `reportURL` | string or null | a link to the rollout's report (HTML; its JSON is under `/api/v1`) |
 /// | `at` | string | when, ISO 8601 in UTC with milliseconds: `2025-03-01T12:00:00.250Z` |
 public enum WebhookPayload {
     /// The JSON body to post to a generic webhook for `notice`.
@@ -64,6 +65,7 @@ public enum WebhookPayload {
             "checks": .array(checks),
             "details": .object(details),
             "dashboardURL": text(notice.dashboardURL),
+            "reportURL": text(notice.reportURL),
             "at": .string(notice.timestampText),
         ])
     }

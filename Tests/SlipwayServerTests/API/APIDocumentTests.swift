@@ -54,6 +54,7 @@ final class RouteRecorder: RouterMethods, @unchecked Sendable {
         RouteKey(method: "GET", path: "/"),
         RouteKey(method: "GET", path: "/dashboard.js"),
         RouteKey(method: "GET", path: "/dashboard.css"),
+        RouteKey(method: "GET", path: "/reports/{app}/{rollout}"),
     ]
 
     /// Every route the controller's server registers, recorded from the same assembly the server runs.
@@ -113,6 +114,7 @@ final class RouteRecorder: RouterMethods, @unchecked Sendable {
         try await Application(router: router).test(.router) { client in
             for route in routes {
                 let uri = route.path.replacingOccurrences(of: "{app}", with: "shop")
+                    .replacingOccurrences(of: "{rollout}", with: "1")
                 let method = HTTPRequest.Method(route.method)!
                 try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer wrong"]) {
                     if publicRoutes.contains(route) {
@@ -137,6 +139,7 @@ final class RouteRecorder: RouterMethods, @unchecked Sendable {
         try await Application(router: router).test(.router) { client in
             for (path, allowed) in served.sorted(by: { $0.key < $1.key }) {
                 let uri = path.replacingOccurrences(of: "{app}", with: "shop")
+                    .replacingOccurrences(of: "{rollout}", with: "1")
                 for method in methods where !allowed.contains(method.rawValue) {
                     try await client.execute(uri: uri, method: method) { response in
                         #expect(response.status == .methodNotAllowed, "\(method) \(path)")
@@ -173,11 +176,13 @@ final class RouteRecorder: RouterMethods, @unchecked Sendable {
         CommandRoutes(control: ScriptedRolloutControl()).add(to: api)
         LoginRoutes(token: nil, sessions: SessionStore()).add(to: router)
         DashboardRoutes(source: NoApps()).add(to: router)
+        ReportRoutes(reading: reading).add(page: router.group(), json: api)
         let routes = try Self.documentedRoutes().filter { !["/healthz", "/metrics"].contains($0.path) }.sorted()
         try await Application(router: router).test(.router) { client in
             for route in routes {
                 // An unknown app answers at once, even on the event stream.
                 var uri = route.path.replacingOccurrences(of: "{app}", with: "nope")
+                    .replacingOccurrences(of: "{rollout}", with: "1")
                 if route.path == "/api/v1/stream" { uri += "?app=nope" }
                 let method = HTTPRequest.Method(route.method)!
                 try await client.execute(uri: uri, method: method) { _ in }

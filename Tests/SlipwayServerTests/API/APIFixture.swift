@@ -106,6 +106,7 @@ func apiApplication(
     let api = router.group("api/v1")
     ReadRoutes(reading: reading, metrics: metrics).add(to: api)
     EventStreamRoutes(reading: reading, broadcaster: broadcaster, keepAliveInterval: keepAlive).add(to: api)
+    ReportRoutes(reading: reading).add(page: router.group(), json: api)
     return Application(router: router)
 }
 

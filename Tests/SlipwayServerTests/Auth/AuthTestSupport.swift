@@ -79,6 +79,7 @@ func makeAuthApp(
     let protected = router.group().add(middleware: AuthMiddleware(token: apiToken, sessions: sessions))
     protected.get("/") { _, _ in "dashboard" }
     protected.post("/") { _, _ in "posted" }
+    protected.get("reports/{app}/{rollout}") { _, _ in "report" }
     protected.get("api/v1/whoami") { _, context in describe(context.principal) }
     for method in [HTTPRequest.Method.post, .put, .patch, .delete] {
         protected.on("api/v1/deploy", method: method) { _, context in "deployed by \(describe(context.principal))" }

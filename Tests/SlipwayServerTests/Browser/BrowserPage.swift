@@ -112,9 +112,22 @@ struct BrowserPage: Sendable {
         )
     }
 
-    /// A PNG of what the tab shows.
-    func screenshot() async throws -> Data {
-        let answer = try await send("Page.captureScreenshot", ["format": "png"])
+    /// A PNG of what the tab shows; with `fullPage`, of the whole page, however long.
+    func screenshot(fullPage: Bool = false) async throws -> Data {
+        var parameters: [String: JSONValue] = ["format": "png"]
+        if fullPage {
+            let size = try await evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.scrollHeight].join(',')"
+            )
+            let sides = (size.stringValue ?? "").split(separator: ",").compactMap { Double($0) }
+            if sides.count == 2 {
+                parameters["captureBeyondViewport"] = true
+                parameters["clip"] = .object([
+                    "x": 0, "y": 0, "width": .double(sides[0]), "height": .double(sides[1]), "scale": 1,
+                ])
+            }
+        }
+        let answer = try await send("Page.captureScreenshot", parameters)
         guard case .object(let fields) = answer, let text = fields["data"]?.stringValue,
             let data = Data(base64Encoded: text)
         else { throw Failure(description: "Page.captureScreenshot answered no image") }

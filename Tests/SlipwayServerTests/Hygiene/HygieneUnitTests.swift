@@ -206,6 +206,7 @@ import Testing
         )
         #expect(notice.details.first == NoticeDetail("Why it went back", "fail-fast check failed: successRate >= 95%"))
         #expect(notice.dashboardURL == "https://slipway.example.com/#app=shop%40prod")
+        #expect(notice.reportURL == "https://slipway.example.com/reports/shop@prod/4")
         // Severities of the other kinds.
         #expect(NoticeBuilder.severity(of: Self.event(.rolloutFinished, ["outcome": "promoted"])) == .info)
         #expect(NoticeBuilder.severity(of: Self.event(.rolloutFinished, ["outcome": "aborted"])) == .warning)

@@ -72,10 +72,13 @@ struct MessageTests {
                 + "2025-03-01T12:00:00.250Z"
         )
 
-        let button = try #require((blocks[5]["elements"] as? [[String: Any]])?.first)
-        #expect(button["type"] as? String == "button")
-        #expect(button["url"] as? String == "https://slipway.example.com/apps/shop/rollouts/12")
-        #expect((button["text"] as? [String: Any])?["text"] as? String == "Open in dashboard")
+        // The report first: it is what a person acts on.
+        let buttons = try #require(blocks[5]["elements"] as? [[String: Any]])
+        #expect(buttons.map { $0["type"] as? String } == ["button", "button"])
+        #expect(buttons[0]["url"] as? String == "https://slipway.example.com/reports/shop%40prod/12")
+        #expect((buttons[0]["text"] as? [String: Any])?["text"] as? String == "Open the report")
+        #expect(buttons[1]["url"] as? String == "https://slipway.example.com/apps/shop/rollouts/12")
+        #expect((buttons[1]["text"] as? [String: Any])?["text"] as? String == "Open in dashboard")
     }
 
     @Test func slackMessageWithFewFacts() {
@@ -139,6 +142,7 @@ struct MessageTests {
         #expect(payload["result"] as? String == "rolled back")
         #expect(payload["durationMs"] as? Int == 252_500)
         #expect(payload["dashboardURL"] as? String == "https://slipway.example.com/apps/shop/rollouts/12")
+        #expect(payload["reportURL"] as? String == "https://slipway.example.com/reports/shop%40prod/12")
         #expect(payload["at"] as? String == "2025-03-01T12:00:00.250Z")
         let checks = try #require(payload["checks"] as? [[String: Any]])
         #expect(checks.count == 3)
@@ -152,7 +156,7 @@ struct MessageTests {
         let details = try #require(payload["details"] as? [String: Any])
         #expect(details["hook"] as? String == "migrate-db")
         #expect(details["output"] as? String == "step 1 ok\nstep 2 <failed> & stopped")
-        #expect(payload.count == 18)
+        #expect(payload.count == 19)
     }
 
     @Test func webhookPayloadIsStable() throws {
@@ -161,7 +165,8 @@ struct MessageTests {
         #expect(
             text == #"{"app":"shop","at":"2025-03-01T12:00:00.250Z","by":null,"checks":[],"dashboardURL":null,"#
                 + #""details":{},"durationMs":null,"environment":null,"event":"rolloutStarted","from":null,"#
-                + #""reason":null,"result":null,"rollout":null,"severity":"info","step":null,"strategy":null,"#
+                + #""reason":null,"reportURL":null,"result":null,"rollout":null,"severity":"info","step":null,"#
+                + #""strategy":null,"#
                 + #""title":"t","to":null}"#
         )
         #expect(WebhookPayload.body(for: NoticeFixtures.rollback) == WebhookPayload.body(for: NoticeFixtures.rollback))

@@ -31,6 +31,7 @@ enum NoticeFixtures {
         ],
         details: [NoticeDetail("hook", "migrate-db"), NoticeDetail("output", "step 1 ok\nstep 2 <failed> & stopped")],
         dashboardURL: "https://slipway.example.com/apps/shop/rollouts/12",
+        reportURL: "https://slipway.example.com/reports/shop%40prod/12",
         at: time
     )
 

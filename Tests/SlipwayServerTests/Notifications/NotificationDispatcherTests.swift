@@ -81,8 +81,13 @@ struct NotificationDispatcherTests {
         let checks = try #require((blocks[2]["text"] as? [String: Any])?["text"] as? String)
         #expect(checks.contains(":x: `successRate &gt;= 0.99`: 0.97 (threshold 0.99, 1200 samples)"))
         #expect(checks.contains(":white_check_mark: `p99 &lt;= 300ms`: 212ms (threshold 300ms, 1200 samples)"))
-        let button = try #require((blocks.last?["elements"] as? [[String: Any]])?.first)
-        #expect(button["url"] as? String == "https://slipway.example.com/apps/shop/rollouts/12")
+        let buttons = try #require(blocks.last?["elements"] as? [[String: Any]])
+        #expect(
+            buttons.map { $0["url"] as? String } == [
+                "https://slipway.example.com/reports/shop%40prod/12",
+                "https://slipway.example.com/apps/shop/rollouts/12",
+            ]
+        )
         #expect(request.body == SlackMessage.body(for: NoticeFixtures.rollback))
         await receiver.stop()
     }

@@ -174,7 +174,7 @@ final class ReceiverCore: Sendable {
         head.headers.add(name: "Content-Length", value: String(answer.body.utf8.count))
         head.headers.add(name: "Content-Type", value: "text/plain")
         for (name, value) in answer.headers {
-            head.headers.add(name: name, value: value)
+            head.headers.replaceOrAdd(name: name, value: value)
         }
         channel.write(HTTPServerResponsePart.head(head), promise: nil)
         channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: answer.body))), promise: nil)

@@ -26,7 +26,7 @@ final class LoadClient: Sendable {
     private let threads: Int
     let began = Date()
 
-    /// Starts `threads` threads sending `GET path` to `port`, together about `rate` requests per second. With
+    /// Starts `threads` threads sending `method path` (an empty body unless GET) to `port`, together about `rate` requests per second. With
     /// `honourConnectionClose` a thread opens a new connection after a response that says `Connection: close`, as
     /// a careful client does; otherwise it finds out on its next request. With `userHeader` every request carries it
     /// with a user drawn at random from `users`, as many people behind sticky routing would.
@@ -35,6 +35,7 @@ final class LoadClient: Sendable {
         rate: Int = 240,
         threads: Int = 6,
         path: String = "/",
+        method: String = "GET",
         headers: [String: String] = [:],
         userHeader: String? = nil,
         users: Int = 1_000_000,
@@ -53,6 +54,7 @@ final class LoadClient: Sendable {
                     let (reply, socket, retried) = Self.request(
                         port: port,
                         path: path,
+                        method: method,
                         headers: requestHeaders,
                         reusing: connection
                     )
@@ -129,6 +131,7 @@ final class LoadClient: Sendable {
     private static func request(
         port: Int,
         path: String,
+        method: String,
         headers: [String: String],
         reusing connection: Int32
     ) -> (Reply?, Int32, Bool) {
@@ -138,8 +141,9 @@ final class LoadClient: Sendable {
                 socket = connect(port: port)
                 if socket < 0 { return (nil, -1, attempt > 0) }
             }
-            let extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
-            let head = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\(extra)\r\n".utf8)
+            var extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
+            if method != "GET" { extra += "Content-Length: 0\r\n" }
+            let head = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\(extra)\r\n".utf8)
             let sent = head.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent == head.count, let reply = read(socket) { return (reply, socket, attempt > 0) }
             close(socket)

@@ -188,8 +188,11 @@ extension LiveRollouts {
             #expect(load.failed.isEmpty, "\(load.failed.count) of \(load.all.count) failed")
             let history = RolloutRecord.fold(try fixture.log.events(app: "shop", limit: .max))
             #expect(history.map(\.outcome) == ["promoted", "promoted", "aborted", "promoted"])
-            // The controller's live projection is the fold of the log.
-            #expect(try fixture.controller.status(app: "shop") == fixture.status())
+            // The controller's live projection is the fold of the log (once the last event, the candidate's stderr
+            // recorded after the outcome, is in).
+            try await waitUntil("the live status equals the fold of the log", timeout: .seconds(5)) {
+                try fixture.controller.status(app: "shop") == fixture.status()
+            }
             try await fixture.stop()
         }
 
