@@ -236,6 +236,20 @@ import Testing
             return machine.validate(DeployRequest(version: "2.0", variants: variants.map { Release(version: $0) }))?
                 .message
         }
+        func code(_ kind: StrategySpec.Kind, _ variants: [String], strategy: String? = nil) -> String? {
+            let machine = AppMachine(spec: AppDriver.spec(kind))
+            let request = DeployRequest(
+                version: "2.0",
+                variants: variants.map { Release(version: $0) },
+                strategy: strategy
+            )
+            return machine.validate(request)?.code.rawValue
+        }
+        // What the request alone gets wrong is a bad request; what it gets wrong against the app is a conflict.
+        #expect(code(.canary(CanarySpec(steps: [])), ["2.1"], strategy: "canary") == "badRequest")
+        #expect(code(.canary(CanarySpec(steps: [])), ["2.1"]) == "conflict")
+        #expect(code(.abTest(Self.spec), ["2.0"]) == "conflict")
+        #expect(code(.abTest(Self.spec), ["not a version"]) == "badRequest")
         #expect(refusal(.abTest(Self.spec), ["2.1", "2.2"]) == nil)
         #expect(refusal(.canary(CanarySpec(steps: [])), ["2.1"])?.contains("only an abTest strategy") == true)
         #expect(

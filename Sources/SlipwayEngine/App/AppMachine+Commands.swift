@@ -71,12 +71,18 @@ extension AppMachine {
     }
 
     /// Why an A/B/n deploy's further variants cannot run with `strategy`; nil when they can.
+    ///
+    /// What the request alone gets wrong (a variant that is not a version, an environment name, more than 8, an
+    /// explicit strategy other than abTest) is a bad request, as the API's schema says. What it gets wrong only
+    /// against the app (its configured strategy, weight or match rules) or against its own `version` (a version named
+    /// twice) is a conflict: the same request suits another app, or another version.
     static func variantsRefusal(_ request: DeployRequest, strategy: StrategySpec) -> Refusal? {
         func refusal(_ message: String) -> Refusal { Refusal(code: .badRequest, message: message) }
+        func conflict(_ message: String) -> Refusal { Refusal(code: .conflict, message: message) }
         guard case .abTest(let abTest) = strategy.kind else {
-            return refusal(
+            let message =
                 "variants: only an abTest strategy runs several variants (this deploy's strategy is \(strategy.name))"
-            )
+            return request.strategy == nil ? conflict(message) : refusal(message)
         }
         var seen: Set<String> = [request.version]
         for (index, variant) in request.variants.enumerated() {
@@ -84,7 +90,7 @@ extension AppMachine {
                 return refusal("variants[\(index)].version: \"\(variant.version)\" is not a version")
             }
             guard seen.insert(variant.version).inserted else {
-                return refusal(
+                return conflict(
                     "variants[\(index)].version: \(variant.version) is named twice; every variant is another version "
                         + "(give a variant of the same build another version name, like 2.0.0-flag)"
                 )
@@ -99,7 +105,7 @@ extension AppMachine {
             )
         }
         if !abTest.match.isEmpty {
-            return refusal(
+            return conflict(
                 "variants: the abTest's match rules send their requests to one variant; an A/B/n test splits by "
                     + "weight or stickiness"
             )
@@ -107,7 +113,7 @@ extension AppMachine {
         let variants = request.variants.count + 1
         let share = abTest.variantShare(variants: variants)
         if share * variants >= 10_000 {
-            return refusal(
+            return conflict(
                 "variants: \(variants) variants at \(Percentage(basisPoints: share)) each leave nothing to the control "
                     + "A; lower strategy.abTest.weight below \(Percentage(basisPoints: 10_000 / (variants + 1) + 1)) "
                     + "or leave it out for an equal split"

@@ -7,8 +7,8 @@ public struct EventPage: Sendable, Equatable, Codable {
     public enum Direction: Sendable, Equatable {
         /// Events with an id below `before`, newest first (`nil`: from the newest event on).
         case backward(before: Int64?)
-        /// Events with an id above `after`, oldest first.
-        case forward(after: Int64)
+        /// Events with an id above `after` (and below `before`, when given), oldest first.
+        case forward(after: Int64, before: Int64? = nil)
     }
 
     /// The page's events, in the page's direction.
@@ -34,13 +34,16 @@ public struct EventPage: Sendable, Equatable, Codable {
         _ direction: Direction,
         limit: Int
     ) throws(StoreError) -> EventPage {
-        let events: [RecordedEvent]
         switch direction {
-        case .forward(let after):
-            events = try log.events(app: app, after: after, limit: limit)
+        case .forward(let after, let before):
+            let read = try log.events(app: app, after: after, limit: limit)
+            let events = before.map { bound in read.filter { $0.id < bound } } ?? read
+            // A page cut short by `before` is the last one of the range.
+            let complete = events.count == limit && events.count == read.count
+            return EventPage(events: events, next: complete ? events.last?.id : nil)
         case .backward(let before):
-            events = try log.events(app: app, before: before, limit: limit)
+            let events = try log.events(app: app, before: before, limit: limit)
+            return EventPage(events: events, next: events.count == limit ? events.last?.id : nil)
         }
-        return EventPage(events: events, next: events.count == limit ? events.last?.id : nil)
     }
 }

@@ -87,13 +87,9 @@ public struct ReadRoutes: Sendable {
                 let before = try query.integer("before", in: 1...Int64.max)
                 let after = try query.integer("after", in: 0...Int64.max)
                 let limit = try query.integer("limit", in: 1...Int64(EventPage.maximumLimit))
-                if before != nil, after != nil {
-                    throw CommandRefusal(
-                        .badRequest,
-                        "give \"before\" (newest first) or \"after\" (oldest first), not both"
-                    )
-                }
-                let direction: EventPage.Direction = after.map { .forward(after: $0) } ?? .backward(before: before)
+                // Both: the events between them, oldest first.
+                let direction: EventPage.Direction =
+                    after.map { .forward(after: $0, before: before) } ?? .backward(before: before)
                 let size = Int(limit ?? Int64(EventPage.defaultLimit))
                 return try EventPage.read(reading.log, app: app, direction, limit: size)
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -101,7 +102,7 @@ public struct LoginRoutes: Sendable {
         } catch is NIOTooManyBytesError {
             return nil
         }
-        return try? URLEncodedFormDecoder().decode(LoginForm.self, from: String(buffer: body))
+        return LoginForm(String(buffer: body))
     }
 
     /// Where to go after signing in: `next` when it is a path of this server (`/reports/shop/3`), else `/`. Anything
@@ -135,8 +136,26 @@ public struct LoginRoutes: Sendable {
 }
 
 /// The sign-in form.
-private struct LoginForm: Decodable {
+struct LoginForm {
     var token: String?
     /// Where the browser was going when it was sent here.
     var next: String?
+
+    /// The first `token` and `next` of an `application/x-www-form-urlencoded` body; other fields, repeated ones
+    /// included, are ignored, as a browser's form may carry them.
+    init(_ body: String) {
+        for pair in body.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ text: Substring) -> String? {
+                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            }
+            guard let name = decoded(parts[0]) else { continue }
+            let value = parts.count > 1 ? decoded(parts[1]) : ""
+            switch name {
+            case "token" where token == nil: token = value
+            case "next" where next == nil: next = value
+            default: continue
+            }
+        }
+    }
 }

@@ -278,7 +278,10 @@ struct CommandBody {
             guard case .string(let version)? = object["version"] else {
                 throw CommandRefusal(.badRequest, "\"\(path).version\" is required: a string")
             }
-            let env = try object["env"].map { value throws(CommandRefusal) in try strings(value, at: "\(path).env") }
+            // `null`, as for the deploy's own `env`, is no environment of its own.
+            let env = try object["env"].flatMap { value throws(CommandRefusal) -> [String: String]? in
+                value == .null ? nil : try strings(value, at: "\(path).env")
+            }
             return Release(version: version, env: env ?? [:])
         default:
             throw CommandRefusal(

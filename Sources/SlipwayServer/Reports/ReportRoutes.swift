@@ -59,10 +59,13 @@ public struct ReportRoutes: Sendable {
         guard let app = context.parameters.get("app") else {
             throw CommandRefusal(.badRequest, "the app name is missing")
         }
-        guard let text = context.parameters.get("rollout"), let number = Int(text), number >= 1 else {
+        guard let text = context.parameters.get("rollout"), let number = Int(text),
+            (1...Int(Int32.max)).contains(number)
+        else {
             throw CommandRefusal(
                 .badRequest,
-                "the rollout is a number from 1 (see GET /api/v1/apps/\(app)/rollouts), not \"\(context.parameters.get("rollout") ?? "")\""
+                "the rollout is a number from 1 to \(Int32.max) (see GET /api/v1/apps/\(app)/rollouts), not "
+                    + "\"\(context.parameters.get("rollout") ?? "")\""
             )
         }
         return try report(reading, app: app, rollout: number)

@@ -104,6 +104,30 @@ import Testing
         }
     }
 
+    /// `after` and `before` together: the events between them, oldest first, paged forward up to `before`.
+    @Test func aRangeIsReadForwardUpToItsEnd() async throws {
+        let reading = try FixedReading()
+        try reading.appendShopHistory()
+        try await apiApplication(reading).test(.router) { client in
+            func ids(_ query: String) async throws -> ([Int], Any?) {
+                var result: ([Int], Any?) = ([], nil)
+                try await client.execute(uri: "/api/v1/events?" + query, method: .get) { response in
+                    #expect(response.status == .ok)
+                    let object = try #require(try jsonObject(response) as? [String: Any])
+                    let events = object["events"] as? [[String: Any]] ?? []
+                    result = (events.compactMap { $0["id"] as? Int }, object["next"])
+                }
+                return result
+            }
+            let (first, next) = try await ids("after=1&before=5&limit=2")
+            #expect(first == [2, 3] && next as? Int == 3)
+            let (last, end) = try await ids("after=3&before=5&limit=2")
+            #expect(last == [4] && end is NSNull)
+            let (empty, none) = try await ids("after=4&before=5")
+            #expect(empty.isEmpty && none is NSNull)
+        }
+    }
+
     @Test(arguments: [
         ("limit=0", "query parameter \"limit\": expected a whole number from 1 to 500, got \"0\""),
         ("limit=501", "query parameter \"limit\": expected a whole number from 1 to 500, got \"501\""),
@@ -111,7 +135,6 @@ import Testing
         ("before=0", "query parameter \"before\": expected a whole number of at least 1, got \"0\""),
         ("before=-3", "query parameter \"before\": expected a whole number of at least 1, got \"-3\""),
         ("after=x", "query parameter \"after\": expected a whole number of at least 0, got \"x\""),
-        ("after=1&before=5", "give \"before\" (newest first) or \"after\" (oldest first), not both"),
         ("limit=1&limit=2", "query parameter \"limit\" is given more than once"),
         ("app=", "query parameter \"app\" is empty"),
         ("page=2", "unknown query parameter \"page\"; accepted: \"after\", \"app\", \"before\", \"limit\""),

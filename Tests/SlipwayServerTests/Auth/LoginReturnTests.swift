@@ -49,4 +49,10 @@ import Testing
             #expect(LoginRoutes.destination(outside) == "/", "\(String(describing: outside))")
         }
     }
+
+    @Test func theFormTakesTheFirstTokenAndNextAndIgnoresEverythingElse() {
+        let form = LoginForm("x=1&x=2&token=a%2Bb+c&next=%2Freports%2Fshop%2F1&token=second&%F1=%ZZ")
+        #expect(form.token == "a+b c" && form.next == "/reports/shop/1")
+        #expect(LoginForm("").token == nil && LoginForm("token").token == "")
+    }
 }
