@@ -57,28 +57,21 @@ extension RolloutReport {
             guard let instance = recorded.instance?.rawValue,
                 let version = recorded.fields["version"]?.stringValue, candidates.contains(version)
             else { return nil }
+            // Recorded when the verdict became final, or when the instance crashed.
+            let (when, key): (String, String)
             switch recorded.kind {
-            case .instanceLogTail:
-                guard case .array(let lines)? = recorded.fields["lines"] else { return nil }
-                return InstanceOutput(
-                    instance: instance,
-                    version: version,
-                    time: recorded.time,
-                    when: "verdict",
-                    lines: lines.compactMap(\.stringValue)
-                )
-            case .instanceExited:
-                guard case .array(let lines)? = recorded.fields["stderrTail"] else { return nil }
-                return InstanceOutput(
-                    instance: instance,
-                    version: version,
-                    time: recorded.time,
-                    when: "crash",
-                    lines: lines.compactMap(\.stringValue)
-                )
-            default:
-                return nil
+            case .instanceLogTail: (when, key) = ("verdict", "lines")
+            case .instanceExited: (when, key) = ("crash", "stderrTail")
+            default: return nil
             }
+            guard case .array(let lines)? = recorded.fields[key] else { return nil }
+            return InstanceOutput(
+                instance: instance,
+                version: version,
+                time: recorded.time,
+                when: when,
+                lines: lines.compactMap(\.stringValue)
+            )
         }
     }
 

@@ -87,28 +87,29 @@ enum RolloutReportPage {
     }
 
     private static func release(_ record: RolloutRecord) -> String {
-        var html = "<section data-testid=\"release\"><h2>What was shipped</h2>"
-        guard let release = record.release, !release.lines.isEmpty else {
-            return html
-                + "<p class=\"none\">The deploy gave no release metadata (commit, build, links, author).</p></section>\n"
+        let lines = record.release?.lines ?? []
+        let empty = lines.isEmpty ? "The deploy gave no release metadata (commit, build, links, author)." : nil
+        return section("release", "What was shipped", empty: empty) {
+            var html = "<dl class=\"facts\">"
+            for (label, value) in lines {
+                let shown =
+                    isLink(value)
+                    ? "<a href=\"\(HTMLText.escape(value))\" rel=\"noreferrer\">\(HTMLText.escape(value))</a>"
+                    : "<code>\(HTMLText.escape(value))</code>"
+                html +=
+                    "<dt>\(HTMLText.escape(label))</dt><dd data-field=\"\(HTMLText.escape(label.lowercased()))\">\(shown)</dd>"
+            }
+            return html + "</dl>"
         }
-        html += "<dl class=\"facts\">"
-        for (label, value) in release.lines {
-            let shown =
-                isLink(value)
-                ? "<a href=\"\(HTMLText.escape(value))\" rel=\"noreferrer\">\(HTMLText.escape(value))</a>"
-                : "<code>\(HTMLText.escape(value))</code>"
-            html +=
-                "<dt>\(HTMLText.escape(label))</dt><dd data-field=\"\(HTMLText.escape(label.lowercased()))\">\(shown)</dd>"
-        }
-        return html + "</dl></section>\n"
     }
 
     private static func charts(_ report: RolloutReport) -> String {
-        var html = "<section data-testid=\"traffic\"><h2>Traffic by version</h2>"
-        guard !report.traffic.isEmpty else {
-            return html + "<p class=\"none\">No traffic was recorded for this rollout.</p></section>\n"
-        }
+        let empty = report.traffic.isEmpty ? "No traffic was recorded for this rollout." : nil
+        return section("traffic", "Traffic by version", empty: empty) { chartsContent(report) }
+    }
+
+    private static func chartsContent(_ report: RolloutReport) -> String {
+        var html = ""
         let colors = Dictionary(
             uniqueKeysWithValues: report.traffic.enumerated().map { ($1.version, palette[$0 % palette.count]) }
         )
@@ -167,14 +168,16 @@ enum RolloutReportPage {
             html += "<td>\(version.requests)</td><td>\(version.errors)</td><td>\(rate)</td>"
             html += "<td>\(version.worstP99Ms.map { "\(number($0)) ms" } ?? "–")</td></tr>"
         }
-        return html + "</tbody></table></section>\n"
+        return html + "</tbody></table>"
     }
 
     private static func decisions(_ report: RolloutReport) -> String {
-        var html = "<section data-testid=\"decisions\"><h2>Decisions and their evidence</h2>"
-        guard !report.decisions.isEmpty else {
-            return html + "<p class=\"none\">No decision was recorded.</p></section>\n"
-        }
+        let empty = report.decisions.isEmpty ? "No decision was recorded." : nil
+        return section("decisions", "Decisions and their evidence", empty: empty) { decisionsContent(report) }
+    }
+
+    private static func decisionsContent(_ report: RolloutReport) -> String {
+        var html = ""
         for decision in report.decisions {
             let bad = ["fail", "rolledBack", "aborted", "failed", "timedOut"].contains(decision.verdict)
             html += "<article class=\"decision\(bad ? " bad" : "")\" data-kind=\"\(HTMLText.escape(decision.kind))\" "
@@ -197,17 +200,19 @@ enum RolloutReportPage {
             }
             html += "</article>\n"
         }
-        return html + "</section>\n"
+        return html
     }
 
     private static func failedRequests(_ report: RolloutReport) -> String {
         let versions = report.candidates.joined(separator: ", ")
-        var html = "<section data-testid=\"failed-requests\"><h2>The candidate's failed requests</h2>"
-        guard !report.failedRequests.isEmpty else {
-            return html
-                + "<p class=\"none\">No request to \(HTMLText.escape(versions)) was answered 5xx.</p></section>\n"
+        let empty = report.failedRequests.isEmpty ? "No request to \(versions) was answered 5xx." : nil
+        return section("failed-requests", "The candidate's failed requests", empty: empty) {
+            failedRequestsContent(report)
         }
-        html += "<p>The newest \(report.failedRequests.count) of the candidate's requests answered 5xx. The rollout "
+    }
+
+    private static func failedRequestsContent(_ report: RolloutReport) -> String {
+        var html = "<p>The newest \(report.failedRequests.count) of the candidate's requests answered 5xx. The rollout "
         html += "recorded \(report.failedRequestsRecorded) such requests across all versions (at most "
         html += "\(RolloutEvidence.failureCap) are kept). Paths are shown without their query; no body, cookie or "
         html += "header other than the request id is kept.</p>"
@@ -224,39 +229,47 @@ enum RolloutReportPage {
             html +=
                 "</td><td>\(number(request.latencyMs)) ms</td><td><code>\(HTMLText.escape(request.requestID))</code></td></tr>"
         }
-        return html + "</tbody></table></section>\n"
+        return html + "</tbody></table>"
     }
 
     private static func standardError(_ report: RolloutReport) -> String {
-        var html = "<section data-testid=\"stderr\"><h2>What the candidate's instances wrote to standard error</h2>"
-        guard !report.stderr.isEmpty else {
-            return html + "<p class=\"none\">No instance of the candidate left standard error behind.</p></section>\n"
+        let empty = report.stderr.isEmpty ? "No instance of the candidate left standard error behind." : nil
+        return section("stderr", "What the candidate's instances wrote to standard error", empty: empty) {
+            var html = ""
+            for output in report.stderr {
+                let when = output.when == "crash" ? "when it exited" : "when the verdict was reached"
+                html += "<h3 data-instance=\"\(HTMLText.escape(output.instance))\">\(HTMLText.escape(output.instance)) "
+                let count = output.lines.count == 1 ? "its last line" : "its last \(output.lines.count) lines"
+                html += "(\(HTMLText.escape(output.version))), \(when), \(count)</h3>"
+                html +=
+                    output.lines.isEmpty
+                    ? "<p class=\"none\">Nothing.</p>"
+                    : "<pre>\(HTMLText.escape(output.lines.joined(separator: "\n")))</pre>"
+            }
+            return html
         }
-        for output in report.stderr {
-            let when = output.when == "crash" ? "when it exited" : "when the verdict was reached"
-            html += "<h3 data-instance=\"\(HTMLText.escape(output.instance))\">\(HTMLText.escape(output.instance)) "
-            let count = output.lines.count == 1 ? "its last line" : "its last \(output.lines.count) lines"
-            html += "(\(HTMLText.escape(output.version))), \(when), \(count)</h3>"
-            html +=
-                output.lines.isEmpty
-                ? "<p class=\"none\">Nothing.</p>"
-                : "<pre>\(HTMLText.escape(output.lines.joined(separator: "\n")))</pre>"
-        }
-        return html + "</section>\n"
     }
 
     private static func timeline(_ report: RolloutReport) -> String {
-        var html = "<section data-testid=\"timeline\"><h2>Timeline</h2><table class=\"timeline\"><tbody>"
-        for entry in report.timeline {
-            html += "<tr class=\"\(entry.alarming ? "alarm" : "")\" data-kind=\"\(entry.kind)\">"
-            html +=
-                "<td class=\"offset\">+\(ReportChart.elapsed(entry.time.timeIntervalSince(report.record.startedAt)))</td>"
-            html += "<td>\(HTMLText.escape(entry.text))</td></tr>"
+        section("timeline", "Timeline", empty: nil) {
+            var html = "<table class=\"timeline\"><tbody>"
+            for entry in report.timeline {
+                html += "<tr class=\"\(entry.alarming ? "alarm" : "")\" data-kind=\"\(entry.kind)\">"
+                html +=
+                    "<td class=\"offset\">+\(ReportChart.elapsed(entry.time.timeIntervalSince(report.record.startedAt)))</td>"
+                html += "<td>\(HTMLText.escape(entry.text))</td></tr>"
+            }
+            return html + "</tbody></table>"
         }
-        return html + "</tbody></table></section>\n"
     }
 
     // MARK: Helpers
+
+    /// A section of the page: `title`, then `content`, or `empty` in italics when there is nothing to show.
+    private static func section(_ id: String, _ title: String, empty: String?, _ content: () -> String) -> String {
+        let body = empty.map { "<p class=\"none\">\(HTMLText.escape($0))</p>" } ?? content()
+        return "<section data-testid=\"\(id)\"><h2>\(HTMLText.escape(title))</h2>\(body)</section>\n"
+    }
 
     /// Points merged into at most ``maximumPoints`` intervals: counts add up, p99 keeps the worst.
     static func merge(_ points: [RolloutReport.VersionTraffic.Point]) -> [RolloutReport.VersionTraffic.Point] {
