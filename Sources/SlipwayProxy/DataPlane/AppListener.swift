@@ -201,6 +201,7 @@ public final class AppListener: Sendable {
     /// their in-flight requests.
     public func update(_ table: RouteTable) {
         core.routes.store(AppRoutes(table: table, book: core.book), ordering: .releasing)
+        core.book.routed(Set(table.instances.map(\.id)))
     }
 
     /// Waits until `instances` have no request in flight, or `timeout` passes, then closes their idle pooled
@@ -248,9 +249,11 @@ public final class AppListener: Sendable {
         return Array(entries.suffix(limit))
     }
 
-    /// Cumulative traffic per version and instance.
+    /// Cumulative traffic per version and instance (instances no route has named for
+    /// ``TrafficBook/instanceRetention`` are no longer reported).
     public func sample() async -> AppTrafficSample {
-        await core.book.sample()
+        core.book.routed(Set(table.instances.map(\.id)))
+        return await core.book.sample()
     }
 
     /// Stops accepting connections and closes the listener.

@@ -7,9 +7,16 @@ final class TrafficBook: Sendable {
     private struct Books {
         var versions: [String: TrafficRecorder] = [:]
         var instances: [String: (version: String, recorder: TrafficRecorder)] = [:]
+        /// Instances no route table names any more, since when.
+        var unroutedSince: [String: ContinuousClock.Instant] = [:]
         var routedVersions: Set<String> = []
         var unitEpoch = 0
     }
+
+    /// How long the traffic of an instance no route names is still reported: long enough for every reader (the
+    /// controller's analysis windows, its evidence, a Prometheus scrape) to see its last requests. Instance ids are
+    /// never reused, so a recorder retired after it is never needed again.
+    static let instanceRetention: Duration = .seconds(900)
 
     let app: String
     let unrouted: TrafficRecorder
@@ -64,6 +71,32 @@ final class TrafficBook: Sendable {
             books.instances[id] = (version, recorder)
             return recorder
         }
+    }
+
+    /// Notes which instances the route table in force names (at `now`), and forgets the recorders of instances no
+    /// table has named for ``instanceRetention``: without it, every instance an app ever ran would keep a histogram
+    /// per event loop, and every sample would carry them all. A request still in flight to a forgotten instance
+    /// records into the recorder it holds, unharmed.
+    func routed(_ instances: Set<String>, at now: ContinuousClock.Instant = .now) {
+        books.withLockedValue { books in
+            for id in books.instances.keys {
+                if instances.contains(id) {
+                    books.unroutedSince[id] = nil
+                } else if let since = books.unroutedSince[id] {
+                    if now - since >= Self.instanceRetention {
+                        books.instances[id] = nil
+                        books.unroutedSince[id] = nil
+                    }
+                } else {
+                    books.unroutedSince[id] = now
+                }
+            }
+        }
+    }
+
+    /// The ids of the instances whose traffic is reported.
+    var instanceIDs: Set<String> {
+        books.withLockedValue { Set($0.instances.keys) }
     }
 
     /// Cumulative totals now.
