@@ -23,7 +23,9 @@ import Testing
         let proxy = try await LiveProxy.start(
             settings: ProxySettings(accessLog: AccessLogSettings(path: path, maxBytes: 1 << 20, keep: 2))
         )
-        let deadPort = try LoopbackHTTP.freePort()
+        // Bound and not listening for the whole test: every connection is refused, and no other test can take it.
+        let (deadSocket, deadPort) = try LoopbackHTTP.refusingPort()
+        defer { close(deadSocket) }
         let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         try await withClient { client in
             try proxy.route([upstream.instance()], version: "2.0.0")

@@ -6,12 +6,18 @@ import Testing
 
 @testable import SlipwayProxy
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The requests answered 5xx the listener keeps for rollout reports: what they record, and what they never do.
 @Suite(.serialized) struct DataPlaneFailedRequestTests {
     @Test func keepsTheAppsAndTheProxysFailuresWithoutQueryBodyOrHeaders() async throws {
         let upstream = try await FixtureUpstream.start(name: "a")
         let proxy = try await LiveProxy.start()
-        let deadPort = try LoopbackHTTP.freePort()
+        // Bound and not listening for the whole test: every connection is refused, and no other test can take it.
+        let (deadSocket, deadPort) = try LoopbackHTTP.refusingPort()
+        defer { close(deadSocket) }
         let before = FailedRequest.now()
         try await withClient { client in
             try proxy.route([upstream.instance()])

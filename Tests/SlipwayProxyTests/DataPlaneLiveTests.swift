@@ -67,7 +67,9 @@ import Testing
     @Test func answers503WithoutInstances502WhenUnreachableAnd504WhenSlow() async throws {
         let upstream = try await FixtureUpstream.start(name: "a")
         let proxy = try await LiveProxy.start(settings: ProxySettings(responseTimeout: .milliseconds(300)))
-        let deadPort = try LoopbackHTTP.freePort()
+        // Bound and not listening for the whole test: every connection is refused, and no other test can take it.
+        let (deadSocket, deadPort) = try LoopbackHTTP.refusingPort()
+        defer { close(deadSocket) }
         try await withClient { client in
             try proxy.route([])
             let (noneStatus, noneBody) = try await get(client, proxy.url + "/")

@@ -5,6 +5,10 @@ import Testing
 
 @testable import SlipwayProxy
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The recent successful GET requests the listener keeps for warm-up replay.
 @Suite(.serialized) struct DataPlaneReplayBufferTests {
     @Test func recordsSuccessfulGetsNewestFirst() async throws {
@@ -27,7 +31,9 @@ import Testing
     @Test func skipsOtherMethodsFailuresAndProxyAnswers() async throws {
         let upstream = try await FixtureUpstream.start(name: "a")
         let proxy = try await LiveProxy.start()
-        let deadPort = try LoopbackHTTP.freePort()
+        // Bound and not listening for the whole test: every connection is refused, and no other test can take it.
+        let (deadSocket, deadPort) = try LoopbackHTTP.refusingPort()
+        defer { close(deadSocket) }
         try await withClient { client in
             try proxy.route([upstream.instance()])
             var upload = HTTPClientRequest(url: proxy.url + "/upload")

@@ -6,6 +6,10 @@ import Testing
 
 @testable import SlipwayServer
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Warm-ups against a real HTTP server on 127.0.0.1.
 @Suite(.serialized) struct WarmUpRunnerTests {
     @Test func sendsSyntheticRequestsRoundRobinThenTheReplayInOrder() async throws {
@@ -83,7 +87,9 @@ import Testing
         #expect(!errors.timedOut)
         try await server.stop()
 
-        let deadPort = try LoopbackHTTP.freePort()
+        // Bound and not listening for the whole test: every connection is refused, and no other test can take it.
+        let (deadSocket, deadPort) = try LoopbackHTTP.refusingPort()
+        defer { close(deadSocket) }
         let refused = await withRunner { runner in
             await runner.run(
                 host: "127.0.0.1",
