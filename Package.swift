@@ -84,7 +84,6 @@ let package = Package(
             name: "slipway-dataplane",
             dependencies: [
                 "SlipwayProxy", "SlipwayCore", .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

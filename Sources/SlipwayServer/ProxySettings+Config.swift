@@ -15,16 +15,9 @@ extension ProxySettings {
             responseTimeout: TimeAmount(spec.responseTimeout),
             upstreamConnections: spec.upstreamConnections,
             idleUpstreamConnections: spec.idleUpstreamConnections,
-            accessLog: spec.accessLog.and(accessLogPath).map { log, path in
-                AccessLogSettings(path: path, maxBytes: log.maxBytes, keep: log.keep)
+            accessLog: accessLogPath.flatMap { path in
+                spec.accessLog.map { AccessLogSettings(path: path, maxBytes: $0.maxBytes, keep: $0.keep) }
             }
         )
-    }
-}
-
-extension Optional {
-    fileprivate func and<Other>(_ other: Other?) -> (Wrapped, Other)? {
-        guard let self, let other else { return nil }
-        return (self, other)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import ServiceLifecycle
 import SlipwayCore
 import SlipwayProxy
 import Synchronization
@@ -16,18 +15,6 @@ enum DataPlaneProcess {
     static let handedOver = Atomic<Bool>(false)
     /// Set by `--log-format json`: messages are JSON lines (``JSONLogLine``) instead of text.
     static let jsonLogs = Atomic<Bool>(false)
-
-    /// Exports the spans still batched, within 5 seconds.
-    static func flush(_ exporting: ServiceGroup?, _ task: Task<Void, Never>?) async {
-        guard let exporting, let task else { return }
-        await exporting.triggerGracefulShutdown()
-        let timeout = Task {
-            try? await Task.sleep(for: .seconds(5))
-            task.cancel()
-        }
-        await task.value
-        timeout.cancel()
-    }
 
     /// Writes a message to standard error: `slipway-dataplane: message`, or a JSON line with `level`.
     static func say(_ level: String, _ message: String) {

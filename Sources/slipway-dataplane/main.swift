@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import NIOPosix
-import ServiceLifecycle
 import SlipwayCore
 import SlipwayProxy
 import Synchronization
@@ -89,7 +88,7 @@ signal(SIGTERM) { _ in DataPlaneProcess.stopRequested.store(true, ordering: .rel
 let paths = DataPlanePaths(stateDirectory: stateDirectory)
 let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
 var tracing: RequestTracing?
-var exporting: ServiceGroup?
+var exporting: TracingService?
 if let otlpEndpoint {
     let export = TracingExport(
         endpoint: otlpEndpoint,
@@ -100,19 +99,9 @@ if let otlpEndpoint {
     do {
         let backend = try export.makeBackend()
         tracing = RequestTracing(tracer: backend.tracer)
-        exporting = ServiceGroup(
-            services: [backend.service],
-            gracefulShutdownSignals: [],
-            cancellationSignals: [],
-            logger: Logger(label: "slipway-dataplane")
-        )
+        exporting = TracingService(service: backend.service, logger: Logger(label: "slipway-dataplane"))
     } catch {
         fail("cannot export traces to \(otlpEndpoint): \(error)")
-    }
-}
-let exportingTask = exporting.map { group in
-    Task<Void, Never> {
-        do { try await group.run() } catch { DataPlaneProcess.say("warning", "trace export stopped: \(error)") }
     }
 }
 let dataPlane = DataPlane(group: group, stateFile: paths.routes, tracing: tracing)
@@ -165,7 +154,7 @@ if DataPlaneProcess.handedOver.load(ordering: .relaxed) {
     // The socket, pid file and routes are the new data plane's now; only the open connections are left here.
     DataPlaneProcess.say("info", "handed over to a new data plane; finishing open connections")
     await dataPlane.quiesceAfterHandOver(within: .seconds(60))
-    await DataPlaneProcess.flush(exporting, exportingTask)
+    await exporting?.flushAndStop(within: .seconds(5))
     // The control socket is left to the process exit: closing it through SwiftNIO would unlink its path, which
     // names the new data plane's socket now.
     exit(0)
@@ -177,6 +166,6 @@ if DataPlaneProcess.handedOver.load(ordering: .relaxed) {
     DataPlaneProcess.say("info", "stopped")
 }
 serving.cancel()
-await DataPlaneProcess.flush(exporting, exportingTask)
+await exporting?.flushAndStop(within: .seconds(5))
 try? await group.shutdownGracefully()
 exit(0)

@@ -46,7 +46,7 @@ final class AccessLog: Sendable {
         self.settings = settings
         let directory = settings.path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
             .joined(separator: "/")
-        if !directory.isEmpty { Self.makeDirectories(directory) }
+        if !directory.isEmpty { try Files.makeDirectories(directory) }
         self.file = FileBox(try RotatingLogFile(path: settings.path, maxBytes: settings.maxBytes, keep: settings.keep))
     }
 
@@ -74,14 +74,6 @@ final class AccessLog: Sendable {
     /// Waits until everything handed over is written.
     func drain() {
         queue.sync {}
-    }
-
-    private static func makeDirectories(_ path: String) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            mkdir(current, 0o755)
-        }
     }
 
     /// The file, touched only on the queue.

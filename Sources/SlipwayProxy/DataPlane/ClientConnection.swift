@@ -42,6 +42,11 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         var responseBytes = 0
         /// The request's server span, when tracing is on; ended with its metrics.
         var span: (any Span)?
+
+        /// The version the request was routed to.
+        var version: String? {
+            versionIndex < routes.table.versions.count ? routes.table.versions[versionIndex].version : nil
+        }
         var attempts = 1
         var responseDeadline: NIODeadline?
         /// What the response reported through ``OutcomeHeader``.
@@ -662,22 +667,20 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         let latency = UInt64(max(0, (loop.eventLoop.now - exchange.started).nanoseconds))
         if status >= 500 { rememberFailure(exchange, status: status, latency: latency, proxyError: proxyError) }
         if let span = exchange.span, let tracing = core.tracing {
-            let versions = exchange.routes.table.versions
             tracing.end(
                 span,
                 status: status,
-                version: exchange.versionIndex < versions.count ? versions[exchange.versionIndex].version : nil,
+                version: exchange.version,
                 instance: exchange.instance.id,
                 bytes: exchange.responseBytes
             )
             exchange.span = nil
         }
         if let accessLog = core.accessLog {
-            let versions = exchange.routes.table.versions
             logAccess(
                 to: accessLog,
                 head: exchange.head,
-                version: exchange.versionIndex < versions.count ? versions[exchange.versionIndex].version : nil,
+                version: exchange.version,
                 instance: exchange.instance.id,
                 status: status,
                 latency: latency,
@@ -739,8 +742,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// A 5xx goes into this loop's ring of failed requests, for rollout reports: method, path without its query,
     /// status, latency and request id, nothing else of the request.
     private func rememberFailure(_ exchange: Exchange, status: Int, latency: UInt64, proxyError: String?) {
-        let versions = exchange.routes.table.versions
-        let version = exchange.versionIndex < versions.count ? versions[exchange.versionIndex].version : "?"
+        let version = exchange.version ?? "?"
         let requestID = exchange.head.headers.first(name: "X-Request-Id") ?? ""
         loop.failedRequests.record(
             FailedRequest(

@@ -52,8 +52,7 @@ public struct MetricsPoint: Sendable, Equatable, Codable {
     ///
     /// A version absent from `earlier` (it just got its first instance) counts everything `later` holds.
     public static func between(_ earlier: AppTrafficSample, _ later: AppTrafficSample, at time: Date) -> MetricsPoint? {
-        let elapsed = later.takenAt - earlier.takenAt
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = later.seconds(since: earlier)
         guard seconds > 0 else { return nil }
         var versions: [String: VersionRates] = [:]
         for (version, snapshot) in later.versions {
@@ -74,5 +73,13 @@ public struct MetricsSeries: Sendable, Equatable, Codable {
     public init(intervalSeconds: Int, points: [MetricsPoint]) {
         self.intervalSeconds = intervalSeconds
         self.points = points
+    }
+}
+
+extension AppTrafficSample {
+    /// The seconds between `earlier` and this sample (zero or less when this one is not later).
+    func seconds(since earlier: AppTrafficSample) -> Double {
+        let elapsed = takenAt - earlier.takenAt
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }

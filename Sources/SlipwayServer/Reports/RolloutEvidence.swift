@@ -145,21 +145,17 @@ public actor RolloutEvidence {
         to later: AppTrafficSample,
         at time: Date
     ) -> [RolloutTrafficPoint] {
-        let elapsed = later.takenAt - earlier.takenAt
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = later.seconds(since: earlier)
         guard seconds > 0 else { return [] }
         return later.versions.sorted { $0.key < $1.key }.map { version, snapshot in
             let window = snapshot.window(since: earlier.versions[version] ?? .empty)
-            let p99 = window.latency(quantile: 0.99).map {
-                Double($0.components.seconds) * 1_000 + Double($0.components.attoseconds) / 1e15
-            }
             return RolloutTrafficPoint(
                 time: time,
                 version: version,
                 seconds: seconds,
                 requests: window.requests,
                 errors: window.errors,
-                p99Ms: p99
+                p99Ms: VersionRates(window, seconds: seconds).p99Ms
             )
         }
     }

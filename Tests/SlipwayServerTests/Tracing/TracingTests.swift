@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOPosix
-import ServiceLifecycle
 import SlipwayCore
 import SlipwayEngine
 import SlipwayProxy
@@ -92,7 +91,7 @@ extension ReceiverAnswer {
             json: true
         )
         let backend = try export.makeBackend()
-        let exporting = TestService(backend.service)
+        let exporting = TracingService(service: backend.service, logger: Logger(label: "slipway.test.tracing"))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let listener = try await AppListener.bind(
             app: "shop",
@@ -125,7 +124,7 @@ extension ReceiverAnswer {
         // A new trace at a ratio of 0 is not kept, but its context still reaches the instance.
         #expect(try await Self.get(port: listener.port, path: "/other") == 200)
         try await listener.close()
-        await exporting.stop()
+        await exporting.flushAndStop(within: .seconds(5))
 
         let received = instance.requests
         #expect(received.count == 2)
@@ -197,28 +196,6 @@ extension ReceiverAnswer {
         #expect(!requests.isEmpty)
         #expect(Set(requests.compactMap { $0.attributes["slipway.version"] }) == ["1.0.0", "2.0.0"])
         await collector.stop()
-    }
-}
-
-/// A service run for a test; ``stop()`` shuts it down gracefully, which exports what it batched.
-final class TestService: Sendable {
-    private let group: ServiceGroup
-    private let task: Task<Void, Never>
-
-    init(_ service: any Service) {
-        let group = ServiceGroup(
-            services: [service],
-            gracefulShutdownSignals: [],
-            cancellationSignals: [],
-            logger: Logger(label: "slipway.test.tracing")
-        )
-        self.group = group
-        task = Task { try? await group.run() }
-    }
-
-    func stop() async {
-        await group.triggerGracefulShutdown()
-        await task.value
     }
 }
 

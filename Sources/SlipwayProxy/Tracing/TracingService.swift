@@ -1,13 +1,14 @@
 import Logging
 import ServiceLifecycle
 
-/// Runs the service that batches and exports spans for as long as a controller runs, and flushes it at the end.
-final class TracingService: Sendable {
+/// Runs the service that batches and exports spans (``TracingExport/makeBackend()``) for as long as its process runs,
+/// and flushes it at the end: the controller's, the data plane's, a test's.
+public final class TracingService: Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, Never>
 
     /// Starts running `service`.
-    init(service: any Service, logger: Logger) {
+    public init(service: any Service, logger: Logger) {
         let group = ServiceGroup(
             services: [service],
             gracefulShutdownSignals: [],
@@ -19,7 +20,7 @@ final class TracingService: Sendable {
     }
 
     /// Exports what is batched and stops; gives up after `limit`.
-    func flushAndStop(within limit: Duration) async {
+    public func flushAndStop(within limit: Duration) async {
         await group.triggerGracefulShutdown()
         let running = self.running
         let timeout = Task {
@@ -30,8 +31,8 @@ final class TracingService: Sendable {
         timeout.cancel()
     }
 
-    /// Stops at once (after ``flushAndStop(within:)``, or when the controller failed to start).
-    func stopWithoutFlush() {
+    /// Stops at once (after ``flushAndStop(within:)``, or when its process failed to start).
+    public func stopWithoutFlush() {
         running.cancel()
     }
 }
