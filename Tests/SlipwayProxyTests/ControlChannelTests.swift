@@ -58,19 +58,24 @@ import Glibc
         #expect(try await client.recentRequests("shop", limit: 2) == ["/", "/?n=3"])
 
         // A drain that waits holds up no other request on the same connection.
-        let slow = Task { try await loopbackGet(port: port, "/slow?ms=1000") }
+        let slow = Task { try await loopbackGet(port: port, "/slow?ms=2000") }
         try await waitUntil("the slow request in flight to a-1", timeout: .seconds(5)) {
             await served.dataPlane.listener("shop")?.table.instances.first { $0.id == "a-1" }?.inFlight == 1
         }
         try await client.setRoutes("shop", route("v2", to: b, id: "b-1"))
         let drainStarted = ContinuousClock.now
-        let drain = Task { try await client.drain("shop", instances: ["a-1"], timeout: .seconds(5)) }
+        let drain = Task {
+            let busy = try await client.drain("shop", instances: ["a-1"], timeout: .seconds(5))
+            return (busy, ContinuousClock.now)
+        }
         try await Task.sleep(for: .milliseconds(100))
-        let sampled = ContinuousClock.now
         _ = try await client.sample("shop")
-        #expect(ContinuousClock.now - sampled < .milliseconds(500))
-        #expect(try await drain.value.isEmpty)
-        #expect(ContinuousClock.now - drainStarted >= .milliseconds(500))
+        let sampled = ContinuousClock.now
+        let (busy, drained) = try await drain.value
+        #expect(busy.isEmpty)
+        // The drain waited for the slow request, and the sample did not wait for the drain.
+        #expect(drained - drainStarted >= .milliseconds(1_000))
+        #expect(sampled < drained)
         #expect(try await slow.value.status == 200)
         // At its timeout a drain names what is still busy.
         let stuck = Task { try await loopbackGet(port: port, "/slow?ms=800") }

@@ -8,12 +8,14 @@ import Testing
 extension LiveRollouts {
     /// The comparison with the stable version, through the real proxy and real instances under load.
     @Suite struct BaselineComparisonRolloutTests {
-        /// A threshold a team would set for this app (it tolerates up to 15% errors), and the comparison.
+        /// A threshold a team would set against a collapse (under 60% success in a window), and the comparison. The
+        /// threshold sits far from the candidate's 10–12% error rate: at 10% weight a one-second window holds ~25
+        /// candidate requests, and a tighter line (85%) is crossed by chance in about one window in eight.
         static let analysis = """
             interval: 1s
             minRequests: 10
             checks: []
-            failFast: ["successRate >= 85%"]
+            failFast: ["successRate >= 60%"]
             compare: [errorRate]
             """
 
@@ -33,9 +35,9 @@ extension LiveRollouts {
                             \(sticky ? "  stickiness: {header: X-User}" : "")
                             """,
                         // With sticky users the point is the per-user comparison, and in an incident the comparison
-                        // alone, so no threshold races it (a short window of a 10% or 12% error rate can cross 15%).
+                        // alone, so no threshold races it.
                         analysis: sticky || !threshold
-                            ? Self.analysis.replacingOccurrences(of: #"["successRate >= 85%"]"#, with: "[]")
+                            ? Self.analysis.replacingOccurrences(of: #"["successRate >= 60%"]"#, with: "[]")
                             : Self.analysis
                     ),
                     env: ["DEMO_ERROR_RATE": baselineErrorRate]
@@ -94,7 +96,7 @@ extension LiveRollouts {
             let candidateErrors = candidate["events"]?.intValue ?? 0
             #expect(candidateRequests > 0)
             #expect((baseline["requests"]?.intValue ?? 0) > 5 * candidateRequests)
-            // The threshold at the team's level never fired: over the whole sample the candidate stayed above 85%.
+            // The threshold never fired, and over the whole sample the candidate stayed well above it.
             #expect(Double(candidateErrors) / Double(max(1, candidateRequests)) < 0.15)
             #expect(try fixture.events(.analysisJudged).allSatisfy { $0.fields["analysis"] != "failFast" })
             let firstCandidate = load.all.filter { $0.version == "2.0.0" }.map(\.at).min() ?? 0
