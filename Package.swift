@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "slipway-dataplane", targets: ["slipway-dataplane"]),
         .executable(name: "slipway-analysis-bench", targets: ["slipway-analysis-bench"]),
         .library(name: "SlipwayServer", targets: ["SlipwayServer"]),
+        // The data plane's HTTP/1.1 front end on its own, for the fuzzer's package (fuzz/).
+        .library(name: "SlipwayHTTP1", targets: ["SlipwayHTTP1"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,11 +62,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // HTTP/1.1 heads parsed in place and forwarded as bytes with the proxy's edits; body framing.
+        .target(
+            name: "SlipwayHTTP1",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         // The data plane: SwiftNIO reverse proxy, route table, traffic metrics.
         .target(
             name: "SlipwayProxy",
             dependencies: [
-                "SlipwayCore", "SlipwaySupervision",
+                "SlipwayCore", "SlipwaySupervision", "SlipwayHTTP1",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -180,6 +188,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SlipwayHTTP1Tests",
+            dependencies: [
+                // The differential test holds the new front end against the old one: llhttp and the proxy's checks.
+                "SlipwayHTTP1", "SlipwayProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -1,0 +1,113 @@
+import NIOCore
+
+/// Writes a request head as an instance receives it: the client's bytes, with only the proxy's edits.
+///
+/// - The request line as it came, as HTTP/1.1 (the proxy speaks HTTP/1.1 to instances).
+/// - Hop-by-hop fields removed (RFC 9110 §7.6.1) and those `Connection` names, except `Upgrade` on a protocol
+///   switch, which is sent with `Connection: Upgrade`.
+/// - `Expect: 100-continue` removed: the proxy answers it and reads the body itself.
+/// - `X-Forwarded-For` gets the client's address appended (the client's own values first, joined into one
+///   field); `X-Forwarded-Proto: http` and `X-Request-Id` are added when the client sent none.
+/// - `traceparent` and `tracestate` replaced when the proxy continues the trace in a span of its own.
+///
+/// Every other byte is copied as it arrived, in runs between the removed fields.
+package enum UpstreamRequestHead {
+    /// Writes `head` into `out` with the edits above. `requestID` is added when the client sent no
+    /// `X-Request-Id`; `trace`, when given, replaces the client's trace context fields.
+    package static func write(
+        _ head: RequestHead,
+        clientAddress: String?,
+        requestID: String?,
+        trace: (traceparent: String, tracestate: String?)? = nil,
+        into out: inout ByteBuffer
+    ) {
+        head.bytes.withUnsafeReadableBytes { bytes in
+            let fieldsStart = head.versionStart + 10
+            if head.minorVersion == 1 {
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<fieldsStart]))
+            } else {
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<head.versionStart]))
+                out.writeStaticString("HTTP/1.1\r\n")
+            }
+            let named = head.connectionNamesFields ? connectionNames(head, bytes) : []
+            var forwardedFor: [Range<Int>] = []
+            var hasForwardedProto = false
+            var runStart = fieldsStart
+            for field in head.fields {
+                let keep: Bool
+                switch field.known {
+                case .connection, .keepAlive, .proxyConnection, .te, .trailer:
+                    keep = false
+                case .upgrade:
+                    keep = head.upgrade
+                case .expect:
+                    keep = !head.expectsContinue
+                case .traceparent, .tracestate:
+                    keep = trace == nil
+                case .xForwardedFor:
+                    keep = clientAddress == nil
+                    if !keep { forwardedFor.append(field.value) }
+                case .xForwardedProto:
+                    hasForwardedProto = true
+                    keep = true
+                case .other:
+                    keep = named.isEmpty || !named.contains { HTTPBytes.equalIgnoringCase(bytes, $0, field.name) }
+                default:
+                    keep = true
+                }
+                if !keep {
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<field.line.lowerBound]))
+                    runStart = field.line.upperBound
+                }
+            }
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<(bytes.count - 2)]))
+            if head.upgrade { out.writeStaticString("Connection: Upgrade\r\n") }
+            if let clientAddress {
+                out.writeStaticString("X-Forwarded-For: ")
+                for value in forwardedFor where !value.isEmpty {
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[value]))
+                    out.writeStaticString(", ")
+                }
+                out.writeString(clientAddress)
+                out.writeStaticString("\r\n")
+            }
+            if !hasForwardedProto { out.writeStaticString("X-Forwarded-Proto: http\r\n") }
+            if let requestID {
+                out.writeStaticString("X-Request-Id: ")
+                out.writeString(requestID)
+                out.writeStaticString("\r\n")
+            }
+            if let trace {
+                out.writeStaticString("traceparent: ")
+                out.writeString(trace.traceparent)
+                out.writeStaticString("\r\n")
+                if let tracestate = trace.tracestate {
+                    out.writeStaticString("tracestate: ")
+                    out.writeString(tracestate)
+                    out.writeStaticString("\r\n")
+                }
+            }
+            out.writeStaticString("\r\n")
+        }
+    }
+
+    /// The field names `Connection` lists besides `close`, `keep-alive` and `upgrade`.
+    private static func connectionNames(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
+        var names: [Range<Int>] = []
+        for field in head.fields where field.known == .connection {
+            var start = field.value.lowerBound
+            while start < field.value.upperBound {
+                var end = start
+                while end < field.value.upperBound, bytes[end] != HTTPBytes.comma { end += 1 }
+                let token = HTTPBytes.trimmed(bytes, start..<end)
+                let connectionOption =
+                    HTTPBytes.equalsIgnoringCase(bytes, token, "close")
+                    || HTTPBytes.equalsIgnoringCase(bytes, token, "keep-alive")
+                    || HTTPBytes.equalsIgnoringCase(bytes, token, "upgrade")
+                if !token.isEmpty, !connectionOption { names.append(token) }
+                start = end + 1
+            }
+        }
+        return names
+    }
+}
