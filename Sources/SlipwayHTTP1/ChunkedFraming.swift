@@ -4,7 +4,7 @@
 /// Refused: a chunk size that is not hexadecimal or has more than 15 digits, anything after the size but a
 /// `;` extension or CRLF, control bytes in an extension or a trailer, a chunk's data not followed by CRLF, bare
 /// CR or LF, obsolete line folding in a trailer, and size lines or trailers larger than the limits.
-package struct ChunkedFraming: Sendable {
+public struct ChunkedFraming: Sendable {
     private enum State: Sendable {
         case size(digits: Int, value: Int)
         case extensionBytes(value: Int)
@@ -22,7 +22,7 @@ package struct ChunkedFraming: Sendable {
     }
 
     /// What one call to ``consume(_:)`` found.
-    package enum Progress: Equatable, Sendable {
+    public enum Progress: Equatable, Sendable {
         /// All the bytes offered belong to the body, which goes on.
         case more
         /// The body ended after this many of the bytes offered; the rest is the next message.
@@ -36,24 +36,24 @@ package struct ChunkedFraming: Sendable {
     private var lineBytes = 0
     private var trailerBytes = 0
     /// The longest chunk-size line, extensions included.
-    package var maxSizeLineBytes: Int
+    public var maxSizeLineBytes: Int
     /// The largest trailer section.
-    package var maxTrailerBytes: Int
+    public var maxTrailerBytes: Int
 
     /// A framing at the start of a body.
-    package init(maxSizeLineBytes: Int = 4096, maxTrailerBytes: Int = 32 * 1024) {
+    public init(maxSizeLineBytes: Int = 4096, maxTrailerBytes: Int = 32 * 1024) {
         self.maxSizeLineBytes = maxSizeLineBytes
         self.maxTrailerBytes = maxTrailerBytes
     }
 
     /// Whether the whole body has been seen.
-    package var isDone: Bool {
+    public var isDone: Bool {
         if case .done = state { return true }
         return false
     }
 
     /// Follows `bytes`, the next bytes of the connection.
-    package mutating func consume(_ bytes: UnsafeRawBufferPointer) -> Progress {
+    public mutating func consume(_ bytes: UnsafeRawBufferPointer) -> Progress {
         var index = 0
         let count = bytes.count
         while index < count {

@@ -1,5 +1,5 @@
 /// Why a message head or body framing was refused, and the status a server answers it with.
-package enum HeadError: Error, Equatable, Sendable {
+public enum HeadError: Error, Equatable, Sendable {
     /// Malformed or ambiguous: answered 400 and the connection closed.
     case badRequest(String)
     /// The request line is longer than allowed: 414.
@@ -10,7 +10,7 @@ package enum HeadError: Error, Equatable, Sendable {
     case unsupportedVersion
 
     /// The status code the proxy answers with.
-    package var status: Int {
+    public var status: Int {
         switch self {
         case .badRequest: return 400
         case .requestLineTooLong: return 414
@@ -20,7 +20,7 @@ package enum HeadError: Error, Equatable, Sendable {
     }
 
     /// A short reason, for the plain-text answer and the logs.
-    package var reason: String {
+    public var reason: String {
         switch self {
         case .badRequest(let reason): return reason
         case .requestLineTooLong: return "request line too long"

@@ -1,5 +1,5 @@
 /// The header fields the proxy acts on. Every other field passes through as it came.
-package enum KnownField: UInt8, Sendable {
+public enum KnownField: UInt8, Sendable {
     case other
     case host
     case contentLength
@@ -20,7 +20,7 @@ package enum KnownField: UInt8, Sendable {
     case xRequestID
 
     /// Whether the field describes the connection it came on (RFC 9110 §7.6.1) and so never passes a proxy as it is.
-    package var isHopByHop: Bool {
+    public var isHopByHop: Bool {
         switch self {
         case .connection, .keepAlive, .proxyConnection, .te, .trailer, .upgrade: return true
         default: return false
@@ -58,14 +58,14 @@ package enum KnownField: UInt8, Sendable {
 }
 
 /// One header field of a head, as offsets into the head's bytes: nothing is copied out of them.
-package struct HeaderField: Sendable, Equatable {
+public struct HeaderField: Sendable, Equatable {
     private var nameStart: UInt32
     private var nameEnd: UInt32
     private var valueStart: UInt32
     private var valueEnd: UInt32
     private var lineEnd: UInt32
     /// What the proxy knows the field as.
-    package var known: KnownField
+    public var known: KnownField
 
     init(name: Range<Int>, value: Range<Int>, lineEnd: Int, known: KnownField) {
         nameStart = UInt32(name.lowerBound)
@@ -77,9 +77,9 @@ package struct HeaderField: Sendable, Equatable {
     }
 
     /// The name's bytes.
-    package var name: Range<Int> { Int(nameStart)..<Int(nameEnd) }
+    public var name: Range<Int> { Int(nameStart)..<Int(nameEnd) }
     /// The value's bytes, without leading and trailing whitespace.
-    package var value: Range<Int> { Int(valueStart)..<Int(valueEnd) }
+    public var value: Range<Int> { Int(valueStart)..<Int(valueEnd) }
     /// The whole field line, from the name to its CRLF included.
-    package var line: Range<Int> { Int(nameStart)..<Int(lineEnd) }
+    public var line: Range<Int> { Int(nameStart)..<Int(lineEnd) }
 }

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// How a message's body is delimited (RFC 9112 §6.3).
-package enum MessageBody: Equatable, Sendable {
+public enum MessageBody: Equatable, Sendable {
     /// No body.
     case none
     /// Exactly this many bytes.
@@ -13,11 +13,11 @@ package enum MessageBody: Equatable, Sendable {
 }
 
 /// A request method, with the ones the proxy treats specially named.
-package enum RequestMethod: UInt8, Sendable {
+public enum RequestMethod: UInt8, Sendable {
     case get, head, post, put, delete, options, trace, patch, connect, other
 
     /// Whether sending the request twice has the effect of sending it once (RFC 9110 §9.2.2).
-    package var isIdempotent: Bool {
+    public var isIdempotent: Bool {
         switch self {
         case .get, .head, .options, .trace, .delete, .put: return true
         case .post, .patch, .connect, .other: return false
@@ -48,55 +48,55 @@ package enum RequestMethod: UInt8, Sendable {
 /// The proxy forwards these bytes with a few edits (``UpstreamRequestHead``) instead of building a header list and
 /// serializing it again. What it decided while parsing — how the body is framed, what the client asked of the
 /// connection — is kept beside them.
-package struct RequestHead: Sendable {
+public struct RequestHead: Sendable {
     /// The head from the first byte of the request line to the empty line that ends it, CRLF included.
-    package var bytes: ByteBuffer
+    public var bytes: ByteBuffer
     /// The method, as far as the proxy cares.
-    package var method: RequestMethod
+    public var method: RequestMethod
     /// The method's bytes.
-    package var methodRange: Range<Int>
+    public var methodRange: Range<Int>
     /// The request target's bytes (path and query, or an absolute URI).
-    package var targetRange: Range<Int>
+    public var targetRange: Range<Int>
     /// Where `HTTP/1.x` starts in the request line; the fields start 10 bytes later.
-    package var versionStart: Int
+    public var versionStart: Int
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
-    package var minorVersion: Int
+    public var minorVersion: Int
     /// The header fields, in order.
-    package var fields: [HeaderField]
+    public var fields: [HeaderField]
     /// How the body is delimited.
-    package var body: MessageBody
+    public var body: MessageBody
     /// The client wants the connection kept open after the response.
-    package var keepAlive: Bool
+    public var keepAlive: Bool
     /// A protocol switch (WebSocket) is asked for: `Upgrade` named in `Connection`, on a GET.
-    package var upgrade: Bool
+    public var upgrade: Bool
     /// The client waits for `100 Continue` before it sends the body.
-    package var expectsContinue: Bool
+    public var expectsContinue: Bool
     /// `Connection` names fields other than `close`, `keep-alive` and `upgrade`, which must not be forwarded.
-    package var connectionNamesFields: Bool
+    public var connectionNamesFields: Bool
 
     /// The method as text.
-    package var methodText: String { text(methodRange) }
+    public var methodText: String { text(methodRange) }
     /// The request target as text.
-    package var target: String { text(targetRange) }
+    public var target: String { text(targetRange) }
 
     /// The text of a range of the head.
-    package func text(_ range: Range<Int>) -> String {
+    public func text(_ range: Range<Int>) -> String {
         bytes.getString(at: bytes.readerIndex + range.lowerBound, length: range.count) ?? ""
     }
 
     /// The first field the proxy knows as `known`.
-    package func first(_ known: KnownField) -> HeaderField? {
+    public func first(_ known: KnownField) -> HeaderField? {
         fields.first { $0.known == known }
     }
 
     /// The value of the first field known as `known`.
-    package func value(of known: KnownField) -> String? {
+    public func value(of known: KnownField) -> String? {
         first(known).map { text($0.value) }
     }
 
     /// Calls `body` with the bytes of each value whose field is named `name` (any case), in order, until it returns
     /// true; returns whether it did.
-    package func anyValue(
+    public func anyValue(
         named name: String,
         where body: (UnsafeRawBufferPointer) -> Bool
     ) -> Bool {

@@ -5,14 +5,14 @@ import NIOCore
 /// It refuses what lets two parsers disagree about where a message ends or what it says: bare CR or LF, NUL and
 /// other control bytes, obsolete line folding, whitespace before a field's colon, anything but one space between
 /// the parts of the request line, a `Content-Length` that is not digits or disagrees with another, any
-/// `Transfer-Encoding` but a single `chunked`, both framings at once, `Transfer-Encoding` on HTTP/1.0, and an
-/// HTTP/1.1 request without exactly one `Host`. Leading empty lines before a request line are skipped (RFC 9112
+/// `Transfer-Encoding` but a single `chunked`, both framings at once, `Transfer-Encoding` on HTTP/1.0, more than
+/// one `Host`, and an HTTP/1.1 request without one. Leading empty lines before a request line are skipped (RFC 9112
 /// §2.2). Nothing is copied: the head keeps a slice of the connection's buffer and offsets into it.
-package struct RequestHeadParser: Sendable {
+public struct RequestHeadParser: Sendable {
     /// The longest request line, CRLF included; a longer one is refused with 414.
-    package var maxRequestLineBytes: Int
+    public var maxRequestLineBytes: Int
     /// The largest head, request line and fields; a larger one is refused with 431.
-    package var maxHeadBytes: Int
+    public var maxHeadBytes: Int
     /// Where the search for the end of the head resumes: the start of the first line not yet complete.
     private var resumeAt = 0
     /// Whether the request line is complete.
@@ -21,7 +21,7 @@ package struct RequestHeadParser: Sendable {
     private var spare: [HeaderField] = []
 
     /// What one call to ``parse(_:)`` found.
-    package enum Outcome: Sendable {
+    public enum Outcome: Sendable {
         /// More bytes are needed.
         case incomplete
         /// A head, now read from the buffer.
@@ -31,13 +31,13 @@ package struct RequestHeadParser: Sendable {
     }
 
     /// A parser with the given limits.
-    package init(maxRequestLineBytes: Int = 8 * 1024, maxHeadBytes: Int = 32 * 1024) {
+    public init(maxRequestLineBytes: Int = 8 * 1024, maxHeadBytes: Int = 32 * 1024) {
         self.maxRequestLineBytes = maxRequestLineBytes
         self.maxHeadBytes = maxHeadBytes
     }
 
     /// Hands back the fields of a head the caller is done with, so the next head reuses their storage.
-    package mutating func recycle(_ fields: consuming [HeaderField]) {
+    public mutating func recycle(_ fields: consuming [HeaderField]) {
         var fields = fields
         fields.removeAll(keepingCapacity: true)
         if fields.capacity > spare.capacity { spare = fields }
@@ -46,7 +46,7 @@ package struct RequestHeadParser: Sendable {
     /// Looks for a complete head at the start of `buffer`'s readable bytes. On `.head` the head's bytes (and any
     /// empty lines before it) are read from `buffer`; otherwise `buffer` is left as it is. Call again with the same
     /// buffer once more bytes are appended to it.
-    package mutating func parse(_ buffer: inout ByteBuffer) -> Outcome {
+    public mutating func parse(_ buffer: inout ByteBuffer) -> Outcome {
         // Empty lines before a request (RFC 9112 §2.2), e.g. a CRLF a client sent after a body.
         if resumeAt == 0 {
             while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
@@ -338,9 +338,9 @@ private struct Summary {
 
     /// The body's framing, or why the head is refused.
     func framing(minorVersion: Int) -> Result<MessageBody, HeadError> {
-        if minorVersion == 1, hosts != 1 {
-            return .failure(.badRequest(hosts == 0 ? "no Host header" : "more than one Host header"))
-        }
+        // HTTP/1.0 needs no Host, but two are ambiguous in any version (and the request is forwarded as HTTP/1.1).
+        if hosts > 1 { return .failure(.badRequest("more than one Host header")) }
+        if minorVersion == 1, hosts == 0 { return .failure(.badRequest("no Host header")) }
         if chunked {
             if contentLength != nil { return .failure(.badRequest("both Content-Length and Transfer-Encoding")) }
             if minorVersion == 0 { return .failure(.badRequest("Transfer-Encoding in an HTTP/1.0 request")) }

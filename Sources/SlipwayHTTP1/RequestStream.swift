@@ -2,9 +2,9 @@ import NIOCore
 
 /// The requests on one client connection, read from its bytes as they arrive: each head, its body's bytes as they
 /// came (a chunked body keeps its chunk framing, for the instance to read), and its end.
-package struct RequestStream: Sendable {
+public struct RequestStream: Sendable {
     /// One piece of a request.
-    package enum Part: Sendable {
+    public enum Part: Sendable {
         case head(RequestHead)
         /// Body bytes, forwarded as they are.
         case body(ByteBuffer)
@@ -24,13 +24,13 @@ package struct RequestStream: Sendable {
     private let maxTrailerBytes: Int
 
     /// A stream with the given head limits (chunked trailers get the head's limit).
-    package init(maxRequestLineBytes: Int = 8 * 1024, maxHeadBytes: Int = 32 * 1024) {
+    public init(maxRequestLineBytes: Int = 8 * 1024, maxHeadBytes: Int = 32 * 1024) {
         parser = RequestHeadParser(maxRequestLineBytes: maxRequestLineBytes, maxHeadBytes: maxHeadBytes)
         maxTrailerBytes = maxHeadBytes
     }
 
     /// Whether a request's head has been read and its end has not.
-    package var inRequest: Bool {
+    public var inRequest: Bool {
         switch state {
         case .head: return false
         case .length, .chunked, .ended: return true
@@ -38,13 +38,13 @@ package struct RequestStream: Sendable {
     }
 
     /// Hands back a finished head's field storage for the next head.
-    package mutating func recycle(_ fields: consuming [HeaderField]) {
+    public mutating func recycle(_ fields: consuming [HeaderField]) {
         parser.recycle(fields)
     }
 
     /// The next part found at the start of `buffer`, read from it; nil when more bytes are needed. An error means
     /// the connection's bytes can no longer be trusted: answer it and close.
-    package mutating func next(_ buffer: inout ByteBuffer) -> Result<Part?, HeadError> {
+    public mutating func next(_ buffer: inout ByteBuffer) -> Result<Part?, HeadError> {
         switch state {
         case .head:
             switch parser.parse(&buffer) {

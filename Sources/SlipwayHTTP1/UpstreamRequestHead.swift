@@ -2,7 +2,8 @@ import NIOCore
 
 /// Writes a request head as an instance receives it: the client's bytes, with only the proxy's edits.
 ///
-/// - The request line as it came, as HTTP/1.1 (the proxy speaks HTTP/1.1 to instances).
+/// - The request line as it came, as HTTP/1.1 (the proxy speaks HTTP/1.1 to instances), with a `Host` added to an
+///   HTTP/1.0 request that had none.
 /// - Hop-by-hop fields removed (RFC 9110 §7.6.1) and those `Connection` names, except `Upgrade` on a protocol
 ///   switch, which is sent with `Connection: Upgrade`.
 /// - `Expect: 100-continue` removed: the proxy answers it and reads the body itself.
@@ -11,10 +12,10 @@ import NIOCore
 /// - `traceparent` and `tracestate` replaced when the proxy continues the trace in a span of its own.
 ///
 /// Every other byte is copied as it arrived, in runs between the removed fields.
-package enum UpstreamRequestHead {
+public enum UpstreamRequestHead {
     /// Writes `head` into `out` with the edits above. `requestID` is added when the client sent no
     /// `X-Request-Id`; `trace`, when given, replaces the client's trace context fields.
-    package static func write(
+    public static func write(
         _ head: RequestHead,
         clientAddress: String?,
         requestID: String?,
@@ -32,6 +33,7 @@ package enum UpstreamRequestHead {
             let named = head.connectionNamesFields ? connectionNames(head, bytes) : []
             var forwardedFor: [Range<Int>] = []
             var hasForwardedProto = false
+            var hasHost = false
             var runStart = fieldsStart
             for field in head.fields {
                 let keep: Bool
@@ -50,6 +52,9 @@ package enum UpstreamRequestHead {
                 case .xForwardedProto:
                     hasForwardedProto = true
                     keep = true
+                case .host:
+                    hasHost = true
+                    keep = true
                 case .other:
                     keep = named.isEmpty || !named.contains { HTTPBytes.equalIgnoringCase(bytes, $0, field.name) }
                 default:
@@ -61,6 +66,12 @@ package enum UpstreamRequestHead {
                 }
             }
             out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<(bytes.count - 2)]))
+            if !hasHost {
+                // HTTP/1.0 needs no Host, HTTP/1.1 does: the target's authority, or empty (RFC 9112 §3.2).
+                out.writeStaticString("Host: ")
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[authority(of: head.targetRange, in: bytes)]))
+                out.writeStaticString("\r\n")
+            }
             if head.upgrade { out.writeStaticString("Connection: Upgrade\r\n") }
             if let clientAddress {
                 out.writeStaticString("X-Forwarded-For: ")
@@ -89,6 +100,24 @@ package enum UpstreamRequestHead {
             }
             out.writeStaticString("\r\n")
         }
+    }
+
+    /// The authority of an absolute-form target (`http://authority/path`); empty for any other form.
+    private static func authority(of target: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Range<Int> {
+        guard bytes[target.lowerBound] != UInt8(ascii: "/"),
+            let slashes = target.indices.first(where: { index in
+                index + 2 < target.upperBound && bytes[index] == UInt8(ascii: ":") && bytes[index + 1] == 47
+                    && bytes[index + 2] == 47
+            })
+        else { return target.lowerBound..<target.lowerBound }
+        let start = slashes + 3
+        var end = start
+        while end < target.upperBound, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"),
+            bytes[end] != UInt8(ascii: "#")
+        {
+            end += 1
+        }
+        return start..<end
     }
 
     /// The field names `Connection` lists besides `close`, `keep-alive` and `upgrade`.

@@ -58,7 +58,11 @@ import Testing
     @Test func http10IsForwardedAsHTTP11AndExpectIsAnsweredByTheProxy() throws {
         #expect(
             try upstream("GET /old HTTP/1.0\r\nUser-Agent: u\r\n\r\n", clientAddress: nil, requestID: nil)
-                == "GET /old HTTP/1.1\r\nUser-Agent: u\r\nX-Forwarded-Proto: http\r\n\r\n"
+                == "GET /old HTTP/1.1\r\nUser-Agent: u\r\nHost: \r\nX-Forwarded-Proto: http\r\n\r\n"
+        )
+        #expect(
+            try upstream("GET http://shop:8080/a?b HTTP/1.0\r\n\r\n", clientAddress: nil, requestID: nil)
+                == "GET http://shop:8080/a?b HTTP/1.1\r\nHost: shop:8080\r\nX-Forwarded-Proto: http\r\n\r\n"
         )
         let put = "PUT /f HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"
         #expect(
