@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "SlipwayProxyTests",
             dependencies: [
-                "SlipwayProxy", "SlipwayTestSupport", "slipway-demo-app",
+                "SlipwayProxy", "SlipwayHTTP1", "SlipwayTestSupport", "slipway-demo-app",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

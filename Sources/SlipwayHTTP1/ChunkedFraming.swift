@@ -52,14 +52,26 @@ public struct ChunkedFraming: Sendable {
         return false
     }
 
+    /// The chunk data seen so far, in bytes: the body without its framing.
+    public private(set) var dataBytes = 0
+
     /// Follows `bytes`, the next bytes of the connection.
+    @inline(__always)
     public mutating func consume(_ bytes: UnsafeRawBufferPointer) -> Progress {
+        consume(bytes) { _ in }
+    }
+
+    /// Follows `bytes`, the next bytes of the connection, calling `data` with where each run of chunk data lies in
+    /// them (to take the framing off for a client that cannot read it).
+    public mutating func consume(_ bytes: UnsafeRawBufferPointer, data: (Range<Int>) -> Void) -> Progress {
         var index = 0
         let count = bytes.count
         while index < count {
             if case .data(let remaining) = state {
                 // The data itself is not looked at.
                 let taken = min(remaining, count - index)
+                data(index..<(index + taken))
+                dataBytes += taken
                 index += taken
                 state = remaining == taken ? .dataCR : .data(remaining: remaining - taken)
                 continue

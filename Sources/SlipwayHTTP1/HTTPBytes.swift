@@ -75,3 +75,25 @@ extension HTTPBytes {
         return true
     }
 }
+
+extension HTTPBytes {
+    /// The field names `Connection` lists besides `close`, `keep-alive` and `upgrade`.
+    static func connectionNames(_ fields: [HeaderField], _ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
+        var names: [Range<Int>] = []
+        for field in fields where field.known == .connection {
+            var start = field.value.lowerBound
+            while start < field.value.upperBound {
+                var end = start
+                while end < field.value.upperBound, bytes[end] != HTTPBytes.comma { end += 1 }
+                let token = HTTPBytes.trimmed(bytes, start..<end)
+                let connectionOption =
+                    HTTPBytes.equalsIgnoringCase(bytes, token, "close")
+                    || HTTPBytes.equalsIgnoringCase(bytes, token, "keep-alive")
+                    || HTTPBytes.equalsIgnoringCase(bytes, token, "upgrade")
+                if !token.isEmpty, !connectionOption { names.append(token) }
+                start = end + 1
+            }
+        }
+        return names
+    }
+}

@@ -8,6 +8,8 @@ public enum HeadError: Error, Equatable, Sendable {
     case headTooLarge
     /// Neither HTTP/1.0 nor HTTP/1.1: 505.
     case unsupportedVersion
+    /// An instance's response the proxy cannot pass on safely: answered 502 when nothing was sent yet.
+    case badResponse(String)
 
     /// The status code the proxy answers with.
     public var status: Int {
@@ -16,6 +18,7 @@ public enum HeadError: Error, Equatable, Sendable {
         case .requestLineTooLong: return 414
         case .headTooLarge: return 431
         case .unsupportedVersion: return 505
+        case .badResponse: return 502
         }
     }
 
@@ -26,6 +29,7 @@ public enum HeadError: Error, Equatable, Sendable {
         case .requestLineTooLong: return "request line too long"
         case .headTooLarge: return "request headers too large"
         case .unsupportedVersion: return "HTTP version not supported"
+        case .badResponse(let reason): return "malformed response (\(reason))"
         }
     }
 }

@@ -18,6 +18,8 @@ public enum KnownField: UInt8, Sendable {
     case xForwardedFor
     case xForwardedProto
     case xRequestID
+    /// `X-Slipway-Outcome`: what an instance reports about a request, for the analysis; never passed to clients.
+    case slipwayOutcome
 
     /// Whether the field describes the connection it came on (RFC 9110 §7.6.1) and so never passes a proxy as it is.
     public var isHopByHop: Bool {
@@ -51,6 +53,7 @@ public enum KnownField: UInt8, Sendable {
         case 16: return eq(bytes, name, "proxy-connection") ? .proxyConnection : .other
         case 17:
             if eq(bytes, name, "transfer-encoding") { return .transferEncoding }
+            if eq(bytes, name, "x-slipway-outcome") { return .slipwayOutcome }
             return eq(bytes, name, "x-forwarded-proto") ? .xForwardedProto : .other
         default: return .other
         }

@@ -95,11 +95,11 @@ public struct RequestHead: Sendable {
     }
 
     /// Calls `body` with the bytes of each value whose field is named `name` (any case), in order, until it returns
-    /// true; returns whether it did.
-    public func anyValue(
+    /// a result, and returns that result; nil when none did.
+    public func firstValue<Result>(
         named name: String,
-        where body: (UnsafeRawBufferPointer) -> Bool
-    ) -> Bool {
+        _ body: (UnsafeBufferPointer<UInt8>) -> Result?
+    ) -> Result? {
         bytes.withUnsafeReadableBytes { head in
             var name = name
             return name.withUTF8 { wanted in
@@ -110,10 +110,17 @@ public struct RequestHead: Sendable {
                         equal = false
                         break
                     }
-                    if equal, body(UnsafeRawBufferPointer(rebasing: head[field.value])) { return true }
+                    guard equal else { continue }
+                    let value = UnsafeRawBufferPointer(rebasing: head[field.value]).assumingMemoryBound(to: UInt8.self)
+                    if let result = body(value) { return result }
                 }
-                return false
+                return nil
             }
         }
+    }
+
+    /// The first value of the fields named `name` (any case), as text.
+    public func firstValue(named name: String) -> String? {
+        firstValue(named: name) { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -13,15 +13,17 @@ import NIOCore
 ///
 /// Every other byte is copied as it arrived, in runs between the removed fields.
 public enum UpstreamRequestHead {
-    /// Writes `head` into `out` with the edits above. `requestID` is added when the client sent no
-    /// `X-Request-Id`; `trace`, when given, replaces the client's trace context fields.
+    /// Writes `head` into `out` with the edits above. When the client sent no `X-Request-Id`, one made by
+    /// `requestID` is added and returned; `trace`, when given, replaces the client's trace context fields.
+    @discardableResult
     public static func write(
         _ head: RequestHead,
         clientAddress: String?,
-        requestID: String?,
         trace: (traceparent: String, tracestate: String?)? = nil,
-        into out: inout ByteBuffer
-    ) {
+        into out: inout ByteBuffer,
+        requestID: () -> String
+    ) -> String? {
+        let requestID = head.fields.contains { $0.known == .xRequestID } ? nil : requestID()
         head.bytes.withUnsafeReadableBytes { bytes in
             let fieldsStart = head.versionStart + 10
             if head.minorVersion == 1 {
@@ -30,7 +32,7 @@ public enum UpstreamRequestHead {
                 out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<head.versionStart]))
                 out.writeStaticString("HTTP/1.1\r\n")
             }
-            let named = head.connectionNamesFields ? connectionNames(head, bytes) : []
+            let named = head.connectionNamesFields ? HTTPBytes.connectionNames(head.fields, bytes) : []
             var forwardedFor: [Range<Int>] = []
             var hasForwardedProto = false
             var hasHost = false
@@ -100,6 +102,7 @@ public enum UpstreamRequestHead {
             }
             out.writeStaticString("\r\n")
         }
+        return requestID
     }
 
     /// The authority of an absolute-form target (`http://authority/path`); empty for any other form.
@@ -118,25 +121,5 @@ public enum UpstreamRequestHead {
             end += 1
         }
         return start..<end
-    }
-
-    /// The field names `Connection` lists besides `close`, `keep-alive` and `upgrade`.
-    private static func connectionNames(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
-        var names: [Range<Int>] = []
-        for field in head.fields where field.known == .connection {
-            var start = field.value.lowerBound
-            while start < field.value.upperBound {
-                var end = start
-                while end < field.value.upperBound, bytes[end] != HTTPBytes.comma { end += 1 }
-                let token = HTTPBytes.trimmed(bytes, start..<end)
-                let connectionOption =
-                    HTTPBytes.equalsIgnoringCase(bytes, token, "close")
-                    || HTTPBytes.equalsIgnoringCase(bytes, token, "keep-alive")
-                    || HTTPBytes.equalsIgnoringCase(bytes, token, "upgrade")
-                if !token.isEmpty, !connectionOption { names.append(token) }
-                start = end + 1
-            }
-        }
-        return names
     }
 }

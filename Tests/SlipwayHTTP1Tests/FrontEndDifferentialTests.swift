@@ -43,7 +43,7 @@ import Testing
             return .incomplete
         }
         if head.method.rawValue.utf8.count + head.uri.utf8.count + 11 > 8 * 1024 { return .refused }
-        guard case .success(let framing) = RequestFraming.check(head) else { return .refused }
+        guard case .success(let framing) = OldFrontEndChecks.check(head) else { return .refused }
         let body: MessageBody
         switch framing {
         case .none: body = .none

@@ -6,12 +6,14 @@ import Testing
     func upstream(
         _ text: String,
         clientAddress: String? = "10.0.0.7",
-        requestID: String? = "r-1",
+
         trace: (traceparent: String, tracestate: String?)? = nil
     ) throws -> String {
         let head = try #require(parseHead(text).head)
         var out = ByteBuffer()
-        UpstreamRequestHead.write(head, clientAddress: clientAddress, requestID: requestID, trace: trace, into: &out)
+        let added = UpstreamRequestHead.write(head, clientAddress: clientAddress, trace: trace, into: &out) { "r-1" }
+        // A request id is added, and said so, only when the client sent none.
+        #expect(added == (head.first(.xRequestID) == nil ? "r-1" : nil))
         return String(buffer: out)
     }
 
@@ -30,15 +32,15 @@ import Testing
             + "X-Secret: s\r\nTE: trailers\r\nProxy-Connection: keep-alive\r\nTrailer: X\r\nUpgrade: h2c\r\n"
             + "X-Kept: k\r\n\r\n"
         #expect(
-            try upstream(text, clientAddress: nil, requestID: nil)
-                == "GET / HTTP/1.1\r\nHost: shop\r\nX-Kept: k\r\nX-Forwarded-Proto: http\r\n\r\n"
+            try upstream(text, clientAddress: nil)
+                == "GET / HTTP/1.1\r\nHost: shop\r\nX-Kept: k\r\nX-Forwarded-Proto: http\r\nX-Request-Id: r-1\r\n\r\n"
         )
     }
 
     @Test func aProtocolSwitchKeepsUpgradeAndSaysSoInConnection() throws {
         let text = "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Request-Id: c\r\n\r\n"
         #expect(
-            try upstream(text, clientAddress: nil, requestID: nil)
+            try upstream(text, clientAddress: nil)
                 == "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nX-Request-Id: c\r\nConnection: Upgrade\r\n"
                 + "X-Forwarded-Proto: http\r\n\r\n"
         )
@@ -49,33 +51,35 @@ import Testing
             "GET / HTTP/1.1\r\nX-Forwarded-For: 1.1.1.1\r\nHost: x\r\nx-forwarded-for: 2.2.2.2, 3.3.3.3\r\n"
             + "X-Forwarded-Proto: https\r\n\r\n"
         #expect(
-            try upstream(text, requestID: nil)
+            try upstream(text)
                 == "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\n"
-                + "X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.7\r\n\r\n"
+                + "X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.7\r\nX-Request-Id: r-1\r\n\r\n"
         )
     }
 
     @Test func http10IsForwardedAsHTTP11AndExpectIsAnsweredByTheProxy() throws {
         #expect(
-            try upstream("GET /old HTTP/1.0\r\nUser-Agent: u\r\n\r\n", clientAddress: nil, requestID: nil)
-                == "GET /old HTTP/1.1\r\nUser-Agent: u\r\nHost: \r\nX-Forwarded-Proto: http\r\n\r\n"
+            try upstream("GET /old HTTP/1.0\r\nUser-Agent: u\r\n\r\n", clientAddress: nil)
+                == "GET /old HTTP/1.1\r\nUser-Agent: u\r\nHost: \r\nX-Forwarded-Proto: http\r\nX-Request-Id: r-1\r\n\r\n"
         )
         #expect(
-            try upstream("GET http://shop:8080/a?b HTTP/1.0\r\n\r\n", clientAddress: nil, requestID: nil)
-                == "GET http://shop:8080/a?b HTTP/1.1\r\nHost: shop:8080\r\nX-Forwarded-Proto: http\r\n\r\n"
+            try upstream("GET http://shop:8080/a?b HTTP/1.0\r\n\r\n", clientAddress: nil)
+                == "GET http://shop:8080/a?b HTTP/1.1\r\nHost: shop:8080\r\nX-Forwarded-Proto: http\r\n"
+                + "X-Request-Id: r-1\r\n\r\n"
         )
         let put = "PUT /f HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"
         #expect(
-            try upstream(put, clientAddress: nil, requestID: nil)
-                == "PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nX-Forwarded-Proto: http\r\n\r\n"
+            try upstream(put, clientAddress: nil)
+                == "PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nX-Forwarded-Proto: http\r\nX-Request-Id: r-1\r\n\r\n"
         )
     }
 
     @Test func theProxysTraceContextReplacesTheClients() throws {
         let text = "GET / HTTP/1.1\r\nHost: x\r\ntraceparent: 00-aa-bb-01\r\ntracestate: v=1\r\n\r\n"
         #expect(
-            try upstream(text, clientAddress: nil, requestID: nil, trace: ("00-cc-dd-01", nil))
-                == "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: http\r\ntraceparent: 00-cc-dd-01\r\n\r\n"
+            try upstream(text, clientAddress: nil, trace: ("00-cc-dd-01", nil))
+                == "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: http\r\nX-Request-Id: r-1\r\n"
+                + "traceparent: 00-cc-dd-01\r\n\r\n"
         )
     }
 }

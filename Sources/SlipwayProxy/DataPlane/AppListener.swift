@@ -78,22 +78,10 @@ final class ListenerCore: Sendable {
         accessLog.drain()
     }
 
-    /// Adds the HTTP codec and a ``ClientConnection`` to a new client channel (on its event loop).
+    /// Adds a ``ClientConnection``, the only handler, to a new client channel (on its event loop).
     func configure(_ channel: any Channel) throws {
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderListSize = settings.maxHeaderBytes
-        limits.maxHeaderFieldSize = settings.maxHeaderBytes
-        let encoder = HTTPResponseEncoder()
-        let decoder = ByteToMessageHandler(
-            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits)
-        )
-        let handler = ClientConnection(
-            core: self,
-            loop: resources(on: channel.eventLoop),
-            decoder: decoder,
-            encoder: encoder
-        )
-        try channel.pipeline.syncOperations.addHandlers([encoder, decoder, handler])
+        let handler = ClientConnection(core: self, loop: resources(on: channel.eventLoop))
+        try channel.pipeline.syncOperations.addHandler(handler)
     }
 
     /// The resources of the loop the caller runs on.

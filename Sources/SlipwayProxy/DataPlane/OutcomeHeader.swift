@@ -12,12 +12,10 @@ enum OutcomeHeader {
     /// More outcomes than this on one response are ignored.
     static let maximumPerResponse = 16
 
-    /// Removes the header from `headers` and returns its outcomes, each name once with its values summed; empty
-    /// when the header is absent (the common case costs one scan of the names).
-    static func take(from headers: inout HTTPHeaders) -> [(name: String, value: Double)] {
-        guard headers.contains(name: name) else { return [] }
+    /// The outcomes in the values of the header's fields, each name once with its values summed.
+    static func outcomes(in values: [String]) -> [(name: String, value: Double)] {
         var outcomes: [(name: String, value: Double)] = []
-        for value in headers[name] {
+        for value in values {
             for item in value.split(separator: ",") {
                 guard let outcome = parse(item) else { continue }
                 if let index = outcomes.firstIndex(where: { $0.name == outcome.name }) {
@@ -27,7 +25,6 @@ enum OutcomeHeader {
                 }
             }
         }
-        headers.remove(name: name)
         return outcomes
     }
 
@@ -40,5 +37,15 @@ enum OutcomeHeader {
         guard let value = Double(parts[1].trimmingSpaces()), value.isFinite, abs(value) <= OutcomeTally.largestValue
         else { return nil }
         return (String(name), value)
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces and tabs.
+    func trimmingSpaces() -> Substring {
+        var slice = self[...]
+        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
+        return Substring(slice)
     }
 }

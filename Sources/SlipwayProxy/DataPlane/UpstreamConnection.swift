@@ -1,37 +1,36 @@
 import NIOCore
-import NIOHTTP1
+import SlipwayHTTP1
 
-/// The proxy's end of one keep-alive connection to an instance: relays the response of the request it currently
-/// carries to that request's client, and applies backpressure from the client to the instance.
+/// The proxy's end of one keep-alive connection to an instance: reads the responses of the requests it carries
+/// in place (``ResponseStream``), hands their parts to the request's client, and applies backpressure from the
+/// client to the instance.
 ///
 /// Lives on one event loop with the client it serves; between requests it waits in its ``UpstreamPool``.
 final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let instance: UpstreamInstance
-    let encoder: HTTPRequestEncoder
-    let decoder: ByteToMessageHandler<HTTPResponseDecoder>
     /// The client whose request this connection carries; nil while pooled.
     var client: ClientConnection?
     var pool: UpstreamPool?
+    /// The responses read from the instance.
+    var responses = ResponseStream()
+    /// The method of the request in flight: a response to HEAD has no body.
+    var requestMethod = RequestMethod.get
     private(set) var context: ChannelHandlerContext?
     private var readPending = false
+    /// Bytes read and not yet taken into a response part.
+    private var received: ByteBuffer?
 
     init(instance: UpstreamInstance) {
         self.instance = instance
-        self.encoder = HTTPRequestEncoder()
-        self.decoder = ByteToMessageHandler(
-            HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
-        )
     }
 
-    /// Adds the codec and this handler to a new upstream channel.
+    /// Adds this handler to a new upstream channel.
     func install(on channel: any Channel) throws {
-        // The decoder observes outbound request heads (to know a HEAD response has no body), so it sits after
-        // the encoder on the outbound path.
-        try channel.pipeline.syncOperations.addHandlers([encoder, decoder, self])
+        try channel.pipeline.syncOperations.addHandler(self)
     }
 
     var channel: (any Channel)? { context?.channel }
@@ -47,14 +46,42 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if let client {
-            client.upstreamRead(part, from: self)
+        var buffer = unwrapInboundIn(data)
+        if var earlier = received {
+            received = nil
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
         }
-        // A pooled connection should say nothing; whatever it says makes it unusable.
-        else {
+        // Parts go to the client while one is attached; it detaches at the end of the response.
+        while let client, !responses.switched {
+            switch responses.next(&buffer, requestMethod: requestMethod) {
+            case .success(let part?):
+                client.upstreamRead(part, from: self)
+                continue
+            case .success(nil):
+                break
+            case .failure(let error):
+                self.client = nil
+                client.upstreamFailed(self, reason: error.reason)
+                context.close(promise: nil)
+                return
+            }
+            break
+        }
+        guard buffer.readableBytes > 0 else { return }
+        if client == nil, !responses.switched {
+            // A pooled connection should say nothing, and a response nothing past its end: what it says makes the
+            // connection unusable.
             context.close(promise: nil)
+        } else {
+            received = buffer
         }
+    }
+
+    /// What was read past the `101 Switching Protocols` head: the first bytes of the tunnel.
+    func takeReceived() -> ByteBuffer? {
+        defer { received = nil }
+        return received
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -69,6 +96,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         pool?.connectionClosed(self)
         pool = nil
+        // A body delimited by the close ends here; any other response was cut short.
+        if let end = responses.closed(), let client {
+            client.upstreamRead(end, from: self)
+        }
         let client = self.client
         self.client = nil
         client?.upstreamClosed(self)
@@ -94,8 +125,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         context.read()
     }
 
-    func write(_ part: HTTPClientRequestPart) {
-        context?.write(wrapOutboundOut(part), promise: nil)
+    func write(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(buffer), promise: nil)
     }
 
     func flush() {

@@ -14,25 +14,16 @@ struct CompiledMatchRule: Sendable {
     let versionIndex: Int
 
     /// Whether the request satisfies the rule. Header conditions hold when any field with the name does.
-    func matches(_ headers: HTTPHeaders) -> Bool {
+    func matches(_ headers: some RoutingFields) -> Bool {
         switch test {
         case .headerEquals(let name, let expected):
-            for (fieldName, value) in headers where RoutingHeaderNames.equal(fieldName, name) {
-                let equal = RoutingBytes.of(value) { value in
-                    RoutingBytes.of(expected) { RoutingBytes.equal(value, $0) }
-                }
-                if equal {
-                    return true
-                }
-            }
-            return false
+            return headers.firstValue(named: name) { value in
+                RoutingBytes.of(expected) { RoutingBytes.equal(value, $0) } ? true : nil
+            } ?? false
         case .headerMatches(let name, let pattern):
-            for (fieldName, value) in headers where RoutingHeaderNames.equal(fieldName, name) {
-                if pattern.matchesWhole(value) {
-                    return true
-                }
-            }
-            return false
+            return headers.firstValue(named: name) { value in
+                pattern.matchesWhole(String(decoding: value, as: UTF8.self)) ? true : nil
+            } ?? false
         case .cookieEquals(let name, let expected):
             return RoutingCookies.value(named: name, in: headers) { value in
                 RoutingBytes.of(expected) { RoutingBytes.equal(value, $0) }

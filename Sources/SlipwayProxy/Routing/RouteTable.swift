@@ -108,7 +108,12 @@ public final class RouteTable: Sendable {
     ///
     /// With cookie stickiness, the decision asks for the cookie to be set whenever the request lacks a valid one, also
     /// when a rule matched, so the user's bucket is settled from the first response.
-    public func route(headers: HTTPHeaders, random: inout some RandomNumberGenerator) -> RouteDecision? {
+    func route(headers: HTTPHeaders, random: inout some RandomNumberGenerator) -> RouteDecision? {
+        route(fields: headers, random: &random)
+    }
+
+    /// Routes a request by its header fields, read in place.
+    func route(fields headers: some RoutingFields, random: inout some RandomNumberGenerator) -> RouteDecision? {
         guard !versions.isEmpty else { return nil }
         for rule in compiledRules where rule.matches(headers) {
             if let instance = pickInstance(inVersion: rule.versionIndex, random: &random) {
@@ -163,7 +168,7 @@ public final class RouteTable: Sendable {
     /// The request's bucket, the user it follows (see ``RouteDecision/user``) and, with cookie stickiness, the cookie
     /// to set when the request lacks a valid one.
     private func assignment(
-        for headers: HTTPHeaders,
+        for headers: some RoutingFields,
         random: inout some RandomNumberGenerator
     ) -> (bucket: Int, user: UInt64?, setCookie: (name: String, bucket: Int, user: UInt64)?) {
         switch stickiness {
@@ -178,8 +183,7 @@ public final class RouteTable: Sendable {
             let user = random.next()
             return (bucket, user, (name, bucket, user))
         case .header(let name):
-            if let value = headers.first(name: name) {
-                let user = TrafficBucket.userKey(value)
+            if let user = headers.firstValue(named: name, TrafficBucket.userKey) {
                 return (TrafficBucket.bucket(ofUser: user), user, nil)
             }
             return (TrafficBucket.random(using: &random), nil, nil)

@@ -5,19 +5,13 @@ enum RoutingCookies {
     /// Calls `body` with the value of the first cookie called `name`; nil when the request carries no such cookie.
     static func value<Result>(
         named name: String,
-        in headers: HTTPHeaders,
+        in headers: some RoutingFields,
         _ body: (UnsafeBufferPointer<UInt8>) -> Result
     ) -> Result? {
         RoutingBytes.of(name) { name in
-            for (fieldName, fieldValue) in headers where RoutingHeaderNames.equal(fieldName, "cookie") {
-                let result: Result? = RoutingBytes.of(fieldValue) { field in
-                    valueRange(named: name, inField: field).map { body(UnsafeBufferPointer(rebasing: field[$0])) }
-                }
-                if let result {
-                    return result
-                }
+            headers.firstValue(named: "cookie") { field in
+                valueRange(named: name, inField: field).map { body(UnsafeBufferPointer(rebasing: field[$0])) }
             }
-            return nil
         }
     }
 

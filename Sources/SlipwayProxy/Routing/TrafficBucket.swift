@@ -59,13 +59,15 @@ enum TrafficBucket {
     /// A 64-bit key for a header value, the same in every process and release: FNV-1a 64 over the UTF-8 bytes, then a
     /// 64-bit finalizer so that values differing only in their last characters still spread evenly.
     static func userKey(_ value: String) -> UInt64 {
-        var hash: UInt64 = RoutingBytes.of(value) { bytes in
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in bytes {
-                hash ^= UInt64(byte)
-                hash &*= 0x0000_0100_0000_01b3
-            }
-            return hash
+        RoutingBytes.of(value, userKey)
+    }
+
+    /// ``userKey(_:)-(String)`` of a value's bytes.
+    static func userKey(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
         }
         hash ^= hash >> 33
         hash &*= 0xff51_afd7_ed55_8ccd

@@ -1,6 +1,6 @@
-import NIOHTTP1
 import ServiceContextModule
 import SlipwayCore
+import SlipwayHTTP1
 import Tracing
 
 /// The proxy's part in distributed tracing: each request it forwards continues the W3C trace its `traceparent`
@@ -20,17 +20,22 @@ public struct RequestTracing: Sendable {
         self.tracer = tracer
     }
 
-    /// Starts the span of a request and rewrites its `traceparent` (and `tracestate`) for the instance.
-    func start(_ head: inout HTTPRequestHead, app: String) -> any Span {
+    /// Starts the span of a request; returns it with the `traceparent` (and `tracestate`) the instance receives
+    /// in place of the client's. The caller adds the request id once it is known.
+    func start(
+        _ head: RequestHead,
+        app: String
+    ) -> (span: any Span, fields: (traceparent: String, tracestate: String?)?) {
         var context = ServiceContext.topLevel
-        tracer.extract(head.headers, into: &context, using: HeaderExtractor())
-        let span = tracer.startSpan(head.method.rawValue, context: context, ofKind: .server)
-        span.attributes["http.request.method"] = head.method.rawValue
-        span.attributes["url.path"] = FailedRequest.path(of: head.uri)
+        tracer.extract(head, into: &context, using: HeadExtractor())
+        let method = head.methodText
+        let span = tracer.startSpan(method, context: context, ofKind: .server)
+        span.attributes["http.request.method"] = method
+        span.attributes["url.path"] = FailedRequest.path(of: head.target)
         span.attributes["slipway.app"] = app
-        if let id = head.headers.first(name: "X-Request-Id") { span.attributes["slipway.request_id"] = id }
-        tracer.inject(span.context, into: &head.headers, using: HeaderInjector())
-        return span
+        var fields = TraceFields()
+        tracer.inject(span.context, into: &fields, using: TraceFieldsInjector())
+        return (span, fields.traceparent.map { ($0, fields.tracestate) })
     }
 
     /// Ends a request's span with what happened to it.
@@ -44,16 +49,26 @@ public struct RequestTracing: Sendable {
     }
 }
 
-/// Reads trace context headers of a request.
-struct HeaderExtractor: Extractor {
-    func extract(key: String, from carrier: HTTPHeaders) -> String? {
-        carrier.first(name: key)
+/// Reads trace context headers of a request head, in place.
+struct HeadExtractor: Extractor {
+    func extract(key: String, from carrier: RequestHead) -> String? {
+        carrier.firstValue(named: key)
     }
 }
 
-/// Writes trace context headers into a request, replacing any of the same name.
-struct HeaderInjector: Injector {
-    func inject(_ value: String, forKey key: String, into carrier: inout HTTPHeaders) {
-        carrier.replaceOrAdd(name: key, value: value)
+/// The trace context fields the proxy sends an instance.
+struct TraceFields {
+    var traceparent: String?
+    var tracestate: String?
+}
+
+/// Writes the W3C trace context into ``TraceFields``.
+struct TraceFieldsInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout TraceFields) {
+        switch key.lowercased() {
+        case "traceparent": carrier.traceparent = value
+        case "tracestate": carrier.tracestate = value
+        default: break
+        }
     }
 }

@@ -1,13 +1,15 @@
 import NIOHTTP1
 
-/// Rejects request heads whose body length is ambiguous (the ground request smuggling grows on) or whose target
+@testable import SlipwayProxy
+
+/// The old front end's checks after llhttp, kept as the differential test's reference: rejects request heads whose body length is ambiguous (the ground request smuggling grows on) or whose target
 /// host is.
 ///
 /// The HTTP parser already refuses malformed framing; these checks cover what it lets through and make the
 /// policy explicit: a request with both `Content-Length` and `Transfer-Encoding`, with differing `Content-Length`
 /// values, or with any transfer coding other than a single, plain `chunked` is refused; so is an HTTP/1.1 request
 /// without a `Host` header or with more than one (RFC 9112 §3.2: the server must answer 400).
-enum RequestFraming {
+enum OldFrontEndChecks {
     /// How the body of a request is delimited.
     enum Body: Equatable {
         case none
@@ -54,15 +56,5 @@ enum RequestFraming {
         }
         if let length, length > 0 { return .success(.length(length)) }
         return .success(.none)
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces and tabs.
-    func trimmingSpaces() -> Substring {
-        var slice = self[...]
-        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
-        return Substring(slice)
     }
 }
