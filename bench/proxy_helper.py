@@ -351,35 +351,36 @@ def cmd_report(jsonl_file, meta_file):
             return "no data"
         return "met" if ok else "NOT met"
 
-    def all_conns(check):
+    def all_conns(check, other="nginx"):
         if slipway["skipped"]:
             return None
         results = []
         for conns in conns_list:
-            s, n = medians.get(("slipway", conns)), medians.get(("nginx", conns))
+            s, n = medians.get(("slipway", conns)), medians.get((other, conns))
             if not s or not n:
                 return None
             results.append(check(s, n))
         return all(results)
 
-    def detail(key, fmt):
+    def detail(key, fmt, other="nginx"):
         if slipway["skipped"]:
             return ""
         parts = []
         for conns in conns_list:
-            s, n = medians.get(("slipway", conns)), medians.get(("nginx", conns))
+            s, n = medians.get(("slipway", conns)), medians.get((other, conns))
             if s and n:
                 parts.append(f"{conns}c: {fmt(s[key])} vs {fmt(n[key])}")
         return " (" + "; ".join(parts) + ")" if parts else ""
 
+    for other, label in (("nginx", "nginx"), ("haproxy", "HAProxy")):
+        w(
+            f"- req/s ≥ 1.1× {label}: "
+            + verdict(all_conns(lambda s, n: s["rps"] >= 1.1 * n["rps"], other))
+            + detail("rps", lambda v: f"{v:,.0f}", other)
+        )
     w(
-        "- req/s ≥ 1.0× nginx: "
-        + verdict(all_conns(lambda s, n: s["rps"] >= n["rps"]))
-        + detail("rps", lambda v: f"{v:,.0f}")
-    )
-    w(
-        "- CPU per request ≤ nginx: "
-        + verdict(all_conns(lambda s, n: s["cpu"] <= n["cpu"]))
+        "- CPU per request ≤ 0.9× nginx: "
+        + verdict(all_conns(lambda s, n: s["cpu"] <= 0.9 * n["cpu"]))
         + detail("cpu", lambda v: f"{v:.2f} µs")
     )
     w(
@@ -388,15 +389,15 @@ def cmd_report(jsonl_file, meta_file):
         + detail("p99", lambda v: f"{fmt_ms(v)} ms")
     )
     r = rss.get("slipway")
-    idle_ok = None if r is None else r["idle_kb"] * 1024 <= 30_000_000
-    growth_ok = None if r is None else (r["held_kb"] - r["idle_kb"]) * 1024 <= 25_000_000
+    idle_ok = None if r is None else r["idle_kb"] * 1024 <= 15_000_000
+    growth_ok = None if r is None else (r["held_kb"] - r["idle_kb"]) * 1024 <= 10_000_000
     w(
-        "- RSS idle ≤ 30 MB: "
+        "- RSS idle ≤ 15 MB: "
         + verdict(idle_ok)
         + ("" if r is None or slipway["skipped"] else f" ({fmt_mb(r['idle_kb'])} MB)")
     )
     w(
-        f"- RSS growth at {meta['hold']:,} connections ≤ 25 MB: "
+        f"- RSS growth at {meta['hold']:,} connections ≤ 10 MB: "
         + verdict(growth_ok)
         + ("" if r is None or slipway["skipped"] else f" (+{fmt_mb(r['held_kb'] - r['idle_kb'])} MB)")
     )

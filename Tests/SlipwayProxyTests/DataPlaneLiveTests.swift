@@ -265,6 +265,33 @@ import Testing
         try await upstream.stop()
     }
 
+    @Test func aWebSocketFrameSentWithTheUpgradeRequestGoesThroughTheTunnel() async throws {
+        let upstream = try await FixtureUpstream.start(name: "a")
+        let proxy = try await LiveProxy.start()
+        try proxy.route([upstream.instance()])
+        let connection = try RawConnection(port: proxy.port)
+        let message = "sent before the 101"
+        connection.send(
+            Array(
+                ("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").utf8
+            ) + Self.maskedTextFrame(message)
+        )
+        let marker = Array("\r\n\r\n".utf8)
+        let bytes = connection.read { data in
+            guard let end = (0..<max(0, data.count - 3)).first(where: { Array(data[$0..<($0 + 4)]) == marker }) else {
+                return false
+            }
+            let frame = data.dropFirst(end + 4)
+            return frame.count >= 2 && frame.count >= 2 + Int(frame[frame.startIndex + 1] & 0x7F)
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 101"), "\(text)")
+        #expect(text.hasSuffix(message))
+        try await proxy.stop()
+        try await upstream.stop()
+    }
+
     @Test func hundredMegabytesStreamBothWaysWithBoundedMemory() async throws {
         let upstream = try await FixtureUpstream.start(name: "a")
         let proxy = try await LiveProxy.start()
