@@ -6,6 +6,11 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// The data plane's hot path: no dynamic exclusivity checks in release builds, where they cost about 2% of the
+/// proxy's CPU per request (see docs/performance.md); debug builds and the tests keep them.
+let dataPlane: [SwiftSetting] =
+    strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "slipway",
     platforms: [.macOS(.v15)],
@@ -66,7 +71,7 @@ let package = Package(
         .target(
             name: "SlipwayHTTP1",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
-            swiftSettings: strict
+            swiftSettings: dataPlane
         ),
         // The data plane: SwiftNIO reverse proxy, route table, traffic metrics.
         .target(
@@ -85,7 +90,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: dataPlane
         ),
         // The data plane's own process: listeners and routes that outlive the controller. Links only the proxy.
         .executableTarget(

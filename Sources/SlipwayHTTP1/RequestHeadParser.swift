@@ -66,6 +66,7 @@ public struct RequestHeadParser: Sendable {
         scanner = HeadScanner()
         var fields = spare
         spare = []
+        if fields.capacity == 0 { fields.reserveCapacity(16) }
         let bytes = buffer.readSlice(length: end)!
         let parsed = bytes.withUnsafeReadableBytes { head in
             Self.parseHead(head, requestLineEnd: lineEnd, fields: &fields)

@@ -32,6 +32,11 @@ public struct ResponseStream: Sendable {
         parser = ResponseHeadParser(maxHeadBytes: maxHeadBytes)
     }
 
+    /// Hands back a finished head's field storage for the next head.
+    public mutating func recycle(_ fields: consuming [HeaderField]) {
+        parser.recycle(fields)
+    }
+
     /// Whether the connection switched protocols: what follows belongs to the tunnel.
     public var switched: Bool {
         if case .switched = state { return true }

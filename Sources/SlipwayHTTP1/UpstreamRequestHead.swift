@@ -14,15 +14,16 @@ import NIOCore
 /// Every other byte is copied as it arrived, in runs between the removed fields.
 public enum UpstreamRequestHead {
     /// Writes `head` into `out` with the edits above. When the client sent no `X-Request-Id`, one made by
-    /// `requestID` is added and returned; `trace`, when given, replaces the client's trace context fields.
+    /// `requestID` is added (as 16 hex digits, ``RequestID/text(_:)``) and returned; `trace`, when given, replaces
+    /// the client's trace context fields.
     @discardableResult
     public static func write(
         _ head: RequestHead,
         clientAddress: String?,
         trace: (traceparent: String, tracestate: String?)? = nil,
         into out: inout ByteBuffer,
-        requestID: () -> String
-    ) -> String? {
+        requestID: () -> UInt64
+    ) -> UInt64? {
         let requestID = head.fields.contains { $0.known == .xRequestID } ? nil : requestID()
         head.bytes.withUnsafeReadableBytes { bytes in
             let fieldsStart = head.versionStart + 10
@@ -87,7 +88,7 @@ public enum UpstreamRequestHead {
             if !hasForwardedProto { out.writeStaticString("X-Forwarded-Proto: http\r\n") }
             if let requestID {
                 out.writeStaticString("X-Request-Id: ")
-                out.writeString(requestID)
+                RequestID.write(requestID, into: &out)
                 out.writeStaticString("\r\n")
             }
             if let trace {
@@ -121,5 +122,26 @@ public enum UpstreamRequestHead {
             end += 1
         }
         return start..<end
+    }
+}
+
+/// The request ids the proxy adds: 64 random bits as 16 lowercase hex digits.
+public enum RequestID {
+    /// Writes `id` as 16 hex digits, without making a string.
+    public static func write(_ id: UInt64, into out: inout ByteBuffer) {
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: 16) { bytes in
+            for index in 0..<16 {
+                let nibble = UInt8(truncatingIfNeeded: id >> (60 - 4 * index)) & 0xF
+                bytes[index] = nibble < 10 ? 48 + nibble : 87 + nibble
+            }
+            return 16
+        }
+    }
+
+    /// `id` as 16 hex digits.
+    public static func text(_ id: UInt64) -> String {
+        var buffer = ByteBuffer()
+        write(id, into: &buffer)
+        return String(buffer: buffer)
     }
 }

@@ -15,7 +15,7 @@ import Testing
         minorVersion: Int = 1,
         headers: [(String, String)],
         clientAddress: String? = nil,
-        requestID: String = "0123456789abcdef"
+        requestID: UInt64 = 0x0123_4567_89ab_cdef
     ) throws -> (head: RequestHead, forwarded: RequestHead) {
         let text = "\(method) \(uri) HTTP/1.\(minorVersion)\r\n" + headers.map { "\($0): \($1)\r\n" }.joined() + "\r\n"
         var parser = RequestHeadParser()
@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func keepsAnExistingRequestID() throws {
-        let (_, forwarded) = try forwarded(headers: [("Host", "x"), ("X-Request-Id", "abc")], requestID: "new")
+        let (_, forwarded) = try forwarded(headers: [("Host", "x"), ("X-Request-Id", "abc")], requestID: 7)
         #expect(forwarded.fieldValues(named: "X-Request-Id") == ["abc"])
     }
 

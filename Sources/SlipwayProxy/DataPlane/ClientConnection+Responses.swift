@@ -74,7 +74,11 @@ extension ClientConnection {
             let value = TrafficBucket.cookieValue(bucket: setCookie.bucket, user: setCookie.user)
             cookie = "Set-Cookie: \(setCookie.name)=\(value); Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax\r\n"
         }
-        var out = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64 + (cookie?.utf8.count ?? 0))
+        var out = Self.take(
+            &responseHeadScratch,
+            capacity: head.bytes.readableBytes + 64 + (cookie?.utf8.count ?? 0),
+            from: context
+        )
         ClientResponseHead.write(
             head,
             clientMinorVersion: exchange.head.minorVersion,
@@ -84,6 +88,7 @@ extension ClientConnection {
             into: &out
         )
         context.write(wrapOutboundOut(out), promise: nil)
+        responseHeadScratch = out
     }
 
     /// A GET the instance answers 2xx or 3xx is worth replaying to a new instance: its target (path and query,

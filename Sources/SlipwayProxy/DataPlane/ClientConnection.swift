@@ -25,7 +25,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         /// The head as the instance receives it, kept to send again on a retry.
         let upstreamHead: ByteBuffer
         /// The request id the proxy added; nil when the client sent one.
-        let addedRequestID: String?
+        var addedRequestID: UInt64?
         /// The `traceparent` the proxy sent, when tracing is on.
         let traceparent: String?
         var keepAlive: Bool
@@ -61,7 +61,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         init(
             head: RequestHead,
             upstreamHead: ByteBuffer,
-            addedRequestID: String?,
+            addedRequestID: UInt64?,
             traceparent: String?,
             keepAlive: Bool,
             routes: AppRoutes,
@@ -89,7 +89,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
 
         /// The request id the instance received.
-        var requestID: String { addedRequestID ?? head.value(of: .xRequestID) ?? "" }
+        var requestID: String { addedRequestID.map(RequestID.text) ?? head.value(of: .xRequestID) ?? "" }
     }
 
     enum State {
@@ -118,6 +118,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var quiescing: Bool { quiescedAt != nil || core.quiescing.load(ordering: .relaxed) }
     var headInProgress = false
     var timer: (deadline: NIODeadline, task: Scheduled<Void>)?
+    /// The buffers the last heads were written into, reused once the channels have written them out.
+    var upstreamHeadScratch: ByteBuffer?
+    var responseHeadScratch: ByteBuffer?
 
     init(core: ListenerCore, loop: LoopResources) {
         self.core = core
@@ -308,14 +311,14 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             span = started.span
             trace = started.fields
         }
-        var upstreamHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 160)
+        var upstreamHead = Self.take(&upstreamHeadScratch, capacity: head.bytes.readableBytes + 160, from: context)
         let addedRequestID = UpstreamRequestHead.write(
             head,
             clientAddress: clientAddress,
             trace: trace,
             into: &upstreamHead
         ) { loop.random.requestID() }
-        if let span, let id = addedRequestID ?? head.value(of: .xRequestID) {
+        if let span, let id = addedRequestID.map(RequestID.text) ?? head.value(of: .xRequestID) {
             span.attributes["slipway.request_id"] = id
         }
         let exchange = Exchange(
@@ -376,6 +379,18 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+
+    /// A cleared buffer: the scratch one when the channel is done with it (no allocation), or a new one.
+    static func take(
+        _ scratch: inout ByteBuffer?,
+        capacity: Int,
+        from context: ChannelHandlerContext
+    ) -> ByteBuffer {
+        guard var buffer = scratch else { return context.channel.allocator.buffer(capacity: capacity) }
+        scratch = nil
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
     }
 
     func writeStatic(_ text: StaticString) {
@@ -499,6 +514,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             let fields = exchange.head.fields
             exchange.head.fields = []
             requests.recycle(fields)
+            upstreamHeadScratch = exchange.upstreamHead
         }
         state = .idle
         waitingSince = loop.eventLoop.now

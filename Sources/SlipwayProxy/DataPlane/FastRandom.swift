@@ -16,9 +16,8 @@ struct FastRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
-    /// A 16-hex-digit identifier for `X-Request-Id`.
-    mutating func requestID() -> String {
-        let text = String(next(), radix: 16)
-        return text.count == 16 ? text : String(repeating: "0", count: 16 - text.count) + text
+    /// An identifier for `X-Request-Id`, written as 16 hex digits (``RequestID``).
+    mutating func requestID() -> UInt64 {
+        next()
     }
 }

@@ -57,6 +57,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
             switch responses.next(&buffer, requestMethod: requestMethod) {
             case .success(let part?):
                 client.upstreamRead(part, from: self)
+                // The head's field storage serves the next response.
+                if case .head(let head) = consume part { responses.recycle((consume head).fields) }
                 continue
             case .success(nil):
                 break

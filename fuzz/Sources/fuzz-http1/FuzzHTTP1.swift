@@ -57,7 +57,7 @@ private func read(_ bytes: UnsafeBufferPointer<UInt8>, split: Int) -> [String] {
 
 private func checkRoundTrip(_ head: RequestHead) {
     var written = ByteBuffer()
-    UpstreamRequestHead.write(head, clientAddress: "127.0.0.1", into: &written) { "r" }
+    UpstreamRequestHead.write(head, clientAddress: "127.0.0.1", into: &written) { 1 }
     var parser = RequestHeadParser(maxRequestLineBytes: 4096, maxHeadBytes: 8192)
     guard case .head(let again) = parser.parse(&written) else {
         preconditionFailure("the forwarded head is refused: \(String(buffer: head.bytes).debugDescription)")
