@@ -43,27 +43,20 @@ public enum ClientResponseHead {
                 return
             }
             let named = head.connectionNamesFields ? HTTPBytes.connectionNames(head.fields, bytes) : []
-            var runStart = 8
-            for field in head.fields {
-                let keep: Bool
+            HTTPBytes.writeFields(head.fields, from: 8, of: bytes, into: &out) { field in
                 switch field.known {
                 case .connection, .upgrade:
-                    keep = switching
+                    return switching
                 case .keepAlive, .proxyConnection, .te, .trailer, .slipwayOutcome:
-                    keep = false
+                    return false
                 case .transferEncoding:
-                    keep = framing != .chunkingRemoved
+                    return framing != .chunkingRemoved
                 case .other:
-                    keep = named.isEmpty || !named.contains { HTTPBytes.equalIgnoringCase(bytes, $0, field.name) }
+                    return named.isEmpty || !named.contains { HTTPBytes.equalIgnoringCase(bytes, $0, field.name) }
                 default:
-                    keep = true
-                }
-                if !keep {
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<field.line.lowerBound]))
-                    runStart = field.line.upperBound
+                    return true
                 }
             }
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<(bytes.count - 2)]))
             if framing == .chunkingAdded { out.writeStaticString("Transfer-Encoding: chunked\r\n") }
             if !switching {
                 if !clientKeepAlive {

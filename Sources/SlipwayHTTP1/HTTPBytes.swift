@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Byte classes of RFC 9110 and RFC 9112, looked up in one table.
 enum HTTPBytes {
     /// `tchar`: the bytes of a token (method, field name).
@@ -95,5 +97,24 @@ extension HTTPBytes {
             }
         }
         return names
+    }
+}
+
+extension HTTPBytes {
+    /// Writes a head's field lines, from `start` up to its empty line, leaving out those `keep` refuses: the lines
+    /// between them are copied in runs, as they are.
+    static func writeFields(
+        _ fields: [HeaderField],
+        from start: Int,
+        of bytes: UnsafeRawBufferPointer,
+        into out: inout ByteBuffer,
+        keep: (HeaderField) -> Bool
+    ) {
+        var runStart = start
+        for field in fields where !keep(field) {
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<field.line.lowerBound]))
+            runStart = field.line.upperBound
+        }
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<(bytes.count - 2)]))
     }
 }

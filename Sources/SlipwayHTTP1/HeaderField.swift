@@ -86,3 +86,24 @@ public struct HeaderField: Sendable, Equatable {
     /// The whole field line, from the name to its CRLF included.
     public var line: Range<Int> { Int(nameStart)..<Int(lineEnd) }
 }
+
+/// Storage for the fields of a parser's next head: handed back by the caller once a head is done with, so that a
+/// connection's heads reuse one array instead of growing a new one each time.
+struct FieldStorage: Sendable {
+    private var spare: [HeaderField] = []
+
+    /// An empty array with room for a usual head's fields.
+    mutating func take() -> [HeaderField] {
+        var fields = spare
+        spare = []
+        if fields.capacity == 0 { fields.reserveCapacity(16) }
+        return fields
+    }
+
+    /// Keeps `fields`' storage for the next head.
+    mutating func recycle(_ fields: consuming [HeaderField]) {
+        var fields = fields
+        fields.removeAll(keepingCapacity: true)
+        if fields.capacity > spare.capacity { spare = fields }
+    }
+}

@@ -14,8 +14,7 @@ public struct RequestHeadParser: Sendable {
     /// The largest head, request line and fields; a larger one is refused with 431.
     public var maxHeadBytes: Int
     private var scanner = HeadScanner()
-    /// Storage for the fields of the next head, reused when a head's fields are handed back.
-    private var spare: [HeaderField] = []
+    private var storage = FieldStorage()
 
     /// What one call to ``parse(_:)`` found.
     public enum Outcome: Sendable {
@@ -35,9 +34,7 @@ public struct RequestHeadParser: Sendable {
 
     /// Hands back the fields of a head the caller is done with, so the next head reuses their storage.
     public mutating func recycle(_ fields: consuming [HeaderField]) {
-        var fields = fields
-        fields.removeAll(keepingCapacity: true)
-        if fields.capacity > spare.capacity { spare = fields }
+        storage.recycle(fields)
     }
 
     /// Looks for a complete head at the start of `buffer`'s readable bytes. On `.head` the head's bytes (and any
@@ -64,9 +61,7 @@ public struct RequestHeadParser: Sendable {
         }
         let lineEnd = scanner.firstLineEnd
         scanner = HeadScanner()
-        var fields = spare
-        spare = []
-        if fields.capacity == 0 { fields.reserveCapacity(16) }
+        var fields = storage.take()
         let bytes = buffer.readSlice(length: end)!
         let parsed = bytes.withUnsafeReadableBytes { head in
             Self.parseHead(head, requestLineEnd: lineEnd, fields: &fields)

@@ -59,10 +59,9 @@ public struct RequestStream: Sendable {
                 return .success(.head(head))
             }
         case .length(let remaining):
-            guard buffer.readableBytes > 0 else { return .success(nil) }
-            let taken = min(remaining, buffer.readableBytes)
-            state = taken == remaining ? .ended : .length(remaining: remaining - taken)
-            return .success(.body(buffer.readSlice(length: taken)!))
+            guard let (body, left) = buffer.readBody(upTo: remaining) else { return .success(nil) }
+            state = left == 0 ? .ended : .length(remaining: left)
+            return .success(.body(body))
         case .chunked(var framing):
             guard buffer.readableBytes > 0 else { return .success(nil) }
             let progress = buffer.withUnsafeReadableBytes { framing.consume($0) }
@@ -81,5 +80,15 @@ public struct RequestStream: Sendable {
             state = .head
             return .success(.end)
         }
+    }
+}
+
+extension ByteBuffer {
+    /// Reads up to `remaining` bytes of a body of known length: the bytes, and how many are still to come; nil when
+    /// no byte is here yet.
+    mutating func readBody(upTo remaining: Int) -> (body: ByteBuffer, left: Int)? {
+        guard readableBytes > 0 else { return nil }
+        let taken = Swift.min(remaining, readableBytes)
+        return (readSlice(length: taken)!, remaining - taken)
     }
 }

@@ -40,8 +40,7 @@ public struct ResponseHeadParser: Sendable {
     /// The largest head; a larger one is refused.
     public var maxHeadBytes: Int
     private var scanner = HeadScanner()
-    /// Storage for the fields of the next head, reused when a head's fields are handed back.
-    private var spare: [HeaderField] = []
+    private var storage = FieldStorage()
 
     /// What one call to ``parse(_:requestMethod:)`` found.
     public enum Outcome: Sendable {
@@ -57,9 +56,7 @@ public struct ResponseHeadParser: Sendable {
 
     /// Hands back the fields of a head the caller is done with, so the next head reuses their storage.
     public mutating func recycle(_ fields: consuming [HeaderField]) {
-        var fields = fields
-        fields.removeAll(keepingCapacity: true)
-        if fields.capacity > spare.capacity { spare = fields }
+        storage.recycle(fields)
     }
 
     /// Looks for a complete head at the start of `buffer`'s readable bytes, answering a request made with
@@ -78,9 +75,7 @@ public struct ResponseHeadParser: Sendable {
         let lineEnd = scanner.firstLineEnd
         scanner = HeadScanner()
         let bytes = buffer.readSlice(length: end)!
-        var fields = spare
-        spare = []
-        if fields.capacity == 0 { fields.reserveCapacity(16) }
+        var fields = storage.take()
         let parsed = bytes.withUnsafeReadableBytes { head in
             Self.parseHead(head, statusLineEnd: lineEnd, requestMethod: requestMethod, fields: &fields)
         }

@@ -65,10 +65,9 @@ public struct ResponseStream: Sendable {
                 return .success(.head(head))
             }
         case .length(let remaining):
-            guard buffer.readableBytes > 0 else { return .success(nil) }
-            let taken = min(remaining, buffer.readableBytes)
-            state = taken == remaining ? .ended : .length(remaining: remaining - taken)
-            return .success(.body(buffer.readSlice(length: taken)!))
+            guard let (body, left) = buffer.readBody(upTo: remaining) else { return .success(nil) }
+            state = left == 0 ? .ended : .length(remaining: left)
+            return .success(.body(body))
         case .chunked(var framing):
             guard buffer.readableBytes > 0 else { return .success(nil) }
             var data: [Range<Int>] = []

@@ -37,38 +37,31 @@ public enum UpstreamRequestHead {
             var forwardedFor: [Range<Int>] = []
             var hasForwardedProto = false
             var hasHost = false
-            var runStart = fieldsStart
-            for field in head.fields {
-                let keep: Bool
+            HTTPBytes.writeFields(head.fields, from: fieldsStart, of: bytes, into: &out) { field in
                 switch field.known {
                 case .connection, .keepAlive, .proxyConnection, .te, .trailer:
-                    keep = false
+                    return false
                 case .upgrade:
-                    keep = head.upgrade
+                    return head.upgrade
                 case .expect:
-                    keep = !head.expectsContinue
+                    return !head.expectsContinue
                 case .traceparent, .tracestate:
-                    keep = trace == nil
+                    return trace == nil
                 case .xForwardedFor:
-                    keep = clientAddress == nil
-                    if !keep { forwardedFor.append(field.value) }
+                    if clientAddress != nil { forwardedFor.append(field.value) }
+                    return clientAddress == nil
                 case .xForwardedProto:
                     hasForwardedProto = true
-                    keep = true
+                    return true
                 case .host:
                     hasHost = true
-                    keep = true
+                    return true
                 case .other:
-                    keep = named.isEmpty || !named.contains { HTTPBytes.equalIgnoringCase(bytes, $0, field.name) }
+                    return named.isEmpty || !named.contains { HTTPBytes.equalIgnoringCase(bytes, $0, field.name) }
                 default:
-                    keep = true
-                }
-                if !keep {
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<field.line.lowerBound]))
-                    runStart = field.line.upperBound
+                    return true
                 }
             }
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<(bytes.count - 2)]))
             if !hasHost {
                 // HTTP/1.0 needs no Host, HTTP/1.1 does: the target's authority, or empty (RFC 9112 §3.2).
                 out.writeStaticString("Host: ")

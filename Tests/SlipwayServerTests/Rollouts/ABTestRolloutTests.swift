@@ -44,11 +44,34 @@ extension LiveRollouts {
             return (fixture, load, apiPort)
         }
 
-        func concluded(_ fixture: ControllerFixture, timeout: Duration) async throws -> ExperimentReport {
+        /// The experiment's report once it concludes. It usually takes seconds; the bound is for a machine busy with
+        /// other tests, and a timeout says how far the experiment got.
+        func concluded(
+            _ fixture: ControllerFixture,
+            load: LoadClient,
+            timeout: Duration = .seconds(150)
+        ) async throws -> ExperimentReport {
             var event: RecordedEvent?
-            try await waitUntil("the experiment concludes", timeout: timeout) {
-                event = try fixture.events(.experimentConcluded).first
-                return event != nil
+            do {
+                try await waitUntil("the experiment concludes", timeout: timeout) {
+                    event = try fixture.events(.experimentConcluded).first
+                    return event != nil
+                }
+            } catch {
+                let judged: [String] = (try? fixture.events(.analysisJudged).suffix(3).map { "\($0.fields)" }) ?? []
+                let rollout: RolloutSummary?? = try? await fixture.controller.rollout(app: "shop")
+                let state: String = rollout??.state ?? "?"
+                let reason: String = rollout??.reason ?? ""
+                let answered = load.all.count
+                let byCandidate = load.served(by: "2.0.0").count
+                Issue.record(
+                    Comment(
+                        rawValue:
+                            "not concluded: \(answered) requests answered, \(byCandidate) by 2.0.0; rollout \(state) "
+                            + "(\(reason)); last judgements: \(judged.joined(separator: "; "))"
+                    )
+                )
+                throw error
             }
             return try #require(event?.fields["report"].flatMap(ExperimentReport.init(json:)))
         }
@@ -64,7 +87,7 @@ extension LiveRollouts {
                 app: "shop",
                 DeployRequest(version: "2.0.0", env: ["DEMO_CONVERSION_RATE": "0.2"], by: "test")
             )
-            let report = try await concluded(fixture, timeout: .seconds(60))
+            let report = try await concluded(fixture, load: load)
             let goal = try #require(report.goals.first)
             #expect(goal.name == "converted")
             let comparison = try #require(goal.comparisons.first)
@@ -140,7 +163,7 @@ extension LiveRollouts {
                     by: "test"
                 )
             )
-            let report = try await concluded(fixture, timeout: .seconds(90))
+            let report = try await concluded(fixture, load: load)
             let goal = try #require(report.goals.first)
             #expect(goal.variants.map(\.name) == ["A", "B", "C"])
             #expect(goal.comparisons.map(\.verdict) == [.worse, .better], "\(report.lines.joined(separator: "\n"))")
@@ -212,7 +235,7 @@ extension LiveRollouts {
                 app: "shop",
                 DeployRequest(version: "2.0.0", env: ["DEMO_CONVERSION_RATE": "0.4"], by: "test")
             )
-            let report = try await concluded(fixture, timeout: .seconds(90))
+            let report = try await concluded(fixture, load: load)
             await load.stop()
             let goal = try #require(report.goals.first)
             #expect(report.unit == "user")
@@ -297,7 +320,7 @@ extension LiveRollouts {
                     """
             )
             _ = try await fixture.controller.deploy(app: "shop", DeployRequest(version: "2.0.0", by: "test"))
-            let report = try await concluded(fixture, timeout: .seconds(60))
+            let report = try await concluded(fixture, load: load)
             let verdict = report.primaryVerdict
             #expect(verdict == .noMeaningfulDifference || verdict == .inconclusive, "\(report.summary)")
             _ = try await fixture.controller.command(app: "shop", .abort, by: "test")
