@@ -18,16 +18,17 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = ByteBuffer
 
     /// One request and its response. A class, so the state machine updates it in place instead of copying it
-    /// (and its references) in and out of ``State`` on every event.
+    /// (and its references) in and out of ``State`` on every event; a connection reuses its last one for the next
+    /// request (``restart(head:upstreamHead:addedRequestID:traceparent:keepAlive:routes:decision:started:instanceTraffic:)``).
     final class Exchange {
         /// The request's head; its fields go back to the stream for the next head once the exchange ends.
         var head: RequestHead
         /// The head as the instance receives it, kept to send again on a retry.
-        let upstreamHead: ByteBuffer
+        var upstreamHead: ByteBuffer
         /// The request id the proxy added; nil when the client sent one.
         var addedRequestID: UInt64?
         /// The `traceparent` the proxy sent, when tracing is on.
-        let traceparent: String?
+        var traceparent: String?
         var keepAlive: Bool
         var routes: AppRoutes
         var instance: UpstreamInstance
@@ -83,6 +84,56 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             self.instanceTraffic = instanceTraffic
         }
 
+        /// Makes a finished exchange the exchange of a new request: every field as a new one would have it.
+        func restart(
+            head: RequestHead,
+            upstreamHead: ByteBuffer,
+            addedRequestID: UInt64?,
+            traceparent: String?,
+            keepAlive: Bool,
+            routes: AppRoutes,
+            decision: RouteDecision,
+            started: NIODeadline,
+            instanceTraffic: TrafficRecorder
+        ) {
+            self.head = head
+            self.upstreamHead = upstreamHead
+            self.addedRequestID = addedRequestID
+            self.traceparent = traceparent
+            self.keepAlive = keepAlive
+            self.routes = routes
+            self.instance = decision.instance
+            self.versionIndex = decision.versionIndex
+            self.setCookie = decision.setCookie
+            self.isUnit = false
+            self.started = started
+            self.upstream = nil
+            self.pending = nil
+            self.requestComplete = false
+            self.responseStarted = false
+            self.switching = false
+            self.status = 0
+            self.upstreamKeepAlive = true
+            self.responseFraming = .asIs
+            self.responseBytes = 0
+            self.span = nil
+            self.attempts = 1
+            self.responseDeadline = nil
+            if !outcomes.isEmpty { outcomes = [] }
+            self.versionTraffic = routes.versionTraffic[decision.versionIndex]
+            self.instanceTraffic = instanceTraffic
+        }
+
+        /// Lets go of the request's buffers (they belong to the channels again) once the exchange is over.
+        func release() {
+            head.bytes = Self.noBytes
+            head.fields = []
+            upstreamHead = Self.noBytes
+            pending = nil
+        }
+
+        private static let noBytes = ByteBuffer()
+
         /// The version the request was routed to.
         var version: String? {
             versionIndex < routes.table.versions.count ? routes.table.versions[versionIndex].version : nil
@@ -121,6 +172,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// The buffers the last heads were written into, reused once the channels have written them out.
     var upstreamHeadScratch: ByteBuffer?
     var responseHeadScratch: ByteBuffer?
+    /// The last finished exchange, for the next request on the connection.
+    var spareExchange: Exchange?
 
     init(core: ListenerCore, loop: LoopResources) {
         self.core = core
@@ -321,17 +374,34 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         if let span, let id = addedRequestID.map(RequestID.text) ?? head.value(of: .xRequestID) {
             span.attributes["slipway.request_id"] = id
         }
-        let exchange = Exchange(
-            head: head,
-            upstreamHead: upstreamHead,
-            addedRequestID: addedRequestID,
-            traceparent: trace?.traceparent,
-            keepAlive: keepAlive,
-            routes: routes,
-            decision: decision,
-            started: loop.eventLoop.now,
-            instanceTraffic: routes.traffic(of: decision.instance, book: core.book)
-        )
+        let instanceTraffic = routes.traffic(of: decision.instance, book: core.book)
+        let exchange: Exchange
+        if let spare = takeSpareExchange() {
+            spare.restart(
+                head: head,
+                upstreamHead: upstreamHead,
+                addedRequestID: addedRequestID,
+                traceparent: trace?.traceparent,
+                keepAlive: keepAlive,
+                routes: routes,
+                decision: decision,
+                started: loop.eventLoop.now,
+                instanceTraffic: instanceTraffic
+            )
+            exchange = spare
+        } else {
+            exchange = Exchange(
+                head: head,
+                upstreamHead: upstreamHead,
+                addedRequestID: addedRequestID,
+                traceparent: trace?.traceparent,
+                keepAlive: keepAlive,
+                routes: routes,
+                decision: decision,
+                started: loop.eventLoop.now,
+                instanceTraffic: instanceTraffic
+            )
+        }
         if decision.byWeight {
             // A sticky user counts once, by their first request, when their bucket sent them at random; a request
             // without a user to follow drew its own bucket.
@@ -344,6 +414,13 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         state = .relaying(exchange)
         armTimer()
         attachUpstream()
+    }
+
+    /// The connection's last exchange, when nothing else holds it any more.
+    private func takeSpareExchange() -> Exchange? {
+        guard var spare = spareExchange else { return nil }
+        spareExchange = nil
+        return isKnownUniquelyReferenced(&spare) ? spare : nil
     }
 
     /// Answers `error` once the request's (empty) body is read, or at once when the request has a body.
@@ -515,6 +592,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.head.fields = []
             requests.recycle(fields)
             upstreamHeadScratch = exchange.upstreamHead
+            exchange.release()
+            spareExchange = exchange
         }
         state = .idle
         waitingSince = loop.eventLoop.now
