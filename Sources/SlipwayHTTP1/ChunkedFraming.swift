@@ -7,6 +7,8 @@
 public struct ChunkedFraming: Sendable {
     private enum State: Sendable {
         case size(digits: Int, value: Int)
+        /// After a `;`: optional whitespace, then the extension's name.
+        case extensionStart(value: Int)
         case extensionBytes(value: Int)
         case sizeLF(value: Int)
         case data(remaining: Int)
@@ -90,9 +92,17 @@ public struct ChunkedFraming: Sendable {
                 } else if byte == HTTPBytes.cr {
                     state = .sizeLF(value: value)
                 } else if byte == HTTPBytes.semicolon {
-                    state = .extensionBytes(value: value)
+                    state = .extensionStart(value: value)
                 } else {
                     return .invalid("malformed chunk size")
+                }
+                if let error = countLine() { return error }
+            case .extensionStart(let value):
+                // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ): a name must follow.
+                if HTTPBytes.classes[Int(byte)] & HTTPBytes.token != 0 {
+                    state = .extensionBytes(value: value)
+                } else if byte != HTTPBytes.space && byte != HTTPBytes.tab {
+                    return .invalid("malformed chunk extension")
                 }
                 if let error = countLine() { return error }
             case .extensionBytes(let value):

@@ -18,11 +18,25 @@ import Testing
         )
     }
 
+    /// A machine whose experiment has begun and whose split has settled: windows from now on count.
     func started(_ spec: ABTestSpec = abTest(), instances: Int = 2) -> H {
         var harness = H(H.plan(.abTest(spec), instances: instances))
         harness.feed(.begin)
         harness.settle()
+        harness.advance(RolloutMachine.experimentSplitSettling)
         return harness
+    }
+
+    @Test func windowsFromBeforeTheSplitSettledAreNotCounted() throws {
+        var harness = H(H.plan(.abTest(Self.abTest()), instances: 2))
+        harness.feed(.begin)
+        harness.settle()
+        // The data plane may still be taking the new routes: this window would show a split that is not there.
+        harness.advance(.milliseconds(500))
+        _ = harness.conversionWindow(requests: 200, converted: ["1.0.0": 20, "2.0.0": 40])
+        #expect(harness.machine.experiment?.report(at: harness.now).goals.first?.variants.map(\.units) == [0, 0])
+        Self.window(&harness, a: 20, b: 40)
+        #expect(harness.machine.experiment?.report(at: harness.now).goals.first?.variants.map(\.units) == [200, 200])
     }
 
     /// A window where A and B each got `requests`, of which `a` and `b` converted.

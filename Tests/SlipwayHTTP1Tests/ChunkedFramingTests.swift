@@ -48,6 +48,8 @@ import Testing
         ("5\r\nhello!\r\n", "chunk data longer than its size"),
         ("5\r\nhello\rx", "bare CR after chunk data"),
         ("5;a\u{0}\r\nhello\r\n", "invalid byte in a chunk extension"),
+        ("5;\r\nhello\r\n", "malformed chunk extension"),
+        ("5; =x\r\nhello\r\n", "malformed chunk extension"),
         ("5;a\nhello\r\n", "invalid byte in a chunk extension"),
         ("1000000000000000\r\n", "chunk size too large"),
         ("0\r\nX: a\u{1}\r\n\r\n", "invalid byte in a trailer field"),

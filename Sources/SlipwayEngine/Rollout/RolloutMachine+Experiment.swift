@@ -8,6 +8,11 @@ extension RolloutMachine {
     /// the experiment's traffic is lost to a controller restart.
     static let experimentCheckpointInterval = Duration.seconds(15)
 
+    /// How long after the split is set the experiment starts counting. Routes reach the data plane over its control
+    /// channel; on a busy machine that takes a moment, and a window holding traffic from before the split would make
+    /// the split check see a mismatch that is not there (and, as it keeps the largest evidence seen, for good).
+    static let experimentSplitSettling = Duration.seconds(1)
+
     /// Begins the experiment on the split in force; a restored rollout carries on from its last checkpoint.
     mutating func startExperiment(_ spec: ExperimentSpec, at now: Moment, into actions: inout [Action]) {
         var share = 0.5
@@ -78,8 +83,11 @@ extension RolloutMachine {
 
     /// Counts one window; records the verdicts that changed, and the conclusion when the end condition is met.
     mutating func observeExperiment(_ window: MetricsWindow, at now: Moment, into actions: inout [Action]) {
-        // A window that began before the experiment holds traffic from before its split.
-        guard var experiment, experiment.conclusion == nil, window.start >= experiment.startedAt else { return }
+        // A window that began before the experiment holds traffic from before its split, and so may one that began
+        // while the data plane was still taking the new routes: the experiment counts from a settled split.
+        guard var experiment, experiment.conclusion == nil,
+            window.start >= experiment.startedAt + Self.experimentSplitSettling
+        else { return }
         let before = experiment.report(at: now)
         experiment.observe(window)
         let after = experiment.report(at: now)
