@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Whether a head is a request's or a response's, for the words of an error.
 enum HeadKind: Sendable {
     case request
@@ -21,6 +23,15 @@ struct HeadScanner: Sendable {
 
     /// Whether any line of the head is complete.
     var started: Bool { firstLineEnd != 0 }
+
+    /// Reads the empty lines (CRLF) before a head from `buffer` (RFC 9112 §2.2: a client may send one after a body,
+    /// and some servers end a body with one too many); false while a lone CR at the end may be the start of another.
+    static func skipEmptyLines(_ buffer: inout ByteBuffer) -> Bool {
+        while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
+            buffer.moveReaderIndex(forwardBy: 2)
+        }
+        return !(buffer.readableBytes == 1 && buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == HTTPBytes.cr)
+    }
 
     /// The offset just past the empty line that ends the head in `bytes`, nil when it has not arrived.
     mutating func findEnd(

@@ -41,15 +41,7 @@ public struct RequestHeadParser: Sendable {
     /// empty lines before it) are read from `buffer`; otherwise `buffer` is left as it is. Call again with the same
     /// buffer once more bytes are appended to it.
     public mutating func parse(_ buffer: inout ByteBuffer) -> Outcome {
-        // Empty lines before a request (RFC 9112 §2.2), e.g. a CRLF a client sent after a body.
-        if !scanner.started {
-            while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
-                buffer.moveReaderIndex(forwardBy: 2)
-            }
-            if buffer.readableBytes == 1, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == HTTPBytes.cr {
-                return .incomplete
-            }
-        }
+        if !scanner.started, !HeadScanner.skipEmptyLines(&buffer) { return .incomplete }
         let found: Result<Int?, HeadError> = buffer.withUnsafeReadableBytes {
             scanner.findEnd(in: $0, maxFirstLine: maxRequestLineBytes, maxHead: maxHeadBytes, kind: .request)
         }

@@ -62,15 +62,7 @@ public struct ResponseHeadParser: Sendable {
     /// Looks for a complete head at the start of `buffer`'s readable bytes, answering a request made with
     /// `requestMethod`. On `.head` the head's bytes are read from `buffer`; otherwise it is left as it is.
     public mutating func parse(_ buffer: inout ByteBuffer, requestMethod: RequestMethod) -> Outcome {
-        // Empty lines before a status line (some servers end a body with one too many).
-        if !scanner.started {
-            while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
-                buffer.moveReaderIndex(forwardBy: 2)
-            }
-            if buffer.readableBytes == 1, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == HTTPBytes.cr {
-                return .incomplete
-            }
-        }
+        if !scanner.started, !HeadScanner.skipEmptyLines(&buffer) { return .incomplete }
         let found: Result<Int?, HeadError> = buffer.withUnsafeReadableBytes {
             scanner.findEnd(in: $0, maxFirstLine: maxHeadBytes, maxHead: maxHeadBytes, kind: .response)
         }

@@ -29,14 +29,14 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         var addedRequestID: UInt64?
         /// The `traceparent` the proxy sent, when tracing is on.
         var traceparent: String?
-        var keepAlive: Bool
+        var keepAlive = true
         var routes: AppRoutes
         var instance: UpstreamInstance
-        var versionIndex: Int
+        var versionIndex = 0
         var setCookie: (name: String, bucket: Int, user: UInt64)?
         /// Whether the request is a comparison unit (``ComparisonUnits``).
         var isUnit = false
-        var started: NIODeadline
+        var started = NIODeadline.uptimeNanoseconds(0)
         var upstream: UpstreamConnection?
         /// Body bytes received before an upstream connection was ready.
         var pending: ByteBuffer?
@@ -72,16 +72,21 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         ) {
             self.head = head
             self.upstreamHead = upstreamHead
-            self.addedRequestID = addedRequestID
-            self.traceparent = traceparent
-            self.keepAlive = keepAlive
             self.routes = routes
             self.instance = decision.instance
-            self.versionIndex = decision.versionIndex
-            self.setCookie = decision.setCookie
-            self.started = started
-            self.versionTraffic = routes.versionTraffic[decision.versionIndex]
+            self.versionTraffic = instanceTraffic
             self.instanceTraffic = instanceTraffic
+            restart(
+                head: head,
+                upstreamHead: upstreamHead,
+                addedRequestID: addedRequestID,
+                traceparent: traceparent,
+                keepAlive: keepAlive,
+                routes: routes,
+                decision: decision,
+                started: started,
+                instanceTraffic: instanceTraffic
+            )
         }
 
         /// Makes a finished exchange the exchange of a new request: every field as a new one would have it.
