@@ -179,6 +179,9 @@ public final class AppListener: Sendable {
     /// The port the listener is bound to.
     public var port: Int { serverChannel.localAddress?.port ?? 0 }
 
+    /// Whether the listening socket is still open.
+    public var isListening: Bool { serverChannel.isActive }
+
     /// The route table in force.
     public var table: RouteTable { core.routes.load(ordering: .acquiring).table }
 
