@@ -31,22 +31,29 @@ struct FieldSummary {
         case .contentLength:
             // A list of equal values is one value (RFC 9110 §8.6); anything but digits is refused.
             if trailingTab { return kind.error("invalid Content-Length") }
-            var start = value.lowerBound
-            while start <= value.upperBound {
-                var end = start
-                while end < value.upperBound, bytes[end] != HTTPBytes.comma { end += 1 }
-                let part = HTTPBytes.trimmed(bytes, start..<end)
-                guard !part.isEmpty, part.count <= 18 else { return kind.error("invalid Content-Length") }
+            var error: HeadError?
+            HTTPBytes.forEachListItem(bytes, value) { part in
+                guard !part.isEmpty, part.count <= 18 else {
+                    error = kind.error("invalid Content-Length")
+                    return false
+                }
                 var length = 0
                 for offset in part {
                     let digit = bytes[offset] &- 48
-                    guard digit < 10 else { return kind.error("invalid Content-Length") }
+                    guard digit < 10 else {
+                        error = kind.error("invalid Content-Length")
+                        return false
+                    }
                     length = length * 10 + Int(digit)
                 }
-                if let contentLength, contentLength != length { return kind.error("conflicting Content-Length") }
+                if let contentLength, contentLength != length {
+                    error = kind.error("conflicting Content-Length")
+                    return false
+                }
                 contentLength = length
-                start = end + 1
+                return true
             }
+            if let error { return error }
         case .transferEncoding:
             transferEncodings += 1
             if kind == .request {
@@ -67,21 +74,15 @@ struct FieldSummary {
                 )
             }
         case .connection:
-            var start = value.lowerBound
-            while start < value.upperBound {
-                var end = start
-                while end < value.upperBound, bytes[end] != HTTPBytes.comma { end += 1 }
-                let token = HTTPBytes.trimmed(bytes, start..<end)
-                if HTTPBytes.equalsIgnoringCase(bytes, token, "close") {
-                    connectionClose = true
-                } else if HTTPBytes.equalsIgnoringCase(bytes, token, "keep-alive") {
-                    connectionKeepAlive = true
-                } else if HTTPBytes.equalsIgnoringCase(bytes, token, "upgrade") {
-                    connectionUpgrade = true
-                } else if !token.isEmpty {
-                    connectionNamesFields = true
+            HTTPBytes.forEachListItem(bytes, value) { token in
+                switch HTTPBytes.connectionOption(bytes, token) {
+                case .close: connectionClose = true
+                case .keepAlive: connectionKeepAlive = true
+                case .upgrade: connectionUpgrade = true
+                case .field: connectionNamesFields = true
+                case .empty: break
                 }
-                start = end + 1
+                return true
             }
         case .upgrade:
             upgradeField = true

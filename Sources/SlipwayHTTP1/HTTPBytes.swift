@@ -79,21 +79,43 @@ extension HTTPBytes {
 }
 
 extension HTTPBytes {
+    /// Calls `body` with each item of a comma-separated field value (RFC 9110 §5.6.1), trimmed of whitespace and
+    /// in order; empty items too (`a,,b`, a trailing comma, an empty value), for the caller to judge. Stops when
+    /// `body` returns false.
+    static func forEachListItem(_ bytes: UnsafeRawBufferPointer, _ value: Range<Int>, _ body: (Range<Int>) -> Bool) {
+        var start = value.lowerBound
+        while start <= value.upperBound {
+            var end = start
+            while end < value.upperBound, bytes[end] != comma { end += 1 }
+            guard body(trimmed(bytes, start..<end)) else { return }
+            start = end + 1
+        }
+    }
+
+    /// What one `Connection` token asks for.
+    enum ConnectionOption {
+        case close, keepAlive, upgrade
+        /// A field name: that field is for this connection only.
+        case field
+        case empty
+    }
+
+    /// The meaning of the `Connection` token at `token`.
+    static func connectionOption(_ bytes: UnsafeRawBufferPointer, _ token: Range<Int>) -> ConnectionOption {
+        if token.isEmpty { return .empty }
+        if equalsIgnoringCase(bytes, token, "close") { return .close }
+        if equalsIgnoringCase(bytes, token, "keep-alive") { return .keepAlive }
+        if equalsIgnoringCase(bytes, token, "upgrade") { return .upgrade }
+        return .field
+    }
+
     /// The field names `Connection` lists besides `close`, `keep-alive` and `upgrade`.
     static func connectionNames(_ fields: [HeaderField], _ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
         var names: [Range<Int>] = []
         for field in fields where field.known == .connection {
-            var start = field.value.lowerBound
-            while start < field.value.upperBound {
-                var end = start
-                while end < field.value.upperBound, bytes[end] != HTTPBytes.comma { end += 1 }
-                let token = HTTPBytes.trimmed(bytes, start..<end)
-                let connectionOption =
-                    HTTPBytes.equalsIgnoringCase(bytes, token, "close")
-                    || HTTPBytes.equalsIgnoringCase(bytes, token, "keep-alive")
-                    || HTTPBytes.equalsIgnoringCase(bytes, token, "upgrade")
-                if !token.isEmpty, !connectionOption { names.append(token) }
-                start = end + 1
+            forEachListItem(bytes, field.value) { token in
+                if connectionOption(bytes, token) == .field { names.append(token) }
+                return true
             }
         }
         return names
