@@ -39,8 +39,26 @@ struct KeySchema {
         known: [
             "maxConnections", "maxHeaderBytes", "maxRequestLineBytes", "idleTimeout", "headerTimeout", "connectTimeout",
             "responseTimeout", "drainTimeout", "upstreamConnections", "idleUpstreamConnections", "accessLog",
+            "outlierDetection", "retries", "waitingRoom",
         ]
     )
+    /// `apps[n].proxy.outlierDetection`, as a mapping.
+    static let outlierDetection = KeySchema(
+        known: [
+            "consecutiveFailures", "interval", "baseEjectionTime", "maxEjectionTime", "maxEjectedPercent",
+            "successRate", "probe",
+        ]
+    )
+    /// `apps[n].proxy.outlierDetection.successRate`, as a mapping.
+    static let successRate = KeySchema(known: ["minimumRequests", "drop"])
+    /// `apps[n].proxy.outlierDetection.probe`.
+    static let outlierProbe = KeySchema(known: ["path", "timeout"])
+    /// `apps[n].proxy.waitingRoom`.
+    static let waitingRoom = KeySchema(
+        known: ["maxInFlight", "maxInFlightPerInstance", "queue", "queueTimeout", "waitingPage", "pageRefresh"]
+    )
+    /// `apps[n].proxy.retries`.
+    static let retries = KeySchema(known: ["attempts", "on", "budget", "minimumPerSecond", "perTryTimeout"])
     /// `apps[n].proxy.accessLog`, as a mapping.
     static let accessLog = KeySchema(known: ["maxBytes", "keep"])
     /// `apps[n].strategy`: one strategy key and the limits shared by all strategies.

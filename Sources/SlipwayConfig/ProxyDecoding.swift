@@ -45,6 +45,15 @@ extension ConfigDecoder {
         if let entry = fields["accessLog"] {
             spec.accessLog = accessLog(entry)
         }
+        if let entry = fields["outlierDetection"] {
+            spec.outlierDetection = outlierDetection(entry)
+        }
+        if let entry = fields["retries"] {
+            spec.retries = retries(entry)
+        }
+        if let entry = fields["waitingRoom"] {
+            spec.waitingRoom = waitingRoom(entry)
+        }
         // A rejected value was replaced by its default, which must not be compared as if it had been written.
         if spec.maxRequestLineBytes > spec.maxHeaderBytes, reader.accepted("maxRequestLineBytes", "maxHeaderBytes"),
             let offending = fields["maxRequestLineBytes"] ?? fields["maxHeaderBytes"]

@@ -90,6 +90,15 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case dataPlaneAttached
     /// The data plane's control connection ended while the controller ran: `pid`, `reason`. A new one is started.
     case dataPlaneLost
+    /// The proxy took an instance out of its version's rotation: `version`, `reason`, `ejectedForMs` (until its next
+    /// probe). Its health checks look at it at once.
+    case instanceEjected
+    /// An ejected instance passed its probe and takes requests again: `version`, `reason`.
+    case instanceReturned
+    /// Every instance of a version is ejected: its requests are answered 503 at once. `version`, `reason`.
+    case circuitOpened
+    /// A version whose circuit was open has an instance in rotation again: `version`, `reason`.
+    case circuitClosed
 }
 
 /// An immutable fact about an app, before the log has stamped it with an id and a time.

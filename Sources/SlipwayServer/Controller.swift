@@ -286,6 +286,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
             for app in config.apps {
                 var settings = ProxySettings(
                     app.proxy,
+                    healthPath: app.health.path,
                     accessLogPath: SupervisionPaths(
                         stateDirectory: config.controller.stateDirectory,
                         app: app.name,
@@ -417,6 +418,14 @@ public final class Controller: Service, MetricSource, ControllerServing {
         let historyTask = Task { try? await history.run() }
         let evidence = self.evidence
         let evidenceTask = Task { await evidence.run() }
+        let linkBox = self.link
+        let outliers = OutlierWatch(
+            apps: config.apps.map(\.name),
+            router: { linkBox.withLockedValue { $0?.router } },
+            recorder: recorder,
+            executors: executors
+        )
+        let outlierTask = Task { await outliers.run() }
 
         // Runs until SIGTERM/SIGINT (or the group's shutdown); cancellation ends the wait too.
         try? await gracefulShutdown()
@@ -424,6 +433,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
         broadcaster.finish()
         historyTask.cancel()
         evidenceTask.cancel()
+        outlierTask.cancel()
         trafficHours.flush()
         // The API task shares the graceful shutdown and closes by itself; it is cancelled only if it lingers.
         let apiStopped = Task {

@@ -179,7 +179,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
         case .dataPlaneLost:
             dataPlane?.attached = false
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
-            .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted, .instanceLogTail:
+            .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted, .instanceLogTail,
+            .instanceEjected, .instanceReturned, .circuitOpened, .circuitClosed:
             break
         }
     }

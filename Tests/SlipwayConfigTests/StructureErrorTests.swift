@@ -131,7 +131,7 @@ struct StructureErrorTests {
                 "slipway.yaml:11:7: apps[0].proxy.maxHeaderSize: unknown key `maxHeaderSize`; expected one of "
                     + "`maxConnections`, `maxHeaderBytes`, `maxRequestLineBytes`, `idleTimeout`, `headerTimeout`, "
                     + "`connectTimeout`, `responseTimeout`, `drainTimeout`, `upstreamConnections`, "
-                    + "`idleUpstreamConnections`, `accessLog`",
+                    + "`idleUpstreamConnections`, `accessLog`, `outlierDetection`, `retries`, `waitingRoom`",
             ]
         )
         #expect(

@@ -11,6 +11,8 @@ import Testing
         version.inFlight = 1
         version.responses = [0, 0, 3, 0, 0, 1]
         version.proxyGenerated = [502: 1]
+        version.retries = 2
+        version.retriesRefused = 1
         for microseconds: UInt64 in [500, 3_000, 3_000_000, 20_000_000] {
             version.latency.record(microseconds)
         }
@@ -26,7 +28,8 @@ import Testing
             takenAt: .now,
             versions: ["v1": version],
             instances: ["shop-v1-a": .init(version: "v1", traffic: version)],
-            unrouted: unrouted
+            unrouted: unrouted,
+            outliers: OutlierState(ejected: ["shop-v1-a"], ejections: ["shop-v1-a": 3], openCircuits: ["v1"])
         )
         let awkward = AppTrafficSample(app: awkwardApp, takenAt: .now, versions: ["1.0": .empty])
         return [shop, awkward]
@@ -75,6 +78,24 @@ import Testing
         slipway_proxy_in_flight_requests{app="a\"b\\c\nd",version="",instance=""} 0
         slipway_proxy_in_flight_requests{app="shop",version="",instance=""} 0
         slipway_proxy_in_flight_requests{app="shop",version="v1",instance="shop-v1-a"} 1
+        # HELP slipway_proxy_retries_total Failed attempts sent again to another instance.
+        # TYPE slipway_proxy_retries_total counter
+        slipway_proxy_retries_total{app="a\"b\\c\nd",version="1.0"} 0
+        slipway_proxy_retries_total{app="shop",version="v1"} 2
+        # HELP slipway_proxy_retries_refused_total Failed attempts the retry budget allowed no retry.
+        # TYPE slipway_proxy_retries_refused_total counter
+        slipway_proxy_retries_refused_total{app="a\"b\\c\nd",version="1.0"} 0
+        slipway_proxy_retries_refused_total{app="shop",version="v1"} 1
+        # HELP slipway_proxy_ejections_total Times outlier detection ejected the instance.
+        # TYPE slipway_proxy_ejections_total counter
+        slipway_proxy_ejections_total{app="shop",version="v1",instance="shop-v1-a"} 3
+        # HELP slipway_proxy_ejected 1 while outlier detection holds the instance out of rotation.
+        # TYPE slipway_proxy_ejected gauge
+        slipway_proxy_ejected{app="shop",version="v1",instance="shop-v1-a"} 1
+        # HELP slipway_proxy_circuit_open 1 while every instance of the version is ejected and its requests are answered 503 at once.
+        # TYPE slipway_proxy_circuit_open gauge
+        slipway_proxy_circuit_open{app="a\"b\\c\nd",version="1.0"} 0
+        slipway_proxy_circuit_open{app="shop",version="v1"} 1
         # HELP slipway_proxy_request_duration_seconds Time from request head received to response end.
         # TYPE slipway_proxy_request_duration_seconds histogram
         slipway_proxy_request_duration_seconds_bucket{app="a\"b\\c\nd",version="",le="0.001"} 0
@@ -171,6 +192,11 @@ import Testing
             ("slipway_proxy_responses_total", "counter"),
             ("slipway_proxy_generated_responses_total", "counter"),
             ("slipway_proxy_in_flight_requests", "gauge"),
+            ("slipway_proxy_retries_total", "counter"),
+            ("slipway_proxy_retries_refused_total", "counter"),
+            ("slipway_proxy_ejections_total", "counter"),
+            ("slipway_proxy_ejected", "gauge"),
+            ("slipway_proxy_circuit_open", "gauge"),
             ("slipway_proxy_request_duration_seconds", "histogram"),
         ]
         for (name, type) in families {
@@ -245,9 +271,37 @@ import Testing
         )
     }
 
+    @Test func aWaitingRoomIsDescribedForTheAppsThatHaveOne() {
+        let room = WaitingRoomState(
+            waiting: 7,
+            inFlight: 4,
+            limit: 4,
+            admittedAfterWaiting: 120,
+            refusedFull: 33,
+            timedOut: 2,
+            waitedSeconds: 12.5
+        )
+        let text = PrometheusText.render([
+            AppTrafficSample(app: "shop", takenAt: .now, waitingRoom: room),
+            AppTrafficSample(app: "cart", takenAt: .now),
+        ])
+        let lines = text.split(separator: "\n").map(String.init)
+        for line in [
+            #"slipway_proxy_waiting_requests{app="shop"} 7"#,
+            #"slipway_proxy_waiting_room_limit{app="shop"} 4"#,
+            #"slipway_proxy_waiting_admitted_total{app="shop"} 120"#,
+            #"slipway_proxy_waiting_refused_total{app="shop"} 33"#,
+            #"slipway_proxy_waiting_timed_out_total{app="shop"} 2"#,
+            #"slipway_proxy_waiting_seconds_total{app="shop"} 12.5"#,
+        ] {
+            #expect(lines.contains(line), "\(line)")
+        }
+        #expect(!text.contains(#"waiting_requests{app="cart"}"#))
+    }
+
     @Test func noSamplesStillDescribesEveryFamily() {
         let lines = PrometheusText.render([]).split(separator: "\n")
-        #expect(lines.count == 10)
+        #expect(lines.count == 20)
         #expect(lines.allSatisfy { $0.hasPrefix("# HELP ") || $0.hasPrefix("# TYPE ") })
     }
 

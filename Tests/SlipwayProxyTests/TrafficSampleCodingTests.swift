@@ -131,6 +131,38 @@ import Testing
         }
     }
 
+    @Test func retriesAndOutlierStateSurviveJSONAndAreAbsentFromAnOlderDataPlane() throws {
+        var snapshot = TrafficSnapshot.empty
+        snapshot.retries = 7
+        snapshot.retriesRefused = 2
+        let event = OutlierEvent(
+            timeNs: 42,
+            instance: "shop-2",
+            version: "1.0.0",
+            kind: .ejected,
+            detail: "5 failed requests in a row",
+            ejectedForMs: 1000
+        )
+        let sample = AppTrafficSample(
+            app: "shop",
+            takenAt: .now,
+            versions: ["1.0.0": snapshot],
+            outliers: OutlierState(ejected: ["shop-2"], ejections: ["shop-2": 1], openCircuits: [], events: [event])
+        )
+        let decoded = try JSONDecoder().decode(AppTrafficSample.self, from: try JSONEncoder().encode(sample))
+        #expect(decoded.versions["1.0.0"]?.retries == 7)
+        #expect(decoded.versions["1.0.0"]?.retriesRefused == 2)
+        #expect(decoded.outliers == sample.outliers)
+
+        // What a data plane from before retries and outlier detection sends.
+        var plain = AppTrafficSample(app: "shop", takenAt: .now, versions: ["1.0.0": .empty])
+        let text = String(decoding: try JSONEncoder().encode(plain), as: UTF8.self)
+        #expect(!text.contains("outliers") && !text.contains("retries"))
+        plain = try JSONDecoder().decode(AppTrafficSample.self, from: Data(text.utf8))
+        #expect(plain.outliers == OutlierState())
+        #expect(plain.versions["1.0.0"]?.retries == 0)
+    }
+
     @Test func emptyAndSubMicrosecondSnapshotsSurviveJSON() async throws {
         let empty = try roundTrip(TrafficSnapshot.empty)
         #expect(empty == .empty)

@@ -27,6 +27,7 @@ extension ProxySettings: Codable {
     private enum CodingKeys: String, CodingKey {
         case maxConnections, maxHeaderBytes, maxRequestLineBytes, idleTimeoutMs, headerTimeoutMs, connectTimeoutMs
         case responseTimeoutMs, upstreamConnections, idleUpstreamConnections, replayBufferSize, accessLog
+        case outliers, retries, waitingRoom
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,7 +46,10 @@ extension ProxySettings: Codable {
             upstreamConnections: try values.decode(Int.self, forKey: .upstreamConnections),
             idleUpstreamConnections: try values.decode(Int.self, forKey: .idleUpstreamConnections),
             replayBufferSize: try values.decode(Int.self, forKey: .replayBufferSize),
-            accessLog: try values.decodeIfPresent(AccessLogSettings.self, forKey: .accessLog)
+            accessLog: try values.decodeIfPresent(AccessLogSettings.self, forKey: .accessLog),
+            outliers: try values.decodeIfPresent(OutlierSettings.self, forKey: .outliers),
+            retries: try values.decodeIfPresent(RetrySettings.self, forKey: .retries) ?? RetrySettings(),
+            waitingRoom: try values.decodeIfPresent(WaitingRoomSettings.self, forKey: .waitingRoom)
         )
     }
 
@@ -62,5 +66,8 @@ extension ProxySettings: Codable {
         try values.encode(idleUpstreamConnections, forKey: .idleUpstreamConnections)
         try values.encode(replayBufferSize, forKey: .replayBufferSize)
         try values.encodeIfPresent(accessLog, forKey: .accessLog)
+        try values.encodeIfPresent(outliers, forKey: .outliers)
+        try values.encode(retries, forKey: .retries)
+        try values.encodeIfPresent(waitingRoom, forKey: .waitingRoom)
     }
 }

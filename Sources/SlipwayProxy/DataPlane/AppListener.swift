@@ -33,6 +33,10 @@ final class ListenerCore: Sendable {
     let tracing: RequestTracing?
     /// Each loop's periodic hand-over of its access log lines.
     private let flushes: NIOLockedValueBox<[RepeatedTask]>
+    /// Outlier detection, when the settings ask for it.
+    let outliers: OutlierGuard?
+    /// The waiting room, when the settings ask for one.
+    let waitingRoom: WaitingRoomGuard?
 
     init(app: String, settings: ProxySettings, group: any EventLoopGroup, tracing: RequestTracing? = nil) throws {
         self.app = app
@@ -42,11 +46,18 @@ final class ListenerCore: Sendable {
         let eventLoops = Array(group.makeIterator())
         self.eventLoops = eventLoops
         self.book = TrafficBook(app: app, loops: eventLoops)
-        self.routes = ManagedAtomic(AppRoutes(table: .empty, book: book))
+        let routes = ManagedAtomic(AppRoutes(table: .empty, book: book))
+        self.routes = routes
+        self.outliers = settings.outliers.map { OutlierGuard(settings: $0, loop: eventLoops[0]) }
+        self.waitingRoom = settings.waitingRoom.map { room in
+            WaitingRoomGuard(settings: room, loop: eventLoops[0]) {
+                routes.load(ordering: .relaxed).table.instances.filter { $0.weight > 0 && !$0.isEjected }.count
+            }
+        }
         var loops: [ObjectIdentifier: LoopConfined] = [:]
         for (index, loop) in eventLoops.enumerated() {
             loops[ObjectIdentifier(loop)] = LoopConfined(
-                resources: LoopResources(index: index, eventLoop: loop, settings: settings)
+                resources: LoopResources(index: index, eventLoop: loop, settings: settings, loops: eventLoops.count)
             )
         }
         self.loops = loops
@@ -173,6 +184,8 @@ public final class AppListener: Sendable {
             }
             .withBoundSocket(socket)
             .get()
+        core.outliers?.start()
+        core.waitingRoom?.start()
         return AppListener(core: core, serverChannel: channel, descriptor: socket)
     }
 
@@ -193,6 +206,7 @@ public final class AppListener: Sendable {
     public func update(_ table: RouteTable) {
         core.routes.store(AppRoutes(table: table, book: core.book), ordering: .releasing)
         core.book.routed(Set(table.instances.map(\.id)))
+        core.outliers?.routed(table)
     }
 
     /// Waits until `instances` have no request in flight, or `timeout` passes, then closes their idle pooled
@@ -240,15 +254,25 @@ public final class AppListener: Sendable {
         return Array(entries.suffix(limit))
     }
 
+    /// Who outlier detection holds out now, and what it did lately.
+    public var outliers: OutlierState {
+        core.outliers?.current ?? OutlierState()
+    }
+
     /// Cumulative traffic per version and instance (instances no route has named for
     /// ``TrafficBook/instanceRetention`` are no longer reported).
     public func sample() async -> AppTrafficSample {
         core.book.routed(Set(table.instances.map(\.id)))
-        return await core.book.sample()
+        var sample = await core.book.sample()
+        sample.outliers = outliers
+        sample.waitingRoom = core.waitingRoom?.current
+        return sample
     }
 
     /// Stops accepting connections and closes the listener.
     public func close() async throws {
+        core.outliers?.stop()
+        core.waitingRoom?.stop()
         do {
             try await serverChannel.close()
         } catch {
@@ -264,6 +288,8 @@ public final class AppListener: Sendable {
     public func quiesce(within limit: Duration) async -> Int {
         core.quiescing.store(true, ordering: .relaxed)
         try? await serverChannel.close()
+        core.outliers?.stop()
+        core.waitingRoom?.stop()
         for channel in core.open.withLockedValue({ Array($0.values) }) {
             channel.eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
         }

@@ -6,8 +6,10 @@ extension ClientConnection {
     // MARK: Metrics
 
     func startMetrics(_ exchange: Exchange) {
-        exchange.instance.requestStarted()
         exchange.versionTraffic.requestStarted(loop: loop.index)
+        // A request answered for an open circuit reaches no instance, so no instance counts it.
+        guard !exchange.circuitOpen else { return }
+        exchange.instance.requestStarted()
         exchange.instanceTraffic.requestStarted(loop: loop.index)
     }
 
@@ -17,7 +19,11 @@ extension ClientConnection {
         proxyGenerated: Bool,
         proxyError: String? = nil
     ) {
-        exchange.instance.requestFinished()
+        if !exchange.circuitOpen { exchange.instance.requestFinished() }
+        if exchange.admitted {
+            exchange.admitted = false
+            core.waitingRoom?.finished()
+        }
         let latency = UInt64(max(0, (loop.eventLoop.now - exchange.started).nanoseconds))
         if status >= 500 { rememberFailure(exchange, status: status, latency: latency, proxyError: proxyError) }
         if let span = exchange.span, let tracing = core.tracing {
@@ -60,12 +66,14 @@ extension ClientConnection {
                 outcomes: exchange.outcomes
             )
         }
-        exchange.instanceTraffic.requestFinished(
-            loop: loop.index,
-            status: status,
-            proxyGenerated: proxyGenerated,
-            latencyNanoseconds: latency
-        )
+        if !exchange.circuitOpen {
+            exchange.instanceTraffic.requestFinished(
+                loop: loop.index,
+                status: status,
+                proxyGenerated: proxyGenerated,
+                latencyNanoseconds: latency
+            )
+        }
     }
 
     /// One line of the access log into this loop's buffer, handed to the writer once the buffer is large enough
@@ -129,7 +137,7 @@ extension ClientConnection {
             return min(idle, quiescedAt + ListenerCore.quiesceGrace)
         case .relaying(let exchange):
             return exchange.responseDeadline
-        case .refusing, .closing:
+        case .refusing, .closing, .waiting, .answered:
             return nil
         }
     }
@@ -154,7 +162,7 @@ extension ClientConnection {
             state = .closing
             context?.close(promise: nil)
         case .relaying(let exchange) where !exchange.responseStarted:
-            failExchange(.gatewayTimeout, proxyGenerated: true)
+            attemptTimedOut(exchange)
         default:
             break
         }

@@ -14,6 +14,7 @@ extension ClientConnection {
                 if head.status != 100 { writeHead(head, of: exchange) }
                 return
             }
+            if responseArrived(status: head.status, on: connection, in: exchange) { return }
             exchange.responseDeadline = nil
             exchange.status = head.status
             rememberForReplay(exchange)
@@ -112,6 +113,7 @@ extension ClientConnection {
     func upstreamFailed(_ connection: UpstreamConnection, reason: String) {
         guard case .relaying(let exchange) = state, exchange.upstream === connection else { return }
         exchange.upstream = nil
+        if !exchange.responseStarted { countFailure(of: exchange) }
         failExchange(.badGateway("instance \(exchange.instance.id) sent a \(reason)"), proxyGenerated: true)
     }
 
@@ -125,12 +127,9 @@ extension ClientConnection {
             return
         }
         // The instance closed before answering (a kept-alive connection it had just closed, or it died): an
-        // idempotent request without a body is sent again, preferably elsewhere.
-        if exchange.attempts < Self.maximumAttempts, exchange.head.body == .none, exchange.head.method.isIdempotent,
-            retry(after: exchange.instance, sameAllowed: true)
-        {
-            return
-        }
+        // idempotent request without a body may be sent again, preferably elsewhere.
+        exchange.upstream = nil
+        if attemptFailed(.reset, in: exchange) { return }
         failExchange(.badGateway("instance \(exchange.instance.id) closed the connection"), proxyGenerated: true)
     }
 

@@ -52,7 +52,15 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         /// The request's server span, when tracing is on; ended with its metrics.
         var span: (any Span)?
         var attempts = 1
+        /// When the current attempt's response head is due: the response timeout, or sooner the per-try timeout.
         var responseDeadline: NIODeadline?
+        /// The current attempt runs on a connection taken from the pool, which the instance may have closed just
+        /// before the request reached it: its closing is no failure of the instance.
+        var upstreamReused = false
+        /// The version's circuit is open: the request is answered 503 at once and reaches no instance.
+        var circuitOpen = false
+        /// The app's waiting room let the request in: it tells the room when the request ends.
+        var admitted = false
         /// What the response reported through ``OutcomeHeader``.
         var outcomes: [(name: String, value: Double)] = []
         /// The recorders this request counts into, looked up once.
@@ -124,6 +132,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             self.span = nil
             self.attempts = 1
             self.responseDeadline = nil
+            self.upstreamReused = false
+            self.circuitOpen = decision.circuitOpen
+            self.admitted = false
             if !outcomes.isEmpty { outcomes = [] }
             self.versionTraffic = routes.versionTraffic[decision.versionIndex]
             self.instanceTraffic = instanceTraffic
@@ -153,6 +164,10 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         case idle
         /// Answering a refused request once its (empty) body has been read.
         case refusing(ProxyError, keepAlive: Bool, minorVersion: Int, routes: AppRoutes?)
+        /// Waiting in the app's waiting room for its turn, its body (if any) unread.
+        case waiting(RequestHead, keepAlive: Bool, token: UInt64)
+        /// Answered already (the waiting page); the request's end is all that remains to read.
+        case answered
         /// Relaying a request and its response.
         case relaying(Exchange)
         /// The connection is being closed.
@@ -239,6 +254,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         timer?.task.cancel()
         timer = nil
+        if case .waiting(_, _, let token) = state { core.waitingRoom?.cancel(token) }
         if case .relaying(let exchange) = state {
             // The client left mid-exchange: the upstream connection is in an unknown state, so it goes.
             exchange.upstream?.client = nil
@@ -263,12 +279,13 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private var isClosing: Bool {
+    var isClosing: Bool {
         if case .closing = state { return true }
         return false
     }
 
     private var shouldHoldReads: Bool {
+        if case .waiting = state { return true }
         guard case .relaying(let exchange) = state else { return false }
         // A pipelined request waits in `received`; read no further until it is served.
         if exchange.requestComplete { return received != nil }
@@ -286,12 +303,12 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Takes request parts from `buffer` while the connection can act on them: a pipelined request stays in the
     /// buffer until the response before it is complete.
-    private func readParts(from buffer: inout ByteBuffer) {
+    func readParts(from buffer: inout ByteBuffer) {
         while true {
             switch state {
-            case .idle, .refusing: break
+            case .idle, .refusing, .answered: break
             case .relaying(let exchange) where !exchange.requestComplete: break
-            case .relaying, .closing: return
+            case .relaying, .closing, .waiting: return
             }
             switch requests.next(&buffer) {
             case .success(nil):
@@ -318,12 +335,14 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         case (.refusing(let error, let keepAlive, let minorVersion, let routes), .end):
             state = .idle
             respond(error, minorVersion: minorVersion, keepAlive: keepAlive, routes: routes)
+        case (.answered, .end):
+            requestEnded()
         case (.relaying(let exchange), .body(let buffer)):
             forward(buffer, in: exchange)
         case (.relaying(let exchange), .end):
             exchange.requestComplete = true
             if exchange.switching { startTunnelIfReady() }
-        case (.idle, _), (.refusing, _), (.relaying, .head), (.closing, _):
+        case (.idle, _), (.refusing, _), (.relaying, .head), (.closing, _), (.waiting, _), (.answered, _):
             // The stream gives a head only after the previous request's end, and reading stops while a request
             // waits or the connection closes: nothing else can arrive here.
             preconditionFailure("request part \(part) in state \(state)")
@@ -334,8 +353,15 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         headInProgress = false
         // A quiescing listener answers this request, then ends the connection cleanly.
         let keepAlive = head.keepAlive && !quiescing
+        guard passWaitingRoom(head, keepAlive: keepAlive) else { return }
+        forward(head, keepAlive: keepAlive, admitted: core.waitingRoom != nil)
+    }
+
+    /// Routes a request (let in by the waiting room, when the app has one) and sends it on.
+    func forward(_ head: RequestHead, keepAlive: Bool, admitted: Bool) {
         let routes = core.routes.load(ordering: .acquiring)
         guard let decision = routes.table.route(fields: head, random: &loop.random) else {
+            if admitted { core.waitingRoom?.finished() }
             routes.unrouted.requestStarted(loop: loop.index)
             if let accessLog = core.accessLog {
                 logAccess(
@@ -414,11 +440,18 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
                 decision.user.map { core.book.isFirstSight(of: $0, epoch: routes.unitEpoch) == true } ?? true
         }
         exchange.span = span
+        exchange.admitted = admitted
         startMetrics(exchange)
-        exchange.responseDeadline = exchange.started + core.settings.responseTimeout
         state = .relaying(exchange)
-        armTimer()
-        attachUpstream()
+        if exchange.circuitOpen {
+            let version = exchange.version ?? "?"
+            return failExchange(
+                .serviceUnavailable("every instance of version \(version) is failing"),
+                proxyGenerated: true
+            )
+        }
+        loop.retryBudget.requestStarted(now: exchange.started.uptimeNanoseconds)
+        startAttempt(exchange)
     }
 
     /// The connection's last exchange, when nothing else holds it any more.
@@ -429,7 +462,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Answers `error` once the request's (empty) body is read, or at once when the request has a body.
-    private func refuse(_ error: ProxyError, minorVersion: Int, keepAlive: Bool, routes: AppRoutes? = nil) {
+    func refuse(_ error: ProxyError, minorVersion: Int, keepAlive: Bool, routes: AppRoutes? = nil) {
         if error.closesConnection || !keepAlive {
             respond(error, minorVersion: minorVersion, keepAlive: false, routes: routes)
         } else {
@@ -487,9 +520,11 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         guard case .relaying(let exchange) = state else { return }
         let pool = loop.pool(for: exchange.instance)
         if let connection = pool.takeIdle() {
+            exchange.upstreamReused = true
             bind(connection, into: exchange)
             return
         }
+        exchange.upstreamReused = false
         guard pool.reserve() else {
             return failExchange(.serviceUnavailable("instance connection limit reached"), proxyGenerated: true)
         }
@@ -541,45 +576,6 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             var body = body
             exchange.pending!.writeBuffer(&body)
         }
-    }
-
-    /// Connecting failed. Nothing reached the instance, so another instance of the same version is tried (up to
-    /// ``maximumAttempts`` in all); then 502.
-    private func connectFailed(instance: UpstreamInstance, reason: String) {
-        guard case .relaying(let exchange) = state, exchange.instance === instance else { return }
-        if exchange.attempts < Self.maximumAttempts, retry(after: instance, sameAllowed: false) { return }
-        failExchange(.badGateway("cannot connect to instance \(instance.id): \(reason)"), proxyGenerated: true)
-    }
-
-    /// Attempts per request: the first, and retries when nothing of the request was processed.
-    static let maximumAttempts = 3
-
-    /// Moves the exchange to another instance of its version (or, when `sameAllowed`, to a fresh connection to the
-    /// same one) and sends the request again. Returns false when there is nowhere to go.
-    func retry(after failed: UpstreamInstance, sameAllowed: Bool) -> Bool {
-        guard case .relaying(let exchange) = state else { return false }
-        guard let next = alternative(to: failed, in: exchange) ?? (sameAllowed ? failed : nil) else { return false }
-        let latency = UInt64(max(0, (loop.eventLoop.now - exchange.started).nanoseconds))
-        exchange.instanceTraffic.requestFinished(
-            loop: loop.index,
-            status: 502,
-            proxyGenerated: true,
-            latencyNanoseconds: latency
-        )
-        failed.requestFinished()
-        next.requestStarted()
-        exchange.instanceTraffic = exchange.routes.traffic(of: next, book: core.book)
-        exchange.instanceTraffic.requestStarted(loop: loop.index)
-        exchange.instance = next
-        exchange.attempts += 1
-        exchange.upstream = nil
-        attachUpstream()
-        return true
-    }
-
-    private func alternative(to failed: UpstreamInstance, in exchange: Exchange) -> UpstreamInstance? {
-        let others = exchange.routes.table.versions[exchange.versionIndex].instances.filter { $0 !== failed }
-        return WeightedLeastOutstanding.pick(from: others, random: &loop.random)
     }
 
     static func describe(_ error: any Error) -> String {

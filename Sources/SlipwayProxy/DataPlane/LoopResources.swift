@@ -12,16 +12,23 @@ final class LoopResources {
     var failedRequests = FailedRequests(capacity: LoopResources.failedRequestCapacity)
     /// Access log lines not yet handed to the writer.
     var accessLines: [UInt8] = []
+    /// The retries this loop may still send.
+    var retryBudget: RetryBudget
     private var pools: [ObjectIdentifier: UpstreamPool] = [:]
     private let settings: ProxySettings
 
     /// Failed requests kept per loop: enough for a report's sample between two reads a second apart.
     static let failedRequestCapacity = 128
 
-    init(index: Int, eventLoop: any EventLoop, settings: ProxySettings) {
+    init(index: Int, eventLoop: any EventLoop, settings: ProxySettings, loops: Int) {
         self.index = index
         self.eventLoop = eventLoop
         self.settings = settings
+        self.retryBudget = RetryBudget(
+            percent: settings.retries.budgetPercent,
+            minimumPerSecond: settings.retries.minimumPerSecond,
+            loops: loops
+        )
         self.recentRequests = RecentRequests(capacity: settings.replayBufferSize)
     }
 

@@ -25,6 +25,12 @@ public struct ProxySettings: Sendable, Equatable {
     public var replayBufferSize: Int
     /// Where each request is logged as a JSON line; nil writes no access log.
     public var accessLog: AccessLogSettings?
+    /// When instances are ejected from rotation and versions' circuits open; nil turns outlier detection off.
+    public var outliers: OutlierSettings?
+    /// When requests are sent again, within a budget.
+    public var retries: RetrySettings
+    /// How many requests may be in flight, and how the rest wait; nil lets every request in.
+    public var waitingRoom: WaitingRoomSettings?
 
     /// Settings with the documented defaults.
     public init(
@@ -38,7 +44,10 @@ public struct ProxySettings: Sendable, Equatable {
         upstreamConnections: Int = 256,
         idleUpstreamConnections: Int = 256,
         replayBufferSize: Int = 256,
-        accessLog: AccessLogSettings? = nil
+        accessLog: AccessLogSettings? = nil,
+        outliers: OutlierSettings? = OutlierSettings(),
+        retries: RetrySettings = RetrySettings(),
+        waitingRoom: WaitingRoomSettings? = nil
     ) {
         self.maxConnections = maxConnections
         self.maxHeaderBytes = maxHeaderBytes
@@ -51,5 +60,8 @@ public struct ProxySettings: Sendable, Equatable {
         self.idleUpstreamConnections = idleUpstreamConnections
         self.replayBufferSize = replayBufferSize
         self.accessLog = accessLog
+        self.outliers = outliers
+        self.retries = retries
+        self.waitingRoom = waitingRoom
     }
 }

@@ -12,6 +12,10 @@ public struct AppTrafficSample: Sendable {
     public var instances: [String: InstanceTraffic]
     /// 503s with no instance to send to.
     public var unrouted: TrafficSnapshot
+    /// What outlier detection holds now and did lately.
+    public var outliers: OutlierState
+    /// The waiting room's line and counts, when the app has one.
+    public var waitingRoom: WaitingRoomState?
 
     /// Traffic of one instance and the version it runs.
     public struct InstanceTraffic: Sendable {
@@ -33,12 +37,42 @@ public struct AppTrafficSample: Sendable {
         takenAt: ContinuousClock.Instant,
         versions: [String: TrafficSnapshot] = [:],
         instances: [String: InstanceTraffic] = [:],
-        unrouted: TrafficSnapshot = .empty
+        unrouted: TrafficSnapshot = .empty,
+        outliers: OutlierState = OutlierState(),
+        waitingRoom: WaitingRoomState? = nil
     ) {
         self.app = app
         self.takenAt = takenAt
         self.versions = versions
         self.instances = instances
         self.unrouted = unrouted
+        self.outliers = outliers
+        self.waitingRoom = waitingRoom
+    }
+}
+
+/// Outlier detection's part of a sample: who is out now, how often each instance was ejected, and the latest events.
+public struct OutlierState: Sendable, Equatable, Codable {
+    /// Instances out of rotation now.
+    public var ejected: [String]
+    /// Ejections so far, by instance id.
+    public var ejections: [String: Int]
+    /// Versions whose circuit is open now.
+    public var openCircuits: [String]
+    /// The latest events, oldest first (at most ``OutlierGuard/eventCapacity``); each time is distinct and later
+    /// than the one before, so a reader asks for those after the last it saw.
+    public var events: [OutlierEvent]
+
+    /// A state; empty by default.
+    public init(
+        ejected: [String] = [],
+        ejections: [String: Int] = [:],
+        openCircuits: [String] = [],
+        events: [OutlierEvent] = []
+    ) {
+        self.ejected = ejected
+        self.ejections = ejections
+        self.openCircuits = openCircuits
+        self.events = events
     }
 }

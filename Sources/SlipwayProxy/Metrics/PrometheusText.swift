@@ -59,6 +59,8 @@ public enum PrometheusText {
             sample(&text, "slipway_proxy_in_flight_requests", row.labels, String(row.traffic.inFlight))
         }
 
+        resilience(&text, samples: samples, versions: versions)
+
         let duration = "slipway_proxy_request_duration_seconds"
         header(&text, duration, "histogram", "Time from request head received to response end.")
         for row in versions {
@@ -105,6 +107,94 @@ public enum PrometheusText {
             }
         }
         return text
+    }
+
+    /// Retries and their budget per version; ejections per instance; open circuits per version.
+    private static func resilience(_ text: inout String, samples: [AppTrafficSample], versions: [Row]) {
+        let routed = versions.filter { !$0.labels[1].value.isEmpty }
+        header(&text, "slipway_proxy_retries_total", "counter", "Failed attempts sent again to another instance.")
+        for row in routed {
+            sample(&text, "slipway_proxy_retries_total", row.labels, String(row.traffic.retries))
+        }
+        header(
+            &text,
+            "slipway_proxy_retries_refused_total",
+            "counter",
+            "Failed attempts the retry budget allowed no retry."
+        )
+        for row in routed {
+            sample(&text, "slipway_proxy_retries_refused_total", row.labels, String(row.traffic.retriesRefused))
+        }
+        var instances: [(labels: Labels, ejections: Int, ejected: Bool)] = []
+        var circuits: [(labels: Labels, open: Bool)] = []
+        for app in samples {
+            let out = Set(app.outliers.ejected)
+            for (id, instance) in app.instances {
+                instances.append(
+                    (
+                        [("app", app.app), ("version", instance.version), ("instance", id)],
+                        app.outliers.ejections[id] ?? 0, out.contains(id)
+                    )
+                )
+            }
+            let open = Set(app.outliers.openCircuits)
+            for version in app.versions.keys {
+                circuits.append(([("app", app.app), ("version", version)], open.contains(version)))
+            }
+        }
+        instances.sort { $0.labels.lexicographicallyPrecedes($1.labels) { $0.value < $1.value } }
+        circuits.sort { $0.labels.lexicographicallyPrecedes($1.labels) { $0.value < $1.value } }
+        header(&text, "slipway_proxy_ejections_total", "counter", "Times outlier detection ejected the instance.")
+        for row in instances { sample(&text, "slipway_proxy_ejections_total", row.labels, String(row.ejections)) }
+        header(&text, "slipway_proxy_ejected", "gauge", "1 while outlier detection holds the instance out of rotation.")
+        for row in instances { sample(&text, "slipway_proxy_ejected", row.labels, row.ejected ? "1" : "0") }
+        header(
+            &text,
+            "slipway_proxy_circuit_open",
+            "gauge",
+            "1 while every instance of the version is ejected and its requests are answered 503 at once."
+        )
+        for row in circuits { sample(&text, "slipway_proxy_circuit_open", row.labels, row.open ? "1" : "0") }
+        waitingRooms(&text, samples: samples)
+    }
+
+    /// The waiting rooms' lines, per app that has one.
+    private static func waitingRooms(_ text: inout String, samples: [AppTrafficSample]) {
+        let rooms: [(labels: Labels, room: WaitingRoomState)] = samples.compactMap { sample in
+            sample.waitingRoom.map { room in ([("app", sample.app)], room) }
+        }
+        .sorted { $0.labels[0].value < $1.labels[0].value }
+        guard !rooms.isEmpty else { return }
+        let families: [(name: String, type: String, help: String, value: (WaitingRoomState) -> String)] = [
+            (
+                "slipway_proxy_waiting_requests", "gauge", "Requests waiting in the waiting room now.",
+                { String($0.waiting) }
+            ),
+            (
+                "slipway_proxy_waiting_room_limit", "gauge", "Requests the waiting room lets be in flight now.",
+                { String($0.limit) }
+            ),
+            (
+                "slipway_proxy_waiting_admitted_total", "counter", "Requests let in after waiting.",
+                { String($0.admittedAfterWaiting) }
+            ),
+            (
+                "slipway_proxy_waiting_refused_total", "counter",
+                "Requests answered 503 because the line was full.", { String($0.refusedFull) }
+            ),
+            (
+                "slipway_proxy_waiting_timed_out_total", "counter",
+                "Requests answered 503 after waiting the queue timeout.", { String($0.timedOut) }
+            ),
+            (
+                "slipway_proxy_waiting_seconds_total", "counter", "Time the requests let in after waiting waited.",
+                { number($0.waitedSeconds) }
+            ),
+        ]
+        for family in families {
+            header(&text, family.name, family.type, family.help)
+            for (labels, room) in rooms { sample(&text, family.name, labels, family.value(room)) }
+        }
     }
 
     private typealias Labels = [(name: String, value: String)]

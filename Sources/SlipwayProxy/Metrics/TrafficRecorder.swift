@@ -51,6 +51,20 @@ public final class TrafficRecorder: @unchecked Sendable {
         shard.unitFinished(bad: bad, latencyNanoseconds: latencyNanoseconds, outcomes: outcomes)
     }
 
+    /// On loop `loop`: an attempt failed and the request was sent to another instance.
+    public func recordRetry(loop: Int) {
+        let shard = shards[loop]
+        shard.eventLoop.assertInEventLoop()
+        shard.recordRetry()
+    }
+
+    /// On loop `loop`: an attempt failed and the retry budget allowed no retry.
+    public func retryRefused(loop: Int) {
+        let shard = shards[loop]
+        shard.eventLoop.assertInEventLoop()
+        shard.recordRetryRefused()
+    }
+
     /// On loop `loop`: the response just finished reported these outcomes (``OutcomeHeader``).
     public func recordOutcomes(loop: Int, _ outcomes: [(name: String, value: Double)]) {
         let shard = shards[loop]

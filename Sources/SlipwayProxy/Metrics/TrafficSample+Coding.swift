@@ -6,6 +6,7 @@ import SlipwayCore
 extension TrafficSnapshot: Codable {
     private enum CodingKeys: String, CodingKey {
         case requests, inFlight, responses, proxyGenerated, latency, latencyMin, latencyMax, outcomes, units
+        case retries, retriesRefused
     }
 
     public init(from decoder: any Decoder) throws {
@@ -27,6 +28,9 @@ extension TrafficSnapshot: Codable {
             // Nor comparison units.
             units: try values.decodeIfPresent(ComparisonUnits.self, forKey: .units)
         )
+        // Nor retries.
+        retries = try values.decodeIfPresent(Int.self, forKey: .retries) ?? 0
+        retriesRefused = try values.decodeIfPresent(Int.self, forKey: .retriesRefused) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -40,6 +44,8 @@ extension TrafficSnapshot: Codable {
         try values.encode(latency.maxRecorded, forKey: .latencyMax)
         if !outcomes.isEmpty { try values.encode(outcomes, forKey: .outcomes) }
         try values.encodeIfPresent(units, forKey: .units)
+        if retries > 0 { try values.encode(retries, forKey: .retries) }
+        if retriesRefused > 0 { try values.encode(retriesRefused, forKey: .retriesRefused) }
     }
 }
 
@@ -66,7 +72,7 @@ extension AppTrafficSample.InstanceTraffic: Codable {
 /// `takenAt` is an instant of this process's clock, so it does not cross: a decoded sample is taken when it arrives.
 extension AppTrafficSample: Codable {
     private enum CodingKeys: String, CodingKey {
-        case app, versions, instances, unrouted
+        case app, versions, instances, unrouted, outliers, waitingRoom
     }
 
     public init(from decoder: any Decoder) throws {
@@ -76,7 +82,10 @@ extension AppTrafficSample: Codable {
             takenAt: .now,
             versions: try values.decode([String: TrafficSnapshot].self, forKey: .versions),
             instances: try values.decode([String: InstanceTraffic].self, forKey: .instances),
-            unrouted: try values.decode(TrafficSnapshot.self, forKey: .unrouted)
+            unrouted: try values.decode(TrafficSnapshot.self, forKey: .unrouted),
+            // A data plane from before outlier detection sends none.
+            outliers: try values.decodeIfPresent(OutlierState.self, forKey: .outliers) ?? OutlierState(),
+            waitingRoom: try values.decodeIfPresent(WaitingRoomState.self, forKey: .waitingRoom)
         )
     }
 
@@ -86,5 +95,7 @@ extension AppTrafficSample: Codable {
         try values.encode(versions, forKey: .versions)
         try values.encode(instances, forKey: .instances)
         try values.encode(unrouted, forKey: .unrouted)
+        if outliers != OutlierState() { try values.encode(outliers, forKey: .outliers) }
+        try values.encodeIfPresent(waitingRoom, forKey: .waitingRoom)
     }
 }

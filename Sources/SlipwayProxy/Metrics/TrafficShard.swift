@@ -25,6 +25,8 @@ final class TrafficShard {
     private var badUnits = 0
     private var unitOutcomes: [String: OutcomeTally] = [:]
     private var unitLatency = OutcomeTally()
+    private(set) var retries = 0
+    private(set) var retriesRefused = 0
 
     /// Names beyond this many are not counted, so an app writing ids as outcome names cannot grow the shard.
     static let maximumOutcomeNames = 32
@@ -61,6 +63,10 @@ final class TrafficShard {
         }
     }
 
+    func recordRetry() { retries += 1 }
+
+    func recordRetryRefused() { retriesRefused += 1 }
+
     /// A finished response reported these outcomes.
     func recordOutcomes(_ reported: [(name: String, value: Double)]) {
         for outcome in reported {
@@ -77,7 +83,7 @@ final class TrafficShard {
         }
         var latencyCopy = LatencyHistogram.make()
         latencyCopy.add(latency)
-        return TrafficSnapshot(
+        var snapshot = TrafficSnapshot(
             requests: requests,
             inFlight: requests - finished,
             responses: responses.map { $0 },
@@ -86,5 +92,8 @@ final class TrafficShard {
             outcomes: outcomes,
             units: ComparisonUnits(units: units, bad: badUnits, outcomes: unitOutcomes, latency: unitLatency)
         )
+        snapshot.retries = retries
+        snapshot.retriesRefused = retriesRefused
+        return snapshot
     }
 }

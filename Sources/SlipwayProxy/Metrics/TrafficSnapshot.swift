@@ -19,6 +19,10 @@ public struct TrafficSnapshot: Sendable, Equatable {
     public var outcomes: [String: OutcomeTally]
     /// Comparison units (see ``ComparisonUnits``); nil from a data plane that does not count them.
     public var units: ComparisonUnits?
+    /// Attempts that failed and were sent again to another instance (the request itself is counted once).
+    public var retries = 0
+    /// Retries the retry budget did not allow.
+    public var retriesRefused = 0
 
     /// No traffic at all.
     public static let empty = TrafficSnapshot(
@@ -121,6 +125,8 @@ public struct TrafficSnapshot: Sendable, Equatable {
         proxyGenerated.merge(other.proxyGenerated, uniquingKeysWith: +)
         latency.add(other.latency)
         outcomes.merge(other.outcomes) { $0.adding($1) }
+        retries += other.retries
+        retriesRefused += other.retriesRefused
         // Counted only when every part counts them.
         units = units.flatMap { mine in other.units.map { mine.adding($0) } }
     }

@@ -16,6 +16,9 @@ public struct RouteDecision: Sendable {
     /// When non-nil, the proxy adds `Set-Cookie: <name>=<bucket>.<user>; Path=/; Max-Age=2592000; HttpOnly;
     /// SameSite=Lax` to the response (the user as 16 hexadecimal digits), so that the user keeps this bucket.
     public var setCookie: (name: String, bucket: Int, user: UInt64)?
+    /// Whether the version's circuit is open (every instance ejected): the request is answered 503 at once, and
+    /// `instance` is only the one it is counted against.
+    public var circuitOpen: Bool
 
     /// Creates a decision.
     public init(
@@ -24,7 +27,8 @@ public struct RouteDecision: Sendable {
         matchedRule: Bool,
         byWeight: Bool = false,
         user: UInt64? = nil,
-        setCookie: (name: String, bucket: Int, user: UInt64)? = nil
+        setCookie: (name: String, bucket: Int, user: UInt64)? = nil,
+        circuitOpen: Bool = false
     ) {
         self.instance = instance
         self.versionIndex = versionIndex
@@ -32,5 +36,6 @@ public struct RouteDecision: Sendable {
         self.byWeight = byWeight
         self.user = user
         self.setCookie = setCookie
+        self.circuitOpen = circuitOpen
     }
 }

@@ -106,6 +106,9 @@ public final class RouteTable: Sendable {
     /// at 25% and 50%. When that version has no instance with a weight above 0, the other versions are tried by
     /// descending weight. Within a version the instance is chosen by weighted least-outstanding requests.
     ///
+    /// A version whose every instance outlier detection ejected has an open circuit: its requests get a decision with
+    /// ``RouteDecision/circuitOpen`` set, to be answered 503 at once, rather than going to another version.
+    ///
     /// With cookie stickiness, the decision asks for the cookie to be set whenever the request lacks a valid one, also
     /// when a rule matched, so the user's bucket is settled from the first response.
     func route(headers: HTTPHeaders, random: inout some RandomNumberGenerator) -> RouteDecision? {
@@ -116,7 +119,9 @@ public final class RouteTable: Sendable {
     func route(fields headers: some RoutingFields, random: inout some RandomNumberGenerator) -> RouteDecision? {
         guard !versions.isEmpty else { return nil }
         for rule in compiledRules where rule.matches(headers) {
-            if let instance = pickInstance(inVersion: rule.versionIndex, random: &random) {
+            let instance = pickInstance(inVersion: rule.versionIndex, random: &random)
+            let open = instance == nil ? openCircuit(inVersion: rule.versionIndex) : nil
+            if let chosen = instance ?? open {
                 let setCookie: (name: String, bucket: Int, user: UInt64)?
                 if case .cookie = stickiness {
                     setCookie = assignment(for: headers, random: &random).setCookie
@@ -124,10 +129,11 @@ public final class RouteTable: Sendable {
                     setCookie = nil
                 }
                 return RouteDecision(
-                    instance: instance,
+                    instance: chosen,
                     versionIndex: rule.versionIndex,
                     matchedRule: true,
-                    setCookie: setCookie
+                    setCookie: setCookie,
+                    circuitOpen: open != nil
                 )
             }
         }
@@ -141,6 +147,18 @@ public final class RouteTable: Sendable {
                 byWeight: true,
                 user: user,
                 setCookie: setCookie
+            )
+        }
+        if let open = openCircuit(inVersion: chosen) {
+            // Every instance of the version fails: its requests are answered at once, and counted against it.
+            return RouteDecision(
+                instance: open,
+                versionIndex: chosen,
+                matchedRule: false,
+                byWeight: true,
+                user: user,
+                setCookie: setCookie,
+                circuitOpen: true
             )
         }
         for index in fallbackOrder where index != chosen {
@@ -163,6 +181,12 @@ public final class RouteTable: Sendable {
         versions.withUnsafeBufferPointer { versions in
             WeightedLeastOutstanding.pick(from: versions[index].instances, random: &random)
         }
+    }
+
+    /// An instance of the version when none of them is in rotation because outlier detection ejected them: the
+    /// version's circuit is open. Nil when the version has an instance in rotation, or none was ejected.
+    private func openCircuit(inVersion index: Int) -> UpstreamInstance? {
+        versions[index].instances.first(where: \.isEjected)
     }
 
     /// The request's bucket, the user it follows (see ``RouteDecision/user``) and, with cookie stickiness, the cookie

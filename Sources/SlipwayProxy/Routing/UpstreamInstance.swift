@@ -23,6 +23,10 @@ public final class UpstreamInstance: Sendable {
 
     private let weightStorage: Atomic<Int>
     private let inFlightStorage: Atomic<Int>
+    private let ejectedStorage: Atomic<Bool>
+    private let consecutiveFailuresStorage: Atomic<Int>
+    /// Attempts answered since the outlier detector last looked (high 32 bits), and failures among them (low 32).
+    private let intervalCountsStorage: Atomic<UInt64>
 
     /// Creates an instance with a full weight and nothing in flight.
     ///
@@ -35,6 +39,9 @@ public final class UpstreamInstance: Sendable {
         self.address = try SocketAddress(ipAddress: host, port: port)
         self.weightStorage = Atomic(Self.fullWeight)
         self.inFlightStorage = Atomic(0)
+        self.ejectedStorage = Atomic(false)
+        self.consecutiveFailuresStorage = Atomic(0)
+        self.intervalCountsStorage = Atomic(0)
     }
 
     /// Relative weight within its version, 0...1000: 1000 is a full share, lower during slow start, and 0 takes no new
@@ -61,5 +68,44 @@ public final class UpstreamInstance: Sendable {
     /// Counts the end of a request counted by `requestStarted()`, whatever its outcome.
     public func requestFinished() {
         inFlightStorage.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    // MARK: Outlier detection
+
+    /// Whether outlier detection took the instance out of rotation: it takes no new request until it is back.
+    public var isEjected: Bool {
+        ejectedStorage.load(ordering: .relaxed)
+    }
+
+    func setEjected(_ ejected: Bool) {
+        ejectedStorage.store(ejected, ordering: .relaxed)
+        if !ejected { consecutiveFailuresStorage.store(0, ordering: .relaxed) }
+    }
+
+    /// Failed attempts in a row since the last success.
+    public var consecutiveFailures: Int {
+        consecutiveFailuresStorage.load(ordering: .relaxed)
+    }
+
+    /// Counts an attempt the instance answered well (below 500).
+    func attemptSucceeded() {
+        intervalCountsStorage.wrappingAdd(1 << 32, ordering: .relaxed)
+        // Read first, so that a healthy instance's line is only ever read, not written, by every loop.
+        if consecutiveFailuresStorage.load(ordering: .relaxed) != 0 {
+            consecutiveFailuresStorage.store(0, ordering: .relaxed)
+        }
+    }
+
+    /// Counts a failed attempt (5xx, no connection, closed before answering, timed out); returns the failures in a
+    /// row now.
+    func attemptFailed() -> Int {
+        intervalCountsStorage.wrappingAdd(1 << 32 | 1, ordering: .relaxed)
+        return consecutiveFailuresStorage.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    /// The attempts and failures counted since the last call.
+    func takeIntervalCounts() -> (requests: Int, failures: Int) {
+        let counts = intervalCountsStorage.exchange(0, ordering: .relaxed)
+        return (Int(counts >> 32), Int(counts & 0xFFFF_FFFF))
     }
 }

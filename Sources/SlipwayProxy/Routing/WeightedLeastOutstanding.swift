@@ -2,7 +2,7 @@
 ///
 /// An instance's load is (inFlight + 1) / weight; the + 1 counts the request being placed, so that among idle instances
 /// the heavier one wins. Loads are compared by cross-multiplication to stay in integers. Instances with weight 0 are
-/// never chosen. Instances are read through a buffer pointer so that comparing them costs no reference counting.
+/// never chosen, nor are ejected ones. Instances are read through a buffer pointer so that comparing them costs no reference counting.
 enum WeightedLeastOutstanding {
     /// Up to this many instances are all compared; beyond it two random ones are (power of two choices), which keeps
     /// the cost constant and avoids every proxy thread herding onto the same least-loaded instance.
@@ -21,7 +21,7 @@ enum WeightedLeastOutstanding {
             case 0:
                 nil
             case 1:
-                buffer[0].weight > 0 ? 0 : nil
+                buffer[0].weight > 0 && !buffer[0].isEjected ? 0 : nil
             case ...exhaustiveLimit:
                 scan(buffer, random: &random)
             default:
@@ -79,7 +79,7 @@ enum WeightedLeastOutstanding {
         @inline(__always)
         static func read(_ instances: UnsafeBufferPointer<UpstreamInstance>, _ index: Int) -> Candidate? {
             let weight = instances[index].weight
-            guard weight > 0 else { return nil }
+            guard weight > 0, !instances[index].isEjected else { return nil }
             let inFlight = min(max(instances[index].inFlight, 0), WeightedLeastOutstanding.loadCap)
             return Candidate(index: index, weight: weight, load: inFlight + 1)
         }

@@ -155,7 +155,11 @@ extension AppExecutor {
         do {
             let port = try await router.open(
                 name,
-                ListenerSpec(host: address.host, port: address.port, settings: ProxySettings(spec.proxy))
+                ListenerSpec(
+                    host: address.host,
+                    port: address.port,
+                    settings: ProxySettings(spec.proxy, healthPath: spec.health.path)
+                )
             )
             preview = Preview(name: name, port: port, rollout: plan.number)
             recorder.record(

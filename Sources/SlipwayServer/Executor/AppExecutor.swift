@@ -433,6 +433,23 @@ actor AppExecutor {
         }
     }
 
+    /// The proxy ejected `id` after failed requests: its health is checked now rather than at the next interval, so
+    /// that an instance that is really unhealthy is noticed (and replaced) sooner.
+    func outlierEjected(_ id: InstanceID) {
+        guard let handle = runtimes[id]?.handle, runtimes[id]?.prober != nil else { return }
+        let health = spec.health
+        let prober = context.prober
+        Task {
+            let outcome = await prober.probe(
+                host: handle.host,
+                port: handle.port,
+                path: health.path,
+                timeout: health.timeout
+            )
+            self.probed(id, outcome)
+        }
+    }
+
     private func probed(_ id: InstanceID, _ outcome: HealthProber.Outcome) {
         guard var runtime = runtimes[id], runtime.prober != nil else { return }
         defer { releaseHeldRoutes(for: id) }

@@ -13,10 +13,24 @@ struct BrowserPage: Sendable {
     /// The DevTools session attached to the tab.
     let session: String
 
-    /// Opens a new tab of `browser`, `width` × `height` CSS pixels.
-    static func open(in browser: HeadlessChromium, width: Int = 1280, height: Int = 900) async throws -> BrowserPage {
+    /// Opens a new tab of `browser`, `width` × `height` CSS pixels; `isolated` gives it cookies and storage of its
+    /// own, as another person's browser would have.
+    static func open(
+        in browser: HeadlessChromium,
+        width: Int = 1280,
+        height: Int = 900,
+        isolated: Bool = false
+    ) async throws -> BrowserPage {
         let connection = try await DevToolsConnection.connect(port: browser.port, path: browser.browserPath)
-        let target = try await connection.send("Target.createTarget", ["url": "about:blank"])
+        var parameters: [String: JSONValue] = ["url": "about:blank"]
+        if isolated {
+            let context = try await connection.send("Target.createBrowserContext")
+            guard case .object(let fields) = context, let id = fields["browserContextId"]?.stringValue else {
+                throw Failure(description: "Target.createBrowserContext answered \(context)")
+            }
+            parameters["browserContextId"] = .string(id)
+        }
+        let target = try await connection.send("Target.createTarget", parameters)
         guard case .object(let created) = target, let targetID = created["targetId"]?.stringValue else {
             throw Failure(description: "Target.createTarget answered \(target)")
         }

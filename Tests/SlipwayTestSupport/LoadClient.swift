@@ -7,16 +7,18 @@ import Glibc
 
 /// Steady load on a loopback port from threads of its own: keep-alive connections, each thread pacing its requests,
 /// every response kept with its time, status and the version that answered.
-final class LoadClient: Sendable {
-    struct Response: Sendable {
+public final class LoadClient: Sendable {
+    public struct Response: Sendable {
         /// Seconds since the load began.
-        var at: Double
+        public var at: Double
         /// 0 when no response came (connection refused or reset, timeout).
-        var status: Int
+        public var status: Int
         /// The `version` field of the demo app's JSON answer.
-        var version: String?
+        public var version: String?
         /// How long the request took, in seconds.
-        var latency: Double
+        public var latency: Double
+        /// Whether the response carried `Retry-After`.
+        public var retryAfter = false
     }
 
     private let responses = Mutex<[Response]>([])
@@ -24,13 +26,13 @@ final class LoadClient: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let done = Atomic<Int>(0)
     private let threads: Int
-    let began = Date()
+    public let began = Date()
 
     /// Starts `threads` threads sending `method path` (an empty body unless GET) to `port`, together about `rate` requests per second. With
     /// `honourConnectionClose` a thread opens a new connection after a response that says `Connection: close`, as
     /// a careful client does; otherwise it finds out on its next request. With `userHeader` every request carries it
     /// with a user drawn at random from `users`, as many people behind sticky routing would.
-    init(
+    public init(
         port: Int,
         rate: Int = 240,
         threads: Int = 6,
@@ -71,7 +73,8 @@ final class LoadClient: Sendable {
                                 at: start.timeIntervalSince(began),
                                 status: reply?.status ?? 0,
                                 version: reply?.version,
-                                latency: end.timeIntervalSince(start)
+                                latency: end.timeIntervalSince(start),
+                                retryAfter: reply?.retryAfter ?? false
                             )
                         )
                     }
@@ -87,33 +90,33 @@ final class LoadClient: Sendable {
     }
 
     /// Stops every thread and waits for them (bounded).
-    func stop() async {
+    public func stop() async {
         stopping.store(true, ordering: .relaxed)
         for _ in 0..<200 where done.load(ordering: .relaxed) < threads {
             try? await Task.sleep(for: .milliseconds(25))
         }
     }
 
-    var all: [Response] { responses.withLock { $0 } }
+    public var all: [Response] { responses.withLock { $0 } }
 
     /// Requests sent again on a fresh connection because a kept-alive one was closed under them.
-    var retried: Int { retries.load(ordering: .relaxed) }
+    public var retried: Int { retries.load(ordering: .relaxed) }
 
     /// Responses that were not a 2xx from the app.
-    var failed: [Response] { all.filter { !(200..<300).contains($0.status) } }
+    public var failed: [Response] { all.filter { !(200..<300).contains($0.status) } }
 
     /// Responses per version.
-    func served(by version: String) -> [Response] { all.filter { $0.version == version && $0.status == 200 } }
+    public func served(by version: String) -> [Response] { all.filter { $0.version == version && $0.status == 200 } }
 
     /// Waits until at least `count` more responses came back (bounded by `timeout`).
-    func waitFor(_ count: Int, timeout: Duration = .seconds(20)) async {
+    public func waitFor(_ count: Int, timeout: Duration = .seconds(20)) async {
         let target = all.count + count
         let deadline = ContinuousClock.now + timeout
         while all.count < target, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     /// The latency below which `quantile` of the responses since `since` (seconds into the load) finished.
-    func latency(quantile: Double, since: Double = 0) -> Double {
+    public func latency(quantile: Double, since: Double = 0) -> Double {
         let sorted = all.filter { $0.at >= since && $0.status == 200 }.map(\.latency).sorted()
         guard !sorted.isEmpty else { return 0 }
         return sorted[min(sorted.count - 1, Int(Double(sorted.count) * quantile))]
@@ -126,6 +129,7 @@ final class LoadClient: Sendable {
         var version: String?
         /// The response said `Connection: close`.
         var closes = false
+        var retryAfter = false
     }
 
     private static func request(
@@ -178,7 +182,8 @@ final class LoadClient: Sendable {
             let header = lines.first { $0.hasPrefix("x-demo-version:") }
                 .map { String($0.dropFirst("x-demo-version:".count)).trimmingCharacters(in: .whitespaces) }
             let closes = lines.contains { $0.hasPrefix("connection:") && $0.contains("close") }
-            return Reply(status: status, version: version(in: body) ?? header, closes: closes)
+            let retryAfter = lines.contains { $0.hasPrefix("retry-after:") }
+            return Reply(status: status, version: version(in: body) ?? header, closes: closes, retryAfter: retryAfter)
         }
         return nil
     }

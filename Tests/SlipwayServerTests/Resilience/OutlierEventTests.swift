@@ -1,0 +1,60 @@
+import Foundation
+import SlipwayCore
+import SlipwayTestSupport
+import Testing
+
+extension LiveRollouts {
+    /// What the proxy's outlier detection does reaches the event log, and the health checks look at an ejected
+    /// instance at once.
+    @Suite struct OutlierEventTests {
+        @Test func anEjectionIsAnEventAndTheHealthChecksLookAtOnce() async throws {
+            let flag = try makeTemporaryDirectory("slipway-outliers") + "/failing"
+            let service = try LiveService(
+                app: """
+                    instances: 3
+                    version: "1.0.0"
+                    run:
+                      command: [python3, \(Fixtures.path("flaky-server.py")), "{port}", \(flag)]
+                    health:
+                      path: /
+                      interval: 60s
+                      timeout: 500ms
+                      healthyThreshold: 1
+                      unhealthyThreshold: 1
+                      startDeadline: 15s
+                    proxy:
+                      outlierDetection: {interval: 200ms, baseEjectionTime: 1s}
+                      retries: {on: [connect-failure, reset, 5xx]}
+                    """
+            )
+            defer { Task { await service.tearDown() } }
+            try service.startController()
+            try await service.waitUntilServing(instances: 3)
+            let load = LoadClient(port: service.listen, rate: 200, threads: 4)
+            await load.waitFor(200)
+
+            let instance = try #require(service.status()?.instances.first?.id)
+            #expect(FileManager.default.createFile(atPath: flag + "-" + instance.rawValue, contents: nil))
+            let failingSince = Date()
+            try await waitUntil("\(instance) ejected", timeout: .seconds(10)) {
+                try service.events(.instanceEjected).contains { $0.instance == instance }
+            }
+            let ejected = try #require(try service.events(.instanceEjected).first { $0.instance == instance })
+            #expect(ejected.fields["reason"]?.stringValue == "5 failed requests in a row")
+            #expect(ejected.fields["version"]?.stringValue == "1.0.0")
+            #expect(ejected.fields["ejectedForMs"]?.intValue == 1000)
+            // Health checks run every minute here: only the ejection makes them look this soon.
+            try await waitUntil("\(instance) unhealthy", timeout: .seconds(10)) {
+                try service.events(.instanceUnhealthy).contains { $0.instance == instance }
+            }
+            #expect(Date().timeIntervalSince(failingSince) < 10)
+            await load.waitFor(200)
+            await load.stop()
+            let all = load.all
+            #expect(
+                Double(load.failed.count) <= Double(all.count) * 0.001,
+                "\(load.failed.count) of \(all.count) failed"
+            )
+        }
+    }
+}
