@@ -288,8 +288,6 @@ public final class AppListener: Sendable {
     public func quiesce(within limit: Duration) async -> Int {
         core.quiescing.store(true, ordering: .relaxed)
         try? await serverChannel.close()
-        core.outliers?.stop()
-        core.waitingRoom?.stop()
         for channel in core.open.withLockedValue({ Array($0.values) }) {
             channel.eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
         }

@@ -35,12 +35,23 @@ extension ClientConnection {
         attachUpstream()
     }
 
-    /// Connecting failed: nothing reached the instance, so another instance of the same version may take it; else
-    /// 502.
-    func connectFailed(instance: UpstreamInstance, reason: String) {
-        guard case .relaying(let exchange) = state, exchange.instance === instance else { return }
+    /// Connecting for `attempt` failed: nothing reached the instance, so another instance of the same version may
+    /// take it; else 502. A failure for an attempt already given up on changes nothing.
+    func connectFailed(attempt: UInt64, reason: String) {
+        guard case .relaying(let exchange) = state, exchange.attempt == attempt, exchange.upstream == nil else {
+            return
+        }
         if attemptFailed(.connectFailure, in: exchange) { return }
-        failExchange(.badGateway("cannot connect to instance \(instance.id): \(reason)"), proxyGenerated: true)
+        failExchange(
+            .badGateway("cannot connect to instance \(exchange.instance.id): \(reason)"),
+            proxyGenerated: true
+        )
+    }
+
+    /// Every instance of the version is ejected: 503 at once, counted against the version.
+    func failOpenCircuit(_ exchange: Exchange) {
+        let version = exchange.version ?? "?"
+        failExchange(.serviceUnavailable("every instance of version \(version) is failing"), proxyGenerated: true)
     }
 
     /// The current attempt's response head is late: past the response timeout the request is answered 504; past
@@ -50,6 +61,10 @@ extension ClientConnection {
             upstream.client = nil
             upstream.close()
             exchange.upstream = nil
+        }
+        guard exchange.requestComplete else {
+            // The client has not sent the whole request yet: the instance cannot be blamed for not answering it.
+            return failExchange(.gatewayTimeout, proxyGenerated: true)
         }
         if loop.eventLoop.now < exchange.started + core.settings.responseTimeout,
             attemptFailed(.timeout, in: exchange)
@@ -68,11 +83,12 @@ extension ClientConnection {
             return false
         }
         countFailure(of: exchange)
-        guard retryAllowed(after: .status(status), exchange) else { return false }
+        guard let next = retryTarget(after: .status(status), exchange) else { return false }
         connection.client = nil
         connection.close()
         exchange.upstream = nil
-        return retry(after: exchange.instance, status: status, proxyGenerated: false, sameAllowed: false)
+        retry(exchange, to: next, status: status, proxyGenerated: false)
+        return true
     }
 
     /// Counts the failed attempt against its instance, then sends the request again when the retry settings, the
@@ -81,28 +97,34 @@ extension ClientConnection {
         // A pooled connection the instance closed as the request went out is the keep-alive race, not a failure:
         // the request goes again on a fresh connection, outside the budget.
         if case .reset = failure, exchange.upstreamReused {
-            guard exchange.attempts <= core.settings.retries.attempts, isSafeToRepeat(exchange) else {
+            // Two such retries are allowed whatever the settings: the race is the pool's, not the app's.
+            guard exchange.attempts <= max(core.settings.retries.attempts, 2), isSafeToRepeat(exchange) else {
                 return false
             }
-            return retry(after: exchange.instance, status: failure.status, proxyGenerated: true, sameAllowed: true)
+            let next = alternative(to: exchange.instance, in: exchange) ?? exchange.instance
+            retry(exchange, to: next, status: 502, proxyGenerated: true)
+            return true
         }
         countFailure(of: exchange)
-        guard retryAllowed(after: failure, exchange) else { return false }
-        return retry(after: exchange.instance, status: failure.status, proxyGenerated: true, sameAllowed: false)
-    }
-
-    /// Whether a retry may follow `failure`, spending from the loop's budget when it may.
-    private func retryAllowed(after failure: AttemptFailure, _ exchange: Exchange) -> Bool {
-        guard mayRetry(failure, exchange) else { return false }
-        guard loop.retryBudget.spend(now: loop.eventLoop.now.uptimeNanoseconds) else {
-            exchange.versionTraffic.retryRefused(loop: loop.index)
-            return false
-        }
+        guard let next = retryTarget(after: failure, exchange) else { return false }
+        retry(exchange, to: next, status: failure.status, proxyGenerated: true)
         return true
     }
 
-    /// Whether the settings allow a retry after `failure`, the request may be sent twice, attempts remain and
-    /// another instance of the version can take it (the budget is asked last, by the caller).
+    /// The instance a retry after `failure` goes to, when the settings, the request and the loop's budget allow one
+    /// (spending from the budget then).
+    private func retryTarget(after failure: AttemptFailure, _ exchange: Exchange) -> UpstreamInstance? {
+        guard mayRetry(failure, exchange), let next = alternative(to: exchange.instance, in: exchange) else {
+            return nil
+        }
+        guard loop.retryBudget.spend(now: loop.eventLoop.now.uptimeNanoseconds) else {
+            exchange.versionTraffic.retryRefused(loop: loop.index)
+            return nil
+        }
+        return next
+    }
+
+    /// Whether the settings allow a retry after `failure`, the request may be sent twice and attempts remain.
     private func mayRetry(_ failure: AttemptFailure, _ exchange: Exchange) -> Bool {
         let settings = core.settings.retries
         guard exchange.attempts <= settings.attempts else { return false }
@@ -119,7 +141,7 @@ extension ClientConnection {
                 || ((502...504).contains(status) && settings.on.contains(.gatewayError))
             guard wanted, isSafeToRepeat(exchange), !exchange.responseStarted else { return false }
         }
-        return alternative(to: exchange.instance, in: exchange) != nil
+        return true
     }
 
     /// An idempotent method without a body: the instance may have acted on it, and acting twice is harmless.
@@ -137,17 +159,9 @@ extension ClientConnection {
         }
     }
 
-    /// Moves the exchange to another instance of its version (or, when `sameAllowed`, to a fresh connection to the
-    /// same one) and sends the request again; the failed attempt counts in the instance's traffic as `status`.
-    /// Returns false when there is nowhere to go.
-    private func retry(
-        after failed: UpstreamInstance,
-        status: Int,
-        proxyGenerated: Bool,
-        sameAllowed: Bool
-    ) -> Bool {
-        guard case .relaying(let exchange) = state else { return false }
-        guard let next = alternative(to: failed, in: exchange) ?? (sameAllowed ? failed : nil) else { return false }
+    /// Moves `exchange` to `next` and sends the request again; the failed attempt counts in its instance's traffic
+    /// as `status`.
+    private func retry(_ exchange: Exchange, to next: UpstreamInstance, status: Int, proxyGenerated: Bool) {
         let latency = UInt64(max(0, (loop.eventLoop.now - exchange.started).nanoseconds))
         exchange.instanceTraffic.requestFinished(
             loop: loop.index,
@@ -157,7 +171,7 @@ extension ClientConnection {
         )
         exchange.instanceTraffic.recordRetry(loop: loop.index)
         exchange.versionTraffic.recordRetry(loop: loop.index)
-        failed.requestFinished()
+        exchange.instance.requestFinished()
         next.requestStarted()
         exchange.instanceTraffic = exchange.routes.traffic(of: next, book: core.book)
         exchange.instanceTraffic.requestStarted(loop: loop.index)
@@ -165,7 +179,6 @@ extension ClientConnection {
         exchange.attempts += 1
         exchange.upstream = nil
         startAttempt(exchange)
-        return true
     }
 
     /// The instance of the exchange's version a retry goes to: in rotation, and not the one that failed.

@@ -18,11 +18,7 @@ extension ClientConnection {
             case .waiting(let ticket, let place):
                 writeWaitingPage(room: room, ticket: ticket, place: place, head: head, keepAlive: keepAlive)
             case .full:
-                refuse(
-                    .serviceUnavailable("too many visitors are waiting"),
-                    minorVersion: head.minorVersion,
-                    keepAlive: keepAlive
-                )
+                refuseWaiting(head, "too many visitors are waiting", keepAlive: keepAlive)
             }
             return false
         }
@@ -33,11 +29,7 @@ extension ClientConnection {
         case .waiting:
             state = .waiting(head, keepAlive: keepAlive, token: token)
         case .full:
-            refuse(
-                .serviceUnavailable("too many requests are waiting"),
-                minorVersion: head.minorVersion,
-                keepAlive: keepAlive && head.body == .none
-            )
+            refuseWaiting(head, "too many requests are waiting", keepAlive: keepAlive)
         }
         return false
     }
@@ -58,13 +50,7 @@ extension ClientConnection {
     func waitingRoomTimedOut(_ token: UInt64) {
         guard case .waiting(let head, let keepAlive, let waiting) = state, waiting == token else { return }
         state = .idle
-        let routes = core.routes.load(ordering: .acquiring)
-        refuse(
-            .serviceUnavailable("waited too long for a free slot"),
-            minorVersion: head.minorVersion,
-            keepAlive: keepAlive && head.body == .none,
-            routes: routes
-        )
+        refuseWaiting(head, "waited too long for a free slot", keepAlive: keepAlive)
         readHeldParts()
     }
 
@@ -77,6 +63,18 @@ extension ClientConnection {
         readParts(from: &buffer)
         if buffer.readableBytes > 0, !isClosing { received = buffer }
         resumeReadingIfHeld()
+    }
+
+    /// 503 with `Retry-After` for a request the room did not let in, counted with the app's unrouted requests.
+    private func refuseWaiting(_ head: RequestHead, _ reason: String, keepAlive: Bool) {
+        let routes = core.routes.load(ordering: .acquiring)
+        routes.unrouted.requestStarted(loop: loop.index)
+        refuse(
+            .serviceUnavailable(reason),
+            minorVersion: head.minorVersion,
+            keepAlive: keepAlive && head.body == .none,
+            routes: routes
+        )
     }
 
     /// A browser asking for a page: GET or HEAD without a body, accepting `text/html`.

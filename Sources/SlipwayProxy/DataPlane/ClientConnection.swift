@@ -61,6 +61,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         var circuitOpen = false
         /// The app's waiting room let the request in: it tells the room when the request ends.
         var admitted = false
+        /// The current attempt, numbered on the connection: a connect that completes for an earlier one (given up
+        /// on by a per-try timeout) is not bound to this one.
+        var attempt: UInt64 = 0
         /// What the response reported through ``OutcomeHeader``.
         var outcomes: [(name: String, value: Double)] = []
         /// The recorders this request counts into, looked up once.
@@ -194,6 +197,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     var responseHeadScratch: ByteBuffer?
     /// The last finished exchange, for the next request on the connection.
     var spareExchange: Exchange?
+    /// Attempts begun on this connection, for ``Exchange/attempt``.
+    private var attemptsBegun: UInt64 = 0
 
     init(core: ListenerCore, loop: LoopResources) {
         self.core = core
@@ -341,6 +346,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             forward(buffer, in: exchange)
         case (.relaying(let exchange), .end):
             exchange.requestComplete = true
+            if exchange.circuitOpen { return failOpenCircuit(exchange) }
             if exchange.switching { startTunnelIfReady() }
         case (.idle, _), (.refusing, _), (.relaying, .head), (.closing, _), (.waiting, _), (.answered, _):
             // The stream gives a head only after the previous request's end, and reading stops while a request
@@ -444,11 +450,10 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         startMetrics(exchange)
         state = .relaying(exchange)
         if exchange.circuitOpen {
-            let version = exchange.version ?? "?"
-            return failExchange(
-                .serviceUnavailable("every instance of version \(version) is failing"),
-                proxyGenerated: true
-            )
+            // Answered once the request's end is read (at once for a request without a body), so the connection
+            // can stay; a request with a body is answered now and the connection closes.
+            if head.body != .none { failOpenCircuit(exchange) }
+            return
         }
         loop.retryBudget.requestStarted(now: exchange.started.uptimeNanoseconds)
         startAttempt(exchange)
@@ -518,6 +523,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func attachUpstream() {
         guard case .relaying(let exchange) = state else { return }
+        attemptsBegun += 1
+        let attempt = attemptsBegun
+        exchange.attempt = attempt
         let pool = loop.pool(for: exchange.instance)
         if let connection = pool.takeIdle() {
             exchange.upstreamReused = true
@@ -538,11 +546,13 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
                 } catch {
                     pool.reservationFailed()
                     channel.close(promise: nil)
-                    return self.connectFailed(instance: instance, reason: "\(error)")
+                    return self.connectFailed(attempt: attempt, reason: "\(error)")
                 }
                 connection.pool = pool
-                guard case .relaying(let exchange) = self.state, exchange.instance === instance else {
-                    // The client went away meanwhile; keep the connection for the next request.
+                guard case .relaying(let exchange) = self.state, exchange.attempt == attempt, exchange.upstream == nil
+                else {
+                    // The client went away, or the attempt was given up on, meanwhile: the connection serves the
+                    // next request instead.
                     pool.release(connection, reusable: true)
                     return
                 }
@@ -550,7 +560,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
                 self.resumeReadingIfHeld()
             case .failure(let error):
                 pool.reservationFailed()
-                self.connectFailed(instance: instance, reason: Self.describe(error))
+                self.connectFailed(attempt: attempt, reason: Self.describe(error))
             }
         }
     }
