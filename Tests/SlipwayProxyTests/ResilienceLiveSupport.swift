@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayTestSupport
 import Synchronization
+import Testing
 
 @testable import SlipwayProxy
 
@@ -114,6 +115,23 @@ final class OutlierEventLog: Sendable {
         try await waitUntil(what, timeout: timeout, interval: .milliseconds(20)) { all.contains(where: matches) }
         return all.first(where: matches)!
     }
+}
+
+/// The acceptance line of the resilience tests: at least 200 requests a second, at most 0.1% of them failed.
+func expectSteadyLoadWithoutFailures(_ load: LoadClient, sourceLocation: SourceLocation = #_sourceLocation) {
+    let all = load.all
+    let failed = load.failed
+    let seconds = (all.last?.at ?? 0) - (all.first?.at ?? 0)
+    #expect(
+        Double(all.count) / max(seconds, 0.001) >= 200,
+        "\(all.count) requests in \(seconds) s",
+        sourceLocation: sourceLocation
+    )
+    #expect(
+        Double(failed.count) <= Double(all.count) * 0.001,
+        "\(failed.count) of \(all.count) failed: \(failed.prefix(5).map(\.status))",
+        sourceLocation: sourceLocation
+    )
 }
 
 /// Nanoseconds since 1970, as outlier events carry them.

@@ -40,11 +40,13 @@ import Testing
         receiver.script([])
         let closed = try await TestReceiver.start(fallback: .status(503))
         let (never, _) = await Self.ask(
-            WebhookGate(url: secret, interval: .milliseconds(100), deadline: .milliseconds(500)),
+            WebhookGate(url: secret, interval: .milliseconds(100), deadline: .seconds(2)),
             closed.url("/go")
         )
         #expect(!never.opened)
-        #expect(never.attempts >= 2 && never.attempts <= 6)
+        // Asked again while the deadline allows (a busy machine answers the first question late), never more often
+        // than the interval.
+        #expect(never.attempts >= 2 && never.attempts <= 21)
         // The last question may get no answer before the deadline cuts it short.
         #expect(
             (never.lastStatus == 503 && never.lastProblem == "answered 503")
