@@ -152,6 +152,14 @@ struct ResilienceLiveTests {
         await load.waitFor(750)
         let sinceOpen = load.all.filter { $0.at > openAt.timeIntervalSince(load.began) + 0.3 }
         let upstreamWhileOpen = servers.map(\.requests).reduce(0, +) - upstreamAtOpen
+        // The 503s of an open circuit keep the client's connection.
+        let client = try RawConnection(port: proxy.port)
+        var answers: [String] = []
+        for _ in 0..<2 {
+            client.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n")
+            answers.append(client.readText(until: "is failing\n"))
+        }
+        #expect(answers.allSatisfy { $0.hasPrefix("HTTP/1.1 503") && $0.contains("Retry-After: 1") }, "\(answers)")
 
         // The instances heal: a probe finds one and the circuit closes.
         try FileManager.default.removeItem(atPath: directory + "/failing")
