@@ -31,6 +31,9 @@ public struct AppStatus: Sendable, Equatable, Codable {
         public var since: Date
         /// The process id of the supervisor that owns its output and exit status.
         public var supervisorPid: Int? = nil
+        /// Whether the proxy holds it out of rotation after failed requests (outlier ejection), until a probe
+        /// passes.
+        public var ejected = false
     }
 
     /// The data plane serving the app's listener, as the controller last found it.
@@ -133,6 +136,10 @@ public struct AppStatus: Sendable, Equatable, Codable {
             setState(.unhealthy, of: recorded)
         case .instanceStopping:
             setState(.stopping, of: recorded)
+        case .instanceEjected, .instanceReturned:
+            if let index = instances.firstIndex(where: { $0.id == recorded.instance }) {
+                instances[index].ejected = recorded.kind == .instanceEjected
+            }
         case .instanceExited:
             instances.removeAll { $0.id == recorded.instance }
         case .crashLoopBackoff:
@@ -180,7 +187,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
             dataPlane?.attached = false
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
             .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted, .instanceLogTail,
-            .instanceEjected, .instanceReturned, .circuitOpened, .circuitClosed:
+            .circuitOpened, .circuitClosed:
             break
         }
     }

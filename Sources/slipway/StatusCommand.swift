@@ -118,6 +118,7 @@ struct StatusCommand: AsyncParsableCommand {
                     + "\(pid.padding(toLength: 11, withPad: " ", startingAt: 0))"
                     + "\(address.padding(toLength: 17, withPad: " ", startingAt: 0))"
                     + "since \(EventFormatter.timestamp(instance.since))\(supervisor)"
+                    + (instance.ejected ? "  ejected by the proxy" : "")
             )
         }
         if let backoff = status.backoff {

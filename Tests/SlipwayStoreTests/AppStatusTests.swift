@@ -37,4 +37,20 @@ import Testing
         #expect(status.backoff == nil)
         #expect(status.lastEvent?.kind == .controllerStopped)
     }
+
+    @Test func anInstanceIsEjectedUntilItReturns() throws {
+        let log = EventLog()
+        func add(_ kind: EventKind, _ instance: String? = nil, _ fields: [String: JSONValue] = [:]) throws {
+            try log.append([Event(app: "shop", kind: kind, instance: instance.map(InstanceID.init), fields: fields)])
+        }
+        try add(.controllerStarted, nil, ["version": "1.0.0", "instances": 2])
+        try add(.instanceStarted, "shop-1", ["pid": 10, "port": 4001, "version": "1.0.0"])
+        try add(.instanceStarted, "shop-2", ["pid": 11, "port": 4002, "version": "1.0.0"])
+        try add(.instanceEjected, "shop-2", ["version": "1.0.0", "reason": "5 failed requests in a row"])
+        var status = AppStatus.fold(app: "shop", events: try log.events())
+        #expect(status.instances.map(\.ejected) == [false, true])
+        try add(.instanceReturned, "shop-2", ["version": "1.0.0", "reason": "probe passed"])
+        status = AppStatus.fold(app: "shop", events: try log.events())
+        #expect(status.instances.map(\.ejected) == [false, false])
+    }
 }

@@ -698,7 +698,10 @@ enum DashboardScript {
               h('th', { scope: 'row', text: instance.id }),
               h('td', {}, h('span', { className: `swatch c${this.color(instance.version)}`, 'aria-hidden': 'true' }),
                 instance.version),
-              h('td', {}, h('span', { className: `badge state-${instance.state}`, text: instance.state })),
+              h('td', {}, h('span', { className: `badge state-${instance.state}`, text: instance.state }),
+                instance.ejected
+                  ? h('span', { className: 'badge state-unhealthy', text: 'ejected', 'data-ejected': 'true' })
+                  : null),
               h('td', { text: instance.pid ?? '' }),
               h('td', { text: instance.port ?? '' }),
               h('td', { text: instance.since ? clock(instance.since) : '' }),

@@ -43,6 +43,8 @@ extension LiveRollouts {
             #expect(ejected.fields["reason"]?.stringValue == "5 failed requests in a row")
             #expect(ejected.fields["version"]?.stringValue == "1.0.0")
             #expect(ejected.fields["ejectedForMs"]?.intValue == 1000)
+            // Until its probe passes, the status shows it ejected.
+            #expect(try service.status()?.instances.first { $0.id == instance }?.ejected == true)
             // Health checks run every minute here: only the ejection makes them look this soon.
             try await waitUntil("\(instance) unhealthy", timeout: .seconds(10)) {
                 try service.events(.instanceUnhealthy).contains { $0.instance == instance }
