@@ -41,11 +41,14 @@ public struct MetricsPoint: Sendable, Equatable, Codable {
     public var t: Date
     /// Rates by version.
     public var versions: [String: VersionRates]
+    /// The waiting room over the interval, when the app has one.
+    public var waitingRoom: WaitingRoomRates?
 
     /// Creates a point.
-    public init(t: Date, versions: [String: VersionRates]) {
+    public init(t: Date, versions: [String: VersionRates], waitingRoom: WaitingRoomRates? = nil) {
         self.t = t
         self.versions = versions
+        self.waitingRoom = waitingRoom
     }
 
     /// The traffic between two samples of one app, stamped `time`; nil when `later` was not taken after `earlier`.
@@ -59,7 +62,34 @@ public struct MetricsPoint: Sendable, Equatable, Codable {
             let window = snapshot.window(since: earlier.versions[version] ?? .empty)
             versions[version] = VersionRates(window, seconds: seconds)
         }
-        return MetricsPoint(t: time, versions: versions)
+        let room = later.waitingRoom.map { WaitingRoomRates($0, since: earlier.waitingRoom, seconds: seconds) }
+        return MetricsPoint(t: time, versions: versions, waitingRoom: room)
+    }
+}
+
+/// An app's waiting room over one sampling interval: its line at the end, and what happened during it.
+public struct WaitingRoomRates: Sendable, Equatable, Codable {
+    /// Requests waiting when the interval ended.
+    public var waiting: Int
+    /// The limit of requests in flight then.
+    public var limit: Int
+    /// Let in after waiting, per second.
+    public var admittedPerSecond: Double
+    /// Refused (the line full, or the queue timeout reached), per second.
+    public var refusedPerSecond: Double
+    /// The mean wait of those let in, in milliseconds; null when none was.
+    public var meanWaitMs: Double?
+
+    /// The rates between `earlier` (nil: the room's start) and `later`, `seconds` apart.
+    public init(_ later: WaitingRoomState, since earlier: WaitingRoomState?, seconds: Double) {
+        let base = earlier ?? WaitingRoomState()
+        let admitted = max(0, later.admittedAfterWaiting - base.admittedAfterWaiting)
+        let refused = max(0, later.refusedFull + later.timedOut - base.refusedFull - base.timedOut)
+        waiting = later.waiting
+        limit = later.limit
+        admittedPerSecond = seconds > 0 ? Double(admitted) / seconds : 0
+        refusedPerSecond = seconds > 0 ? Double(refused) / seconds : 0
+        meanWaitMs = admitted > 0 ? max(0, later.waitedSeconds - base.waitedSeconds) * 1000 / Double(admitted) : nil
     }
 }
 

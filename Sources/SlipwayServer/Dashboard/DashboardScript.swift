@@ -468,6 +468,7 @@ enum DashboardScript {
                   h('figcaption', { text: chart.title }), canvas, legend);
                 return { chart, canvas, legend, figure };
               });
+              d.waitingRoom = h('p', { className: 'waiting-room', 'data-testid': 'waiting-room', hidden: true });
               d.timeline = h('ol', { className: 'timeline', 'data-testid': 'timeline', 'aria-live': 'off' });
               d.latest = h('button', { type: 'button', className: 'latest', 'data-action': 'latest', hidden: true });
               d.latest.addEventListener('click', () => this.loadTimeline(NEWEST, true));
@@ -492,7 +493,7 @@ enum DashboardScript {
                     d.instances)),
                 h('section', { className: 'panel charts', 'aria-label': 'Live metrics' },
                   h('h3', { text: 'Per version, last 5 minutes' }),
-                  h('div', { className: 'chart-row' }, ...d.charts.map((c) => c.figure))),
+                  h('div', { className: 'chart-row' }, ...d.charts.map((c) => c.figure)), d.waitingRoom),
                 h('section', { className: 'panel events', 'aria-label': 'Events' },
                   h('h3', { text: 'Events ' }, d.count), d.latest, d.timeline, d.older));
               this.parts = d;
@@ -843,6 +844,14 @@ enum DashboardScript {
                 canvas.setAttribute('aria-label', `${chart.title}: ` +
                   (latest.map((item) => `${item.version} ${item.text}`).join(', ') || 'no data yet'));
                 figure.dataset.points = String(points.length);
+              }
+              const room = points.length ? points[points.length - 1].waitingRoom : null;
+              this.parts.waitingRoom.hidden = !room;
+              if (room) {
+                const wait = room.meanWaitMs == null ? '' : `, mean wait ${Math.round(room.meanWaitMs)} ms`;
+                setText(this.parts.waitingRoom, `waiting room: ${room.waiting} waiting, limit ${room.limit} in flight; `
+                  + `${room.admittedPerSecond.toFixed(1)}/s let in after waiting${wait}; `
+                  + `${room.refusedPerSecond.toFixed(1)}/s refused`);
               }
               this.renderDeadline();
             }

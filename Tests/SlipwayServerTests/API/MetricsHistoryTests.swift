@@ -24,6 +24,41 @@ import Testing
         #expect(idle.rps == 0 && idle.errorRate == 0 && idle.p99Ms == nil)
     }
 
+    @Test func aWaitingRoomsPointIsItsLineAndWhatHappenedSinceTheLastSample() throws {
+        let start = ContinuousClock.now
+        let earlier = AppTrafficSample(
+            app: "shop",
+            takenAt: start,
+            waitingRoom: WaitingRoomState(admittedAfterWaiting: 10, refusedFull: 4, timedOut: 1, waitedSeconds: 2)
+        )
+        let later = AppTrafficSample(
+            app: "shop",
+            takenAt: start + .seconds(2),
+            waitingRoom: WaitingRoomState(
+                waiting: 6,
+                limit: 8,
+                admittedAfterWaiting: 30,
+                refusedFull: 10,
+                timedOut: 3,
+                waitedSeconds: 7
+            )
+        )
+        let point = try #require(MetricsPoint.between(earlier, later, at: Date()))
+        let room = try #require(point.waitingRoom)
+        #expect(room.waiting == 6 && room.limit == 8)
+        #expect(room.admittedPerSecond == 10)
+        #expect(room.refusedPerSecond == 4)
+        #expect(room.meanWaitMs == 250)
+        let none = try #require(
+            MetricsPoint.between(
+                AppTrafficSample(app: "cart", takenAt: start),
+                AppTrafficSample(app: "cart", takenAt: start + .seconds(1)),
+                at: Date()
+            )
+        )
+        #expect(none.waitingRoom == nil)
+    }
+
     /// Records `count` requests on `recorder`'s only loop: the first `errors` answered 503, the last one slow.
     private func record(_ recorder: TrafficRecorder, on loop: any EventLoop, count: Int, errors: Int) async throws {
         try await loop.submit {
