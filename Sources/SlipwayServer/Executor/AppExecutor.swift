@@ -414,6 +414,9 @@ actor AppExecutor {
         )
     }
 
+    /// How often an instance that has not been healthy yet is probed, when `health.interval` is longer.
+    static let startingProbeInterval = Duration.milliseconds(250)
+
     private func probeLoop(for handle: InstanceHandle) -> Task<Void, Never> {
         let health = spec.health
         let prober = context.prober
@@ -428,7 +431,12 @@ actor AppExecutor {
                 )
                 if Task.isCancelled { return }
                 self.probed(handle.id, outcome)
-                try? await Task.sleep(until: started + health.interval)
+                // A starting instance is asked often, so that the end of a slow start is seen at once and not an
+                // interval later.
+                let starting: Bool
+                if case .starting = self.runtimes[handle.id]?.health.state { starting = true } else { starting = false }
+                let wait = starting ? min(health.interval, Self.startingProbeInterval) : health.interval
+                try? await Task.sleep(until: started + wait)
             }
         }
     }
