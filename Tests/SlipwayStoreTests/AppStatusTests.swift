@@ -5,16 +5,27 @@ import Testing
 @testable import SlipwayStore
 
 @Suite struct AppStatusTests {
-    @Test func foldsInstancesThroughTheirLives() throws {
-        let log = EventLog()
-        func add(_ kind: EventKind, _ instance: String? = nil, _ fields: [String: JSONValue] = [:]) throws {
+    private typealias Add = (EventKind, String?, [String: JSONValue]) throws -> Void
+
+    /// Appends an event of app `shop` to `log`.
+    private static func adder(to log: EventLog) -> Add {
+        { kind, instance, fields in
             try log.append([Event(app: "shop", kind: kind, instance: instance.map(InstanceID.init), fields: fields)])
         }
+    }
+
+    /// `shop` started with two instances of 1.0.0, `shop-1` and `shop-2`.
+    private static func startTwoInstances(_ add: Add) throws {
         try add(.controllerStarted, nil, ["version": "1.0.0", "instances": 2])
         try add(.instanceStarted, "shop-1", ["pid": 10, "port": 4001, "version": "1.0.0"])
         try add(.instanceStarted, "shop-2", ["pid": 11, "port": 4002, "version": "1.0.0"])
-        try add(.instanceHealthy, "shop-1")
-        try add(.instanceHealthy, "shop-2")
+    }
+    @Test func foldsInstancesThroughTheirLives() throws {
+        let log = EventLog()
+        let add = Self.adder(to: log)
+        try Self.startTwoInstances(add)
+        try add(.instanceHealthy, "shop-1", [:])
+        try add(.instanceHealthy, "shop-2", [:])
         try add(.instanceExited, "shop-2", ["status": "signal 9 (SIGKILL)", "expected": false])
         try add(.instanceStarted, "shop-3", ["pid": 12, "port": 4003, "version": "1.0.0"])
         try add(.crashLoopBackoff, "shop-2", ["failures": 2, "delay": "1s"])
@@ -29,8 +40,8 @@ import Testing
         #expect(status.healthyCount == 1)
         #expect(status.backoff?.failures == 2)
 
-        try add(.instanceHealthy, "shop-3")
-        try add(.controllerStopped)
+        try add(.instanceHealthy, "shop-3", [:])
+        try add(.controllerStopped, nil, [:])
         status = AppStatus.fold(app: "shop", events: try log.events())
         #expect(status.supervision == .stopped)
         #expect(status.instances.isEmpty)
@@ -40,12 +51,8 @@ import Testing
 
     @Test func anInstanceIsEjectedUntilItReturns() throws {
         let log = EventLog()
-        func add(_ kind: EventKind, _ instance: String? = nil, _ fields: [String: JSONValue] = [:]) throws {
-            try log.append([Event(app: "shop", kind: kind, instance: instance.map(InstanceID.init), fields: fields)])
-        }
-        try add(.controllerStarted, nil, ["version": "1.0.0", "instances": 2])
-        try add(.instanceStarted, "shop-1", ["pid": 10, "port": 4001, "version": "1.0.0"])
-        try add(.instanceStarted, "shop-2", ["pid": 11, "port": 4002, "version": "1.0.0"])
+        let add = Self.adder(to: log)
+        try Self.startTwoInstances(add)
         try add(.instanceEjected, "shop-2", ["version": "1.0.0", "reason": "5 failed requests in a row"])
         var status = AppStatus.fold(app: "shop", events: try log.events())
         #expect(status.instances.map(\.ejected) == [false, true])
