@@ -39,6 +39,9 @@ final class DataPlaneLink: Sendable {
 
     private struct LinkState {
         var stopping = false
+        /// A lost data plane is being started again: a connection that ends meanwhile (one made to the new process
+        /// while it starts) is part of that, not a second loss.
+        var restarting = false
         var process: Process?
         var observer: (@Sendable (EventKind, [String: JSONValue]) -> Void)?
     }
@@ -188,7 +191,13 @@ final class DataPlaneLink: Sendable {
     /// The data plane went away while the controller runs: a new one comes back with the routes saved on disk, and
     /// the client sets the last routes again.
     private func lost() async {
-        guard let observe = state.withLockedValue({ $0.stopping ? nil : $0.observer }) else { return }
+        let observer = state.withLockedValue { state -> (@Sendable (EventKind, [String: JSONValue]) -> Void)? in
+            guard !state.stopping, !state.restarting, let observer = state.observer else { return nil }
+            state.restarting = true
+            return observer
+        }
+        guard let observe = observer else { return }
+        defer { state.withLockedValue { $0.restarting = false } }
         let previous = await client?.greeting
         observe(.dataPlaneLost, ["pid": .int(Int(previous?.pid ?? 0)), "reason": "its control connection ended"])
         var attempt = 0
