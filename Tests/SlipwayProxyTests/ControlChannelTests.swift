@@ -222,9 +222,13 @@ private final class ServedControl {
         } catch {
             ended = false
         }
-        let ports = await dataPlane.bound.values.map(\.port)
+        // Asked of the listening sockets themselves: a freed port may already serve a parallel test.
+        var listeners: [AppListener] = []
+        for name in await dataPlane.bound.keys {
+            if let listener = await dataPlane.listener(name) { listeners.append(listener) }
+        }
         await dataPlane.shutdown(within: .seconds(1))
-        #expect(ports.allSatisfy { !LoopbackHTTP.isAccepting(port: $0) })
+        #expect(listeners.allSatisfy { !$0.isListening })
         try await group.shutdownGracefully()
         guard ended else { throw WaitTimedOut(description: "the control server did not finish within 5 s") }
     }
