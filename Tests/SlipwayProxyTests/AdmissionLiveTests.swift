@@ -41,7 +41,7 @@ struct AdmissionLiveTests {
         let room = WaitingRoomSettings(maxInFlightPerInstance: 2, queueSize: 20, queueTimeoutMs: 500)
         let proxy = try await Self.proxy(room, routing: servers)
         let load = LoadClient(port: proxy.port, rate: 400, threads: 100)
-        await load.waitFor(1600, timeout: .seconds(30))
+        await load.waitFor(1000, timeout: .seconds(30))
         await load.stop()
         let state = try #require(await proxy.listener.sample().waitingRoom)
         try await proxy.stop()

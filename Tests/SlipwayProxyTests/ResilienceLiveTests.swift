@@ -110,7 +110,7 @@ struct ResilienceLiveTests {
         )
         let proxy = try await Self.proxy(settings, routing: servers)
         let load = LoadClient(port: proxy.port, rate: 250, threads: 5)
-        await load.waitFor(1500)
+        await load.waitFor(1000)
         await load.stop()
         let sample = await proxy.listener.sample()
         try await proxy.stop()
