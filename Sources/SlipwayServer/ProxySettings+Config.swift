@@ -1,5 +1,6 @@
 import NIOCore
 import SlipwayConfig
+import SlipwayCore
 import SlipwayProxy
 
 extension ProxySettings {
@@ -39,9 +40,9 @@ extension WaitingRoomSettings {
             maxInFlight: total,
             maxInFlightPerInstance: perInstance,
             queueSize: spec.queue,
-            queueTimeoutMs: OutlierSettings.milliseconds(spec.queueTimeout),
+            queueTimeoutMs: Int(spec.queueTimeout.milliseconds),
             waitingPage: spec.waitingPage,
-            pageRefreshMs: OutlierSettings.milliseconds(spec.pageRefresh)
+            pageRefreshMs: Int(spec.pageRefresh.milliseconds)
         )
     }
 }
@@ -51,19 +52,15 @@ extension OutlierSettings {
     public init(_ spec: OutlierDetectionSpec, healthPath: String) {
         self.init(
             consecutiveFailures: spec.consecutiveFailures,
-            intervalMs: Self.milliseconds(spec.interval),
-            baseEjectionMs: Self.milliseconds(spec.baseEjectionTime),
-            maxEjectionMs: Self.milliseconds(spec.maxEjectionTime),
+            intervalMs: Int(spec.interval.milliseconds),
+            baseEjectionMs: Int(spec.baseEjectionTime.milliseconds),
+            maxEjectionMs: Int(spec.maxEjectionTime.milliseconds),
             maxEjectedPercent: spec.maxEjectedPercent,
             successRateMinimumRequests: spec.successRateMinimumRequests ?? 0,
             successRateDropPercent: spec.successRateDropPercent,
             probePath: spec.probePath ?? healthPath,
-            probeTimeoutMs: Self.milliseconds(spec.probeTimeout)
+            probeTimeoutMs: Int(spec.probeTimeout.milliseconds)
         )
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }
 
@@ -75,7 +72,7 @@ extension RetrySettings {
             on: Set(spec.on.compactMap(Condition.init(rawValue:))),
             budgetPercent: spec.budgetPercent,
             minimumPerSecond: spec.minimumPerSecond,
-            perTryTimeoutMs: spec.perTryTimeout.map(OutlierSettings.milliseconds)
+            perTryTimeoutMs: spec.perTryTimeout.map { Int($0.milliseconds) }
         )
     }
 }
