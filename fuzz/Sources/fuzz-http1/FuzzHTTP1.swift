@@ -50,9 +50,9 @@ private func readResponses(_ bytes: UnsafeBufferPointer<UInt8>, split: Int, meth
                 continue
             case .success(.body(let body)?):
                 if let last = parts.last, last.hasPrefix("body ") {
-                    parts[parts.count - 1] = last + String(buffer: body)
+                    parts[parts.count - 1] = last + hex(body)
                 } else {
-                    parts.append("body " + String(buffer: body))
+                    parts.append("body " + hex(body))
                 }
                 continue
             case .success(.end?):
@@ -87,11 +87,12 @@ private func read(_ bytes: UnsafeBufferPointer<UInt8>, split: Int) -> [String] {
                 stream.recycle(head.fields)
                 continue
             case .success(.body(let body)?):
-                // Bodies are joined: how they are cut depends on the arrival, their bytes do not.
+                // Bodies are joined: how they are cut depends on the arrival, their bytes do not. They are
+                // described byte by byte: a piece may end inside a character.
                 if let last = parts.last, last.hasPrefix("body ") {
-                    parts[parts.count - 1] = last + String(buffer: body)
+                    parts[parts.count - 1] = last + hex(body)
                 } else {
-                    parts.append("body " + String(buffer: body))
+                    parts.append("body " + hex(body))
                 }
                 continue
             case .success(.end?):
@@ -115,4 +116,16 @@ private func checkRoundTrip(_ head: RequestHead) {
     precondition(again.body == head.body, "the body framing changed: \(head.body) → \(again.body)")
     precondition(again.upgrade == head.upgrade, "the protocol switch changed")
     precondition(written.readableBytes == 0, "bytes after the forwarded head")
+}
+
+/// The bytes of `body` in hexadecimal: pieces described one by one join into the description of the whole.
+private func hex(_ body: ByteBuffer) -> String {
+    let digits = Array("0123456789abcdef")
+    var text = ""
+    text.reserveCapacity(body.readableBytes * 2)
+    for byte in body.readableBytesView {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0xf)])
+    }
+    return text
 }
