@@ -63,7 +63,7 @@ struct KeySchema {
     static let accessLog = KeySchema(known: ["maxBytes", "keep"])
     /// `apps[n].strategy`: one strategy key and the limits shared by all strategies.
     static let strategy = KeySchema(
-        known: ["recreate", "rolling", "blueGreen", "canary", "abTest", "progressDeadline", "maxDuration"]
+        known: ["recreate", "rolling", "blueGreen", "canary", "abTest", "progressDeadline", "maxDuration", "mirror"]
     )
     /// `apps[n].strategy.rolling`.
     static let rolling = KeySchema(known: ["maxSurge", "maxUnavailable", "analysis"])
@@ -74,7 +74,11 @@ struct KeySchema {
     /// `apps[n].strategy.canary`.
     static let canary = KeySchema(known: ["steps", "instances", "match", "stickiness"])
     /// An entry of `apps[n].strategy.canary.steps`.
-    static let canaryStep = KeySchema(known: ["weight", "pause", "analysis"])
+    static let canaryStep = KeySchema(known: ["weight", "pause", "analysis", "mirror"])
+    /// A mirror step: `strategy.mirror`, or `mirror:` in `strategy.canary.steps`.
+    static let mirrorStep = KeySchema(
+        known: ["share", "duration", "windows", "failureLimit", "checks", "methods", "maxBody"]
+    )
     /// `apps[n].strategy.abTest`.
     static let abTest = KeySchema(
         known: [

@@ -5,8 +5,10 @@ Usage: flaky-server.py PORT FLAG_FILE [FAIL_DELAY_MS]
 
 Listens on 127.0.0.1:PORT. While FLAG_FILE exists (or FLAG_FILE-$SLIPWAY_INSTANCE, for one instance of
 several Slipway started), every request is answered 500 (after FAIL_DELAY_MS
-milliseconds, default 0), as a struggling dependency would; otherwise 200 "ok". Each request writes one line to
-standard error with its status, flushed at once, so a test can count what reached the server. SIGTERM ends it.
+milliseconds, default 0), as a struggling dependency would; otherwise 200 "ok". With FLAKY_FAIL_PATH set in the
+environment, requests whose path starts with it are always answered 500, as a release with one broken endpoint
+would. Each request writes one line to standard error with its status (and `mirror` for a request carrying
+X-Slipway-Mirror), flushed at once, so a test can count what reached the server. SIGTERM ends it.
 
 Python standard library only.
 """
@@ -27,6 +29,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         failing = os.path.exists(FLAG) or os.path.exists(FLAG + "-" + os.environ.get("SLIPWAY_INSTANCE", ""))
+        if FAIL_PATH and self.path.startswith(FAIL_PATH):
+            failing = True
         if failing and DELAY > 0:
             time.sleep(DELAY / 1000)
         body = b"failing\n" if failing else b"ok\n"
@@ -37,7 +41,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, format, *args):
-        sys.stderr.write("%s %s\n" % (time.time(), format % args))
+        mirror = " mirror" if self.headers.get("X-Slipway-Mirror") else ""
+        sys.stderr.write("%s %s%s\n" % (time.time(), format % args, mirror))
         sys.stderr.flush()
 
 
@@ -50,5 +55,6 @@ if __name__ == "__main__":
     PORT = int(sys.argv[1])
     FLAG = sys.argv[2]
     DELAY = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    FAIL_PATH = os.environ.get("FLAKY_FAIL_PATH", "")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     Server(("127.0.0.1", PORT), Handler).serve_forever()

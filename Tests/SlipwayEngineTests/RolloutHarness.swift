@@ -124,6 +124,42 @@ struct RolloutHarness {
         return feed(.metrics(main, preview: previewWindow))
     }
 
+    /// Feeds a window in which the stable and candidate versions saw no user traffic of note, and the mirror sent
+    /// `shadow` copies (requests, errors) to the candidate, of requests whose originals `stable` served.
+    @discardableResult
+    mutating func mirrorWindow(
+        shadow: (Int, Int),
+        original: (Int, Int) = (100, 0),
+        length: Duration = .seconds(2)
+    ) -> [RolloutMachine.Action] {
+        let start = now
+        now = now + length
+        let main = MetricsWindow(
+            start: start,
+            end: now,
+            versions: ["1.0.0": VersionWindow(requests: original.0 * 2, errors: original.1)]
+        )
+        let mirror = MetricsWindow(
+            start: start,
+            end: now,
+            versions: [
+                "1.0.0": VersionWindow(
+                    requests: original.0,
+                    errors: original.1,
+                    latencies: [.p99: .milliseconds(20)],
+                    classes: [0, 0, original.0 - original.1, 0, 0, original.1]
+                ),
+                "2.0.0": VersionWindow(
+                    requests: shadow.0,
+                    errors: shadow.1,
+                    latencies: [.p99: .milliseconds(20)],
+                    classes: [0, 0, shadow.0 - shadow.1, 0, 0, shadow.1]
+                ),
+            ]
+        )
+        return feed(.metrics(main, preview: nil, mirror: mirror))
+    }
+
     /// Feeds a 10 s window in which each version served `requests`, of which `converted[version]` reported the
     /// outcome `converted` (an A/B test's goal).
     @discardableResult

@@ -22,11 +22,20 @@ struct UpstreamProcess {
         return try await UpstreamProcess(pid: pid, port: port, log: log).listening()
     }
 
-    /// `Tests/Fixtures/flaky-server.py`: 500 (after `delayMs`) while `flag` exists, else 200.
-    static func flaky(flag: String, delayMs: Int = 0, log: String) async throws -> UpstreamProcess {
+    /// `Tests/Fixtures/flaky-server.py`: 500 (after `delayMs`) while `flag` exists, or on paths starting with
+    /// `failPath`, else 200.
+    static func flaky(
+        flag: String,
+        delayMs: Int = 0,
+        failPath: String? = nil,
+        log: String
+    ) async throws
+        -> UpstreamProcess
+    {
         let port = try LoopbackHTTP.freePort()
+        let environment = failPath.map { ["/usr/bin/env", "FLAKY_FAIL_PATH=\($0)"] } ?? []
         let pid = try ServerProcess.spawn(
-            ["/usr/bin/python3", Fixtures.path("flaky-server.py"), String(port), flag, String(delayMs)],
+            environment + ["/usr/bin/python3", Fixtures.path("flaky-server.py"), String(port), flag, String(delayMs)],
             log: log
         )
         return try await UpstreamProcess(pid: pid, port: port, log: log).listening()

@@ -134,7 +134,7 @@ extension ConfigDecoder {
     }
 
     /// A list of checks; nil when the list or any of its checks is rejected.
-    private func checks(_ entry: Entry, allowsEmpty: Bool) -> [AnalysisCheck]? {
+    func checks(_ entry: Entry, allowsEmpty: Bool) -> [AnalysisCheck]? {
         let expectation = "a list of checks like [\"successRate >= 99%\", \"p99 <= 300ms\"]"
         guard case .sequence(let sequence) = entry.value else {
             let hint = entry.value.scalarText.map { "write a single check as a list: [\(Node.quote($0))]" }

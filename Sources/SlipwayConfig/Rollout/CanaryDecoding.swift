@@ -4,7 +4,7 @@ import Yams
 /// `strategy.canary`: its steps, candidate instances, match rules and stickiness.
 extension ConfigDecoder {
     /// The keys of a step, exactly one of which is written in each.
-    private static let stepKinds = ["weight", "pause", "analysis"]
+    private static let stepKinds = ["weight", "pause", "analysis", "mirror"]
 
     /// `strategy.canary`; `appInstances` is the app's instance count, nil when it was rejected.
     func canary(_ entry: Entry, appInstances: Int?) -> CanarySpec {
@@ -52,10 +52,13 @@ extension ConfigDecoder {
         return valid ? steps : nil
     }
 
-    /// One step: a mapping with exactly one of `weight`, `pause` or `analysis`; returned with the entry of that key.
+    /// One step: a mapping with exactly one of `weight`, `pause`, `analysis` or `mirror`; returned with the entry of that key.
     private func canaryStep(_ entry: Entry) -> (step: CanarySpec.Step, entry: Entry)? {
         guard case .mapping(let mapping) = entry.value else {
-            reportExpected("a step like {weight: 10}, {pause: 30s} or {analysis: {}}", entry)
+            reportExpected(
+                "a step like {weight: 10}, {pause: 30s}, {analysis: {}} or {mirror: {share: 50%, duration: 2m}}",
+                entry
+            )
             return nil
         }
         guard let fields = fields(of: entry.value, at: entry.path, schema: .canaryStep) else { return nil }
@@ -69,6 +72,8 @@ extension ConfigDecoder {
             step = weight(kind).map(CanarySpec.Step.weight)
         case "pause":
             step = pause(kind)
+        case "mirror":
+            step = mirrorStep(kind).map(CanarySpec.Step.mirror)
         default:
             step = .analysis(analysisStep(kind))
         }

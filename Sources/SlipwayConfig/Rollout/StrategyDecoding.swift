@@ -21,6 +21,9 @@ extension ConfigDecoder {
         if let value = fields["maxDuration"].flatMap({ duration($0, positive: true) }) {
             spec.maxDuration = value
         }
+        if let entry = fields["mirror"] {
+            spec.mirror = mirrorStep(entry)
+        }
         // An empty section, or one whose keys were all rejected as unknown, leaves the default strategy.
         let kind = exactlyOne(
             of: Self.strategyKinds,
@@ -33,6 +36,14 @@ extension ConfigDecoder {
         case "recreate":
             recreate(kind)
             spec.kind = .recreate
+            if let mirror = fields["mirror"] {
+                report(
+                    mirror.key.location,
+                    mirror.path,
+                    "`mirror` needs the stable and candidate sets running side by side; `recreate` stops one before "
+                        + "starting the other"
+                )
+            }
         case "rolling":
             spec.kind = .rolling(rolling(kind, appInstances: appInstances))
         case "blueGreen":

@@ -25,16 +25,21 @@ public struct StrategySpec: Sendable, Equatable {
     /// A rollout still running this long after it began, pauses included, is rolled back.
     /// Key `strategy.maxDuration`; greater than 0. Default 24h.
     public var maxDuration: Duration
+    /// A mirror step before the candidate takes any user traffic (every strategy but `recreate`); nil for none.
+    /// Key `strategy.mirror`.
+    public var mirror: MirrorStepSpec?
 
     /// Creates a strategy; the defaults are those used when the keys are absent.
     public init(
         kind: Kind = .rolling(RollingSpec()),
         progressDeadline: Duration = .seconds(600),
-        maxDuration: Duration = .seconds(86_400)
+        maxDuration: Duration = .seconds(86_400),
+        mirror: MirrorStepSpec? = nil
     ) {
         self.kind = kind
         self.progressDeadline = progressDeadline
         self.maxDuration = maxDuration
+        self.mirror = mirror
     }
 
     /// The match rules and stickiness of a strategy that splits traffic by weight (canary, A/B test); nil for the
@@ -143,6 +148,8 @@ public struct CanarySpec: Sendable, Equatable {
         case pause(Duration?)
         /// `analysis: {…}` (or `analysis: {}` for the app's defaults): judge the candidate before going on.
         case analysis(AnalysisStepSpec)
+        /// `mirror: {share: 50%, duration: 2m}`: copy requests to the candidate and judge its answers.
+        case mirror(MirrorStepSpec)
     }
 
     /// How many candidate instances run.

@@ -36,8 +36,9 @@ public struct AppMachine: Sendable {
         case timerFired
         /// An instance's warm-up is over.
         case warmedUp(InstanceID)
-        /// Traffic per version over one window, on the app's listener and its preview listener.
-        case metrics(MetricsWindow, preview: MetricsWindow?)
+        /// Traffic per version over one window, on the app's listener and its preview listener, and of mirrored
+        /// requests (see ``RolloutMachine/Input/metrics(_:preview:mirror:)``).
+        case metrics(MetricsWindow, preview: MetricsWindow?, mirror: MetricsWindow? = nil)
         /// The hooks of a point that rollout `rollout` waited for have ended (nil: all succeeded).
         case hooksFinished(HookPoint, failure: String?, rollout: Int)
     }
@@ -191,8 +192,8 @@ public struct AppMachine: Sendable {
             return feed(.timerFired, or: .timerFired, at: now)
         case (.warmedUp(let id), .rollout):
             return feedRollout(.warmedUp(id), at: now)
-        case (.metrics(let window, let preview), .rollout):
-            return running == nil ? [] : feedRollout(.metrics(window, preview: preview), at: now)
+        case (.metrics(let window, let preview, let mirror), .rollout):
+            return running == nil ? [] : feedRollout(.metrics(window, preview: preview, mirror: mirror), at: now)
         case (.hooksFinished(let point, let failure, let number), .rollout(let machine)):
             guard machine.plan.number == number, machine.outcome == nil else { return [] }
             return feedRollout(.hooksFinished(point, failure: failure), at: now)

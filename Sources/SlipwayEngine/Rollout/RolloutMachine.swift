@@ -61,8 +61,10 @@ public struct RolloutMachine: Sendable {
         case instance(InstanceFact)
         /// The instance's warm-up is over.
         case warmedUp(InstanceID)
-        /// Traffic per version over one window on the app's listener, and on the preview listener when there is one.
-        case metrics(MetricsWindow, preview: MetricsWindow?)
+        /// Traffic per version over one window on the app's listener, on the preview listener when there is one, and
+        /// of mirrored requests when a mirror runs: the copies' responses under the version they went to, the users'
+        /// responses to the same requests under the version that served them.
+        case metrics(MetricsWindow, preview: MetricsWindow?, mirror: MetricsWindow? = nil)
         /// The hooks of a point ended: nil when every one succeeded, else why the first failure failed.
         case hooksFinished(HookPoint, failure: String?)
         /// A timer the machine scheduled has fired.
@@ -131,19 +133,22 @@ public struct RolloutMachine: Sendable {
     /// Set once the rollout has ended.
     public private(set) var outcome: Outcome?
     /// Why the rollout waits, when it waits on something other than the clock (for status views).
-    public private(set) var waitingFor: String?
+    public internal(set) var waitingFor: String?
 
     var members: [InstanceID: Member] = [:]
     private(set) var nextNumber: Int
     private(set) var startedAt: Moment = .zero
     private var stepStartedAt: Moment = .zero
-    private var stepDeadline: Moment?
-    private var pauseEnds: Moment?
+    var stepDeadline: Moment?
+    var pauseEnds: Moment?
     private var userPausedAt: Moment?
     private var rollbackStartedAt: Moment?
-    private var analysisRun: AnalysisRun?
+    var analysisRun: AnalysisRun?
     /// The candidate against the stable version since it first took traffic (with `analysis.compare`).
     public internal(set) var comparison: BaselineComparison?
+    /// The candidate's answers to mirrored requests against the users' answers, during a mirror step (with
+    /// `analysis.compare`).
+    public internal(set) var mirrorComparison: BaselineComparison?
     /// The A/B experiment of an `abTest` rollout, from its step on.
     public internal(set) var experiment: Experiment?
     /// What a restored rollout's experiment had counted before the restart, until its step takes it up.
@@ -340,8 +345,9 @@ public struct RolloutMachine: Sendable {
                 let when = member.phase == .launching || member.phase == .starting ? " while starting" : ""
                 instanceFailed(id, member, reason: "exited with \(status)\(when)", at: now, into: &actions)
             }
-        case .metrics(let window, let preview):
+        case .metrics(let window, let preview, let mirror):
             judge(window, preview: preview, at: now, into: &actions)
+            if case .mirror = currentStep { judgeMirror(mirror, at: now, into: &actions) }
         case .hooksFinished(let point, let failure):
             guard outcome == nil, rollback == nil, case .hooks(point, _) = currentStep, !stepDone else { return [] }
             if let failure {
@@ -421,7 +427,7 @@ public struct RolloutMachine: Sendable {
             }
             guard let step = currentStep else { return accept("rollout #\(plan.number) is being promoted") }
             switch step {
-            case .pause, .analysis, .keepOldSet, .experiment:
+            case .pause, .analysis, .keepOldSet, .experiment, .mirror:
                 if pausedByUser { clearUserPause(at: now) }
                 endExperiment("\(who) promoted \(plan.candidate.version)", at: now, into: &actions)
                 actions.append(
@@ -528,6 +534,8 @@ public struct RolloutMachine: Sendable {
         case .experiment(let spec):
             stepDeadline = nil
             startExperiment(spec, at: now, into: &actions)
+        case .mirror(let spec):
+            startMirror(spec, at: now)
         case .hooks(let point, _):
             // Every hook has its own timeout (a gate, its deadline); `maxDuration` still bounds the whole rollout.
             stepDeadline = nil
@@ -603,6 +611,8 @@ public struct RolloutMachine: Sendable {
         case .experiment:
             waitingFor = stepDone ? nil : experimentWaitingFor(at: now)
             return stepDone
+        case .mirror:
+            return mirrorFinished(at: now)
         case .hooks(let point, let names):
             waitingFor = stepDone ? nil : "\(point.rawValue) hooks (\(names.joined(separator: ", ")))"
             return stepDone
@@ -778,7 +788,7 @@ public struct RolloutMachine: Sendable {
 
     // MARK: Going back
 
-    private mutating func startRollback(
+    mutating func startRollback(
         _ outcome: Outcome,
         reason: String,
         evidence: [String: JSONValue],
@@ -947,6 +957,7 @@ public struct RolloutMachine: Sendable {
             }
         }
         if case .experiment = currentStep, !stepDone { observeExperiment(window, at: now, into: &actions) }
+        if case .mirror = currentStep { return }
         guard !pausedByUser, var run = analysisRun, !stepDone else { return }
         var source = window
         var onPreview = false
@@ -1103,6 +1114,9 @@ public struct RolloutMachine: Sendable {
             for index in variants.indices {
                 switch weighting {
                 case .fixed(let basisPoints): variants[index].weight = basisPoints
+                case .proportional where mirroring != nil:
+                    // A rolling update's mirror comes before its first batch: the candidate takes copies only.
+                    variants[index].weight = 0
                 case .proportional:
                     let total = stable.count + variants.map(\.instances.count).reduce(0, +)
                     variants[index].weight = total == 0 ? 0 : variants[index].instances.count * 10_000 / total
@@ -1133,6 +1147,14 @@ public struct RolloutMachine: Sendable {
             result.stickiness = routing.stickiness
         }
         if previewOpen, rollback == nil { result.preview = candidate }
+        if let mirroring, rollback == nil, !candidate.isEmpty {
+            result.mirror = RoutePlan.Mirror(
+                version: candidateVersion,
+                share: mirroring.share.basisPoints,
+                methods: mirroring.methods,
+                maxBodyBytes: mirroring.maxBodyBytes
+            )
+        }
         return result
     }
 

@@ -29,6 +29,9 @@ public enum RolloutStep: Sendable, Equatable {
     /// Run an A/B experiment on the split in force until its end condition, then wait for a person: `promote` keeps
     /// the candidate (`promote --variant` another variant), `abort` keeps stable.
     case experiment(ExperimentSpec)
+    /// Copy a share of the requests the other versions serve to the candidate for a while, and judge the candidate's
+    /// answers to them (see ``MirrorStepSpec``).
+    case mirror(MirrorStepSpec)
 
     /// A few words for people: `weight 25%`, `pause 30s`, `analysis (3 windows)`.
     public var description: String {
@@ -51,13 +54,15 @@ public enum RolloutStep: Sendable, Equatable {
             return "\(point.rawValue) hooks (\(names.joined(separator: ", ")))"
         case .experiment(let spec):
             return "experiment on \(spec.goals.map(\.name).joined(separator: ", ")), then wait for promote or abort"
+        case .mirror(let spec):
+            return "mirror \(spec.share) of requests to the candidate for \(DurationText.format(spec.duration))"
         }
     }
 
     /// Whether the step waits on people or the clock rather than on work (`promote` may end it).
     var isHold: Bool {
         switch self {
-        case .pause, .analysis, .experiment: return true
+        case .pause, .analysis, .experiment, .mirror: return true
         default: return false
         }
     }
@@ -78,7 +83,9 @@ extension RolloutPlan {
             case .recreate:
                 steps = [.scaleStable(0), .scaleCandidate(total)]
             case .rolling(let rolling):
-                steps = Self.rollingSteps(
+                // A mirror runs on one candidate instance that takes no user traffic, before the first batch.
+                if let mirror = strategy.mirror { steps = [.scaleCandidate(1), .mirror(mirror)] }
+                steps += Self.rollingSteps(
                     total: total,
                     surge: rolling.maxSurge.resolve(of: total, roundUp: true),
                     unavailable: rolling.maxUnavailable.resolve(of: total, roundUp: false),
@@ -86,24 +93,38 @@ extension RolloutPlan {
                 )
             case .blueGreen(let blueGreen):
                 steps = [.scaleCandidate(total)]
+                if let mirror = strategy.mirror { steps.append(.mirror(mirror)) }
                 if blueGreen.previewListen != nil { steps.append(.openPreview) }
                 if let pre = blueGreen.prePromotion {
                     steps.append(.analysis(pre, preview: blueGreen.previewListen != nil))
                 }
                 if !blueGreen.autoPromote { steps.append(.pause(nil)) }
             case .canary(let canary):
-                if case .fixed(let count) = canary.instances { steps.append(.scaleCandidate(min(count, total))) }
-                for step in canary.steps {
+                var running = 0
+                if case .fixed(let count) = canary.instances {
+                    running = min(count, total)
+                    steps.append(.scaleCandidate(running))
+                }
+                // A mirror needs a candidate instance to copy requests to, before any weight starts one.
+                let mirrors = (strategy.mirror.map { [CanarySpec.Step.mirror($0)] } ?? [])
+                for step in mirrors + canary.steps {
                     switch step {
                     case .weight(let percentage):
                         if case .scaled = canary.instances {
-                            steps.append(.scaleCandidate(Self.scaled(total, to: percentage.basisPoints)))
+                            running = Self.scaled(total, to: percentage.basisPoints)
+                            steps.append(.scaleCandidate(running))
                         }
                         steps.append(.weight(percentage.basisPoints))
                     case .pause(let duration):
                         steps.append(.pause(duration))
                     case .analysis(let analysis):
                         steps.append(.analysis(analysis, preview: false))
+                    case .mirror(let mirror):
+                        if running == 0 {
+                            running = 1
+                            steps.append(.scaleCandidate(1))
+                        }
+                        steps.append(.mirror(mirror))
                     }
                 }
             case .abTest(let abTest):
@@ -115,6 +136,7 @@ extension RolloutPlan {
                 }
                 steps = [.scaleCandidate(count)]
                 if !challengers.isEmpty { steps.append(.scaleChallengers(count)) }
+                if let mirror = strategy.mirror { steps.append(.mirror(mirror)) }
                 steps += [.weight(share), .experiment(abTest.experiment)]
             }
         }

@@ -20,6 +20,26 @@ public struct RoutePlan: Sendable, Equatable {
         }
     }
 
+    /// Requests copied to another version (shadow traffic).
+    public struct Mirror: Sendable, Equatable {
+        /// The version the copies go to (one of the groups).
+        public var version: String
+        /// The share of eligible requests copied, in basis points.
+        public var share: Int
+        /// The methods copied.
+        public var methods: [String]
+        /// The largest request body copied, in bytes.
+        public var maxBodyBytes: Int
+
+        /// Creates a mirror.
+        public init(version: String, share: Int, methods: [String], maxBodyBytes: Int) {
+            self.version = version
+            self.share = share
+            self.methods = methods
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
+
     /// The versions taking traffic; instances of one version appear in one group.
     public var groups: [Group]
     /// Requests matching these go to `ruleVersion` whatever the weights.
@@ -30,6 +50,8 @@ public struct RoutePlan: Sendable, Equatable {
     public var stickiness: StickinessSpec?
     /// Ready candidate instances the preview listener serves; nil when there is no preview.
     public var preview: [InstanceID]?
+    /// Requests copied to a version; nil for none.
+    public var mirror: Mirror?
 
     /// Creates a plan.
     public init(
@@ -37,13 +59,15 @@ public struct RoutePlan: Sendable, Equatable {
         rules: [MatchSpec] = [],
         ruleVersion: String? = nil,
         stickiness: StickinessSpec? = nil,
-        preview: [InstanceID]? = nil
+        preview: [InstanceID]? = nil,
+        mirror: Mirror? = nil
     ) {
         self.groups = groups
         self.rules = rules
         self.ruleVersion = ruleVersion
         self.stickiness = stickiness
         self.preview = preview
+        self.mirror = mirror
     }
 
     /// Every instance taking traffic.

@@ -148,7 +148,8 @@ public actor DataPlane: TrafficRouter {
         let table = try RouteTable(
             versions: versions,
             rules: try routes.matchRules(),
-            stickiness: try routes.tableStickiness()
+            stickiness: try routes.tableStickiness(),
+            mirror: routes.mirror?.tableMirror
         )
         for (upstream, milliseconds) in fresh {
             upstream.setWeight(SlowStartRamp.startWeight)

@@ -59,21 +59,59 @@ public struct RouteSpec: Sendable, Equatable, Codable {
         }
     }
 
+    /// Requests copied to another version (shadow traffic).
+    public struct Mirror: Sendable, Equatable, Codable {
+        /// The version the copies go to; it must be one of the spec's versions (a weight of 0 is fine).
+        public var version: String
+        /// The share of eligible requests copied, in basis points, 1...10000.
+        public var share: Int
+        /// The methods copied, e.g. `["GET", "HEAD"]`.
+        public var methods: [String]
+        /// The largest request body copied, in bytes; 0 copies only requests without a body.
+        public var maxBodyBytes: Int
+
+        /// Creates a mirror entry.
+        public init(
+            version: String,
+            share: Int,
+            methods: [String] = TrafficMirror.defaultMethods.sorted(),
+            maxBodyBytes: Int = TrafficMirror.defaultMaxBodyBytes
+        ) {
+            self.version = version
+            self.share = share
+            self.methods = methods
+            self.maxBodyBytes = maxBodyBytes
+        }
+
+        /// The mirror as the route table takes it.
+        var tableMirror: TrafficMirror {
+            TrafficMirror(
+                version: version,
+                share: share,
+                methods: Set(methods.map { $0.uppercased() }),
+                maxBodyBytes: maxBodyBytes
+            )
+        }
+    }
+
     /// The versions, in bucket order.
     public var versions: [Version]
     /// Rules tried before the weights.
     public var rules: [Rule]
     /// `cookie:NAME`, `header:NAME`, or nil for none.
     public var stickiness: String?
+    /// Requests copied to another version; nil for none.
+    public var mirror: Mirror?
 
     /// No version at all: every request is answered 503 with `Retry-After`.
     public static let empty = RouteSpec(versions: [])
 
     /// Creates a spec.
-    public init(versions: [Version], rules: [Rule] = [], stickiness: String? = nil) {
+    public init(versions: [Version], rules: [Rule] = [], stickiness: String? = nil, mirror: Mirror? = nil) {
         self.versions = versions
         self.rules = rules
         self.stickiness = stickiness
+        self.mirror = mirror
     }
 
     /// Every instance id, in version order.

@@ -8,6 +8,10 @@ final class AppRoutes: Sendable, AtomicReference {
     let versionTraffic: [TrafficRecorder]
     let instanceTraffic: [ObjectIdentifier: TrafficRecorder]
     let unrouted: TrafficRecorder
+    /// With a mirror: where its copies' responses count, and, parallel to `table.versions`, where the users'
+    /// responses to the copied requests count.
+    let shadowTraffic: TrafficRecorder?
+    let originalTraffic: [TrafficRecorder]
     /// Changes whenever the set of versions taking traffic does (a candidate's first weight or rule, the end of a
     /// rollout): sticky users are counted as comparison units anew from then on.
     let unitEpoch: Int
@@ -26,6 +30,13 @@ final class AppRoutes: Sendable, AtomicReference {
         }
         self.instanceTraffic = instances
         self.unrouted = book.unrouted
+        if let mirror = table.mirror {
+            self.shadowTraffic = book.shadow(mirror.version)
+            self.originalTraffic = table.versions.map { book.original($0.version) }
+        } else {
+            self.shadowTraffic = nil
+            self.originalTraffic = []
+        }
     }
 
     func traffic(of instance: UpstreamInstance, book: TrafficBook) -> TrafficRecorder {

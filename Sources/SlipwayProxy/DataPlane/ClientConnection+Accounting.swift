@@ -66,6 +66,15 @@ extension ClientConnection {
                 outcomes: exchange.outcomes
             )
         }
+        if let original = exchange.originalTraffic {
+            exchange.originalTraffic = nil
+            original.requestFinished(
+                loop: loop.index,
+                status: status,
+                proxyGenerated: proxyGenerated,
+                latencyNanoseconds: latency
+            )
+        }
         if !exchange.circuitOpen {
             exchange.instanceTraffic.requestFinished(
                 loop: loop.index,

@@ -195,6 +195,7 @@ extension ClientConnection {
         timer?.task.cancel()
         timer = nil
         upstream.pool?.detach(upstream)
+        upstream.pool = nil
         upstream.client = nil
         if let early = received {
             received = nil

@@ -69,6 +69,10 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         /// The recorders this request counts into, looked up once.
         var versionTraffic: TrafficRecorder
         var instanceTraffic: TrafficRecorder
+        /// The copy a mirror will send once the request is read in full: its head, then its body as it arrives.
+        var mirrorCopy: ByteBuffer?
+        /// Set once a copy went out: the user's response also counts here, beside the shadow's.
+        var originalTraffic: TrafficRecorder?
 
         init(
             head: RequestHead,
@@ -139,6 +143,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             self.circuitOpen = decision.circuitOpen
             self.admitted = false
             if !outcomes.isEmpty { outcomes = [] }
+            self.mirrorCopy = nil
+            self.originalTraffic = nil
             self.versionTraffic = routes.versionTraffic[decision.versionIndex]
             self.instanceTraffic = instanceTraffic
         }
@@ -149,6 +155,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             head.fields = []
             upstreamHead = Self.noBytes
             pending = nil
+            mirrorCopy = nil
         }
 
         private static let noBytes = ByteBuffer()
@@ -343,10 +350,12 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         case (.answered, .end):
             requestEnded()
         case (.relaying(let exchange), .body(let buffer)):
+            if exchange.mirrorCopy != nil { copyBody(buffer, in: exchange) }
             forward(buffer, in: exchange)
         case (.relaying(let exchange), .end):
             exchange.requestComplete = true
             if exchange.circuitOpen { return failOpenCircuit(exchange) }
+            if exchange.mirrorCopy != nil { sendMirrorCopy(of: exchange) }
             if exchange.switching { startTunnelIfReady() }
         case (.idle, _), (.refusing, _), (.relaying, .head), (.closing, _), (.waiting, _), (.answered, _):
             // The stream gives a head only after the previous request's end, and reading stops while a request
@@ -456,6 +465,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         loop.retryBudget.requestStarted(now: exchange.started.uptimeNanoseconds)
+        if let mirror = routes.table.mirror {
+            planMirrorCopy(of: exchange, mirror: mirror, mirrorIndex: routes.table.mirrorIndex)
+        }
         startAttempt(exchange)
     }
 

@@ -15,6 +15,7 @@ final class LoopResources {
     /// The retries this loop may still send.
     var retryBudget: RetryBudget
     private var pools: [ObjectIdentifier: UpstreamPool] = [:]
+    private var shadowPools: [ObjectIdentifier: ConnectionPool<ShadowConnection>] = [:]
     private let settings: ProxySettings
 
     /// Failed requests kept per loop: enough for a report's sample between two reads a second apart.
@@ -44,6 +45,19 @@ final class LoopResources {
         return pool
     }
 
+    /// The connections that carry mirrored copies to `instance`, apart from the users' requests to it.
+    func shadowPool(for instance: UpstreamInstance) -> ConnectionPool<ShadowConnection> {
+        let key = ObjectIdentifier(instance)
+        if let pool = shadowPools[key] { return pool }
+        let pool = ConnectionPool<ShadowConnection>(
+            instance: instance,
+            maxOpen: settings.upstreamConnections,
+            maxIdle: settings.idleUpstreamConnections
+        )
+        shadowPools[key] = pool
+        return pool
+    }
+
     /// Hands the buffered access log lines to `log`.
     func flushAccessLines(to log: AccessLog) {
         guard !accessLines.isEmpty else { return }
@@ -55,6 +69,7 @@ final class LoopResources {
     func retire(_ instances: Set<ObjectIdentifier>) {
         for key in instances {
             pools.removeValue(forKey: key)?.closeIdle()
+            shadowPools.removeValue(forKey: key)?.closeIdle()
         }
     }
 

@@ -1,11 +1,16 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// The traffic recorders of one app, by version and by instance; they outlive route-table swaps so totals keep
 /// counting across them.
 final class TrafficBook: Sendable {
     private struct Books {
         var versions: [String: TrafficRecorder] = [:]
+        /// Shadow responses, by the version the copies went to.
+        var shadows: [String: TrafficRecorder] = [:]
+        /// The users' responses to the requests copied, by the version that served them.
+        var originals: [String: TrafficRecorder] = [:]
         var instances: [String: (version: String, recorder: TrafficRecorder)] = [:]
         /// Instances no route table names any more, since when.
         var unroutedSince: [String: ContinuousClock.Instant] = [:]
@@ -44,6 +49,30 @@ final class TrafficBook: Sendable {
             return recorder
         }
     }
+
+    /// The recorder of the shadow responses of `version` (copies sent to it by a mirror), created on first use.
+    func shadow(_ version: String) -> TrafficRecorder {
+        books.withLockedValue { books in
+            if let recorder = books.shadows[version] { return recorder }
+            let recorder = TrafficRecorder(loops: loops)
+            books.shadows[version] = recorder
+            return recorder
+        }
+    }
+
+    /// The recorder of the users' responses from `version` to requests a mirror copied, created on first use.
+    func original(_ version: String) -> TrafficRecorder {
+        books.withLockedValue { books in
+            if let recorder = books.originals[version] { return recorder }
+            let recorder = TrafficRecorder(loops: loops)
+            books.originals[version] = recorder
+            return recorder
+        }
+    }
+
+    /// Copies a mirror chose but did not send: no instance of the version could take one, or its connections to
+    /// that instance were all busy.
+    let mirrorsDropped = Atomic<Int>(0)
 
     /// Whether this is the first request of sticky user `user` to the app in `epoch`; nil past the capacity of
     /// ``UserSightings``. Takes the lock of the user's shard: only sticky routes ask.
@@ -101,7 +130,9 @@ final class TrafficBook: Sendable {
 
     /// Cumulative totals now.
     func sample() async -> AppTrafficSample {
-        let (versions, instances) = books.withLockedValue { ($0.versions, $0.instances) }
+        let (versions, instances, shadows, originals) = books.withLockedValue {
+            ($0.versions, $0.instances, $0.shadows, $0.originals)
+        }
         var sample = AppTrafficSample(
             app: app,
             takenAt: .now,
@@ -110,6 +141,9 @@ final class TrafficBook: Sendable {
             unrouted: await unrouted.snapshot()
         )
         for (name, recorder) in versions { sample.versions[name] = await recorder.snapshot() }
+        for (name, recorder) in shadows { sample.mirror.shadows[name] = await recorder.snapshot() }
+        for (name, recorder) in originals { sample.mirror.originals[name] = await recorder.snapshot() }
+        sample.mirror.dropped = mirrorsDropped.load(ordering: .relaxed)
         for (id, entry) in instances {
             sample.instances[id] = AppTrafficSample.InstanceTraffic(
                 version: entry.version,

@@ -6,7 +6,7 @@ import SlipwayHTTP1
 /// client to the instance.
 ///
 /// Lives on one event loop with the client it serves; between requests it waits in its ``UpstreamPool``.
-final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
+final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, PooledConnection {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -138,68 +138,11 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     func close() {
         context?.close(promise: nil)
     }
-}
 
-/// The connections to one instance on one event loop: idle ones kept for reuse, and a cap on how many are open.
-final class UpstreamPool {
-    let instance: UpstreamInstance
-    private(set) var idle: [UpstreamConnection] = []
-    private(set) var open = 0
-    private let maxOpen: Int
-    private let maxIdle: Int
-
-    init(instance: UpstreamInstance, maxOpen: Int, maxIdle: Int) {
-        self.instance = instance
-        self.maxOpen = maxOpen
-        self.maxIdle = maxIdle
-    }
-
-    /// An idle, open connection, most recently used first.
-    func takeIdle() -> UpstreamConnection? {
-        while let connection = idle.popLast() {
-            if connection.channel?.isActive == true { return connection }
-        }
-        return nil
-    }
-
-    /// Reserves room for a new connection, or says the cap is reached.
-    func reserve() -> Bool {
-        guard open < maxOpen else { return false }
-        open += 1
-        return true
-    }
-
-    /// A reserved connection could not be made.
-    func reservationFailed() {
-        open -= 1
-    }
-
-    /// The connection finished a response: keep it for the next request, or close it.
-    func release(_ connection: UpstreamConnection, reusable: Bool) {
-        connection.client = nil
-        if reusable, connection.channel?.isActive == true, idle.count < maxIdle {
-            idle.append(connection)
-        } else {
-            connection.close()
-        }
-    }
-
-    /// The connection leaves the pool for good (a WebSocket tunnel).
-    func detach(_ connection: UpstreamConnection) {
-        connection.pool = nil
-        open -= 1
-    }
-
-    /// The connection's channel closed.
-    func connectionClosed(_ connection: UpstreamConnection) {
-        open -= 1
-        if let index = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: index) }
-    }
-
-    /// Closes the idle connections (the instance is leaving).
-    func closeIdle() {
-        let connections = idle
-        idle.removeAll()
-        for connection in connections { connection.close() }
+    func willWaitInPool() {
+        client = nil
     }
 }
+
+/// The pool of connections to one instance that clients borrow a connection from.
+typealias UpstreamPool = ConnectionPool<UpstreamConnection>

@@ -16,6 +16,8 @@ public struct AppTrafficSample: Sendable {
     public var outliers: OutlierState
     /// The waiting room's line and counts, when the app has one.
     public var waitingRoom: WaitingRoomState?
+    /// Mirrored requests: the shadows' responses and the originals'.
+    public var mirror: MirrorTraffic
 
     /// Traffic of one instance and the version it runs.
     public struct InstanceTraffic: Sendable {
@@ -39,7 +41,8 @@ public struct AppTrafficSample: Sendable {
         instances: [String: InstanceTraffic] = [:],
         unrouted: TrafficSnapshot = .empty,
         outliers: OutlierState = OutlierState(),
-        waitingRoom: WaitingRoomState? = nil
+        waitingRoom: WaitingRoomState? = nil,
+        mirror: MirrorTraffic = MirrorTraffic()
     ) {
         self.app = app
         self.takenAt = takenAt
@@ -48,7 +51,37 @@ public struct AppTrafficSample: Sendable {
         self.unrouted = unrouted
         self.outliers = outliers
         self.waitingRoom = waitingRoom
+        self.mirror = mirror
     }
+}
+
+/// What the proxy measured of mirrored requests: each copy's response (the shadow) by the version it went to, and
+/// the response the user got to the same request (the original) by the version that served it. Only requests with a
+/// copy count here, so the two sides saw the same requests.
+public struct MirrorTraffic: Sendable {
+    /// Shadow responses by the version the copies went to. A copy that got no response counts as a 502 (no
+    /// connection, or the connection closed) or a 504 (no response head within the response timeout), made by the
+    /// proxy; its latency runs from the copy sent to its response's end.
+    public var shadows: [String: TrafficSnapshot]
+    /// The users' responses to the copied requests, by the version that served them.
+    public var originals: [String: TrafficSnapshot]
+    /// Copies chosen but not sent, so far: no instance of the version could take one, or its connections were all
+    /// busy.
+    public var dropped: Int
+
+    /// Mirror traffic; none by default.
+    public init(
+        shadows: [String: TrafficSnapshot] = [:],
+        originals: [String: TrafficSnapshot] = [:],
+        dropped: Int = 0
+    ) {
+        self.shadows = shadows
+        self.originals = originals
+        self.dropped = dropped
+    }
+
+    /// Whether nothing was ever mirrored.
+    public var isEmpty: Bool { shadows.isEmpty && originals.isEmpty && dropped == 0 }
 }
 
 /// Outlier detection's part of a sample: who is out now, how often each instance was ejected, and the latest events.

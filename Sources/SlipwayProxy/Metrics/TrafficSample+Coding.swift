@@ -72,7 +72,7 @@ extension AppTrafficSample.InstanceTraffic: Codable {
 /// `takenAt` is an instant of this process's clock, so it does not cross: a decoded sample is taken when it arrives.
 extension AppTrafficSample: Codable {
     private enum CodingKeys: String, CodingKey {
-        case app, versions, instances, unrouted, outliers, waitingRoom
+        case app, versions, instances, unrouted, outliers, waitingRoom, mirror
     }
 
     public init(from decoder: any Decoder) throws {
@@ -85,7 +85,9 @@ extension AppTrafficSample: Codable {
             unrouted: try values.decode(TrafficSnapshot.self, forKey: .unrouted),
             // A data plane from before outlier detection sends none.
             outliers: try values.decodeIfPresent(OutlierState.self, forKey: .outliers) ?? OutlierState(),
-            waitingRoom: try values.decodeIfPresent(WaitingRoomState.self, forKey: .waitingRoom)
+            waitingRoom: try values.decodeIfPresent(WaitingRoomState.self, forKey: .waitingRoom),
+            // Nor mirrors.
+            mirror: try values.decodeIfPresent(MirrorTraffic.self, forKey: .mirror) ?? MirrorTraffic()
         )
     }
 
@@ -97,5 +99,28 @@ extension AppTrafficSample: Codable {
         try values.encode(unrouted, forKey: .unrouted)
         if outliers != OutlierState() { try values.encode(outliers, forKey: .outliers) }
         try values.encodeIfPresent(waitingRoom, forKey: .waitingRoom)
+        if !mirror.isEmpty { try values.encode(mirror, forKey: .mirror) }
+    }
+}
+
+extension MirrorTraffic: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case shadows, originals, dropped
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            shadows: try values.decode([String: TrafficSnapshot].self, forKey: .shadows),
+            originals: try values.decode([String: TrafficSnapshot].self, forKey: .originals),
+            dropped: try values.decodeIfPresent(Int.self, forKey: .dropped) ?? 0
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(shadows, forKey: .shadows)
+        try values.encode(originals, forKey: .originals)
+        if dropped > 0 { try values.encode(dropped, forKey: .dropped) }
     }
 }

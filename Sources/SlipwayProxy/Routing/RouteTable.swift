@@ -12,9 +12,20 @@ public final class RouteTable: Sendable {
     public let rules: [MatchRule]
     /// How a user keeps seeing the same version.
     public let stickiness: Stickiness
+    /// The requests copied to another version, if any.
+    public let mirror: TrafficMirror?
+    /// The index in `versions` of the version the mirror copies to (0 without a mirror).
+    let mirrorIndex: Int
 
     /// A table with no versions: every request is unroutable.
-    public static let empty = RouteTable(versions: [], rules: [], compiledRules: [], stickiness: .none)
+    public static let empty = RouteTable(
+        versions: [],
+        rules: [],
+        compiledRules: [],
+        stickiness: .none,
+        mirror: nil,
+        mirrorIndex: 0
+    )
 
     private let allInstances: [UpstreamInstance]
     /// The exclusive upper bucket of each version's range.
@@ -27,8 +38,14 @@ public final class RouteTable: Sendable {
     ///
     /// - Throws: `RouteTableError` when a weight is outside 0...10000, the weights do not add up to 10000 (unless
     ///   there are no versions), a version name repeats, a rule names an unknown version or has an invalid regular
-    ///   expression, or the stickiness cookie name is not a valid cookie name.
-    public convenience init(versions: [VersionRoute], rules: [MatchRule] = [], stickiness: Stickiness = .none) throws {
+    ///   expression, the stickiness cookie name is not a valid cookie name, or the mirror names an unknown version or
+    ///   has a share outside 1...10000.
+    public convenience init(
+        versions: [VersionRoute],
+        rules: [MatchRule] = [],
+        stickiness: Stickiness = .none,
+        mirror: TrafficMirror? = nil
+    ) throws {
         var indexByVersion: [String: Int] = [:]
         var total = 0
         for (index, version) in versions.enumerated() {
@@ -70,18 +87,42 @@ public final class RouteTable: Sendable {
         if case .cookie(let name) = stickiness, !RoutingCookies.isValidName(name) {
             throw RouteTableError.invalidCookieName(name)
         }
-        self.init(versions: versions, rules: rules, compiledRules: compiledRules, stickiness: stickiness)
+        var mirrorIndex = 0
+        if let mirror {
+            guard let index = indexByVersion[mirror.version] else {
+                throw RouteTableError.unknownMirrorVersion(mirror.version)
+            }
+            guard (1...TrafficBucket.count).contains(mirror.share) else {
+                throw RouteTableError.invalidMirror("share \(mirror.share) is outside 1...10000 basis points")
+            }
+            guard mirror.maxBodyBytes >= 0 else {
+                throw RouteTableError.invalidMirror("maxBodyBytes \(mirror.maxBodyBytes) is negative")
+            }
+            mirrorIndex = index
+        }
+        self.init(
+            versions: versions,
+            rules: rules,
+            compiledRules: compiledRules,
+            stickiness: stickiness,
+            mirror: mirror,
+            mirrorIndex: mirrorIndex
+        )
     }
 
     private init(
         versions: [VersionRoute],
         rules: [MatchRule],
         compiledRules: [CompiledMatchRule],
-        stickiness: Stickiness
+        stickiness: Stickiness,
+        mirror: TrafficMirror?,
+        mirrorIndex: Int
     ) {
         self.versions = versions
         self.rules = rules
         self.stickiness = stickiness
+        self.mirror = mirror
+        self.mirrorIndex = mirrorIndex
         self.compiledRules = compiledRules
         self.allInstances = versions.flatMap(\.instances)
         var limit = 0

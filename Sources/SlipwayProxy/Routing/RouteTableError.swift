@@ -12,6 +12,10 @@ public enum RouteTableError: Error, Equatable, CustomStringConvertible {
     case invalidPattern(ruleIndex: Int, pattern: String, reason: String)
     /// The stickiness cookie's name cannot be written in a `Set-Cookie` header.
     case invalidCookieName(String)
+    /// The mirror copies requests to a version the table does not have.
+    case unknownMirrorVersion(String)
+    /// The mirror's share is outside 1...10000 basis points, or its body bound is negative.
+    case invalidMirror(String)
 
     /// A sentence naming the offending value.
     public var description: String {
@@ -28,6 +32,10 @@ public enum RouteTableError: Error, Equatable, CustomStringConvertible {
             "rule \(ruleIndex + 1) has an invalid regular expression '\(pattern)': \(reason)"
         case .invalidCookieName(let name):
             "stickiness cookie name '\(name)' is not a valid cookie name (letters, digits and !#$%&'*+-.^_`|~ only)"
+        case .unknownMirrorVersion(let version):
+            "the mirror copies requests to version '\(version)', which is not in the table"
+        case .invalidMirror(let reason):
+            "the mirror is invalid: \(reason)"
         }
     }
 }

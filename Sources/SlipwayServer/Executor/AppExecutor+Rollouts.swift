@@ -210,10 +210,15 @@ extension AppExecutor {
                     preview.queries = window.queries
                     return preview
                 }
+                var mirrorWindow: MetricsWindow?
+                if !sample.mirror.isEmpty {
+                    mirrorWindow = Self.mirrorWindow(from: earlier, to: sample, start: start, end: end)
+                    mirrorWindow?.queries = window.queries
+                }
                 previous = sample
                 previousPreview = previewSample
                 start = end
-                self.metricsWindow(window, preview: previewWindow)
+                self.metricsWindow(window, preview: previewWindow, mirror: mirrorWindow)
             }
         }
     }
@@ -257,9 +262,28 @@ extension AppExecutor {
         return try? await router.sample(preview.name)
     }
 
-    private func metricsWindow(_ window: MetricsWindow, preview: MetricsWindow?) {
+    private func metricsWindow(_ window: MetricsWindow, preview: MetricsWindow?, mirror: MetricsWindow?) {
         guard running != nil else { return }
-        feed(.metrics(window, preview: preview))
+        feed(.metrics(window, preview: preview, mirror: mirror))
+    }
+
+    /// The mirrored requests between two samples: the copies' responses under the version they went to, the users'
+    /// responses under the versions that served them (a mirror never copies a version's requests to itself, so the
+    /// two never share a version).
+    static func mirrorWindow(
+        from earlier: AppTrafficSample,
+        to later: AppTrafficSample,
+        start: Moment,
+        end: Moment
+    ) -> MetricsWindow {
+        func traffic(_ sample: AppTrafficSample) -> AppTrafficSample {
+            AppTrafficSample(
+                app: sample.app,
+                takenAt: sample.takenAt,
+                versions: sample.mirror.originals.merging(sample.mirror.shadows) { _, shadow in shadow }
+            )
+        }
+        return window(from: traffic(earlier), to: traffic(later), start: start, end: end)
     }
 
     static func window(

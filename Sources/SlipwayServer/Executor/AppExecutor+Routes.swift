@@ -48,12 +48,26 @@ extension AppExecutor {
         case .header(let name)?: stickiness = "header:\(name)"
         case nil: stickiness = nil
         }
-        publish(RouteSpec(versions: versions, rules: rules, stickiness: stickiness), to: spec.name)
+        let mirror = plan.mirror.map { mirror in
+            RouteSpec.Mirror(
+                version: mirror.version,
+                share: mirror.share,
+                methods: mirror.methods,
+                maxBodyBytes: mirror.maxBodyBytes
+            )
+        }
+        publish(RouteSpec(versions: versions, rules: rules, stickiness: stickiness, mirror: mirror), to: spec.name)
         routes = plan
         var fields: [String: JSONValue] = [
             "instances": .array(plan.instances.map { .string($0.rawValue) }),
             "weights": .object(plan.percentages.mapValues { .double($0) }),
         ]
+        if let mirror = plan.mirror {
+            fields["mirror"] = .object([
+                "version": .string(mirror.version),
+                "percent": .double(Double(mirror.share) / 100),
+            ])
+        }
         if let previewIDs = plan.preview, let preview {
             let instances = previewIDs.compactMap(routeInstance)
             let version = previewIDs.first.flatMap { runtimes[$0]?.release.version }

@@ -1,0 +1,93 @@
+import Foundation
+import SlipwayCore
+import SlipwayTestSupport
+import Testing
+
+extension LiveRollouts {
+    /// A mirror step judges a candidate on copies of real traffic before any user reaches it: `slipway up` with a
+    /// server nobody here wrote, a release broken on one path, steady load on two paths.
+    @Suite struct MirrorRolloutTests {
+        @Test func aCandidateFailingOnOnePathIsCaughtByItsMirrorStepWithNoUserError() async throws {
+            let directory = try makeTemporaryDirectory("slipway-mirror-rollout")
+            let service = try LiveService(
+                app: """
+                    instances: 2
+                    version: "1.0.0"
+                    run:
+                      command: [python3, \(Fixtures.path("flaky-server.py")), "{port}", \(directory)/never]
+                    health:
+                      path: /healthz
+                      interval: 500ms
+                      timeout: 400ms
+                      healthyThreshold: 1
+                      unhealthyThreshold: 2
+                      startDeadline: 15s
+                    strategy:
+                      canary:
+                        steps:
+                          - mirror: {share: 100%, duration: 5s}
+                          - weight: 50
+                          - pause: {}
+                    analysis:
+                      interval: 1s
+                      minRequests: 20
+                      checks: ["successRate >= 99%"]
+                    """,
+                prefix: "slipway-mirror"
+            )
+            defer { Task { await service.tearDown() } }
+            try service.startController()
+            try await service.waitUntilServing(instances: 2)
+            let home = LoadClient(port: service.listen, rate: 120, threads: 3, path: "/")
+            let cart = LoadClient(port: service.listen, rate: 120, threads: 3, path: "/cart/items")
+            await home.waitFor(120)
+
+            let deploy = try await service.slipway(
+                ["deploy", "shop", "--version", "2.0.0", "--env", "FLAKY_FAIL_PATH=/cart"]
+            )
+            #expect(deploy.status == 0, "\(deploy.stderr)")
+            let state = try await service.waitForRolloutEnd(timeout: .seconds(60))
+            await home.stop()
+            await cart.stop()
+
+            #expect(state == "rolledBack")
+            let rollingBack = try #require(try service.events(.rolloutRollingBack).last)
+            let reason = rollingBack.fields["reason"]?.stringValue ?? ""
+            #expect(reason.contains("the mirror step failed"), "\(reason)")
+            let judged = try #require(
+                try service.events(.analysisJudged).last { $0.fields["verdict"]?.stringValue == "fail" }
+            )
+            guard case .object(let mirrored)? = judged.fields["mirrored"],
+                case .object(let copies)? = mirrored["2.0.0"],
+                case .object(let originals)? = mirrored["1.0.0"]
+            else {
+                Issue.record("no mirrored counts in \(judged.fields)")
+                return
+            }
+            #expect((copies["errors"]?.intValue ?? 0) > 0)
+            #expect((originals["errors"]?.intValue ?? 1) == 0)
+
+            // No user saw an error, and the candidate never had a share of users' traffic.
+            let users = home.all + cart.all
+            #expect(users.count > 400)
+            #expect(home.failed.isEmpty && cart.failed.isEmpty, "\(home.failed.count + cart.failed.count) user errors")
+            for shifted in try service.events(.trafficShifted) {
+                guard case .object(let weights)? = shifted.fields["weights"] else { continue }
+                #expect((weights["2.0.0"]?.numberValue ?? 0) == 0, "\(weights)")
+            }
+            // Every request the candidate logged, health checks aside, was a copy; no stable instance got one.
+            let logDirectory = service.directory + "/state/logs/shop"
+            var copiesLogged = 0
+            for file in try FileManager.default.contentsOfDirectory(atPath: logDirectory)
+            where file.hasSuffix(".err.log") {
+                let lines = try String(contentsOfFile: logDirectory + "/" + file, encoding: .utf8)
+                    .split(separator: "\n").filter { $0.contains("\"GET ") && !$0.contains("GET /healthz") }
+                let marked = lines.filter { $0.hasSuffix(" mirror") }
+                if marked.isEmpty { continue }
+                #expect(marked.count == lines.count, "\(file): \(lines.count - marked.count) user requests")
+                copiesLogged += marked.count
+            }
+            #expect(copiesLogged > 100)
+        }
+    }
+}
