@@ -299,6 +299,34 @@ import Testing
         #expect(!text.contains(#"waiting_requests{app="cart"}"#))
     }
 
+    @Test func mirroredRequestsAreDescribedBySideForTheAppsThatMirror() {
+        var shadow = TrafficSnapshot.empty
+        shadow.requests = 10
+        shadow.responses = [0, 0, 6, 0, 0, 4]
+        var original = TrafficSnapshot.empty
+        original.requests = 10
+        original.responses = [0, 0, 10, 0, 0, 0]
+        let text = PrometheusText.render([
+            AppTrafficSample(
+                app: "shop",
+                takenAt: .now,
+                mirror: MirrorTraffic(shadows: ["2.0.0": shadow], originals: ["1.0.0": original], dropped: 3)
+            ),
+            AppTrafficSample(app: "cart", takenAt: .now),
+        ])
+        let lines = text.split(separator: "\n").map(String.init)
+        for line in [
+            #"slipway_proxy_mirror_responses_total{app="shop",version="2.0.0",side="shadow",code_class="5xx"} 4"#,
+            #"slipway_proxy_mirror_responses_total{app="shop",version="2.0.0",side="shadow",code_class="2xx"} 6"#,
+            #"slipway_proxy_mirror_responses_total{app="shop",version="1.0.0",side="original",code_class="2xx"} 10"#,
+            #"slipway_proxy_mirror_dropped_total{app="shop"} 3"#,
+        ] {
+            #expect(lines.contains(line), "\(line)")
+        }
+        #expect(!text.contains(#"mirror_dropped_total{app="cart"}"#))
+        #expect(!PrometheusText.render([AppTrafficSample(app: "cart", takenAt: .now)]).contains("mirror"))
+    }
+
     @Test func noSamplesStillDescribesEveryFamily() {
         let lines = PrometheusText.render([]).split(separator: "\n")
         #expect(lines.count == 20)

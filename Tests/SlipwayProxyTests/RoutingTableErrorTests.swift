@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import SlipwayProxy
@@ -108,5 +109,42 @@ struct RoutingTableErrorTests {
         #expect(table.versions.map(\.weight) == [9000, 1000])
         #expect(table.rules == rules)
         #expect(table.stickiness == .cookie(name: "slipway_bucket"))
+    }
+}
+
+@Suite struct RoutingMirrorTableTests {
+    @Test func aMirrorMustNameAVersionOfTheTableAndAShareAbove0() throws {
+        let versions = [
+            VersionRoute(version: "1.0", weight: 10_000, instances: []),
+            VersionRoute(version: "2.0", weight: 0, instances: []),
+        ]
+        #expect(throws: RouteTableError.unknownMirrorVersion("3.0")) {
+            try RouteTable(versions: versions, mirror: TrafficMirror(version: "3.0", share: 100))
+        }
+        #expect(throws: RouteTableError.invalidMirror("share 0 is outside 1...10000 basis points")) {
+            try RouteTable(versions: versions, mirror: TrafficMirror(version: "2.0", share: 0))
+        }
+        let table = try RouteTable(versions: versions, mirror: TrafficMirror(version: "2.0", share: 2_500))
+        #expect(table.mirror?.version == "2.0")
+        #expect(table.mirrorIndex == 1)
+        #expect(
+            RouteTableError.unknownMirrorVersion("3.0").description
+                == "the mirror copies requests to version '3.0', which is not in the table"
+        )
+    }
+
+    @Test func aRouteSpecCarriesItsMirrorToTheTableAndToDisk() throws {
+        let spec = RouteSpec(
+            versions: [RouteSpec.Version(version: "1.0", weight: 10_000, instances: [])],
+            mirror: RouteSpec.Mirror(version: "1.0", share: 500, methods: ["get"], maxBodyBytes: 0)
+        )
+        let decoded = try JSONDecoder().decode(RouteSpec.self, from: try JSONEncoder().encode(spec))
+        #expect(decoded == spec)
+        #expect(
+            decoded.mirror?.tableMirror == TrafficMirror(version: "1.0", share: 500, methods: ["GET"], maxBodyBytes: 0)
+        )
+        // A spec written before mirrors has none.
+        let old = try JSONDecoder().decode(RouteSpec.self, from: Data(#"{"versions":[],"rules":[]}"#.utf8))
+        #expect(old.mirror == nil)
     }
 }

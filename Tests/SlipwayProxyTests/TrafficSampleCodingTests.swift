@@ -163,6 +163,23 @@ import Testing
         #expect(plain.versions["1.0.0"]?.retries == 0)
     }
 
+    @Test func mirrorTrafficSurvivesJSONAndIsAbsentWhenNothingWasMirrored() throws {
+        var shadow = TrafficSnapshot.empty
+        shadow.requests = 5
+        shadow.responses = [0, 0, 3, 0, 0, 2]
+        let sample = AppTrafficSample(
+            app: "shop",
+            takenAt: .now,
+            mirror: MirrorTraffic(shadows: ["2.0.0": shadow], originals: ["1.0.0": .empty], dropped: 1)
+        )
+        let decoded = try JSONDecoder().decode(AppTrafficSample.self, from: try JSONEncoder().encode(sample))
+        #expect(decoded.mirror.shadows == ["2.0.0": shadow])
+        #expect(decoded.mirror.originals == ["1.0.0": .empty])
+        #expect(decoded.mirror.dropped == 1)
+        let plain = AppTrafficSample(app: "shop", takenAt: .now)
+        #expect(!String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("mirror"))
+    }
+
     @Test func emptyAndSubMicrosecondSnapshotsSurviveJSON() async throws {
         let empty = try roundTrip(TrafficSnapshot.empty)
         #expect(empty == .empty)

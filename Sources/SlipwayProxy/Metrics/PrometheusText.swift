@@ -106,7 +106,47 @@ public enum PrometheusText {
                 }
             }
         }
+        mirrors(&text, samples: samples)
         return text
+    }
+
+    /// Mirrored requests, for apps that mirrored any: the copies' responses and the users' to the same requests.
+    private static func mirrors(_ text: inout String, samples: [AppTrafficSample]) {
+        let mirrored = samples.filter { !$0.mirror.isEmpty }
+        guard !mirrored.isEmpty else { return }
+        var rows: [Row] = []
+        for sample in mirrored {
+            for (side, traffic) in [("shadow", sample.mirror.shadows), ("original", sample.mirror.originals)] {
+                for (version, snapshot) in traffic {
+                    let labels: Labels = [("app", sample.app), ("version", version), ("side", side)]
+                    rows.append(Row(labels: labels, traffic: snapshot))
+                }
+            }
+        }
+        rows.sort { $0.labels.lexicographicallyPrecedes($1.labels) { $0.value < $1.value } }
+        let responses = "slipway_proxy_mirror_responses_total"
+        header(
+            &text,
+            responses,
+            "counter",
+            "Mirrored requests by status class: side=\"shadow\" counts the copies' responses by the version they went "
+                + "to, side=\"original\" the users' responses to the same requests by the version that served them."
+        )
+        for row in rows {
+            for digit in 1...5 {
+                sample(
+                    &text,
+                    responses,
+                    row.labels + [("code_class", "\(digit)xx")],
+                    String(row.traffic.responses(ofClass: digit))
+                )
+            }
+        }
+        let dropped = "slipway_proxy_mirror_dropped_total"
+        header(&text, dropped, "counter", "Copies a mirror chose but did not send: no instance or connection free.")
+        for sample in mirrored.sorted(by: { $0.app < $1.app }) {
+            self.sample(&text, dropped, [("app", sample.app)], String(sample.mirror.dropped))
+        }
     }
 
     /// Retries and their budget per version; ejections per instance; open circuits per version.
