@@ -8,8 +8,9 @@ import Testing
 /// broken (and slow) on one path that only copies reach.
 @Suite("Mirroring, live", .serialized)
 struct MirrorLiveTests {
-    /// Users' p99 with copies on, against off: what the 1 ms budget allows, plus a margin for a shared machine.
-    static let p99Margin = 0.002
+    /// Users' p99 with copies on may exceed it without by the 1 ms budget, plus the spread the phases without copies
+    /// show among themselves (what else the machine does), plus this.
+    static let p99Margin = 0.001
 
     @Test func copiesReachTheCandidateAndItsFailuresShowWithoutReachingOrSlowingAnyUser() async throws {
         let directory = try makeTemporaryDirectory("slipway-mirror")
@@ -43,15 +44,19 @@ struct MirrorLiveTests {
         let cart = LoadClient(port: proxy.port, rate: 150, threads: 3, path: "/cart.html")
         // Alternate phases without and with copies, so that whatever else the machine does falls on both.
         var phases: [(mirror: Bool, from: Double, to: Double)] = []
-        for mirror in [false, true, false, true] {
+        for mirror in [false, true, false, true, false, true] {
             try route(mirror: mirror)
             let from = Date().timeIntervalSince(home.began)
-            await home.waitFor(450)
+            await home.waitFor(250)
             phases.append((mirror, from, Date().timeIntervalSince(home.began)))
         }
-        let sample = await proxy.listener.sample()
         await home.stop()
         await cart.stop()
+        // Every copy has answered (30 ms) once the load is over: both sides count the same requests.
+        try await waitUntil("the last copies answered", timeout: .seconds(5)) {
+            await proxy.listener.sample().mirror.shadows["2.0"]?.inFlight == 0
+        }
+        let sample = await proxy.listener.sample()
 
         let users = home.all + cart.all
         let seconds = (home.all.last?.at ?? 0) - (home.all.first?.at ?? 0)
@@ -72,21 +77,26 @@ struct MirrorLiveTests {
         let copies = log.split(separator: "\n").filter { $0.hasSuffix(" mirror") }
         #expect(copies.count >= shadow.requests - 10, "\(copies.count) copies logged, \(shadow.requests) recorded")
 
-        // Users' p99 with and without copies, from the client's side.
-        func p99(_ mirror: Bool) -> Double {
-            let latencies = users.filter { response in
-                phases.contains { $0.mirror == mirror && response.at >= $0.from && response.at < $0.to }
-            }.map(\.latency).sorted()
+        // Users' p99 with and without copies, from the client's side, phase by phase. The phases without copies
+        // differ among themselves by what else the machine does: that spread is the margin of the comparison.
+        func p99(_ phase: (mirror: Bool, from: Double, to: Double)) -> Double {
+            let latencies = users.filter { $0.at >= phase.from && $0.at < phase.to }.map(\.latency).sorted()
             return latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
         }
-        let without = p99(false)
-        let with = p99(true)
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let without = phases.filter { !$0.mirror }.map(p99)
+        let with = phases.filter(\.mirror).map(p99)
+        let noise = (without.max() ?? 0) - (without.min() ?? 0)
+        let added = median(with) - median(without)
+        func milliseconds(_ values: [Double]) -> String {
+            values.map { String(format: "%.2f", $0 * 1000) }.joined(separator: ", ")
+        }
         print(
-            "mirroring: users' p99 \(String(format: "%.2f", without * 1000)) ms without copies, "
-                + "\(String(format: "%.2f", with * 1000)) ms with every request copied "
-                + "(\(shadow.requests) copies, \(sample.mirror.dropped) dropped)"
+            "mirroring: users' p99 per phase without copies [\(milliseconds(without))] ms, with every request copied "
+                + "[\(milliseconds(with))] ms: \(String(format: "%+.2f", added * 1000)) ms (spread without copies "
+                + "\(String(format: "%.2f", noise * 1000)) ms; \(shadow.requests) copies, \(sample.mirror.dropped) dropped)"
         )
-        #expect(with - without <= 0.001 + Self.p99Margin, "p99 \(without * 1000) ms → \(with * 1000) ms")
+        #expect(added <= 0.001 + noise + Self.p99Margin, "p99 \(median(without) * 1000) ms → \(median(with) * 1000) ms")
     }
 
     @Test func requestsWithBodiesOverTheBoundAndUnlistedMethodsAreNotCopied() async throws {

@@ -42,30 +42,28 @@ final class TrafficBook: Sendable {
 
     /// The recorder of `version`, created on first use.
     func version(_ version: String) -> TrafficRecorder {
-        books.withLockedValue { books in
-            if let recorder = books.versions[version] { return recorder }
-            let recorder = TrafficRecorder(loops: loops)
-            books.versions[version] = recorder
-            return recorder
-        }
+        recorder(\.versions, version)
     }
 
     /// The recorder of the shadow responses of `version` (copies sent to it by a mirror), created on first use.
     func shadow(_ version: String) -> TrafficRecorder {
-        books.withLockedValue { books in
-            if let recorder = books.shadows[version] { return recorder }
-            let recorder = TrafficRecorder(loops: loops)
-            books.shadows[version] = recorder
-            return recorder
-        }
+        recorder(\.shadows, version)
     }
 
     /// The recorder of the users' responses from `version` to requests a mirror copied, created on first use.
     func original(_ version: String) -> TrafficRecorder {
+        recorder(\.originals, version)
+    }
+
+    /// One of the books of recorders by version.
+    private typealias Book = WritableKeyPath<Books, [String: TrafficRecorder]>
+
+    /// The recorder of `version` in one of the books, created on first use.
+    private func recorder(_ book: Book, _ version: String) -> TrafficRecorder {
         books.withLockedValue { books in
-            if let recorder = books.originals[version] { return recorder }
+            if let recorder = books[keyPath: book][version] { return recorder }
             let recorder = TrafficRecorder(loops: loops)
-            books.originals[version] = recorder
+            books[keyPath: book][version] = recorder
             return recorder
         }
     }

@@ -123,7 +123,8 @@ import Testing
             [AppTrafficSample(app: "shop", takenAt: ContinuousClock.now, versions: ["1.0.0": .empty])]
         }
         let running = Task { try await history.run() }
-        try await waitUntil("three points", timeout: .seconds(10)) {
+        // Bounded generously: on a loaded two-core machine other suites may hold the cooperative threads a while.
+        try await waitUntil("three points", timeout: .seconds(30)) {
             await history.series(app: "shop", seconds: 600).points.count >= 3
         }
         running.cancel()
@@ -131,6 +132,6 @@ import Testing
         let count = await history.series(app: "shop", seconds: 600).points.count
         try await Task.sleep(for: .milliseconds(50))
         #expect(await history.series(app: "shop", seconds: 600).points.count == count)
-        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 }
