@@ -71,18 +71,22 @@ public struct MetricsWindow: Sendable, Equatable {
     public var versions: [String: VersionWindow]
     /// The answers of the PromQL queries the rollout asked for at the end of the window (``RolloutMachine/queries``).
     public var queries: [QueryRequest: QueryAnswer]
+    /// What the app's waiting room did in the window; nil when the app has none.
+    public var admission: AdmissionWindow?
 
     /// Creates a window.
     public init(
         start: Moment,
         end: Moment,
         versions: [String: VersionWindow],
-        queries: [QueryRequest: QueryAnswer] = [:]
+        queries: [QueryRequest: QueryAnswer] = [:],
+        admission: AdmissionWindow? = nil
     ) {
         self.start = start
         self.end = end
         self.versions = versions
         self.queries = queries
+        self.admission = admission
     }
 
     /// The window of `version`, empty when it had no traffic.

@@ -945,6 +945,7 @@ public struct RolloutMachine: Sendable {
                 var fields = judgement.fields
                 fields["analysis"] = "failFast"
                 fields["step"] = .int(stepIndex)
+                if let admission = window.admission, !admission.isQuiet { fields["waitingRoom"] = admission.fields }
                 actions.append(record(.analysisJudged, fields))
                 startRollback(
                     .rolledBack,
@@ -971,6 +972,8 @@ public struct RolloutMachine: Sendable {
         fields["analysis"] = .string(currentStep?.description ?? "analysis")
         fields["step"] = .int(stepIndex)
         for (key, value) in run.tally { fields[key] = value }
+        // The main listener's waiting room, app-wide: evidence beside the judgement, charged to no version.
+        if !onPreview, let admission = window.admission, !admission.isQuiet { fields["waitingRoom"] = admission.fields }
         // The preview listener has no baseline beside the candidate: only the main listener's steps wait for the
         // comparisons.
         let compared = onPreview || plan.analysis.compare.isEmpty || comparison?.passes == true

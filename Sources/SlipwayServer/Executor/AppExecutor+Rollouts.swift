@@ -311,7 +311,24 @@ extension AppExecutor {
                 units: traffic.units
             )
         }
-        return MetricsWindow(start: start, end: end, versions: versions)
+        return MetricsWindow(
+            start: start,
+            end: end,
+            versions: versions,
+            admission: later.waitingRoom.map { room in
+                // A data plane started meanwhile counts from 0 again: its counts are the window's.
+                let before = earlier?.waitingRoom.flatMap {
+                    $0.admittedAfterWaiting <= room.admittedAfterWaiting ? $0 : nil
+                }
+                return AdmissionWindow(
+                    admittedAfterWaiting: room.admittedAfterWaiting - (before?.admittedAfterWaiting ?? 0),
+                    refused: max(0, room.refusedFull - (before?.refusedFull ?? 0)),
+                    timedOut: max(0, room.timedOut - (before?.timedOut ?? 0)),
+                    waitedSeconds: max(0, room.waitedSeconds - (before?.waitedSeconds ?? 0)),
+                    waitingAtEnd: room.waiting
+                )
+            }
+        )
     }
 }
 

@@ -27,7 +27,17 @@ extension LiveRollouts {
                       retries: {on: [connect-failure, reset, 5xx]}
                     """
             )
-            defer { Task { await service.tearDown() } }
+            do {
+                try await run(service, flag: flag)
+            } catch {
+                _ = await service.tearDown()
+                throw error
+            }
+            let left = await service.tearDown()
+            #expect(left.isEmpty, "still running after the test: \(left)")
+        }
+
+        private func run(_ service: LiveService, flag: String) async throws {
             try service.startController()
             try await service.waitUntilServing(instances: 3)
             let load = LoadClient(port: service.listen, rate: 200, threads: 4)
