@@ -312,7 +312,7 @@ def cmd_report(jsonl_file, meta_file):
     w("| target | idle MB | at " + f"{meta['hold']:,}" + " conns MB | growth MB | process measured |")
     w("| --- | ---: | ---: | ---: | --- |")
     for t in targets:
-        if t["key"] == "upstream":
+        if t["key"] == "upstream" or t.get("mirror"):
             continue
         if t["skipped"]:
             w(f"| {t['label']} | {t['skipped']} | – | – | – |")
@@ -341,6 +341,31 @@ def cmd_report(jsonl_file, meta_file):
                 else:
                     w(f"- Slipway/{labels[other]} {name} {conns}c: n/a (no data)")
     w("")
+    if any(t.get("mirror") for t in targets):
+        w("## Mirroring: every request also copied to a second upstream (same run)")
+        w("")
+        w(
+            "nginx copies with its mirror module (`mirror /shadow`, a subrequest to the second upstream); Slipway with "
+            "`slipway proxy --mirror` (a copy on a connection of its own, its answer dropped). The copies' upstream "
+            "runs on the same machine, so part of each drop is its CPU."
+        )
+        w("")
+        pairs = (
+            ("Slipway + mirror / Slipway", "slipway-mirror", "slipway"),
+            ("nginx + mirror / nginx", "nginx-mirror", "nginx"),
+            ("Slipway + mirror / nginx + mirror", "slipway-mirror", "nginx-mirror"),
+        )
+        for label, a_key, b_key in pairs:
+            for conns in conns_list:
+                a, b = medians.get((a_key, conns)), medians.get((b_key, conns))
+                for name, key in (("req/s", "rps"), ("CPU/req", "cpu"), ("p99", "p99")):
+                    if slipway["skipped"] and "slipway" in a_key:
+                        w(f"- {label} {name} {conns}c: pending, Slipway {slipway['skipped']}")
+                    elif a and b:
+                        w(f"- {label} {name} {conns}c: {ratio(a[key], b[key]):.2f}×")
+                    else:
+                        w(f"- {label} {name} {conns}c: n/a (no data)")
+        w("")
     w("## Targets")
     w("")
 
