@@ -13,6 +13,7 @@ extension ConfigDecoder {
         }
         guard let fields = fields(of: root, at: "", schema: .document) else { return nil }
         let controller = controller(fields["controller"])
+        let hosts = fields["hosts"].map(hosts) ?? []
         var inherited = Inherited()
         if let windows = fields["windows"].flatMap(deployWindows) { inherited.windows.append(windows) }
         inherited.notifications = fields["notifications"].flatMap(notifications) ?? []
@@ -37,7 +38,8 @@ extension ConfigDecoder {
             baseDirectory: baseDirectory,
             controller: controller,
             apps: specs,
-            environments: environments
+            environments: environments,
+            hosts: hosts
         )
     }
 

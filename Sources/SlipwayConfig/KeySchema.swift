@@ -5,7 +5,7 @@ struct KeySchema {
 
     /// The top level of the file.
     static let document = KeySchema(
-        known: ["controller", "apps", "environments", "windows", "notifications"]
+        known: ["controller", "hosts", "apps", "environments", "windows", "notifications"]
     )
     /// `controller`.
     static let controller = KeySchema(
@@ -23,6 +23,10 @@ struct KeySchema {
             "name", "listen", "instances", "version", "run", "health", "restart", "logs", "proxy", "strategy",
             "analysis", "warmup", "hooks", "windows", "notifications",
         ]
+    )
+    /// An entry of the top-level `hosts`.
+    static let host = KeySchema(
+        known: ["name", "address", "port", "user", "identityFile", "knownHostsFile", "hostKeys", "directory"]
     )
     /// `apps[n].run`.
     static let run = KeySchema(known: ["command", "env", "workingDir", "stopSignal", "stopGracePeriod"])

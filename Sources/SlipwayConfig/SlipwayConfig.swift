@@ -11,6 +11,8 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var apps: [AppSpec]
     /// The environments releases go through, in the order written; empty when the file declares none.
     public var environments: [EnvironmentSpec]
+    /// The machines apps may run on over SSH (key `hosts`), in the order written; empty when the file declares none.
+    public var hosts: [HostSpec]
 
     /// Creates a configuration.
     public init(
@@ -18,13 +20,15 @@ public struct SlipwayConfig: Sendable, Equatable {
         baseDirectory: String,
         controller: ControllerSpec,
         apps: [AppSpec],
-        environments: [EnvironmentSpec] = []
+        environments: [EnvironmentSpec] = [],
+        hosts: [HostSpec] = []
     ) {
         self.file = file
         self.baseDirectory = baseDirectory
         self.controller = controller
         self.apps = apps
         self.environments = environments
+        self.hosts = hosts
     }
 
     /// The copies of the app written as `baseName` in `apps`, one per environment, in environment order.

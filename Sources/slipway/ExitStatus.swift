@@ -11,7 +11,7 @@ enum ExitStatus {
     static let badInput: Int32 = 2
     /// Refused by a deploy window.
     static let refusedByWindow: Int32 = 3
-    /// The controller is unreachable or refused the credentials.
+    /// The controller (or, for `hosts`, a host) is unreachable or refused the credentials.
     static let unreachable: Int32 = 4
 }
 

@@ -1,0 +1,122 @@
+import Foundation
+import SlipwayConfig
+
+/// What one look at a host over SSH found: whether it answers, its system, and what of Slipway is there.
+public struct HostReport: Sendable, Equatable, Codable {
+    /// The host's name in the config.
+    public var name: String
+    /// Where SSH reached it (or tried to): `user@address:port`.
+    public var destination: String
+    /// Whether SSH could run a command there.
+    public var reachable: Bool
+    /// Why not, in SSH's words (`Connection timed out`, `Host key verification failed`); nil when reachable.
+    public var problem: String?
+    /// `uname -sm` there, e.g. `Linux x86_64`.
+    public var system: String?
+    /// Whether the folder Slipway owns there exists.
+    public var directoryExists: Bool
+    /// Whether Slipway's data plane and supervisor binaries are installed in that folder.
+    public var binariesInstalled: Bool
+    /// How long the look took, in milliseconds.
+    public var tookMs: Int
+}
+
+/// Looks at hosts over SSH, all at once.
+public enum HostProbe {
+    /// The lines the probe prints start with this, so that nothing else a host prints (a banner, a message of the
+    /// day) is taken for an answer.
+    static let marker = "slipway-probe:"
+
+    /// Looks at every host, each within `timeout`; reports in the order of `hosts`. Unless `keepConnections`, the
+    /// shared SSH connections end with the look.
+    public static func look(
+        at hosts: [HostSpec],
+        controlDirectory: String,
+        connectTimeout: Duration = .seconds(5),
+        timeout: Duration = .seconds(20),
+        keepConnections: Bool = false
+    ) async -> [HostReport] {
+        await withTaskGroup(of: (Int, HostReport).self) { group in
+            for (index, host) in hosts.enumerated() {
+                group.addTask {
+                    let client = SSHClient(
+                        host: host,
+                        controlDirectory: controlDirectory,
+                        connectTimeout: connectTimeout
+                    )
+                    let report = await look(with: client, timeout: timeout)
+                    if !keepConnections, report.reachable { await client.closeSharedConnection() }
+                    return (index, report)
+                }
+            }
+            var reports: [(Int, HostReport)] = []
+            for await report in group { reports.append(report) }
+            return reports.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// Looks at one host.
+    static func look(with client: SSHClient, timeout: Duration) async -> HostReport {
+        let host = client.host
+        let directory = host.directory
+        // One command line, every value quoted; `sh -c` so that the script runs the same whatever the login shell.
+        let script = """
+            echo "\(marker)system $(uname -sm)"
+            if [ -d "$1" ]; then echo "\(marker)directory yes"; else echo "\(marker)directory no"; fi
+            if [ -x "$1/bin/slipway-dataplane" ] && [ -x "$1/bin/slipway-supervisor" ]; then
+              echo "\(marker)binaries yes"
+            else
+              echo "\(marker)binaries no"
+            fi
+            """
+        let result = await client.run(["sh", "-c", script, "slipway-probe", directory], timeout: timeout)
+        let destination = (host.user.map { "\($0)@" } ?? "") + "\(host.address):\(host.port)"
+        var report = HostReport(
+            name: host.name,
+            destination: destination,
+            reachable: false,
+            problem: nil,
+            system: nil,
+            directoryExists: false,
+            binariesInstalled: false,
+            tookMs: Int(
+                result.duration.components.seconds * 1000 + result.duration.components.attoseconds
+                    / 1_000_000_000_000_000
+            )
+        )
+        let answers = result.output.split(separator: "\n").compactMap { line -> (String, String)? in
+            guard line.hasPrefix(marker) else { return nil }
+            let rest = line.dropFirst(marker.count)
+            let parts = rest.split(separator: " ", maxSplits: 1)
+            return (String(parts.first ?? ""), parts.count > 1 ? String(parts[1]) : "")
+        }
+        guard result.succeeded, answers.contains(where: { $0.0 == "system" }) else {
+            report.problem = problem(in: result)
+            return report
+        }
+        report.reachable = true
+        for (key, value) in answers {
+            switch key {
+            case "system": report.system = value
+            case "directory": report.directoryExists = value == "yes"
+            case "binaries": report.binariesInstalled = value == "yes"
+            default: break
+            }
+        }
+        return report
+    }
+
+    /// Why a look failed, in a few words.
+    static func problem(in result: HookProcessResult) -> String {
+        let lines = result.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix(marker) }
+        let said = lines.last.map { ": \($0)" } ?? ""
+        switch result.ending {
+        case .exited(SSHClient.connectionFailureStatus): return "SSH could not connect\(said)"
+        case .exited(let status): return "the probe exited with status \(status)\(said)"
+        case .signaled(let signal): return "ssh was ended by signal \(signal)"
+        case .timedOut: return "no answer in time"
+        case .couldNotStart(let reason): return "ssh could not start: \(reason)"
+        }
+    }
+}
