@@ -166,6 +166,17 @@ final class LiveService: @unchecked Sendable {
         return pids
     }
 
+    /// Runs `body`, then ``tearDown()`` however it ended; returns the pids `slipway down` left running.
+    func running(_ body: (LiveService) async throws -> Void) async throws -> [Int32] {
+        do {
+            try await body(self)
+        } catch {
+            await tearDown()
+            throw error
+        }
+        return await tearDown()
+    }
+
     /// Stops everything: `slipway down`, then SIGKILL to whatever is still alive (and its process group).
     /// Returns the pids that `slipway down` left running.
     @discardableResult

@@ -27,13 +27,7 @@ extension LiveRollouts {
                       retries: {on: [connect-failure, reset, 5xx]}
                     """
             )
-            do {
-                try await run(service, flag: flag)
-            } catch {
-                _ = await service.tearDown()
-                throw error
-            }
-            let left = await service.tearDown()
+            let left = try await service.running { try await run($0, flag: flag) }
             #expect(left.isEmpty, "still running after the test: \(left)")
         }
 

@@ -35,13 +35,7 @@ extension LiveRollouts {
                     """,
                 prefix: "slipway-mirror"
             )
-            do {
-                try await run(service, directory: directory)
-            } catch {
-                _ = await service.tearDown()
-                throw error
-            }
-            let left = await service.tearDown()
+            let left = try await service.running { try await run($0, directory: directory) }
             #expect(left.isEmpty, "still running after the test: \(left)")
         }
 
