@@ -66,9 +66,11 @@ struct HostProbeTests {
     }
 
     @Test func reachableHostsReportTheirSystemAndTheUnreachableSayWhy() async throws {
-        let lab = try SSHLab.start(hosts: 3)
-        defer { lab.stop() }
-        try lab.cut(lab.hosts[2])
+        try await SSHLab.with(hosts: 3) { lab in try await reachableAndUnreachable(lab) }
+    }
+
+    private func reachableAndUnreachable(_ lab: SSHLab) async throws {
+        try await lab.cut(lab.hosts[2])
         let unknownKeys = lab.directory + "/no_keys"
         #expect(FileManager.default.createFile(atPath: unknownKeys, contents: nil))
         var missingFolder = Self.host(lab, 1)
@@ -89,8 +91,10 @@ struct HostProbeTests {
     }
 
     @Test func acceptNewRemembersANewHostsKey() async throws {
-        let lab = try SSHLab.start(hosts: 1)
-        defer { lab.stop() }
+        try await SSHLab.with(hosts: 1) { lab in try await acceptNew(lab) }
+    }
+
+    private func acceptNew(_ lab: SSHLab) async throws {
         let knownHosts = lab.directory + "/learned_hosts"
         #expect(FileManager.default.createFile(atPath: knownHosts, contents: nil))
         let reports = await HostProbe.look(

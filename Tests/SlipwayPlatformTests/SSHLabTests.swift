@@ -5,48 +5,48 @@ import Testing
 /// The hosts that tests across hosts run on: real OpenSSH servers in network namespaces of this machine.
 @Suite("SSH lab hosts", .serialized)
 struct SSHLabTests {
-    @Test func threeHostsAnswerOverSSHEachAtItsOwnAddressAndOnlyWithTheirKnownKeys() throws {
-        let lab = try SSHLab.start(hosts: 3)
-        defer { lab.stop() }
-        for host in lab.hosts {
-            let run = try lab.ssh(host, "ip -o -4 addr show")
-            #expect(run.status == 0, "\(host.name): \(run.output)")
-            #expect(run.output.contains(" \(host.address)/30 "), "\(host.name) sees \(run.output)")
-            // Each host sees only its own link besides loopback.
-            #expect(!lab.hosts.filter { $0 != host }.contains { run.output.contains($0.address) })
+    @Test func threeHostsAnswerOverSSHEachAtItsOwnAddressAndOnlyWithTheirKnownKeys() async throws {
+        try await SSHLab.with(hosts: 3) { lab in
+            for host in lab.hosts {
+                let run = try await lab.ssh(host, "ip -o -4 addr show")
+                #expect(run.status == 0, "\(host.name): \(run.output)")
+                #expect(run.output.contains(" \(host.address)/30 "), "\(host.name) sees \(run.output)")
+                // Each host sees only its own link besides loopback.
+                #expect(!lab.hosts.filter { $0 != host }.contains { run.output.contains($0.address) })
+            }
+            // A host whose key is not known is refused.
+            let empty = lab.directory + "/empty_known_hosts"
+            #expect(FileManager.default.createFile(atPath: empty, contents: nil))
+            let refused = try await lab.ssh(lab.hosts[0], "true", knownHosts: empty)
+            #expect(refused.status == 255)
+            #expect(refused.output.contains("Host key verification failed"), "\(refused.output)")
         }
-        // A host whose key is not known is refused.
-        let empty = lab.directory + "/empty_known_hosts"
-        #expect(FileManager.default.createFile(atPath: empty, contents: nil))
-        let refused = try lab.ssh(lab.hosts[0], "true", knownHosts: empty)
-        #expect(refused.status == 255)
-        #expect(refused.output.contains("Host key verification failed"), "\(refused.output)")
     }
 
-    @Test func aMultiplexedConnectionCarriesLaterCommandsAndACutHostFailsWithinItsConnectTimeout() throws {
-        let lab = try SSHLab.start(hosts: 2)
-        defer { lab.stop() }
-        let control = lab.sockets + "/%C"
-        let multiplexing = ["-o", "ControlMaster=auto", "-o", "ControlPath=\(control)", "-o", "ControlPersist=30"]
-        let host = lab.hosts[1]
-        let first = try lab.ssh(host, "true", extra: multiplexing)
-        #expect(first.status == 0, "\(first.output)")
-        let check = try lab.ssh(host, "", extra: multiplexing + ["-O", "check"])
-        #expect(check.status == 0, "\(check.output)")
-        #expect(try lab.ssh(host, "echo again", extra: multiplexing).output.contains("again"))
+    @Test func aMultiplexedConnectionCarriesLaterCommandsAndACutHostFailsWithinItsConnectTimeout() async throws {
+        try await SSHLab.with(hosts: 2) { lab in
+            let control = lab.sockets + "/%C"
+            let multiplexing = ["-o", "ControlMaster=auto", "-o", "ControlPath=\(control)", "-o", "ControlPersist=30"]
+            let host = lab.hosts[1]
+            let first = try await lab.ssh(host, "true", extra: multiplexing)
+            #expect(first.status == 0, "\(first.output)")
+            let check = try await lab.ssh(host, "", extra: multiplexing + ["-O", "check"])
+            #expect(check.status == 0, "\(check.output)")
+            #expect(try await lab.ssh(host, "echo again", extra: multiplexing).output.contains("again"))
 
-        try lab.cut(lab.hosts[0])
-        let started = Date()
-        let cut = try lab.ssh(lab.hosts[0], "true", connectTimeout: 1)
-        #expect(cut.status == 255, "\(cut.output)")
-        #expect(Date().timeIntervalSince(started) < 10)
-        try lab.heal(lab.hosts[0])
-        #expect(try lab.ssh(lab.hosts[0], "true").status == 0)
-        _ = try lab.ssh(host, "", extra: multiplexing + ["-O", "exit"])
+            try await lab.cut(lab.hosts[0])
+            let started = Date()
+            let cut = try await lab.ssh(lab.hosts[0], "true", connectTimeout: 1)
+            #expect(cut.status == 255, "\(cut.output)")
+            #expect(Date().timeIntervalSince(started) < 10)
+            try await lab.heal(lab.hosts[0])
+            #expect(try await lab.ssh(lab.hosts[0], "true").status == 0)
+            _ = try await lab.ssh(host, "", extra: multiplexing + ["-O", "exit"])
+        }
     }
 
-    @Test func stoppingTheLabStopsItsServersAndRemovesItsNamespaces() throws {
-        let lab = try SSHLab.start(hosts: 1)
+    @Test func stoppingTheLabStopsItsServersAndRemovesItsNamespaces() async throws {
+        let lab = try await SSHLab.start(hosts: 1)
         let host = lab.hosts[0]
         /// Alive and not a zombie left for its parent to reap.
         func running(_ pid: Int32) -> Bool {
@@ -54,7 +54,7 @@ struct SSHLabTests {
             return !stat.split(separator: ")").last!.hasPrefix(" Z")
         }
         #expect(running(host.sshdPID))
-        lab.stop()
+        await lab.stop()
         #expect(!running(host.sshdPID), "sshd \(host.sshdPID) still runs")
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/\(host.namespace)"))
     }

@@ -6,9 +6,11 @@ import Testing
 @Suite("slipway hosts", .serialized)
 struct HostsCommandTests {
     @Test func everyHostIsShownReachableOrWithWhyNotAndAnUnreachableOneExits4() async throws {
-        let lab = try SSHLab.start(hosts: 2)
-        defer { lab.stop() }
-        try lab.cut(lab.hosts[1])
+        try await SSHLab.with(hosts: 2) { lab in try await check(lab) }
+    }
+
+    private func check(_ lab: SSHLab) async throws {
+        try await lab.cut(lab.hosts[1])
         let directory = try makeTemporaryDirectory("slipway-hosts-cli")
         let hosts = lab.hosts.enumerated().map { index, host in
             """
@@ -48,7 +50,7 @@ struct HostsCommandTests {
         let second = try #require(lines.first { $0.hasPrefix("web-2 ") })
         #expect(second.contains("unreachable") && second.contains("SSH could not connect"), "\(second)")
 
-        try lab.heal(lab.hosts[1])
+        try await lab.heal(lab.hosts[1])
         let json = try await SlipwayBinary.run(["hosts", "-f", "slipway.yaml", "--json"], in: directory, seconds: 60)
         #expect(json.status == 0, "\(json.stdout)\(json.stderr)")
         let reports = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]

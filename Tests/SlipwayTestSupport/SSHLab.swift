@@ -2,7 +2,10 @@ import Foundation
 
 /// Hosts reachable over real SSH on this machine, for tests of Slipway across hosts: `Tests/Fixtures/ssh-lab` makes
 /// each a network namespace with its own address (198.18.N.2) and its own OpenSSH server. ``stop()`` stops every
-/// server by PID and deletes the namespaces; call it however the test ends.
+/// server by PID and deletes the namespaces; ``with(hosts:_:)`` calls it however the test ends.
+///
+/// Every method waits for programs (the script, `ssh`) on a thread of its own, never on one of the few threads
+/// that run every test's tasks: a test waiting here must not hold up the others.
 public final class SSHLab: Sendable {
     /// One host of the lab.
     public struct Host: Sendable, Equatable {
@@ -40,8 +43,25 @@ public final class SSHLab: Sendable {
         self.sockets = String(cString: made)
     }
 
+    /// Runs `body` with `count` new hosts, and stops them however it ends.
+    public static func with<T: Sendable>(hosts count: Int, _ body: (SSHLab) async throws -> T) async throws -> T {
+        let lab = try await start(hosts: count)
+        do {
+            let result = try await body(lab)
+            await lab.stop()
+            return result
+        } catch {
+            await lab.stop()
+            throw error
+        }
+    }
+
     /// Creates `count` hosts under a new temporary folder.
-    public static func start(hosts count: Int) throws -> SSHLab {
+    public static func start(hosts count: Int) async throws -> SSHLab {
+        try await offload { try startNow(hosts: count) }
+    }
+
+    private static func startNow(hosts count: Int) throws -> SSHLab {
         let directory = try makeTemporaryDirectory("slipway-ssh-lab")
         let run = try script(["up", directory, String(count)])
         guard run.status == 0 else {
@@ -69,7 +89,7 @@ public final class SSHLab: Sendable {
             throw error
         }
         guard hosts.count == count else {
-            lab.stop()
+            lab.stopNow()
             throw SSHLabError("ssh-lab made \(hosts.count) of \(count) hosts: \(table)")
         }
         return lab
@@ -92,29 +112,42 @@ public final class SSHLab: Sendable {
         extra: [String] = [],
         connectTimeout: Int = 2,
         knownHosts: String? = nil
-    ) throws -> (status: Int32, output: String) {
-        try Self.run(
-            "/usr/bin/ssh",
+    ) async throws -> (status: Int32, output: String) {
+        let arguments =
             options(connectTimeout: connectTimeout, knownHosts: knownHosts) + extra + ["root@\(host.address)", command]
-        )
+        return try await Self.offload { try Self.run("/usr/bin/ssh", arguments) }
     }
 
     /// Sets the host's link down: its address stops answering.
-    public func cut(_ host: Host) throws {
-        let run = try Self.script(["cut", directory, host.name])
+    public func cut(_ host: Host) async throws {
+        let run = try await Self.offload { [directory] in try Self.script(["cut", directory, host.name]) }
         guard run.status == 0 else { throw SSHLabError("ssh-lab cut failed: \(run.output)") }
     }
 
     /// Sets the host's link up again.
-    public func heal(_ host: Host) throws {
-        let run = try Self.script(["heal", directory, host.name])
+    public func heal(_ host: Host) async throws {
+        let run = try await Self.offload { [directory] in try Self.script(["heal", directory, host.name]) }
         guard run.status == 0 else { throw SSHLabError("ssh-lab heal failed: \(run.output)") }
     }
 
     /// Stops every SSH server by PID and deletes the namespaces and links. Calling it again does nothing.
-    public func stop() {
+    public func stop() async {
+        _ = try? await Self.offload { self.stopNow() }
+    }
+
+    private func stopNow() {
         _ = try? Self.script(["down", directory])
         try? FileManager.default.removeItem(atPath: sockets)
+    }
+
+    /// Runs `work` on a thread of its own and waits for it without holding a thread of the tasks' pool.
+    private static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result { try work() })
+            }
+            thread.start()
+        }
     }
 
     private static func script(_ arguments: [String]) throws -> (status: Int32, output: String) {
