@@ -66,6 +66,10 @@ struct HostProbeTests {
     }
 
     @Test func reachableHostsReportTheirSystemAndTheUnreachableSayWhy() async throws {
+        try await HeavyLoad.exclusive { try await self.reachableHostsReportTheirSystemAndTheUnreachableSayWhyAlone() }
+    }
+
+    private func reachableHostsReportTheirSystemAndTheUnreachableSayWhyAlone() async throws {
         try await SSHLab.with(hosts: 3) { lab in try await reachableAndUnreachable(lab) }
     }
 
@@ -91,6 +95,10 @@ struct HostProbeTests {
     }
 
     @Test func acceptNewRemembersANewHostsKey() async throws {
+        try await HeavyLoad.exclusive { try await self.acceptNewRemembersANewHostsKeyAlone() }
+    }
+
+    private func acceptNewRemembersANewHostsKeyAlone() async throws {
         try await SSHLab.with(hosts: 1) { lab in try await acceptNew(lab) }
     }
 

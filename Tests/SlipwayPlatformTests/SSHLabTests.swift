@@ -6,6 +6,12 @@ import Testing
 @Suite("SSH lab hosts", .serialized)
 struct SSHLabTests {
     @Test func threeHostsAnswerOverSSHEachAtItsOwnAddressAndOnlyWithTheirKnownKeys() async throws {
+        try await HeavyLoad.exclusive {
+            try await self.threeHostsAnswerOverSSHEachAtItsOwnAddressAndOnlyWithTheirKnownKeysAlone()
+        }
+    }
+
+    private func threeHostsAnswerOverSSHEachAtItsOwnAddressAndOnlyWithTheirKnownKeysAlone() async throws {
         try await SSHLab.with(hosts: 3) { lab in
             for host in lab.hosts {
                 let run = try await lab.ssh(host, "ip -o -4 addr show")
@@ -24,6 +30,12 @@ struct SSHLabTests {
     }
 
     @Test func aMultiplexedConnectionCarriesLaterCommandsAndACutHostFailsWithinItsConnectTimeout() async throws {
+        try await HeavyLoad.exclusive {
+            try await self.aMultiplexedConnectionCarriesLaterCommandsAndACutHostFailsWithinItsConnectTimeoutAlone()
+        }
+    }
+
+    private func aMultiplexedConnectionCarriesLaterCommandsAndACutHostFailsWithinItsConnectTimeoutAlone() async throws {
         try await SSHLab.with(hosts: 2) { lab in
             let control = lab.sockets + "/%C"
             let multiplexing = ["-o", "ControlMaster=auto", "-o", "ControlPath=\(control)", "-o", "ControlPersist=30"]
@@ -46,6 +58,10 @@ struct SSHLabTests {
     }
 
     @Test func stoppingTheLabStopsItsServersAndRemovesItsNamespaces() async throws {
+        try await HeavyLoad.exclusive { try await self.stoppingTheLabStopsItsServersAndRemovesItsNamespacesAlone() }
+    }
+
+    private func stoppingTheLabStopsItsServersAndRemovesItsNamespacesAlone() async throws {
         let lab = try await SSHLab.start(hosts: 1)
         let host = lab.hosts[0]
         /// Alive and not a zombie left for its parent to reap.

@@ -34,6 +34,12 @@ struct AdmissionLiveTests {
     }
 
     @Test func fiveTimesTheLoadTheInstancesServeKeepsTheAdmittedFastAndRefusesTheRestQuickly() async throws {
+        try await HeavyLoad.exclusive {
+            try await self.fiveTimesTheLoadTheInstancesServeKeepsTheAdmittedFastAndRefusesTheRestQuicklyAlone()
+        }
+    }
+
+    private func fiveTimesTheLoadTheInstancesServeKeepsTheAdmittedFastAndRefusesTheRestQuicklyAlone() async throws {
         let servers = UpstreamSet()
         defer { servers.stopAll() }
         // Two instances at 50 ms a request and two requests in flight each: about 80 requests a second.

@@ -13,6 +13,12 @@ struct MirrorLiveTests {
     static let p99Margin = 0.001
 
     @Test func copiesReachTheCandidateAndItsFailuresShowWithoutReachingOrSlowingAnyUser() async throws {
+        try await HeavyLoad.exclusive {
+            try await self.copiesReachTheCandidateAndItsFailuresShowWithoutReachingOrSlowingAnyUserAlone()
+        }
+    }
+
+    private func copiesReachTheCandidateAndItsFailuresShowWithoutReachingOrSlowingAnyUserAlone() async throws {
         let directory = try makeTemporaryDirectory("slipway-mirror")
         try "<h1>home</h1>\n".write(toFile: directory + "/index.html", atomically: true, encoding: .utf8)
         try "<h1>cart</h1>\n".write(toFile: directory + "/cart.html", atomically: true, encoding: .utf8)

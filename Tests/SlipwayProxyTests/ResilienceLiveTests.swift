@@ -25,6 +25,12 @@ struct ResilienceLiveTests {
     }
 
     @Test func anInstanceAnsweringFiveHundredIsEjectedWithinASecondAndComesBackOnceHealthy() async throws {
+        try await HeavyLoad.exclusive {
+            try await self.anInstanceAnsweringFiveHundredIsEjectedWithinASecondAndComesBackOnceHealthyAlone()
+        }
+    }
+
+    private func anInstanceAnsweringFiveHundredIsEjectedWithinASecondAndComesBackOnceHealthyAlone() async throws {
         let directory = try Self.directory()
         let servers = UpstreamSet()
         defer { servers.stopAll() }
@@ -67,6 +73,10 @@ struct ResilienceLiveTests {
     }
 
     @Test func anInstanceThatHangsCostsNoRequest() async throws {
+        try await HeavyLoad.exclusive { try await self.anInstanceThatHangsCostsNoRequestAlone() }
+    }
+
+    private func anInstanceThatHangsCostsNoRequestAlone() async throws {
         let directory = try Self.directory()
         let servers = UpstreamSet()
         defer { servers.stopAll() }
@@ -96,6 +106,10 @@ struct ResilienceLiveTests {
     }
 
     @Test func retriesStayWithinTheBudgetWhenEveryInstanceFails() async throws {
+        try await HeavyLoad.exclusive { try await self.retriesStayWithinTheBudgetWhenEveryInstanceFailsAlone() }
+    }
+
+    private func retriesStayWithinTheBudgetWhenEveryInstanceFailsAlone() async throws {
         let directory = try Self.directory()
         let servers = UpstreamSet()
         defer { servers.stopAll() }
@@ -131,6 +145,10 @@ struct ResilienceLiveTests {
     }
 
     @Test func aVersionWhoseEveryInstanceFailsAnswersFast503s() async throws {
+        try await HeavyLoad.exclusive { try await self.aVersionWhoseEveryInstanceFailsAnswersFast503sAlone() }
+    }
+
+    private func aVersionWhoseEveryInstanceFailsAnswersFast503sAlone() async throws {
         let directory = try Self.directory()
         let servers = UpstreamSet()
         defer { servers.stopAll() }

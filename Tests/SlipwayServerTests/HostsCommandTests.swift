@@ -6,6 +6,12 @@ import Testing
 @Suite("slipway hosts", .serialized)
 struct HostsCommandTests {
     @Test func everyHostIsShownReachableOrWithWhyNotAndAnUnreachableOneExits4() async throws {
+        try await HeavyLoad.exclusive {
+            try await self.everyHostIsShownReachableOrWithWhyNotAndAnUnreachableOneExits4Alone()
+        }
+    }
+
+    private func everyHostIsShownReachableOrWithWhyNotAndAnUnreachableOneExits4Alone() async throws {
         try await SSHLab.with(hosts: 2) { lab in try await check(lab) }
     }
 
