@@ -50,11 +50,18 @@ struct MirrorLiveTests {
         let cart = LoadClient(port: proxy.port, rate: 150, threads: 3, path: "/cart.html")
         // Alternate phases without and with copies, so that whatever else the machine does falls on both.
         var phases: [(mirror: Bool, from: Double, to: Double)] = []
+        // Without copies, the candidate gets the same requests straight from clients, so that its server loads the
+        // machine alike in both kinds of phase and the comparison is of the proxy's copying alone.
         for mirror in [false, true, false, true, false, true] {
             try route(mirror: mirror)
+            let direct =
+                mirror
+                ? []
+                : ["/", "/cart.html"].map { LoadClient(port: servers[2].port, rate: 150, threads: 3, path: $0) }
             let from = Date().timeIntervalSince(home.began)
             await home.waitFor(250)
             phases.append((mirror, from, Date().timeIntervalSince(home.began)))
+            for client in direct { await client.stop() }
         }
         await home.stop()
         await cart.stop()
