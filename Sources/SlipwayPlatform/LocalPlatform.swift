@@ -494,8 +494,7 @@ public final class LocalPlatform: Platform {
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        max(0, duration.milliseconds)
     }
 
     private static func describe(_ ending: ExitRecord.Ending) -> String {

@@ -241,9 +241,7 @@ public actor DataPlaneClient: TrafficRouter {
     }
 
     public func drain(_ name: String, instances: [String], timeout: Duration) async throws -> [String] {
-        let milliseconds = Int(
-            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
-        )
+        let milliseconds = Int(timeout.milliseconds)
         let response = try await request(
             ControlRequest(id: 0, op: .drain, name: name, instances: instances, timeoutMs: milliseconds)
         )

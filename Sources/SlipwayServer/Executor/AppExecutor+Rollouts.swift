@@ -253,7 +253,7 @@ extension AppExecutor {
 
     /// A duration as PromQL writes one: `2s`, `500ms`, `1m30s` is `90s`.
     static func promDuration(_ duration: Duration) -> String {
-        let milliseconds = duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = duration.milliseconds
         return milliseconds % 1_000 == 0 ? "\(milliseconds / 1_000)s" : "\(milliseconds)ms"
     }
 

@@ -164,7 +164,7 @@ public struct Experiment: Sendable, Equatable {
     }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
+        duration.milliseconds
     }
 
     public static func == (left: Experiment, right: Experiment) -> Bool {
