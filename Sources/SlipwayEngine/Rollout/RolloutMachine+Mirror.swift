@@ -58,33 +58,19 @@ extension RolloutMachine {
         guard outcome == nil, rollback == nil, !pausedByUser, !stepDone, let window, var run = analysisRun else {
             return
         }
-        let candidate = plan.candidate.version
         if var comparison = mirrorComparison {
             comparison.observe(window)
             mirrorComparison = comparison
-            let harmful = comparison.harmful
-            if !harmful.isEmpty {
-                let fields: [String: JSONValue] = [
-                    "analysis": "mirror",
-                    "step": .int(stepIndex),
-                    "verdict": "fail",
-                    "version": .string(candidate),
-                    "baseline": .string(plan.stable.version),
-                    "comparisons": comparison.fields,
-                    "mirrored": .object(Self.mirrorCounts(window)),
-                    "summary": .string(harmful.map(BaselineComparison.summary).joined(separator: "; ")),
-                ]
-                actions.append(record(.analysisJudged, fields))
-                startRollback(
-                    .rolledBack,
+            if !comparison.harmful.isEmpty {
+                return rollBack(
+                    harmFoundBy: comparison,
+                    analysis: "mirror",
+                    extra: ["mirrored": .object(Self.mirrorCounts(window))],
                     reason:
-                        "the mirror step found the candidate's answers to copies worse than \(plan.stable.version)'s: "
-                        + harmful.map(\.check.text).joined(separator: ", "),
-                    evidence: fields,
+                        "the mirror step found the candidate's answers to copies worse than \(plan.stable.version)'s",
                     at: now,
                     into: &actions
                 )
-                return
             }
         }
         let (judgement, progress) = run.judge(window)
@@ -94,11 +80,7 @@ extension RolloutMachine {
         fields["step"] = .int(stepIndex)
         fields["mirrored"] = .object(Self.mirrorCounts(window))
         for (key, value) in run.tally { fields[key] = value }
-        if let comparison = mirrorComparison {
-            fields["comparisons"] = comparison.fields
-            let summaries = comparison.entries.map(BaselineComparison.summary).joined(separator: "; ")
-            fields["summary"] = .string(judgement.summary.isEmpty ? summaries : "\(judgement.summary); \(summaries)")
-        }
+        if let comparison = mirrorComparison { Self.add(comparison, to: &fields, beside: judgement) }
         actions.append(record(.analysisJudged, fields))
         if progress == .failed {
             startRollback(

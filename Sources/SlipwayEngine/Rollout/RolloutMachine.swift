@@ -911,27 +911,14 @@ public struct RolloutMachine: Sendable {
                 )
             comparison.observe(window)
             self.comparison = comparison
-            let harmful = comparison.harmful
-            if !harmful.isEmpty {
-                let fields: [String: JSONValue] = [
-                    "analysis": "compare",
-                    "step": .int(stepIndex),
-                    "verdict": "fail",
-                    "version": .string(plan.candidate.version),
-                    "baseline": .string(plan.stable.version),
-                    "comparisons": comparison.fields,
-                    "summary": .string(harmful.map(BaselineComparison.summary).joined(separator: "; ")),
-                ]
-                actions.append(record(.analysisJudged, fields))
-                startRollback(
-                    .rolledBack,
-                    reason: "the comparison with \(plan.stable.version) found harm: "
-                        + harmful.map(\.check.text).joined(separator: ", "),
-                    evidence: fields,
+            if !comparison.harmful.isEmpty {
+                return rollBack(
+                    harmFoundBy: comparison,
+                    analysis: "compare",
+                    reason: "the comparison with \(plan.stable.version) found harm",
                     at: now,
                     into: &actions
                 )
-                return
             }
         }
         if candidateRouted, !plan.analysis.failFast.isEmpty, onTrial {
@@ -977,11 +964,7 @@ public struct RolloutMachine: Sendable {
         // The preview listener has no baseline beside the candidate: only the main listener's steps wait for the
         // comparisons.
         let compared = onPreview || plan.analysis.compare.isEmpty || comparison?.passes == true
-        if let comparison, !onPreview {
-            fields["comparisons"] = comparison.fields
-            let summaries = comparison.entries.map(BaselineComparison.summary).joined(separator: "; ")
-            fields["summary"] = .string(judgement.summary.isEmpty ? summaries : "\(judgement.summary); \(summaries)")
-        }
+        if let comparison, !onPreview { Self.add(comparison, to: &fields, beside: judgement) }
         actions.append(record(.analysisJudged, fields))
         switch progress {
         case .running:
@@ -998,6 +981,48 @@ public struct RolloutMachine: Sendable {
                 into: &actions
             )
         }
+    }
+
+    /// Records a comparison's harm as a failed judgement (`analysis`, with `extra` fields) and goes back to the
+    /// stable release, saying `reason` and the harmful comparisons.
+    mutating func rollBack(
+        harmFoundBy comparison: BaselineComparison,
+        analysis: String,
+        extra: [String: JSONValue] = [:],
+        reason: String,
+        at now: Moment,
+        into actions: inout [Action]
+    ) {
+        let harmful = comparison.harmful
+        var fields: [String: JSONValue] = [
+            "analysis": .string(analysis),
+            "step": .int(stepIndex),
+            "verdict": "fail",
+            "version": .string(plan.candidate.version),
+            "baseline": .string(plan.stable.version),
+            "comparisons": comparison.fields,
+            "summary": .string(harmful.map(BaselineComparison.summary).joined(separator: "; ")),
+        ]
+        for (key, value) in extra { fields[key] = value }
+        actions.append(record(.analysisJudged, fields))
+        startRollback(
+            .rolledBack,
+            reason: "\(reason): " + harmful.map(\.check.text).joined(separator: ", "),
+            evidence: fields,
+            at: now,
+            into: &actions
+        )
+    }
+
+    /// Adds the comparisons' evidence to a judged window's fields, their summaries after the judgement's.
+    static func add(
+        _ comparison: BaselineComparison,
+        to fields: inout [String: JSONValue],
+        beside judgement: WindowJudgement
+    ) {
+        fields["comparisons"] = comparison.fields
+        let summaries = comparison.entries.map(BaselineComparison.summary).joined(separator: "; ")
+        fields["summary"] = .string(judgement.summary.isEmpty ? summaries : "\(judgement.summary); \(summaries)")
     }
 
     /// What the comparisons' evidence assumes that this rollout's routing does not give.

@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayConfig
+import SlipwayCore
 
 /// What one look at a host over SSH found: whether it answers, its system, and what of Slipway is there.
 public struct HostReport: Sendable, Equatable, Codable {
@@ -79,10 +80,7 @@ public enum HostProbe {
             system: nil,
             directoryExists: false,
             binariesInstalled: false,
-            tookMs: Int(
-                result.duration.components.seconds * 1000 + result.duration.components.attoseconds
-                    / 1_000_000_000_000_000
-            )
+            tookMs: Int(result.duration.milliseconds)
         )
         let answers = result.output.split(separator: "\n").compactMap { line -> (String, String)? in
             guard line.hasPrefix(marker) else { return nil }
