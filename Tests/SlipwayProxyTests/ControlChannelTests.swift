@@ -173,6 +173,53 @@ import Glibc
     }
 }
 
+extension ControlChannelTests {
+    @Test func faultsAreSetReadAndRemovedOverTheSocketAndABadOneChangesNothing() async throws {
+        let a = try await FixtureUpstream.start(name: "a")
+        let directory = try makeShortDirectory()
+        let served = try await ServedControl.start(path: directory + "/c.sock")
+        let client = DataPlaneClient(path: served.path)
+        let greeting = try await client.connect()
+        #expect(greeting.features?.contains("faults") == true)
+        let port = try await client.open("shop", loopbackListener)
+        try await client.setRoutes("shop", route("v1", to: a, id: "a-1"))
+        let expires = Int64(Date().timeIntervalSince1970 * 1000) + 60_000
+        let teapot = FaultSpec(
+            id: "t",
+            kind: .abort,
+            status: 418,
+            share: 10_000,
+            pathPrefix: "/tea",
+            expiresAtMs: expires
+        )
+        try await client.setFaults("shop", [teapot])
+        #expect(try await loopbackGet(port: port, "/tea/pot").status == 418)
+        #expect(try await loopbackGet(port: port, "/").status == 200)
+        #expect(try await client.faults("shop") == [FaultStatus(spec: teapot, affected: 1, active: true)])
+
+        // A bad fault is refused with its field named, and the set in force stays.
+        var bad = teapot
+        bad.id = "u"
+        bad.status = 200
+        await #expect {
+            try await client.setFaults("shop", [teapot, bad])
+        } throws: { error in
+            "\(error)".contains("faults[1].status: 200 is not an error status")
+        }
+        #expect(try await client.faults("shop").map(\.spec) == [teapot])
+        #expect(try await loopbackGet(port: port, "/tea/pot").status == 418)
+
+        try await client.setFaults("shop", [])
+        #expect(try await client.faults("shop").isEmpty)
+        #expect(try await loopbackGet(port: port, "/tea/pot").status == 404)
+
+        await client.disconnect()
+        try await served.stop()
+        removeDirectory(directory)
+        try await a.stop()
+    }
+}
+
 /// A ``ControlServer`` over a fresh ``DataPlane`` (no state file), each on a one-thread group of its own.
 private final class ServedControl {
     let path: String

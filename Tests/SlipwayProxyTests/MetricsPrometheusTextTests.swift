@@ -13,6 +13,7 @@ import Testing
         version.proxyGenerated = [502: 1]
         version.retries = 2
         version.retriesRefused = 1
+        version.injected = InjectedFaults(aborted: 7, delayed: 3)
         for microseconds: UInt64 in [500, 3_000, 3_000_000, 20_000_000] {
             version.latency.record(microseconds)
         }
@@ -86,6 +87,16 @@ import Testing
         # TYPE slipway_proxy_retries_refused_total counter
         slipway_proxy_retries_refused_total{app="a\"b\\c\nd",version="1.0"} 0
         slipway_proxy_retries_refused_total{app="shop",version="v1"} 1
+        # HELP slipway_proxy_injected_faults_total Requests a fault of the proxy affected, apart from the app's responses.
+        # TYPE slipway_proxy_injected_faults_total counter
+        slipway_proxy_injected_faults_total{app="a\"b\\c\nd",version="1.0",fault="abort"} 0
+        slipway_proxy_injected_faults_total{app="a\"b\\c\nd",version="1.0",fault="delay"} 0
+        slipway_proxy_injected_faults_total{app="a\"b\\c\nd",version="1.0",fault="reset"} 0
+        slipway_proxy_injected_faults_total{app="a\"b\\c\nd",version="1.0",fault="bandwidth"} 0
+        slipway_proxy_injected_faults_total{app="shop",version="v1",fault="abort"} 7
+        slipway_proxy_injected_faults_total{app="shop",version="v1",fault="delay"} 3
+        slipway_proxy_injected_faults_total{app="shop",version="v1",fault="reset"} 0
+        slipway_proxy_injected_faults_total{app="shop",version="v1",fault="bandwidth"} 0
         # HELP slipway_proxy_ejections_total Times outlier detection ejected the instance.
         # TYPE slipway_proxy_ejections_total counter
         slipway_proxy_ejections_total{app="shop",version="v1",instance="shop-v1-a"} 3
@@ -194,6 +205,7 @@ import Testing
             ("slipway_proxy_in_flight_requests", "gauge"),
             ("slipway_proxy_retries_total", "counter"),
             ("slipway_proxy_retries_refused_total", "counter"),
+            ("slipway_proxy_injected_faults_total", "counter"),
             ("slipway_proxy_ejections_total", "counter"),
             ("slipway_proxy_ejected", "gauge"),
             ("slipway_proxy_circuit_open", "gauge"),
@@ -329,7 +341,7 @@ import Testing
 
     @Test func noSamplesStillDescribesEveryFamily() {
         let lines = PrometheusText.render([]).split(separator: "\n")
-        #expect(lines.count == 20)
+        #expect(lines.count == 22)
         #expect(lines.allSatisfy { $0.hasPrefix("# HELP ") || $0.hasPrefix("# TYPE ") })
     }
 

@@ -13,6 +13,7 @@ public enum ControlProtocol {
 /// One operation.
 public enum ControlOperation: String, Sendable, Codable {
     case hello, open, close, setRoutes, routes, drain, sample, recent, failures, status, handOver, shutdown
+    case setFaults, faults
 }
 
 /// A request to the data plane.
@@ -26,6 +27,8 @@ struct ControlRequest: Sendable, Codable {
     var name: String?
     var listen: ListenerSpec?
     var routes: RouteSpec?
+    /// `setFaults`: the listener's faults from now on.
+    var faults: [FaultSpec]?
     var instances: [String]?
     var timeoutMs: Int?
     var limit: Int?
@@ -45,6 +48,7 @@ struct ControlResponse: Sendable, Codable {
     var targets: [String]?
     var failures: [FailedRequest]?
     var status: DataPlaneStatus?
+    var faults: [FaultStatus]?
 }
 
 /// What a data plane tells about itself.
@@ -59,6 +63,11 @@ public struct DataPlaneStatus: Sendable, Equatable, Codable {
     public var startedAtMs: Int64
     /// Its listeners and where they are bound.
     public var listeners: [String: ListenerSpec]
+    /// Operations it has beyond those of its protocol version (`faults`); absent from builds that had none.
+    public var features: [String]?
+
+    /// What this build's data plane offers beyond its protocol version.
+    public static let currentFeatures = ["faults"]
 
     /// Creates a status.
     public init(
@@ -66,8 +75,10 @@ public struct DataPlaneStatus: Sendable, Equatable, Codable {
         build: String,
         protocolVersion: Int,
         startedAtMs: Int64,
-        listeners: [String: ListenerSpec]
+        listeners: [String: ListenerSpec],
+        features: [String]? = DataPlaneStatus.currentFeatures
     ) {
+        self.features = features
         self.pid = pid
         self.build = build
         self.protocolVersion = protocolVersion

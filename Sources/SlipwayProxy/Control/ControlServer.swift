@@ -147,6 +147,10 @@ public final class ControlServer: Sendable {
                 try await dataPlane.setRoutes(try named(request), try request.routes.required("routes"))
             case .routes:
                 response.routes = await dataPlane.routes(try named(request))
+            case .setFaults:
+                try await dataPlane.setFaults(try named(request), try request.faults.required("faults"))
+            case .faults:
+                response.faults = try await dataPlane.faults(try named(request))
             case .drain:
                 response.busy = try await dataPlane.drain(
                     try named(request),

@@ -12,6 +12,8 @@ public actor DataPlane: TrafficRouter {
         /// As asked for, with the port actually bound.
         var listen: ListenerSpec
         var routes: RouteSpec
+        /// The faults injected into its requests.
+        var faults: [FaultSpec] = []
         /// Instances by id, kept while named by the routes and until drained, so their in-flight counts and
         /// weights survive route updates.
         var upstreams: [String: UpstreamInstance] = [:]
@@ -65,6 +67,13 @@ public actor DataPlane: TrafficRouter {
                 try apply(name, entry.routes, rampNew: false)
             } catch {
                 problems.append("routes of \(name): \(error); answering 503 until a controller sets routes")
+            }
+            let now = FailedRequest.now() / 1_000_000
+            let faults = (entry.faults ?? []).filter { $0.expiresAtMs > now }
+            do {
+                try setFaults(name, faults, persisting: false)
+            } catch {
+                problems.append("faults of \(name): \(error); injecting none")
             }
         }
         persist()
@@ -166,6 +175,23 @@ public actor DataPlane: TrafficRouter {
         served[name]?.routes
     }
 
+    public func setFaults(_ name: String, _ faults: [FaultSpec]) throws {
+        try setFaults(name, faults, persisting: true)
+    }
+
+    private func setFaults(_ name: String, _ faults: [FaultSpec], persisting: Bool) throws {
+        guard var entry = served[name] else { throw UnknownListener(name: name) }
+        try entry.listener.setFaults(faults, wallNowMs: FailedRequest.now() / 1_000_000)
+        entry.faults = faults
+        served[name] = entry
+        if persisting { persist() }
+    }
+
+    public func faults(_ name: String) throws -> [FaultStatus] {
+        guard let entry = served[name] else { throw UnknownListener(name: name) }
+        return entry.listener.faults
+    }
+
     public func drain(_ name: String, instances ids: [String], timeout: Duration) async throws -> [String] {
         guard let entry = served[name] else { throw UnknownListener(name: name) }
         let named = Set(entry.routes.instanceIDs)
@@ -235,7 +261,11 @@ public actor DataPlane: TrafficRouter {
     private var currentState: DataPlaneState {
         var state = DataPlaneState()
         for (name, entry) in served {
-            state.listeners[name] = DataPlaneState.Listener(listen: entry.listen, routes: entry.routes)
+            state.listeners[name] = DataPlaneState.Listener(
+                listen: entry.listen,
+                routes: entry.routes,
+                faults: entry.faults.isEmpty ? nil : entry.faults
+            )
         }
         return state
     }

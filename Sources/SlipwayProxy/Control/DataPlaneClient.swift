@@ -240,6 +240,26 @@ public actor DataPlaneClient: TrafficRouter {
         try await request(ControlRequest(id: 0, op: .routes, name: name)).routes
     }
 
+    /// A data plane of a build without faults has none to remove, and is refused any to add (it would not know
+    /// the operation) with a message saying how to get one that has them.
+    public func setFaults(_ name: String, _ faults: [FaultSpec]) async throws {
+        if writer == nil { try await connect() }
+        guard greeting?.features?.contains("faults") == true else {
+            if faults.isEmpty { return }
+            throw Unreachable(
+                description: "the data plane (Slipway \(greeting?.build ?? "?")) cannot inject faults; "
+                    + "`slipway upgrade` replaces it with one of this build without dropping a request"
+            )
+        }
+        _ = try await request(ControlRequest(id: 0, op: .setFaults, name: name, faults: faults))
+    }
+
+    public func faults(_ name: String) async throws -> [FaultStatus] {
+        if writer == nil { try await connect() }
+        guard greeting?.features?.contains("faults") == true else { return [] }
+        return try await request(ControlRequest(id: 0, op: .faults, name: name)).faults ?? []
+    }
+
     public func drain(_ name: String, instances: [String], timeout: Duration) async throws -> [String] {
         let milliseconds = Int(timeout.milliseconds)
         let response = try await request(

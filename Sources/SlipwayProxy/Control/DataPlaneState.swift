@@ -14,6 +14,8 @@ struct DataPlaneState: Sendable, Equatable, Codable {
     struct Listener: Sendable, Equatable, Codable {
         var listen: ListenerSpec
         var routes: RouteSpec
+        /// The faults injected into its requests; absent for none. Expired ones are dropped on restore.
+        var faults: [FaultSpec]? = nil
     }
 
     /// The file format; a file of another format is refused, never guessed at.

@@ -16,6 +16,13 @@ public protocol TrafficRouter: Sendable {
     /// waits for their requests in flight.
     func setRoutes(_ name: String, _ routes: RouteSpec) async throws
 
+    /// Replaces the faults injected into the requests of `name` (an empty list removes them all); the next request
+    /// sees the new set. Nothing changes when one is invalid.
+    func setFaults(_ name: String, _ faults: [FaultSpec]) async throws
+
+    /// The faults in force on `name` and the requests each affected so far.
+    func faults(_ name: String) async throws -> [FaultStatus]
+
     /// The routes in force for `name`, nil when no such listener is open.
     func routes(_ name: String) async throws -> RouteSpec?
 

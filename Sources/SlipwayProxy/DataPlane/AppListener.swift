@@ -14,6 +14,8 @@ final class ListenerCore: Sendable {
     let app: String
     let settings: ProxySettings
     let routes: ManagedAtomic<AppRoutes>
+    /// The faults injected into its requests (``FaultSet/none`` almost always).
+    let faults = ManagedAtomic(FaultSet.none)
     let book: TrafficBook
     let connections = ManagedAtomic<Int>(0)
     /// Set once the listener hands over or shuts down: each connection ends after its current response, and one
@@ -207,6 +209,41 @@ public final class AppListener: Sendable {
         core.routes.store(AppRoutes(table: table, book: core.book), ordering: .releasing)
         core.book.routed(Set(table.instances.map(\.id)))
         core.outliers?.routed(table)
+    }
+
+    /// Replaces the faults injected into the listener's requests; the next request sees the new set. A fault kept
+    /// from the current set (the same spec) keeps its count of requests affected. Nothing changes when one is
+    /// invalid.
+    public func setFaults(_ specs: [FaultSpec], wallNowMs: Int64) throws(FaultSpecError) {
+        let current = core.faults.load(ordering: .acquiring).faults
+        let now = NIODeadline.now()
+        var ids = Set<String>()
+        var compiled: [ProxyFault] = []
+        for (index, spec) in specs.enumerated() {
+            guard ids.insert(spec.id).inserted else {
+                throw FaultSpecError("faults[\(index)].id: \"\(spec.id)\" is used twice")
+            }
+            if let kept = current.first(where: { $0.spec == spec }) {
+                compiled.append(kept)
+                continue
+            }
+            do {
+                compiled.append(try ProxyFault(spec, wallNowMs: wallNowMs, now: now))
+            } catch {
+                throw FaultSpecError("faults[\(index)].\(error.description)")
+            }
+        }
+        core.faults.store(FaultSet(compiled), ordering: .releasing)
+    }
+
+    /// The faults in force and what each did so far.
+    public var faults: [FaultStatus] {
+        let now = NIODeadline.now()
+        return core.faults.load(ordering: .acquiring).faults.map { fault in
+            var status = fault.status
+            status.active = fault.isActive(at: now)
+            return status
+        }
     }
 
     /// Waits until `instances` have no request in flight, or `timeout` passes, then closes their idle pooled

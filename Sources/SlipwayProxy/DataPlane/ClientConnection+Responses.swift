@@ -53,20 +53,36 @@ extension ClientConnection {
             }
         case .body(let buffer):
             exchange.responseBytes += buffer.readableBytes
-            if exchange.responseFraming == .chunkingAdded {
-                var size = context.channel.allocator.buffer(capacity: 18)
-                size.writeString(String(buffer.readableBytes, radix: 16))
-                size.writeStaticString("\r\n")
-                context.write(wrapOutboundOut(size), promise: nil)
-                context.write(wrapOutboundOut(buffer), promise: nil)
-                writeStatic("\r\n")
+            if let throttle = exchange.throttle {
+                self.throttle(buffer, of: exchange, by: throttle)
             } else {
-                context.write(wrapOutboundOut(buffer), promise: nil)
+                writeBody(buffer, of: exchange)
             }
         case .end:
-            if exchange.responseFraming == .chunkingAdded { writeStatic("0\r\n\r\n") }
-            completeExchange(exchange)
+            if throttleEnded(exchange) { return }
+            endResponse(exchange)
         }
+    }
+
+    /// Writes response body bytes to the client, framed as the client reads them.
+    func writeBody(_ buffer: ByteBuffer, of exchange: Exchange) {
+        guard let context else { return }
+        if exchange.responseFraming == .chunkingAdded {
+            var size = context.channel.allocator.buffer(capacity: 18)
+            size.writeString(String(buffer.readableBytes, radix: 16))
+            size.writeStaticString("\r\n")
+            context.write(wrapOutboundOut(size), promise: nil)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            writeStatic("\r\n")
+        } else {
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        }
+    }
+
+    /// The response's last bytes are out: ends its framing and the exchange.
+    func endResponse(_ exchange: Exchange) {
+        if exchange.responseFraming == .chunkingAdded { writeStatic("0\r\n\r\n") }
+        completeExchange(exchange)
     }
 
     private func writeHead(_ head: ResponseHead, of exchange: Exchange) {
@@ -119,6 +135,11 @@ extension ClientConnection {
 
     func upstreamClosed(_ connection: UpstreamConnection) {
         guard case .relaying(let exchange) = state, exchange.upstream === connection else { return }
+        if exchange.throttle?.ended == true {
+            // The response is complete; only its last bytes still wait for a bandwidth fault's pace.
+            exchange.upstream = nil
+            return
+        }
         if exchange.responseStarted {
             // Part of the response is out: the client can only learn of the failure by the connection closing.
             finishMetrics(exchange, status: 502, proxyGenerated: true)
@@ -133,7 +154,7 @@ extension ClientConnection {
         failExchange(.badGateway("instance \(exchange.instance.id) closed the connection"), proxyGenerated: true)
     }
 
-    private func completeExchange(_ exchange: Exchange) {
+    func completeExchange(_ exchange: Exchange) {
         finishMetrics(exchange, status: exchange.status, proxyGenerated: false)
         if let upstream = exchange.upstream {
             let reusable = exchange.upstreamKeepAlive && exchange.requestComplete

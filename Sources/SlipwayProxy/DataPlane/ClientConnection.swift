@@ -73,6 +73,10 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         var mirrorCopy: ByteBuffer?
         /// Set once a copy went out: the user's response also counts here, beside the shadow's.
         var originalTraffic: TrafficRecorder?
+        /// A bandwidth fault's hold on the response body.
+        var throttle: ResponseThrottle?
+        /// A delay fault's wait before the first attempt.
+        var delayed: Scheduled<Void>?
 
         init(
             head: RequestHead,
@@ -145,6 +149,10 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             if !outcomes.isEmpty { outcomes = [] }
             self.mirrorCopy = nil
             self.originalTraffic = nil
+            if let throttle { throttle.scheduled?.cancel() }
+            self.throttle = nil
+            delayed?.cancel()
+            self.delayed = nil
             self.versionTraffic = routes.versionTraffic[decision.versionIndex]
             self.instanceTraffic = instanceTraffic
         }
@@ -198,6 +206,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     var quiescedAt: NIODeadline?
     private var quiescing: Bool { quiescedAt != nil || core.quiescing.load(ordering: .relaxed) }
     var headInProgress = false
+    /// The request being answered is a `HEAD`: an answer of the proxy's own has no body.
+    private var answeringHead = false
     var timer: (deadline: NIODeadline, task: Scheduled<Void>)?
     /// The buffers the last heads were written into, reused once the channels have written them out.
     var upstreamHeadScratch: ByteBuffer?
@@ -216,7 +226,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         )
     }
 
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    /// Whether the client takes more response bytes now: its channel is writable and no bandwidth fault holds
+    /// enough of them.
+    var isWritable: Bool { (context?.channel.isWritable ?? false) && !throttleIsFull }
 
     // MARK: Channel events
 
@@ -366,6 +378,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func receivedHead(_ head: RequestHead) {
         headInProgress = false
+        answeringHead = head.method == .head
         // A quiescing listener answers this request, then ends the connection cleanly.
         let keepAlive = head.keepAlive && !quiescing
         guard passWaitingRoom(head, keepAlive: keepAlive) else { return }
@@ -397,6 +410,19 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
                 keepAlive: keepAlive && head.body == .none,
                 routes: routes
             )
+        }
+        let fault = drawFault(for: head, routes: routes, decision: decision)
+        if let fault,
+            injectAtHead(
+                fault,
+                head: head,
+                keepAlive: keepAlive,
+                admitted: admitted,
+                routes: routes,
+                decision: decision
+            )
+        {
+            return
         }
         if head.expectsContinue, head.body != .none {
             // Answered here, as the body is read here; the instance gets the body without having to ask.
@@ -468,6 +494,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
         if let mirror = routes.table.mirror {
             planMirrorCopy(of: exchange, mirror: mirror, mirrorIndex: routes.table.mirrorIndex)
         }
+        if let fault, holdForFault(fault, exchange) { return }
         startAttempt(exchange)
     }
 
@@ -504,7 +531,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     func writeError(_ error: ProxyError, minorVersion: Int, keepAlive: Bool) {
         guard let context else { return }
         var answer = context.channel.allocator.buffer(capacity: 256)
-        error.writeAnswer(minorVersion: minorVersion, keepAlive: keepAlive, into: &answer)
+        error.writeAnswer(minorVersion: minorVersion, keepAlive: keepAlive, headOnly: answeringHead, into: &answer)
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
         } else {

@@ -165,6 +165,13 @@ public enum PrometheusText {
         for row in routed {
             sample(&text, "slipway_proxy_retries_refused_total", row.labels, String(row.traffic.retriesRefused))
         }
+        let injected = "slipway_proxy_injected_faults_total"
+        header(&text, injected, "counter", "Requests a fault of the proxy affected, apart from the app's responses.")
+        for row in routed {
+            for kind in FaultSpec.Kind.allCases {
+                sample(&text, injected, row.labels + [("fault", kind.rawValue)], String(row.traffic.injected[kind]))
+            }
+        }
         var instances: [(labels: Labels, ejections: Int, ejected: Bool)] = []
         var circuits: [(labels: Labels, open: Bool)] = []
         for app in samples {

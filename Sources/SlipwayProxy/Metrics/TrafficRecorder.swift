@@ -65,6 +65,13 @@ public final class TrafficRecorder: @unchecked Sendable {
         shard.recordRetryRefused()
     }
 
+    /// On loop `loop`: a fault of the proxy affected a request (``InjectedFaults``).
+    public func recordInjected(loop: Int, _ kind: FaultSpec.Kind) {
+        let shard = shards[loop]
+        shard.eventLoop.assertInEventLoop()
+        shard.recordInjected(kind)
+    }
+
     /// On loop `loop`: the response just finished reported these outcomes (``OutcomeHeader``).
     public func recordOutcomes(loop: Int, _ outcomes: [(name: String, value: Double)]) {
         let shard = shards[loop]

@@ -6,7 +6,7 @@ import SlipwayCore
 extension TrafficSnapshot: Codable {
     private enum CodingKeys: String, CodingKey {
         case requests, inFlight, responses, proxyGenerated, latency, latencyMin, latencyMax, outcomes, units
-        case retries, retriesRefused
+        case retries, retriesRefused, injected
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +31,8 @@ extension TrafficSnapshot: Codable {
         // Nor retries.
         retries = try values.decodeIfPresent(Int.self, forKey: .retries) ?? 0
         retriesRefused = try values.decodeIfPresent(Int.self, forKey: .retriesRefused) ?? 0
+        // Nor injected faults.
+        injected = try values.decodeIfPresent(InjectedFaults.self, forKey: .injected) ?? InjectedFaults()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -46,6 +48,7 @@ extension TrafficSnapshot: Codable {
         try values.encodeIfPresent(units, forKey: .units)
         if retries > 0 { try values.encode(retries, forKey: .retries) }
         if retriesRefused > 0 { try values.encode(retriesRefused, forKey: .retriesRefused) }
+        if injected.total > 0 { try values.encode(injected, forKey: .injected) }
     }
 }
 

@@ -27,6 +27,7 @@ final class TrafficShard {
     private var unitLatency = OutcomeTally()
     private(set) var retries = 0
     private(set) var retriesRefused = 0
+    private var injected = InjectedFaults()
 
     /// Names beyond this many are not counted, so an app writing ids as outcome names cannot grow the shard.
     static let maximumOutcomeNames = 32
@@ -67,6 +68,8 @@ final class TrafficShard {
 
     func recordRetryRefused() { retriesRefused += 1 }
 
+    func recordInjected(_ kind: FaultSpec.Kind) { injected[kind] += 1 }
+
     /// A finished response reported these outcomes.
     func recordOutcomes(_ reported: [(name: String, value: Double)]) {
         for outcome in reported {
@@ -94,6 +97,7 @@ final class TrafficShard {
         )
         snapshot.retries = retries
         snapshot.retriesRefused = retriesRefused
+        snapshot.injected = injected
         return snapshot
     }
 }

@@ -23,6 +23,8 @@ public struct TrafficSnapshot: Sendable, Equatable {
     public var retries = 0
     /// Retries the retry budget did not allow.
     public var retriesRefused = 0
+    /// Requests a fault of the proxy affected, apart from the counts above (``InjectedFaults``).
+    public var injected = InjectedFaults()
 
     /// No traffic at all.
     public static let empty = TrafficSnapshot(
@@ -127,6 +129,7 @@ public struct TrafficSnapshot: Sendable, Equatable {
         outcomes.merge(other.outcomes) { $0.adding($1) }
         retries += other.retries
         retriesRefused += other.retriesRefused
+        injected = injected.adding(other.injected)
         // Counted only when every part counts them.
         units = units.flatMap { mine in other.units.map { mine.adding($0) } }
     }
