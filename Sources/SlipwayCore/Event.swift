@@ -99,6 +99,16 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case circuitOpened
     /// A version whose circuit was open has an instance in rotation again: `version`, `reason`.
     case circuitClosed
+    /// A fault was added to the app's proxy, recorded before the proxy applies it: `fault` (its spec: `id`, `kind`,
+    /// share, matches, `expiresAtMs`), `summary`, `by`, `reason`.
+    case faultAdded
+    /// A fault stopped applying: `id`, `reason` (removed, expired, reachedItsBound, refused by the data plane),
+    /// `affected` (the requests it affected, when known), `by` when a person removed it.
+    case faultRemoved
+    /// Every fault was removed and new ones are refused until chaos is released: `by`, `reason`, `removed`.
+    case chaosStopped
+    /// Faults may be added again after a stop: `by`.
+    case chaosReleased
 }
 
 /// An immutable fact about an app, before the log has stamped it with an id and a time.

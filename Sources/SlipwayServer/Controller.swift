@@ -75,6 +75,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
     private let link = NIOLockedValueBox<DataPlaneLink?>(nil)
     /// The port each app's listener is bound to, once it is.
     private let ports = NIOLockedValueBox([String: Int]())
+    /// The chaos commands' desk, once `run` has a data plane.
+    let chaosDesk = NIOLockedValueBox<ChaosFaults?>(nil)
     /// Set by ``stopLeavingServiceRunning()``: the next shutdown leaves instances and data plane running.
     private let leaveRunning = NIOLockedValueBox(false)
 
@@ -265,6 +267,22 @@ public final class Controller: Service, MetricSource, ControllerServing {
             tracing: tracingExport.flatMap { export in tracing.map { (export, RequestTracing(tracer: $0.tracer)) } }
         )
         let recorder = EventRecorder(log: log, logger: logger, observer: observer)
+        let chaosLink = self.link
+        let made = Result { () throws(StoreError) -> ChaosFaults in
+            try ChaosFaults(
+                apps: config.apps.map(\.name),
+                log: log,
+                record: { recorder.record($0) },
+                router: { chaosLink.withLockedValue { $0?.router } },
+                wallClock: wallClock,
+                logger: logger
+            )
+        }
+        guard case .success(let desk) = made else {
+            try? await proxyGroup?.shutdownGracefully()
+            if case .failure(let error) = made { throw StartError.store(error) }
+            return
+        }
         let apps = config.apps.map(\.name)
         // What the link finds at start is recorded after `controllerStarted`; what happens later, as it happens.
         let early = NIOLockedValueBox<[(EventKind, [String: JSONValue])]?>([])
@@ -406,6 +424,10 @@ public final class Controller: Service, MetricSource, ControllerServing {
         }
         for (name, executor) in executors { await executor.begin(recovered: recoveries[name] ?? RecoveredState()) }
 
+        let linkBox = self.link
+        // The data plane holds what the log says is in force before anyone can add or remove a fault.
+        await desk.reconcile()
+        chaosDesk.withLockedValue { $0 = desk }
         let api = ControllerAPI(
             address: config.controller.api,
             controller: self,
@@ -414,11 +436,11 @@ public final class Controller: Service, MetricSource, ControllerServing {
             logger: logger
         )
         let apiTask = Task { try await api.run() }
+        let chaosTask = Task { await desk.run() }
         let history = self.history
         let historyTask = Task { try? await history.run() }
         let evidence = self.evidence
         let evidenceTask = Task { await evidence.run() }
-        let linkBox = self.link
         let outliers = OutlierWatch(
             apps: config.apps.map(\.name),
             router: { linkBox.withLockedValue { $0?.router } },
@@ -434,6 +456,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
         historyTask.cancel()
         evidenceTask.cancel()
         outlierTask.cancel()
+        chaosTask.cancel()
         trafficHours.flush()
         // The API task shares the graceful shutdown and closes by itself; it is cancelled only if it lingers.
         let apiStopped = Task {

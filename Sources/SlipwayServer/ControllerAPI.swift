@@ -4,7 +4,7 @@ import SlipwayConfig
 import SlipwayProxy
 
 /// What the controller's HTTP server serves: its apps, their events and rollouts, their traffic.
-public protocol ControllerServing: ControllerReading, RolloutControl, DashboardSource {
+public protocol ControllerServing: ControllerReading, RolloutControl, ChaosControl, DashboardSource {
     /// Every app's recent traffic, one point a second.
     var history: MetricsHistory { get }
     /// New events as they are recorded.
@@ -51,6 +51,7 @@ public enum ControllerRoutes {
         ReadRoutes(reading: controller, metrics: controller.history).add(to: api)
         EventStreamRoutes(reading: controller, broadcaster: controller.broadcaster).add(to: api)
         CommandRoutes(control: controller).add(to: api)
+        ChaosRoutes(control: controller).add(to: api)
         DashboardRoutes(source: controller).add(to: protected)
         ReportRoutes(reading: controller).add(page: protected, json: api)
     }

@@ -21,14 +21,19 @@ struct EventRecorder: Sendable {
         self.observer = observer
     }
 
-    func record(_ event: Event) {
+    /// Appends `event`; returns it as recorded, or nil when the log could not be written (which is logged).
+    @discardableResult
+    func record(_ event: Event) -> RecordedEvent? {
         do {
-            try ordering.withLock {
-                for recorded in try log.append([event]) { observer(recorded) }
+            return try ordering.withLock {
+                let recorded = try log.append([event])
+                for entry in recorded { observer(entry) }
+                return recorded.last
             }
         } catch {
             // The log is the source of truth; failing to write it is loud, never silent.
             logger.critical("cannot append \(event.kind.rawValue) for \(event.app) to the event log: \(error)")
+            return nil
         }
     }
 }

@@ -208,6 +208,31 @@ public final class EventLog: Sendable {
         try page(app: app, "id > ?", after, order: "ASC", limit: limit)
     }
 
+    /// Events of the given kinds, of every app, in log order, after position `after`, at most `limit`. Reads the
+    /// whole log (there is no index by kind): for a controller's start, not for a request.
+    public func events(kinds: Set<EventKind>, after: Int64 = 0, limit: Int = .max) throws(StoreError) -> [RecordedEvent]
+    {
+        guard !kinds.isEmpty else { return [] }
+        do {
+            return try writer.read { db in
+                let marks = Array(repeating: "?", count: kinds.count).joined(separator: ", ")
+                var arguments: StatementArguments = [after]
+                for kind in kinds.map(\.rawValue).sorted() { arguments += [kind] }
+                arguments += [limit]
+                return try Row.fetchAll(
+                    db,
+                    sql: "SELECT id, time, app, kind, instance, payload FROM event WHERE id > ? AND kind IN (\(marks)) "
+                        + "ORDER BY id ASC LIMIT ?",
+                    arguments: arguments
+                ).map(Self.decode)
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
     /// Events below position `before` (all when nil), optionally of one app, newest first, at most `limit`: pages
     /// backwards through the log with one indexed query each.
     public func events(app: String? = nil, before: Int64?, limit: Int) throws(StoreError) -> [RecordedEvent] {

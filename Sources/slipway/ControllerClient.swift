@@ -62,6 +62,22 @@ struct ControllerClient {
         return try await send(.POST, path: Self.path(app: app, action), body: data, as: answer)
     }
 
+    /// `METHOD path` (under the controller's base) with `body` as JSON, decoding a 2xx answer as `Answer`.
+    func send<Answer: Decodable>(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: some Encodable,
+        as answer: Answer.Type
+    ) async throws(ControllerFailure) -> Answer {
+        let data: Data
+        do {
+            data = try JSONEncoder().encode(body)
+        } catch {
+            throw ControllerFailure(status: ExitStatus.badInput, message: "cannot encode the request: \(error)")
+        }
+        return try await send(method, path: path, body: data, as: answer)
+    }
+
     /// `GET /api/v1/apps/APP/rollout`.
     func rollout(app: String) async throws(ControllerFailure) -> RolloutSummary {
         try await send(.GET, path: Self.path(app: app, "rollout"), body: nil, as: RolloutSummary.self)

@@ -169,11 +169,14 @@ struct CommandBody {
     static let defaultUser = "api"
 
     private let fields: [String: JSONValue]
+    /// Every field the body names, those set to null included.
+    let names: Set<String>
 
     /// Reads `json` (empty means `{}`), refusing anything but an object with accepted fields.
     init(json: Data, accepting accepted: Set<String>) throws(CommandRefusal) {
         if json.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
             fields = [:]
+            names = []
             return
         }
         let value: JSONValue
@@ -190,6 +193,7 @@ struct CommandBody {
             throw CommandRefusal(.badRequest, "unknown field \"\(unknown)\"; accepted: \(known)")
         }
         fields = object.filter { $0.value != .null }
+        names = Set(object.keys)
     }
 
     /// Who asked.
@@ -307,7 +311,7 @@ struct CommandBody {
         }
     }
 
-    private func string(_ name: String) throws(CommandRefusal) -> String? {
+    func string(_ name: String) throws(CommandRefusal) -> String? {
         guard let value = fields[name] else { return nil }
         guard case .string(let text) = value else {
             throw CommandRefusal(.badRequest, "\"\(name)\": expected a string, got \(Self.kind(of: value))")
@@ -315,7 +319,7 @@ struct CommandBody {
         return text
     }
 
-    private func bool(_ name: String) throws(CommandRefusal) -> Bool? {
+    func bool(_ name: String) throws(CommandRefusal) -> Bool? {
         guard let value = fields[name] else { return nil }
         guard case .bool(let flag) = value else {
             throw CommandRefusal(.badRequest, "\"\(name)\": expected true or false, got \(Self.kind(of: value))")
@@ -323,7 +327,43 @@ struct CommandBody {
         return flag
     }
 
-    private static func kind(of value: JSONValue) -> String {
+    /// The field `name` as a whole number in `range`.
+    func int(_ name: String, in range: ClosedRange<Int>) throws(CommandRefusal) -> Int? {
+        guard let value = fields[name] else { return nil }
+        guard case .int(let number) = value else {
+            throw CommandRefusal(.badRequest, "\"\(name)\": expected a whole number, got \(Self.kind(of: value))")
+        }
+        guard range.contains(number) else {
+            throw CommandRefusal(
+                .badRequest,
+                "\"\(name)\": \(number) is out of range (expected \(range.lowerBound)...\(range.upperBound))"
+            )
+        }
+        return number
+    }
+
+    /// The field `name` as a number in `range`.
+    func number(_ name: String, in range: ClosedRange<Double>) throws(CommandRefusal) -> Double? {
+        guard let value = fields[name] else { return nil }
+        guard let number = value.numberValue else {
+            throw CommandRefusal(.badRequest, "\"\(name)\": expected a number, got \(Self.kind(of: value))")
+        }
+        guard range.contains(number) else {
+            throw CommandRefusal(
+                .badRequest,
+                "\"\(name)\": \(number) is out of range (expected \(range.lowerBound)...\(range.upperBound))"
+            )
+        }
+        return number
+    }
+
+    /// The field `name` as an object whose values are all strings.
+    func stringObject(_ name: String) throws(CommandRefusal) -> [String: String]? {
+        guard let value = fields[name] else { return nil }
+        return try Self.strings(value, at: name)
+    }
+
+    static func kind(of value: JSONValue) -> String {
         switch value {
         case .string: return "a string"
         case .int, .double: return "a number"

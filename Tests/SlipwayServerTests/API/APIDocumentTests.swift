@@ -174,6 +174,7 @@ final class RouteRecorder: RouterMethods, @unchecked Sendable {
         ReadRoutes(reading: reading, metrics: MetricsHistory(sample: { [] })).add(to: api)
         EventStreamRoutes(reading: reading, broadcaster: EventBroadcaster()).add(to: api)
         CommandRoutes(control: ScriptedRolloutControl()).add(to: api)
+        ChaosRoutes(control: try StandInController()).add(to: api)
         LoginRoutes(token: nil, sessions: SessionStore()).add(to: router)
         DashboardRoutes(source: NoApps()).add(to: router)
         ReportRoutes(reading: reading).add(page: router.group(), json: api)
@@ -182,7 +183,7 @@ final class RouteRecorder: RouterMethods, @unchecked Sendable {
             for route in routes {
                 // An unknown app answers at once, even on the event stream.
                 var uri = route.path.replacingOccurrences(of: "{app}", with: "nope")
-                    .replacingOccurrences(of: "{rollout}", with: "1")
+                    .replacingOccurrences(of: "{rollout}", with: "1").replacingOccurrences(of: "{id}", with: "f1")
                 if route.path == "/api/v1/stream" { uri += "?app=nope" }
                 let method = HTTPRequest.Method(route.method)!
                 try await client.execute(uri: uri, method: method) { _ in }
@@ -240,8 +241,19 @@ struct StandInController: ControllerServing {
     let control = ScriptedRolloutControl()
     let history = MetricsHistory(sample: { [] })
     let broadcaster = EventBroadcaster()
+    let chaos: ChaosFaults
 
-    init() throws { reading = try FixedReading() }
+    init() throws {
+        let reading = try FixedReading()
+        self.reading = reading
+        let log = reading.log
+        chaos = try ChaosFaults(
+            apps: reading.configuredApps().map(\.name),
+            log: log,
+            record: { event in try? log.append([event]).last },
+            router: { nil }
+        )
+    }
 
     func configuredApps() -> [ConfiguredApp] { reading.configuredApps() }
     var log: EventLog { reading.log }
@@ -255,6 +267,19 @@ struct StandInController: ControllerServing {
     func restart(app: String, by user: String) async throws(CommandRefusal) -> RolloutSummary {
         try await control.restart(app: app, by: user)
     }
+    func addFault(app: String, _ request: FaultRequest) async throws(CommandRefusal) -> ChaosFault {
+        try await chaos.addFault(app: app, request)
+    }
+    func removeFault(app: String, id: String, by user: String) async throws(CommandRefusal) -> ChaosFault {
+        try await chaos.removeFault(app: app, id: id, by: user)
+    }
+    func stopChaos(by user: String, reason: String?) async throws(CommandRefusal) -> ChaosStatus {
+        try await chaos.stopChaos(by: user, reason: reason)
+    }
+    func releaseChaos(by user: String) async throws(CommandRefusal) -> ChaosStatus {
+        try await chaos.releaseChaos(by: user)
+    }
+    func chaosStatus() async throws(CommandRefusal) -> ChaosStatus { await chaos.chaosStatus() }
     func dashboardApps() async -> [DashboardAppSummary] { [] }
     func samples() async -> [AppTrafficSample] { [] }
 }

@@ -1,0 +1,28 @@
+extension Controller: ChaosControl {
+    private func desk() throws(CommandRefusal) -> ChaosFaults {
+        guard let desk = chaosDesk.withLockedValue({ $0 }) else {
+            throw CommandRefusal(.conflict, "the controller is still starting; try again in a moment")
+        }
+        return desk
+    }
+
+    public func addFault(app: String, _ request: FaultRequest) async throws(CommandRefusal) -> ChaosFault {
+        try await desk().addFault(app: app, request)
+    }
+
+    public func removeFault(app: String, id: String, by user: String) async throws(CommandRefusal) -> ChaosFault {
+        try await desk().removeFault(app: app, id: id, by: user)
+    }
+
+    public func stopChaos(by user: String, reason: String?) async throws(CommandRefusal) -> ChaosStatus {
+        try await desk().stopChaos(by: user, reason: reason)
+    }
+
+    public func releaseChaos(by user: String) async throws(CommandRefusal) -> ChaosStatus {
+        try await desk().releaseChaos(by: user)
+    }
+
+    public func chaosStatus() async throws(CommandRefusal) -> ChaosStatus {
+        try await desk().chaosStatus()
+    }
+}
