@@ -59,6 +59,9 @@ extension ConfigDecoder {
         let hooks = hooks(fields["hooks"])
         let windows = fields["windows"].flatMap(deployWindows)
         let notifications = fields["notifications"].flatMap(notifications) ?? []
+        var monkey = chaosMonkey(fields["chaos"], defaults: inherited.monkey ?? MonkeySpec())
+        // `enabled: false` at the top of the file is the monkey's kill switch: no app overrides it.
+        if inherited.monkey?.enabled == false { monkey?.enabled = false }
 
         guard let name, let listen, let instances, let version, let run else { return (nil, identity) }
         var locations: [String: SourceLocation] = [:]
@@ -80,6 +83,7 @@ extension ConfigDecoder {
             hooks: hooks,
             windows: (windows.map { [$0] } ?? []) + inherited.windows,
             notifications: notifications + inherited.notifications,
+            monkey: monkey,
             environment: environment?.name,
             requires: environment?.requires,
             locations: locations
@@ -93,6 +97,8 @@ extension ConfigDecoder {
         var windows: [DeployWindowsSpec] = []
         /// Notification channels, nearest level first.
         var notifications: [NotificationChannelSpec] = []
+        /// The top-level `chaos.monkey`: the defaults of every app's, and the kill switch.
+        var monkey: MonkeySpec?
     }
 
     /// The `name` written in an app mapping, when it is a valid app name.

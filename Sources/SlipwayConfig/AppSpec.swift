@@ -42,6 +42,8 @@ public struct AppSpec: Sendable, Equatable {
     public var windows: [DeployWindowsSpec]
     /// Where notices about the app go: the app's own channels, its environment's and the top level's.
     public var notifications: [NotificationChannelSpec]
+    /// The app's chaos monkey; nil when the app has not opted in.
+    public var monkey: MonkeySpec?
     /// The key path of the app itself: `apps[2]`, or `environments.prod.apps.shop` for a copy in an environment.
     public var path: String
     /// Source position of every key seen under this app, by key path relative to the app:
@@ -70,6 +72,7 @@ public struct AppSpec: Sendable, Equatable {
         hooks: HooksSpec = HooksSpec(),
         windows: [DeployWindowsSpec] = [],
         notifications: [NotificationChannelSpec] = [],
+        monkey: MonkeySpec? = nil,
         environment: String? = nil,
         requires: String? = nil,
         locations: [String: SourceLocation] = [:]
@@ -82,6 +85,7 @@ public struct AppSpec: Sendable, Equatable {
         self.hooks = hooks
         self.windows = windows
         self.notifications = notifications
+        self.monkey = monkey
         self.path = Self.path(name: name, environment: environment, index: index)
         self.listen = listen
         self.instances = instances

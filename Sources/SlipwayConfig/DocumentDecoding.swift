@@ -17,6 +17,7 @@ extension ConfigDecoder {
         var inherited = Inherited()
         if let windows = fields["windows"].flatMap(deployWindows) { inherited.windows.append(windows) }
         inherited.notifications = fields["notifications"].flatMap(notifications) ?? []
+        inherited.monkey = chaosMonkey(fields["chaos"], defaults: MonkeySpec())
         let decoded = require("apps", in: fields).flatMap { entry in
             self.apps(entry, environments: fields["environments"], inherited: inherited)
         }

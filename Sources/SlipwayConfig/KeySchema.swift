@@ -5,7 +5,7 @@ struct KeySchema {
 
     /// The top level of the file.
     static let document = KeySchema(
-        known: ["controller", "hosts", "apps", "environments", "windows", "notifications"]
+        known: ["controller", "hosts", "apps", "environments", "windows", "notifications", "chaos"]
     )
     /// `controller`.
     static let controller = KeySchema(
@@ -21,7 +21,7 @@ struct KeySchema {
     static let app = KeySchema(
         known: [
             "name", "listen", "instances", "version", "run", "health", "restart", "logs", "proxy", "strategy",
-            "analysis", "warmup", "hooks", "windows", "notifications",
+            "analysis", "warmup", "hooks", "windows", "notifications", "chaos",
         ]
     )
     /// An entry of the top-level `hosts`.
@@ -35,7 +35,7 @@ struct KeySchema {
         known: ["path", "interval", "timeout", "healthyThreshold", "unhealthyThreshold", "startDeadline"]
     )
     /// `apps[n].restart`.
-    static let restart = KeySchema(known: ["initialBackoff", "maxBackoff", "resetAfter"])
+    static let restart = KeySchema(known: ["initialBackoff", "maxBackoff", "resetAfter", "every", "window"])
     /// `apps[n].logs`.
     static let logs = KeySchema(known: ["maxBytes", "keep"])
     /// `apps[n].proxy`.

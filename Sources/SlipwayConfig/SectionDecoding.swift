@@ -52,6 +52,22 @@ extension ConfigDecoder {
         if let value = reader.read("resetAfter", { duration($0, positive: true) }) {
             spec.resetAfter = value
         }
+        if let value = reader.read(
+            "every",
+            { entry -> Duration? in
+                guard let every = self.duration(entry, positive: true) else { return nil }
+                guard every >= .seconds(10) else {
+                    self.reportExpected("a duration of at least 10s, like 24h", entry)
+                    return nil
+                }
+                return every
+            }
+        ) {
+            spec.every = value
+        }
+        if let value = reader.read("window", deployWindows) {
+            spec.window = value.hasRules ? value : nil
+        }
         if spec.maxBackoff < spec.initialBackoff, reader.accepted("initialBackoff", "maxBackoff"),
             let offending = fields["maxBackoff"] ?? fields["initialBackoff"]
         {

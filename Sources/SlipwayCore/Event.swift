@@ -109,6 +109,17 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case chaosStopped
     /// Faults may be added again after a stop: `by`.
     case chaosReleased
+    /// Chaos is about to crash or freeze the instance, recorded before the signal is sent: `action` (kill or
+    /// hang), `signal`, `hangMs` (a hang's length), `version`, `by`, `reason`, `source` (manual or monkey).
+    case chaosKill
+    /// A frozen instance was let go (`SIGCONT`): `hungForMs`, `problem` when it could not be (it is gone).
+    case chaosHangEnded
+    /// The chaos monkey drew the day's plan: `day` (local date), `killAt` (absent: no kill that day),
+    /// `probability`.
+    case monkeyPlanned
+    /// The monkey's planned kill was due and refused: `day`, `reasons` (a rollout under way, the app not fully
+    /// healthy, deploy windows closed, chaos stopped, the minimum time since the last kill).
+    case monkeySkipped
 }
 
 /// An immutable fact about an app, before the log has stamped it with an id and a time.

@@ -255,6 +255,15 @@ public final class LocalPlatform: Platform {
         }
     }
 
+    /// Signals the instance's process group (it runs in one of its own), so that a wrapper and its children alike
+    /// crash or freeze. Its supervisor sees a crash as an exit like any other.
+    public func signal(_ instance: InstanceID, _ signal: Int32) async -> Bool {
+        guard let entry = running.withLock({ $0[instance] }), entry.pid > 0, Self.runs(instance, pid: entry.pid) else {
+            return false
+        }
+        return kill(-entry.pid, signal) == 0
+    }
+
     /// Kills an instance whose supervisor has not finished stopping it in time (hung, or stopped by SIGSTOP), and
     /// the supervisor with it, so that a stop always ends.
     private func forceStop(_ instance: InstanceID, entry: Entry, supervisor: Int32) {

@@ -29,6 +29,10 @@ public protocol Platform: Sendable {
     /// the highest instance number the platform has ever used for the app, so that no number is used twice.
     func reclaim(app: String, keeping known: Set<InstanceID>) async -> Reclaimed
 
+    /// Sends `signal` to the instance's own processes (not to its supervisor), for chaos: `SIGKILL` crashes it,
+    /// `SIGSTOP` freezes it until `SIGCONT`. False when the platform runs no such instance.
+    func signal(_ instance: InstanceID, _ signal: Int32) async -> Bool
+
     /// The last `lines` lines the instance wrote to standard error (running or not, as long as its logs are kept),
     /// oldest first; empty when it wrote none.
     func stderrTail(of instance: InstanceID, lines: Int) async -> [String]

@@ -77,6 +77,10 @@ public final class Controller: Service, MetricSource, ControllerServing {
     private let ports = NIOLockedValueBox([String: Int]())
     /// The chaos commands' desk, once `run` has a data plane.
     let chaosDesk = NIOLockedValueBox<ChaosFaults?>(nil)
+    /// Chaos kills and freezes, once `run` has taken over the instances.
+    let chaosKills = NIOLockedValueBox<ChaosKills?>(nil)
+    /// The apps' chaos monkeys, once `run` has taken over the instances.
+    let chaosMonkey = NIOLockedValueBox<ChaosMonkey?>(nil)
     /// Set by ``stopLeavingServiceRunning()``: the next shutdown leaves instances and data plane running.
     private let leaveRunning = NIOLockedValueBox(false)
 
@@ -425,9 +429,45 @@ public final class Controller: Service, MetricSource, ControllerServing {
         for (name, executor) in executors { await executor.begin(recovered: recoveries[name] ?? RecoveredState()) }
 
         let linkBox = self.link
+        let kills = ChaosKills(
+            apps: apps,
+            record: { recorder.record($0) },
+            status: { [statuses] app in statuses.withLockedValue { $0[app] } },
+            signal: { [platform] instance, signal in await platform.signal(instance, signal) },
+            wallClock: wallClock,
+            logger: logger
+        )
+        // A freeze that was under way when the last controller stopped ends on time all the same.
+        await kills.recover(from: log)
+        chaosKills.withLockedValue { $0 = kills }
         // The data plane holds what the log says is in force before anyone can add or remove a fault.
         await desk.reconcile()
         chaosDesk.withLockedValue { $0 = desk }
+        let monkey = ChaosMonkey(
+            apps: config.apps,
+            events: (try? log.events(kinds: ChaosMonkey.kinds)) ?? [],
+            record: { recorder.record($0) },
+            status: { [statuses] app in statuses.withLockedValue { $0[app] } },
+            kills: kills,
+            chaosStopped: { await desk.isStopped },
+            wallClock: wallClock,
+            logger: logger
+        )
+        chaosMonkey.withLockedValue { $0 = monkey }
+        let monkeyTask = Task { await monkey.run() }
+        let restarts = ScheduledRestarts(
+            apps: config.apps,
+            status: { [statuses] app in statuses.withLockedValue { $0[app] } },
+            restart: { [executors] app, user throws(CommandRefusal) in
+                guard let executor = executors[app] else {
+                    throw CommandRefusal(.notFound, "no app named \"\(app)\"")
+                }
+                return try await executor.restart(by: user)
+            },
+            wallClock: wallClock,
+            logger: logger
+        )
+        let restartTask = restarts.isEmpty ? nil : Task { await restarts.run() }
         let api = ControllerAPI(
             address: config.controller.api,
             controller: self,
@@ -457,6 +497,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
         evidenceTask.cancel()
         outlierTask.cancel()
         chaosTask.cancel()
+        monkeyTask.cancel()
+        restartTask?.cancel()
         trafficHours.flush()
         // The API task shares the graceful shutdown and closes by itself; it is cancelled only if it lingers.
         let apiStopped = Task {
@@ -466,6 +508,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
         _ = try? await apiTask.value
         apiStopped.cancel()
 
+        // No instance stays frozen by chaos once the controller is gone.
+        await kills.thawAll()
         let detaching = leaveRunning.withLockedValue { $0 }
         await withTaskGroup(of: Void.self) { group in
             for executor in executors.values {

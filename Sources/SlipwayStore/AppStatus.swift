@@ -187,7 +187,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
             dataPlane?.attached = false
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
             .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted, .instanceLogTail,
-            .circuitOpened, .circuitClosed, .faultAdded, .faultRemoved, .chaosStopped, .chaosReleased:
+            .circuitOpened, .circuitClosed, .faultAdded, .faultRemoved, .chaosStopped, .chaosReleased,
+            .chaosKill, .chaosHangEnded, .monkeyPlanned, .monkeySkipped:
             // Faults and chaos stops are the chaos ledger's to fold, not an app's status.
             break
         }

@@ -10,7 +10,8 @@ import SlipwayServer
 struct ChaosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
-        abstract: "Inject faults into an app's proxy, list them, and stop all chaos at once.",
+        abstract:
+            "Inject faults into an app's proxy, crash or freeze instances, see the monkeys, stop all chaos at once.",
         discussion: """
             Every fault is recorded in the event log before it applies, expires by itself (--for, default 5m) and \
             is counted apart from the app's own responses. `slipway chaos stop` removes every fault of every app \
@@ -19,7 +20,10 @@ struct ChaosCommand: AsyncParsableCommand {
             Exit codes: 0 done, 1 refused (chaos is stopped, too many faults), 2 bad usage or no such app or \
             fault, 4 controller unreachable or unauthorized.
             """,
-        subcommands: [ChaosStatusCommand.self, ChaosFaultCommand.self, ChaosStopCommand.self, ChaosReleaseCommand.self]
+        subcommands: [
+            ChaosStatusCommand.self, ChaosFaultCommand.self, ChaosKillCommand.self, ChaosStopCommand.self,
+            ChaosReleaseCommand.self,
+        ]
     )
 }
 
@@ -27,7 +31,7 @@ struct ChaosCommand: AsyncParsableCommand {
 struct ChaosStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the faults in force and whether chaos is stopped."
+        abstract: "Show the faults in force, the apps' monkeys, the latest kills, and whether chaos is stopped."
     )
 
     @OptionGroup var controller: ControllerOptions
@@ -239,6 +243,87 @@ struct ChaosFaultRemoveCommand: AsyncParsableCommand {
     }
 }
 
+/// `slipway chaos kill APP [--instance ID] [--hang D | --signal SIG]`.
+struct ChaosKillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kill",
+        abstract: "Crash (SIGKILL by default) or freeze (--hang) one instance of an app, now.",
+        discussion: """
+            Without --instance, one of the stable release's healthy instances is chosen at random. A hang sends \
+            SIGSTOP and, after its time, SIGCONT; the controller lets a frozen instance go when it stops, and a \
+            restarted controller ends a freeze on time.
+            """
+    )
+
+    @Argument(help: "The app (APP@ENV, or APP with --environment, in a configuration with environments).")
+    var name: String
+
+    @OptionGroup var target: EnvironmentOption
+
+    @Option(help: ArgumentHelp("The instance, like shop-3 (default: one at random).", valueName: "id"))
+    var instance: String?
+
+    @Option(help: ArgumentHelp("Freeze it this long (SIGSTOP, then SIGCONT), like 5s.", valueName: "duration"))
+    var hang: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The signal of a crash: SIGKILL (default), SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGABRT.",
+            valueName: "signal"
+        )
+    )
+    var signal: String?
+
+    @Option(help: "Why, as the event log records it.")
+    var reason: String?
+
+    @OptionGroup var controller: ControllerOptions
+
+    @Flag(help: "Print what was done as JSON.")
+    var json = false
+
+    func validate() throws {
+        if hang != nil, signal != nil { throw ValidationError("--hang and --signal: give one of them") }
+        if let hang, DurationText.parse(hang).map({ $0 <= .zero }) ?? true {
+            throw ValidationError("--hang: expected a duration like 5s, got \"\(hang)\"")
+        }
+    }
+
+    func run() async throws {
+        var body = KillRequestBody(by: controller.user)
+        body.instance = instance
+        body.hangMs = hang.flatMap(DurationText.parse).map { Int($0.milliseconds) }
+        body.signal = signal.map { $0.uppercased().hasPrefix("SIG") ? $0.uppercased() : "SIG" + $0.uppercased() }
+        body.reason = reason
+        let app = target.qualified(name)
+        try await ControllerCall.run(controller) { client throws(ControllerFailure) in
+            let kill = try await client.send(
+                .POST,
+                ControllerClient.path(app: app, "chaos/kill"),
+                body: body,
+                as: ChaosKill.self
+            )
+            if json {
+                try ControllerCall.printJSON(kill)
+            } else if let hangMs = kill.hangMs {
+                ControllerCall.printLine("froze \(kill.instance) (\(kill.version)) of \(kill.app) for \(hangMs) ms")
+            } else {
+                ControllerCall.printLine("sent \(kill.signal) to \(kill.instance) (\(kill.version)) of \(kill.app)")
+            }
+            return ExitStatus.success
+        }
+    }
+}
+
+/// The body of `POST /api/v1/apps/APP/chaos/kill`.
+struct KillRequestBody: Encodable, Equatable {
+    var instance: String?
+    var signal: String?
+    var hangMs: Int?
+    var by: String
+    var reason: String?
+}
+
 /// `slipway chaos stop`.
 struct ChaosStopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -319,7 +404,7 @@ enum ChaosText {
         if let stop = status.stopped {
             lines.append(
                 "chaos is STOPPED since \(time(stop.at)) by \(stop.by)\(stop.reason.map { ": \($0)" } ?? "")"
-                    + " (`slipway chaos release` allows faults again)"
+                    + " (`slipway chaos release` allows faults and monkeys again)"
             )
         }
         if status.faults.isEmpty {
@@ -336,7 +421,49 @@ enum ChaosText {
                 )
             }
         }
+        for monkey in status.monkeys {
+            var line = "monkey of \(monkey.app): "
+            if !monkey.enabled {
+                line += "off"
+            } else {
+                line +=
+                    "\(monkey.action), one per \(number(monkey.meanTimeBetweenKillsInWorkDays)) work days on average"
+                line += " (at least \(number(monkey.minTimeBetweenKillsInWorkDays)) apart), \(monkey.schedule)"
+                if monkey.leashed { line += ", leashed (records, never kills)" }
+                if let planned = monkey.plannedKill {
+                    line += "; next kill due \(dateTime(planned))"
+                } else if let next = monkey.nextPossible {
+                    line += "; next possible \(dateTime(next))"
+                }
+            }
+            if let last = monkey.lastKill { line += "; last kill \(dateTime(last))" }
+            lines.append(line)
+        }
+        if !status.kills.isEmpty {
+            lines.append("latest kills:")
+            for kill in status.kills {
+                var line = "  \(dateTime(kill.at))  \(kill.app)  \(kill.instance) (\(kill.version))  "
+                line += kill.hangMs.map { "froze \($0) ms" } ?? kill.signal
+                line += "  by \(kill.by)"
+                if kill.leashed == true { line += " (leashed: not carried out)" }
+                if let reason = kill.reason { line += ": \(reason)" }
+                lines.append(line)
+            }
+        }
         return lines.joined(separator: "\n")
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    /// `2026-12-07 14:03Z`.
+    static func dateTime(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm'Z'"
+        return formatter.string(from: date)
     }
 
     /// `14:03:07`, in UTC.

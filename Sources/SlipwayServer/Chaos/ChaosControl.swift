@@ -13,6 +13,8 @@ public protocol ChaosControl: Sendable {
     func releaseChaos(by user: String) async throws(CommandRefusal) -> ChaosStatus
     /// The faults in force and whether chaos is stopped.
     func chaosStatus() async throws(CommandRefusal) -> ChaosStatus
+    /// Crashes or freezes an instance of `app`; recorded before its signal.
+    func killInstance(app: String, _ request: KillRequest) async throws(CommandRefusal) -> ChaosKill
 }
 
 /// A fault in force, as the API shows it.
@@ -48,16 +50,27 @@ public struct ChaosFault: Sendable, Equatable, Codable {
     }
 }
 
-/// Whether chaos is stopped, and the faults in force.
+/// Whether chaos is stopped, the faults in force, the apps' monkeys and the latest kills.
 public struct ChaosStatus: Sendable, Equatable, Codable {
-    /// Set while chaos is stopped: new faults are refused.
+    /// Set while chaos is stopped: new faults are refused and no monkey acts.
     public var stopped: ChaosLedger.Stop?
     /// Every fault in force, in the order they were added.
     public var faults: [ChaosFault]
+    /// The monkey of every app that has one.
+    public var monkeys: [ChaosMonkey.View]
+    /// The latest crashes and freezes, newest last.
+    public var kills: [ChaosKill]
 
     /// Creates a status.
-    public init(stopped: ChaosLedger.Stop?, faults: [ChaosFault]) {
+    public init(
+        stopped: ChaosLedger.Stop?,
+        faults: [ChaosFault],
+        monkeys: [ChaosMonkey.View] = [],
+        kills: [ChaosKill] = []
+    ) {
         self.stopped = stopped
         self.faults = faults
+        self.monkeys = monkeys
+        self.kills = kills
     }
 }

@@ -7,7 +7,7 @@ import SlipwayStore
 /// Carries out the chaos commands: records each fault before the proxy applies it, keeps every app's proxy
 /// holding exactly the faults the log says are in force, and records each fault's end (removed, expired, bound
 /// reached). One actor, so the sets pushed to the data plane follow the order of the events.
-public actor ChaosFaults: ChaosControl {
+public actor ChaosFaults {
     /// The most faults one app may have at once.
     public static let maximumFaultsPerApp = 32
 
@@ -119,6 +119,9 @@ public actor ChaosFaults: ChaosControl {
         }
         return await chaosStatus()
     }
+
+    /// Whether chaos is stopped now.
+    public var isStopped: Bool { ledger.stop != nil }
 
     public func chaosStatus() async -> ChaosStatus {
         var faults: [ChaosFault] = []

@@ -4,7 +4,7 @@ import NIOCore
 
 /// The chaos endpoints of the controller's API: `GET /api/v1/chaos`, `POST /api/v1/chaos/stop`,
 /// `POST /api/v1/chaos/release`, and an app's faults at `POST /api/v1/apps/{app}/faults` and
-/// `DELETE /api/v1/apps/{app}/faults/{id}`. A refused or malformed request changes nothing.
+/// `DELETE /api/v1/apps/{app}/faults/{id}`, and `POST /api/v1/apps/{app}/chaos/kill`. A refused or malformed request changes nothing.
 public struct ChaosRoutes: Sendable {
     /// What carries the commands out.
     public let control: any ChaosControl
@@ -33,6 +33,12 @@ public struct ChaosRoutes: Sendable {
             try await answer(request, context, accepting: FaultRequest.fields) { body in
                 let app = try Self.parameter("app", of: context)
                 return (.created, try await control.addFault(app: app, try FaultRequest(body)))
+            }
+        }
+        group.post("apps/{app}/chaos/kill") { request, context in
+            try await answer(request, context, accepting: KillRequest.fields) { body in
+                let app = try Self.parameter("app", of: context)
+                return (.ok, try await control.killInstance(app: app, try KillRequest(body)))
             }
         }
         group.delete("apps/{app}/faults/{id}") { request, context in

@@ -23,6 +23,17 @@ extension Controller: ChaosControl {
     }
 
     public func chaosStatus() async throws(CommandRefusal) -> ChaosStatus {
-        try await desk().chaosStatus()
+        var status = try await desk().chaosStatus()
+        if let monkey = chaosMonkey.withLockedValue({ $0 }) { status.monkeys = await monkey.views() }
+        let kills = (try? log.events(kinds: [.chaosKill])) ?? []
+        status.kills = kills.suffix(10).compactMap(ChaosKill.init)
+        return status
+    }
+
+    public func killInstance(app: String, _ request: KillRequest) async throws(CommandRefusal) -> ChaosKill {
+        guard let kills = chaosKills.withLockedValue({ $0 }) else {
+            throw CommandRefusal(.conflict, "the controller is still starting; try again in a moment")
+        }
+        return try await kills.kill(app: app, request)
     }
 }

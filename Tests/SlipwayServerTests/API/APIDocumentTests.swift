@@ -280,6 +280,10 @@ struct StandInController: ControllerServing {
         try await chaos.releaseChaos(by: user)
     }
     func chaosStatus() async throws(CommandRefusal) -> ChaosStatus { await chaos.chaosStatus() }
+    func killInstance(app: String, _ request: KillRequest) async throws(CommandRefusal) -> ChaosKill {
+        try await ChaosKills(apps: [], record: { _ in nil }, status: { _ in nil }, signal: { _, _ in false })
+            .kill(app: app, request)
+    }
     func dashboardApps() async -> [DashboardAppSummary] { [] }
     func samples() async -> [AppTrafficSample] { [] }
 }

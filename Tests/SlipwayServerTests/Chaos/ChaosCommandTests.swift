@@ -21,6 +21,8 @@ extension LiveRollouts {
                       interval: 500ms
                       healthyThreshold: 1
                       startDeadline: 15s
+                    chaos:
+                      monkey: {leashed: true, meanTimeBetweenKillsInWorkDays: 3}
                     """,
                 prefix: "slipway-chaos"
             )
@@ -70,6 +72,13 @@ extension LiveRollouts {
             #expect(run.status == 0, "\(run)")
             run = try await service.slipway(["chaos", "status"])
             #expect(run.status == 0 && run.stdout.contains("f2") && run.stdout.contains("delay 300ms"), "\(run)")
+            #expect(
+                run.stdout.contains(
+                    "monkey of shop: kill, one per 3 work days on average (at least 1 apart), "
+                        + "Mon-Fri 09:00–15:00 (UTC), leashed"
+                ),
+                "\(run.stdout)"
+            )
             let delays = try (0..<3).map { _ in try get(service).seconds }
             #expect(delays[0] >= 0.3 && delays[1] >= 0.3 && delays[2] < 0.25, "\(delays)")
 
