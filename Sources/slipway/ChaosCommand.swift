@@ -187,21 +187,15 @@ struct ChaosFaultAddCommand: AsyncParsableCommand {
     func run() async throws {
         let body = try body()
         let app = target.qualified(name)
-        try await ControllerCall.run(controller) { client throws(ControllerFailure) in
-            let fault = try await client.send(
-                .POST,
-                ControllerClient.path(app: app, "faults"),
-                body: body,
-                as: ChaosFault.self
-            )
-            if json {
-                try ControllerCall.printJSON(fault)
-            } else {
-                ControllerCall.printLine(
-                    "added \(fault.id) to \(fault.app): \(fault.summary), until \(ChaosText.time(fault.expiresAt))"
-                )
-            }
-            return ExitStatus.success
+        try await ControllerCall.exchange(
+            controller,
+            .POST,
+            ControllerClient.path(app: app, "faults"),
+            body: body,
+            as: ChaosFault.self,
+            json: json
+        ) { fault in
+            "added \(fault.id) to \(fault.app): \(fault.summary), until \(ChaosText.time(fault.expiresAt))"
         }
     }
 }
@@ -226,19 +220,15 @@ struct ChaosFaultRemoveCommand: AsyncParsableCommand {
     func run() async throws {
         let app = target.qualified(name)
         let segment = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? id
-        try await ControllerCall.run(controller) { client throws(ControllerFailure) in
-            let fault = try await client.send(
-                .DELETE,
-                ControllerClient.path(app: app, "faults/\(segment)"),
-                body: ["by": controller.user],
-                as: ChaosFault.self
-            )
-            if json {
-                try ControllerCall.printJSON(fault)
-            } else {
-                ControllerCall.printLine("removed \(fault.id) from \(fault.app) after \(fault.affected) requests")
-            }
-            return ExitStatus.success
+        try await ControllerCall.exchange(
+            controller,
+            .DELETE,
+            ControllerClient.path(app: app, "faults/\(segment)"),
+            body: ["by": controller.user],
+            as: ChaosFault.self,
+            json: json
+        ) { fault in
+            "removed \(fault.id) from \(fault.app) after \(fault.affected) requests"
         }
     }
 }
@@ -296,21 +286,16 @@ struct ChaosKillCommand: AsyncParsableCommand {
         body.signal = signal.map { $0.uppercased().hasPrefix("SIG") ? $0.uppercased() : "SIG" + $0.uppercased() }
         body.reason = reason
         let app = target.qualified(name)
-        try await ControllerCall.run(controller) { client throws(ControllerFailure) in
-            let kill = try await client.send(
-                .POST,
-                ControllerClient.path(app: app, "chaos/kill"),
-                body: body,
-                as: ChaosKill.self
-            )
-            if json {
-                try ControllerCall.printJSON(kill)
-            } else if let hangMs = kill.hangMs {
-                ControllerCall.printLine("froze \(kill.instance) (\(kill.version)) of \(kill.app) for \(hangMs) ms")
-            } else {
-                ControllerCall.printLine("sent \(kill.signal) to \(kill.instance) (\(kill.version)) of \(kill.app)")
-            }
-            return ExitStatus.success
+        try await ControllerCall.exchange(
+            controller,
+            .POST,
+            ControllerClient.path(app: app, "chaos/kill"),
+            body: body,
+            as: ChaosKill.self,
+            json: json
+        ) { kill in
+            kill.hangMs.map { "froze \(kill.instance) (\(kill.version)) of \(kill.app) for \($0) ms" }
+                ?? "sent \(kill.signal) to \(kill.instance) (\(kill.version)) of \(kill.app)"
         }
     }
 }
@@ -342,16 +327,15 @@ struct ChaosStopCommand: AsyncParsableCommand {
     func run() async throws {
         var body = ["by": controller.user]
         if let reason { body["reason"] = reason }
-        try await ControllerCall.run(controller) { client throws(ControllerFailure) in
-            let status = try await client.send(.POST, "/api/v1/chaos/stop", body: body, as: ChaosStatus.self)
-            if json {
-                try ControllerCall.printJSON(status)
-            } else {
-                ControllerCall.printLine(
-                    "chaos stopped: no fault in force; new ones are refused until `slipway chaos release`"
-                )
-            }
-            return ExitStatus.success
+        try await ControllerCall.exchange(
+            controller,
+            .POST,
+            "/api/v1/chaos/stop",
+            body: body,
+            as: ChaosStatus.self,
+            json: json
+        ) { _ in
+            "chaos stopped: no fault in force; new ones are refused until `slipway chaos release`"
         }
     }
 }
@@ -366,15 +350,15 @@ struct ChaosReleaseCommand: AsyncParsableCommand {
     @OptionGroup var controller: ControllerOptions
 
     func run() async throws {
-        try await ControllerCall.run(controller) { client throws(ControllerFailure) in
-            _ = try await client.send(
-                .POST,
-                "/api/v1/chaos/release",
-                body: ["by": controller.user],
-                as: ChaosStatus.self
-            )
-            ControllerCall.printLine("chaos released: faults may be added again")
-            return ExitStatus.success
+        try await ControllerCall.exchange(
+            controller,
+            .POST,
+            "/api/v1/chaos/release",
+            body: ["by": controller.user],
+            as: ChaosStatus.self,
+            json: false
+        ) { _ in
+            "chaos released: faults may be added again"
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOHTTP1
 import SlipwayEngine
 import SlipwayServer
 
@@ -30,6 +31,28 @@ enum ControllerCall {
                 try printJSON(reply.rollout)
             } else {
                 printLine(reply.message ?? reply.rollout.headline(after: command.name))
+            }
+            return ExitStatus.success
+        }
+    }
+
+    /// Sends `body` with `method` to `path` and prints the answer: as JSON with `json`, else the line `describe`
+    /// makes of it.
+    static func exchange<Answer: Codable & Sendable>(
+        _ options: ControllerOptions,
+        _ method: HTTPMethod,
+        _ path: String,
+        body: some Encodable & Sendable,
+        as answer: Answer.Type,
+        json: Bool,
+        describe: (Answer) -> String
+    ) async throws {
+        try await run(options) { client throws(ControllerFailure) in
+            let reply = try await client.send(method, path, body: body, as: answer)
+            if json {
+                try printJSON(reply)
+            } else {
+                printLine(describe(reply))
             }
             return ExitStatus.success
         }

@@ -53,13 +53,7 @@ struct ControllerClient {
         body: some Encodable,
         as answer: Answer.Type
     ) async throws(ControllerFailure) -> Answer {
-        let data: Data
-        do {
-            data = try JSONEncoder().encode(body)
-        } catch {
-            throw ControllerFailure(status: ExitStatus.badInput, message: "cannot encode the request: \(error)")
-        }
-        return try await send(.POST, path: Self.path(app: app, action), body: data, as: answer)
+        try await send(.POST, Self.path(app: app, action), body: body, as: answer)
     }
 
     /// `METHOD path` (under the controller's base) with `body` as JSON, decoding a 2xx answer as `Answer`.

@@ -63,21 +63,31 @@ public struct CommandRoutes: Sendable {
         guard let app = context.parameters.get("app") else {
             return APIError.response(.badRequest, code: "badRequest", message: "the app name is missing")
         }
+        return try await Self.answer(request, accepting: fields) { body in try await handle(app, body) }
+    }
+
+    /// Reads the body (413 past ``maximumBodySize``) as a ``CommandBody`` with `fields`, runs `handle`, and encodes
+    /// what it returns or the refusal it throws.
+    static func answer(
+        _ request: Request,
+        accepting fields: Set<String>,
+        _ handle: (CommandBody) async throws -> (HTTPResponse.Status, any Encodable)
+    ) async throws -> Response {
         let bytes: ByteBuffer
         do {
-            bytes = try await request.body.collect(upTo: Self.maximumBodySize)
+            bytes = try await request.body.collect(upTo: maximumBodySize)
         } catch is NIOTooManyBytesError {
             return APIError.response(
                 .contentTooLarge,
                 code: "bodyTooLarge",
-                message: "the request body is larger than \(Self.maximumBodySize / 1024) KiB"
+                message: "the request body is larger than \(maximumBodySize / 1024) KiB"
             )
         }
         let status: HTTPResponse.Status
         let value: any Encodable
         do {
             let body = try CommandBody(json: Data(bytes.readableBytesView), accepting: fields)
-            (status, value) = try await handle(app, body)
+            (status, value) = try await handle(body)
         } catch let refusal as CommandRefusal {
             return APIError.response(refusal)
         }

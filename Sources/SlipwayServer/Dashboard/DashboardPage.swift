@@ -28,6 +28,17 @@ enum DashboardPage {
             <main>
             <h2 class="visually-hidden">Apps</h2>
             <p class="notice" data-testid="notice" role="status" aria-live="polite"></p>
+            <section class="chaos" data-testid="chaos" aria-label="Chaos" hidden>
+            <div class="chaos-head">
+            <h2 class="chaos-title">Chaos</h2>
+            <span class="chaos-state" data-testid="chaos-state"></span>
+            <button type="button" class="danger" data-action="chaos-stop">Stop all chaos</button>
+            <button type="button" data-action="chaos-release" hidden>Release</button>
+            </div>
+            <ul class="chaos-faults" data-testid="chaos-faults"></ul>
+            <p class="chaos-line" data-testid="chaos-monkeys"></p>
+            <p class="chaos-line" data-testid="chaos-kills"></p>
+            </section>
             <div class="apps" data-testid="apps">
             \(list)
             </div>

@@ -23,6 +23,7 @@ enum DashboardScript {
           const METRICS_EVERY_MS = 2000;
           const VIEW_EVERY_MS = 5000;
           const LIST_EVERY_MS = 10000;
+          const CHAOS_EVERY_MS = 3000;
           const VIEW_MIN_GAP_MS = 300;
           const NEWEST = Number.MAX_SAFE_INTEGER;
 
@@ -1098,8 +1099,95 @@ enum DashboardScript {
             },
           };
 
-          if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => dashboard.start());
-          else dashboard.start();
+          // ---- chaos ------------------------------------------------------------------------------------------------
+
+          /// The chaos panel: the faults in force (each removable), the monkeys, the latest kills, and the stop
+          /// that removes every fault and holds every monkey.
+          const chaos = {
+            node: null,
+
+            start() {
+              this.node = document.querySelector('[data-testid="chaos"]');
+              if (!this.node) return;
+              this.node.hidden = false;
+              this.refresh();
+              setInterval(() => this.refresh(), CHAOS_EVERY_MS);
+            },
+
+            async refresh() {
+              let status;
+              try {
+                status = await api('/api/v1/chaos');
+              } catch (error) {
+                return;
+              }
+              this.render(status);
+            },
+
+            render(status) {
+              const state = this.node.querySelector('[data-testid="chaos-state"]');
+              const faults = status.faults || [];
+              const stopped = status.stopped;
+              this.node.dataset.stopped = stopped ? 'true' : 'false';
+              setText(
+                state,
+                stopped
+                  ? `Chaos is stopped (by ${stopped.by}${stopped.reason ? `: ${stopped.reason}` : ''}): `
+                    + 'no fault applies and no monkey acts until it is released.'
+                  : faults.length === 0 ? 'No fault in force.' : `${faults.length} fault${faults.length === 1 ? '' : 's'} in force.`
+              );
+              const list = this.node.querySelector('[data-testid="chaos-faults"]');
+              list.replaceChildren(...faults.map((fault) => h('li', { 'data-id': fault.id, 'data-app': fault.app },
+                h('span', { text: `${fault.app} ${fault.id}: ${fault.summary} · ${number(fault.affected)} affected · until ${clock(fault.expiresAt)}` }),
+                ' ',
+                h('button', { type: 'button', text: 'Remove', 'data-action': 'chaos-remove', onclick: () => this.remove(fault) }),
+              )));
+              const monkeys = (status.monkeys || []).map((m) => `${m.app}: ${m.enabled ? `${m.action}${m.leashed ? ' (leashed)' : ''}, ${m.schedule}` : 'off'}`
+                + (m.plannedKill ? `, due ${clock(m.plannedKill)}` : ''));
+              setText(this.node.querySelector('[data-testid="chaos-monkeys"]'), monkeys.length ? `Monkeys: ${monkeys.join(' · ')}` : '');
+              const kills = (status.kills || []).slice(-3).reverse().map((k) => `${clock(k.at)} ${k.instance} ${k.hangMs ? `froze ${k.hangMs} ms` : k.signal}${k.leashed ? ' (leashed)' : ''}`);
+              setText(this.node.querySelector('[data-testid="chaos-kills"]'), kills.length ? `Latest kills: ${kills.join(' · ')}` : '');
+              this.node.querySelector('[data-action="chaos-stop"]').hidden = Boolean(stopped);
+              this.node.querySelector('[data-action="chaos-release"]').hidden = !stopped;
+            },
+
+            async stopAll() {
+              if (!window.confirm('Stop all chaos? Every fault of every app is removed now, and no fault or monkey acts until chaos is released.')) return;
+              await this.send('/api/v1/chaos/stop', 'POST');
+            },
+
+            async release() {
+              await this.send('/api/v1/chaos/release', 'POST');
+            },
+
+            async remove(fault) {
+              await this.send(`${appPath(fault.app)}/faults/${encodeURIComponent(fault.id)}`, 'DELETE');
+            },
+
+            async send(path, method) {
+              try {
+                await api(path, {
+                  method,
+                  headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': cookie('slipway_csrf') },
+                  body: '{}',
+                });
+                notice('');
+              } catch (error) {
+                notice(error.message, true);
+              }
+              await this.refresh();
+            },
+          };
+
+          function startAll() {
+            dashboard.start();
+            chaos.start();
+            document.querySelector('[data-action="chaos-stop"]')?.addEventListener('click', () => chaos.stopAll());
+            document.querySelector('[data-action="chaos-release"]')?.addEventListener('click', () => chaos.release());
+          }
+
+          if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startAll);
+          else startAll();
         })();
         """#
 }

@@ -32,6 +32,17 @@ enum DashboardStyle {
         .notice { margin: 0 0 8px; padding: 6px 10px; border-radius: 6px; background: #eff6ff; }
         .notice.error { background: #fef2f2; color: var(--bad); }
         .apps { display: flex; flex-direction: column; gap: 6px; }
+        .chaos {
+          background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 6px 12px;
+          margin-bottom: 8px;
+        }
+        .chaos[data-stopped="true"] { border-color: #fca5a5; background: #fef2f2; }
+        .chaos-head { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; min-height: 32px; }
+        .chaos-title { margin: 0; font-size: 15px; }
+        .chaos-state { color: var(--muted); margin-right: auto; }
+        .chaos-faults { margin: 4px 0; padding-left: 18px; }
+        .chaos-faults:empty, .chaos-line:empty { display: none; }
+        .chaos-line { margin: 2px 0; color: var(--muted); font-size: 13px; }
         .app { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 6px 12px; }
         .app.open { border-color: #93c5fd; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.06); padding-bottom: 12px; }
         .app-head { display: flex; align-items: center; gap: 10px; min-height: 32px; flex-wrap: wrap; }
@@ -58,6 +69,7 @@ enum DashboardStyle {
         button:hover:not(:disabled) { background: #f9fafb; }
         button:focus-visible, .toggle:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
         button:disabled { opacity: 0.45; cursor: not-allowed; }
+        button.danger { color: var(--bad); border-color: #fca5a5; }
         .details { margin-top: 8px; display: flex; flex-direction: column; gap: 12px; }
         .row { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px; }
         @media (max-width: 900px) { .row { grid-template-columns: 1fr; } }

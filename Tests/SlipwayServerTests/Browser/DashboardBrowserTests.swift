@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayCore
 import SlipwayEngine
+import SlipwayProxy
 import SlipwayServer
 import SlipwayTestSupport
 import Testing
@@ -176,6 +177,36 @@ extension LiveRollouts {
             let outcome = try await fixture.waitForOutcome()
             #expect(outcome.state == "aborted")
             #expect(fixture.weights == ["1.0.0": 10_000])
+
+            // A fault in force shows in the chaos panel; the stop button removes it and holds all chaos.
+            let fault = try await fixture.controller.addFault(
+                app: "shop",
+                FaultRequest(
+                    fault: FaultSpec(
+                        id: "new",
+                        kind: .abort,
+                        status: 503,
+                        share: 10_000,
+                        pathPrefix: "/nowhere",
+                        expiresAtMs: 0
+                    ),
+                    by: "test",
+                    reason: "browser test"
+                )
+            )
+            let faultItem = #"[data-testid="chaos-faults"] li[data-id="\#(fault.id)"]"#
+            try await page.waitUntil("the fault in the chaos panel", "!!document.querySelector('\(faultItem)')")
+            let faultText = try await page.evaluate("document.querySelector('\(faultItem)').textContent")
+            #expect(faultText.stringValue?.contains("abort 503 on 100% of /nowhere*") == true, "\(faultText)")
+            try await page.evaluate("document.querySelector('[data-action=\"chaos-stop\"]').click(); true")
+            #expect(page.connection.dialogs.last?.message.contains("Stop all chaos?") == true)
+            try await page.waitUntil(
+                "chaos stopped in the panel",
+                "document.querySelector('[data-testid=\"chaos\"]').dataset.stopped === 'true' "
+                    + "&& !document.querySelector('\(faultItem)')"
+            )
+            let chaos = try await fixture.controller.chaosStatus()
+            #expect(chaos.stopped != nil && chaos.faults.isEmpty)
             #expect(page.connection.consoleErrors.isEmpty, "page errors: \(page.connection.consoleErrors)")
         }
 

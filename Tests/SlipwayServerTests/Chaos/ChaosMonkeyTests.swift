@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayConfig
 import SlipwayCore
+import SlipwayTestSupport
 import Synchronization
 import Testing
 
@@ -148,7 +149,9 @@ import Testing
         await monkey.tick()
         await monkey.tick()
         #expect(bench.signals.withLock { $0.map(\.1) } == [SIGSTOP])
-        try await Task.sleep(for: .milliseconds(1_500))
+        try await waitUntil("the freeze ends", timeout: .seconds(10)) {
+            bench.signals.withLock { $0.count } == 2
+        }
         #expect(bench.signals.withLock { $0.map(\.1) } == [SIGSTOP, SIGCONT])
         #expect(try bench.kinds() == ["monkeyPlanned", "chaosKill", "chaosHangEnded"])
     }
