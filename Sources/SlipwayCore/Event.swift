@@ -120,6 +120,9 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// The monkey's planned kill was due and refused: `day`, `reasons` (a rollout under way, the app not fully
     /// healthy, deploy windows closed, chaos stopped, the minimum time since the last kill).
     case monkeySkipped
+    /// A chaos experiment ran (`slipway chaos run`), recorded for each app it touched: `title`, `status`
+    /// (completed, failed, aborted, interrupted), `deviated`, `reason`, `durationMs`, `by`, `journal`.
+    case chaosExperimentRan
 }
 
 /// An immutable fact about an app, before the log has stamped it with an id and a time.

@@ -21,8 +21,8 @@ struct ChaosCommand: AsyncParsableCommand {
             fault, 4 controller unreachable or unauthorized.
             """,
         subcommands: [
-            ChaosStatusCommand.self, ChaosFaultCommand.self, ChaosKillCommand.self, ChaosStopCommand.self,
-            ChaosReleaseCommand.self,
+            ChaosStatusCommand.self, ChaosFaultCommand.self, ChaosKillCommand.self, ChaosRunCommand.self,
+            ChaosStopCommand.self, ChaosReleaseCommand.self,
         ]
     )
 }

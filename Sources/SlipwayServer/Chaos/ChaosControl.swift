@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 import SlipwayProxy
 
 /// What the chaos endpoints of the API drive: faults in the apps' proxies, and the stop that removes them all.
@@ -15,6 +16,87 @@ public protocol ChaosControl: Sendable {
     func chaosStatus() async throws(CommandRefusal) -> ChaosStatus
     /// Crashes or freezes an instance of `app`; recorded before its signal.
     func killInstance(app: String, _ request: KillRequest) async throws(CommandRefusal) -> ChaosKill
+    /// Records an experiment's run and journal (`chaosExperimentRan`) for each app it touched.
+    func recordExperiment(_ record: ExperimentRecord) async throws(CommandRefusal) -> ExperimentRecord
+}
+
+/// A chaos experiment's run, as `slipway chaos run` reports it to the controller for the event log.
+public struct ExperimentRecord: Sendable, Equatable, Codable {
+    /// The experiment's title.
+    public var title: String
+    /// `completed`, `failed`, `aborted` or `interrupted`.
+    public var status: String
+    /// Whether the steady state deviated.
+    public var deviated: Bool
+    /// Why it was aborted, failed or deviated.
+    public var reason: String?
+    /// How long it ran.
+    public var durationMs: Int
+    /// The apps it touched (its events are recorded for each; for every app when none is known).
+    public var apps: [String]
+    /// The journal.
+    public var journal: JSONValue
+    /// Who ran it.
+    public var by: String
+
+    /// The fields the endpoint accepts.
+    static let fields: Set<String> = ["title", "status", "deviated", "reason", "durationMs", "apps", "journal", "by"]
+
+    /// Creates a record.
+    public init(
+        title: String,
+        status: String,
+        deviated: Bool,
+        reason: String?,
+        durationMs: Int,
+        apps: [String],
+        journal: JSONValue,
+        by: String
+    ) {
+        self.title = title
+        self.status = status
+        self.deviated = deviated
+        self.reason = reason
+        self.durationMs = durationMs
+        self.apps = apps
+        self.journal = journal
+        self.by = by
+    }
+
+    /// Reads a request body; a refusal names the field.
+    init(_ body: CommandBody) throws(CommandRefusal) {
+        guard let title = try body.string("title"), !title.isEmpty else {
+            throw CommandRefusal(.badRequest, "\"title\": missing (expected the experiment's title)")
+        }
+        let statuses = ["completed", "failed", "aborted", "interrupted"]
+        guard let status = try body.string("status"), statuses.contains(status) else {
+            throw CommandRefusal(.badRequest, "\"status\": expected one of \(statuses.joined(separator: ", "))")
+        }
+        guard let deviated = try body.bool("deviated") else {
+            throw CommandRefusal(.badRequest, "\"deviated\": missing (expected true or false)")
+        }
+        guard let durationMs = try body.int("durationMs", in: 0...Int(Int32.max)) else {
+            throw CommandRefusal(.badRequest, "\"durationMs\": missing (expected a whole number)")
+        }
+        guard let journal = body.value("journal"), case .object = journal else {
+            throw CommandRefusal(.badRequest, "\"journal\": missing (expected the journal, an object)")
+        }
+        guard case .array(let apps)? = body.value("apps"), let names = apps.map(\.stringValue) as [String?]?,
+            names.allSatisfy({ $0 != nil })
+        else {
+            throw CommandRefusal(.badRequest, "\"apps\": expected a list of app names")
+        }
+        self.init(
+            title: title,
+            status: status,
+            deviated: deviated,
+            reason: try body.string("reason"),
+            durationMs: durationMs,
+            apps: names.compactMap { $0 },
+            journal: journal,
+            by: try body.by
+        )
+    }
 }
 
 /// A fault in force, as the API shows it.

@@ -120,6 +120,11 @@ public actor ChaosFaults {
         return await chaosStatus()
     }
 
+    /// Records a chaos event that changes no fault (an experiment's run).
+    public func recordEvent(_ event: Event) throws(CommandRefusal) {
+        guard record(event) != nil else { throw CommandRefusal(.conflict, "the event log cannot be written") }
+    }
+
     /// Whether chaos is stopped now.
     public var isStopped: Bool { ledger.stop != nil }
 

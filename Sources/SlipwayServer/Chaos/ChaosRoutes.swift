@@ -27,6 +27,11 @@ public struct ChaosRoutes: Sendable {
                 (.ok, try await control.releaseChaos(by: try body.by))
             }
         }
+        group.post("chaos/experiments") { request, _ in
+            try await CommandRoutes.answer(request, accepting: ExperimentRecord.fields) { body in
+                (.created, try await control.recordExperiment(try ExperimentRecord(body)))
+            }
+        }
         group.post("apps/{app}/faults") { request, context in
             try await CommandRoutes.answer(request, accepting: FaultRequest.fields) { body in
                 let app = try Self.parameter("app", of: context)

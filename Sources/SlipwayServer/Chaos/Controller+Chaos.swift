@@ -1,3 +1,5 @@
+import SlipwayCore
+
 extension Controller: ChaosControl {
     private func desk() throws(CommandRefusal) -> ChaosFaults {
         guard let desk = chaosDesk.withLockedValue({ $0 }) else {
@@ -35,5 +37,20 @@ extension Controller: ChaosControl {
             throw CommandRefusal(.conflict, "the controller is still starting; try again in a moment")
         }
         return try await kills.kill(app: app, request)
+    }
+
+    public func recordExperiment(_ record: ExperimentRecord) async throws(CommandRefusal) -> ExperimentRecord {
+        let known = config.apps.map(\.name)
+        let named = record.apps.filter(known.contains)
+        var fields: [String: JSONValue] = [
+            "title": .string(record.title), "status": .string(record.status), "deviated": .bool(record.deviated),
+            "durationMs": .int(record.durationMs), "by": .string(record.by), "journal": record.journal,
+        ]
+        if let reason = record.reason { fields["reason"] = .string(reason) }
+        let desk = try desk()
+        for app in named.isEmpty ? known : named {
+            try await desk.recordEvent(Event(app: app, kind: .chaosExperimentRan, fields: fields))
+        }
+        return record
     }
 }

@@ -367,6 +367,11 @@ struct CommandBody {
         return number
     }
 
+    /// The field `name` as it was sent; nil when absent or null.
+    func value(_ name: String) -> JSONValue? {
+        fields[name]
+    }
+
     /// The field `name` as an object whose values are all strings.
     func stringObject(_ name: String) throws(CommandRefusal) -> [String: String]? {
         guard let value = fields[name] else { return nil }

@@ -280,6 +280,7 @@ struct StandInController: ControllerServing {
         try await chaos.releaseChaos(by: user)
     }
     func chaosStatus() async throws(CommandRefusal) -> ChaosStatus { await chaos.chaosStatus() }
+    func recordExperiment(_ record: ExperimentRecord) async throws(CommandRefusal) -> ExperimentRecord { record }
     func killInstance(app: String, _ request: KillRequest) async throws(CommandRefusal) -> ChaosKill {
         try await ChaosKills(apps: [], record: { _ in nil }, status: { _ in nil }, signal: { _, _ in false })
             .kill(app: app, request)
