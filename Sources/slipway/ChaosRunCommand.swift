@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import SlipwayConfig
 import SlipwayCore
+import SlipwayEngine
 import SlipwayPlatform
 import SlipwayServer
 import Synchronization
@@ -121,6 +122,8 @@ final class ExperimentDriver: ChaosExperimentDriver, @unchecked Sendable {
     private let title: String
     /// The faults the experiment added, by app.
     private let added = Mutex<[(app: String, id: String)]>([])
+    /// Per app: the steady state measured before the method, and the totals when the method began and ended.
+    private let steady = Mutex<[String: SteadyStateProbe]>([:])
     /// How long a call to the controller is retried while it cannot be reached.
     static let patience = Duration.seconds(60)
 
@@ -202,6 +205,57 @@ final class ExperimentDriver: ChaosExperimentDriver, @unchecked Sendable {
         case .latency(let app, let window):
             let (_, _, p99) = try await traffic(app: app, window: window)
             return .double(p99)
+        case .steadyState(let app, let window):
+            return try await steadyState(app: app, window: window)
+        }
+    }
+
+    func method(started: Bool) async {
+        for app in steady.withLock({ Array($0.keys) }) {
+            guard let totals = try? await totals(app) else { continue }
+            steady.withLock { probes in
+                if started { probes[app]?.methodStart = totals } else { probes[app]?.methodEnd = totals }
+            }
+        }
+    }
+
+    /// Before the method: measures the steady state for `window`. After it (or during it): compares the method's
+    /// period with that steady state.
+    private func steadyState(app: String, window: Duration) async throws -> JSONValue {
+        let probe = steady.withLock { $0[app] }
+        guard let probe, let start = probe.methodStart else {
+            let first = try await totals(app)
+            try await Task.sleep(for: window)
+            let second = try await totals(app)
+            let baseline = SteadyStateProbe.period(from: first, to: second)
+            steady.withLock { $0[app] = SteadyStateProbe(baseline: baseline) }
+            return .object([
+                "held": true, "phase": "steady state measured", "requests": .int(baseline.requests),
+                "errorRate": baseline.errorRate.map(JSONValue.double) ?? .null,
+                "p99Ms": baseline.latency.latency(quantile: 0.99).map { .double(Double($0.milliseconds)) } ?? .null,
+            ])
+        }
+        let end: TrafficTotals
+        if let ended = probe.methodEnd { end = ended } else { end = try await totals(app) }
+        let comparison = SteadyStateComparison(
+            before: probe.baseline,
+            during: SteadyStateProbe.period(from: start, to: end)
+        )
+        return .object([
+            "held": .bool(comparison.held),
+            "findings": .array(comparison.findings.map(JSONValue.string)),
+            "before": SteadyStateProbe.describe(comparison.before),
+            "during": SteadyStateProbe.describe(comparison.during),
+            "errorsEValue": .double(comparison.errors.maxEValue),
+            "latencySeparation": .double(comparison.latency.separation),
+            "latencyBand": comparison.latency.band.isFinite ? .double(comparison.latency.band) : .null,
+            "slowEValue": .double(comparison.slow.maxEValue),
+        ])
+    }
+
+    private func totals(_ app: String) async throws -> TrafficTotals {
+        try await retrying {
+            try await self.client.get(ControllerClient.path(app: app, "traffic"), as: TrafficTotals.self)
         }
     }
 
@@ -307,6 +361,40 @@ final class ExperimentDriver: ChaosExperimentDriver, @unchecked Sendable {
     }
 }
 
+/// A steady-state probe's measurements of one app.
+struct SteadyStateProbe: Sendable {
+    var baseline: SteadyStateComparison.Period
+    var methodStart: TrafficTotals?
+    var methodEnd: TrafficTotals?
+
+    init(baseline: SteadyStateComparison.Period) {
+        self.baseline = baseline
+    }
+
+    /// The traffic between two totals.
+    static func period(from first: TrafficTotals, to second: TrafficTotals) -> SteadyStateComparison.Period {
+        var earlier: [Int: Int] = [:]
+        for pair in first.latency where pair.count == 2 { earlier[pair[0]] = pair[1] }
+        let buckets = second.latency.compactMap { pair -> (micros: UInt64, count: Int)? in
+            guard pair.count == 2, pair[0] >= 0 else { return nil }
+            return (UInt64(pair[0]), max(0, pair[1] - (earlier[pair[0]] ?? 0)))
+        }
+        return SteadyStateComparison.Period(
+            requests: max(0, second.requests - first.requests),
+            errors: max(0, second.errors - first.errors),
+            latency: LatencyCounts(buckets)
+        )
+    }
+
+    static func describe(_ period: SteadyStateComparison.Period) -> JSONValue {
+        .object([
+            "requests": .int(period.requests), "errors": .int(period.errors),
+            "errorRate": period.errorRate.map(JSONValue.double) ?? .null,
+            "p99Ms": period.latency.latency(quantile: 0.99).map { .double(Double($0.milliseconds)) } ?? .null,
+        ])
+    }
+}
+
 /// An activity that could not run.
 struct ExperimentFailure: Error, CustomStringConvertible {
     var description: String
@@ -320,7 +408,7 @@ extension ChaosExperimentSpec {
             guard case .slipway(let function) = activity.provider else { continue }
             switch function {
             case .killInstance(let app, _, _), .hangInstance(let app, _, _), .addFault(let app, _),
-                .restartApp(let app), .errorRate(let app, _), .latency(let app, _):
+                .restartApp(let app), .errorRate(let app, _), .latency(let app, _), .steadyState(let app, _):
                 names.append(app)
             case .removeFaults(let app):
                 if let app { names.append(app) }

@@ -233,7 +233,7 @@ extension ConfigDecoder {
         let known = [
             "kill-instance": ["app", "instance", "signal"], "hang-instance": ["app", "instance", "duration"],
             "add-fault": ["app", "fault"], "remove-faults": ["app"], "restart-app": ["app"],
-            "error-rate": ["app", "window"], "latency": ["app", "window"],
+            "error-rate": ["app", "window"], "latency": ["app", "window"], "steady-state": ["app", "window"],
         ]
         guard let keys = known[name] else {
             reportExpected("one of " + known.keys.sorted().joined(separator: ", "), function)
@@ -279,6 +279,8 @@ extension ConfigDecoder {
             function = app.map { .restartApp(app: $0) }
         case "error-rate":
             function = app.map { .errorRate(app: $0, window: window) }
+        case "steady-state":
+            function = app.map { .steadyState(app: $0, window: window) }
         default:
             function = app.map { .latency(app: $0, window: window) }
         }

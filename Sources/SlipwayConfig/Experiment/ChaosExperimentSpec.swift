@@ -88,6 +88,11 @@ public struct ChaosExperimentSpec: Sendable, Equatable {
         case errorRate(app: String, window: Duration)
         /// Probe: the app's highest p99 latency over the last `window`, in milliseconds, of any version.
         case latency(app: String, window: Duration)
+        /// Probe, for the hypothesis: before the method it measures the app's steady state for `window`; after it,
+        /// it compares the method's period with that steady state by anytime-valid tests (5xx, latency
+        /// distribution, requests slower than the steady state's p99). Its output's `held` is what a tolerance of
+        /// `true` judges.
+        case steadyState(app: String, window: Duration)
 
         /// The function's name as written.
         public var name: String {
@@ -99,6 +104,7 @@ public struct ChaosExperimentSpec: Sendable, Equatable {
             case .restartApp: "restart-app"
             case .errorRate: "error-rate"
             case .latency: "latency"
+            case .steadyState: "steady-state"
             }
         }
     }

@@ -18,6 +18,25 @@ public protocol ChaosControl: Sendable {
     func killInstance(app: String, _ request: KillRequest) async throws(CommandRefusal) -> ChaosKill
     /// Records an experiment's run and journal (`chaosExperimentRan`) for each app it touched.
     func recordExperiment(_ record: ExperimentRecord) async throws(CommandRefusal) -> ExperimentRecord
+    /// `app`'s cumulative traffic over all its versions, as the proxy counted it (injected faults left out).
+    func traffic(app: String) async throws(CommandRefusal) -> TrafficTotals
+}
+
+/// An app's cumulative traffic: what an experiment's steady-state probe compares between two moments.
+public struct TrafficTotals: Sendable, Equatable, Codable {
+    /// Finished requests.
+    public var requests: Int
+    /// The app's own 5xx among them.
+    public var errors: Int
+    /// Their latencies: `[microseconds, count]` pairs, ascending.
+    public var latency: [[Int]]
+
+    /// Creates totals.
+    public init(requests: Int, errors: Int, latency: [[Int]]) {
+        self.requests = requests
+        self.errors = errors
+        self.latency = latency
+    }
 }
 
 /// A chaos experiment's run, as `slipway chaos run` reports it to the controller for the event log.

@@ -32,6 +32,11 @@ public struct ChaosRoutes: Sendable {
                 (.created, try await control.recordExperiment(try ExperimentRecord(body)))
             }
         }
+        group.get("apps/{app}/traffic") { request, context in
+            try await CommandRoutes.answer(request, accepting: []) { _ in
+                (.ok, try await control.traffic(app: try Self.parameter("app", of: context)))
+            }
+        }
         group.post("apps/{app}/faults") { request, context in
             try await CommandRoutes.answer(request, accepting: FaultRequest.fields) { body in
                 let app = try Self.parameter("app", of: context)

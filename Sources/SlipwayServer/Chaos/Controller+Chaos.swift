@@ -1,4 +1,5 @@
 import SlipwayCore
+import SlipwayProxy
 
 extension Controller: ChaosControl {
     private func desk() throws(CommandRefusal) -> ChaosFaults {
@@ -52,5 +53,28 @@ extension Controller: ChaosControl {
             try await desk.recordEvent(Event(app: app, kind: .chaosExperimentRan, fields: fields))
         }
         return record
+    }
+
+    public func traffic(app: String) async throws(CommandRefusal) -> TrafficTotals {
+        let sample: AppTrafficSample
+        do {
+            sample = try await self.sample(app: app)
+        } catch {
+            throw CommandRefusal(.notFound, "no traffic of an app named \"\(app)\": \(error)")
+        }
+        var requests = 0
+        var errors = 0
+        var buckets: [UInt64: Int] = [:]
+        for snapshot in sample.versions.values {
+            let window = snapshot.window(since: .empty)
+            requests += window.requests
+            errors += window.errors
+            for bucket in window.latencyBuckets { buckets[bucket.micros, default: 0] += bucket.count }
+        }
+        return TrafficTotals(
+            requests: requests,
+            errors: errors,
+            latency: buckets.keys.sorted().map { [Int($0), buckets[$0]!] }
+        )
     }
 }

@@ -281,6 +281,9 @@ struct StandInController: ControllerServing {
     }
     func chaosStatus() async throws(CommandRefusal) -> ChaosStatus { await chaos.chaosStatus() }
     func recordExperiment(_ record: ExperimentRecord) async throws(CommandRefusal) -> ExperimentRecord { record }
+    func traffic(app: String) async throws(CommandRefusal) -> TrafficTotals {
+        throw CommandRefusal(.notFound, "no app named \"\(app)\"")
+    }
     func killInstance(app: String, _ request: KillRequest) async throws(CommandRefusal) -> ChaosKill {
         try await ChaosKills(apps: [], record: { _ in nil }, status: { _ in nil }, signal: { _, _ in false })
             .kill(app: app, request)

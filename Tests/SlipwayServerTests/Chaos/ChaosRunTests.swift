@@ -160,3 +160,96 @@ extension JSONDecoder {
         return decoder
     }
 }
+
+extension LiveRollouts {
+    /// The statistical steady-state probe against `Tests/Fixtures/flaky-server.py`: failures a fault injects are not
+    /// the app's and the steady state holds; failures of the app itself are found.
+    @Suite struct SteadyStateProbeTests {
+        @Test func injectedFailuresAreToldApartFromTheAppsOwn() async throws {
+            try await HeavyLoad.exclusive {
+                let flag = try makeTemporaryDirectory("slipway-steady") + "/failing"
+                let service = try LiveService(
+                    app: """
+                        instances: 2
+                        version: "1.0.0"
+                        run:
+                          command: [python3, \(Fixtures.path("flaky-server.py")), "{port}", \(flag)]
+                        health:
+                          path: /
+                          interval: 60s
+                          healthyThreshold: 1
+                          startDeadline: 15s
+                        """,
+                    prefix: "slipway-steady"
+                )
+                let left = try await service.running { try await run($0, flag: flag) }
+                #expect(left.isEmpty, "still running after the test: \(left)")
+            }
+        }
+
+        private func experiment(method: String) -> String {
+            """
+            title: steady
+            steady-state-hypothesis:
+              title: the app behaves as before
+              probes:
+                - type: probe
+                  name: steady state
+                  tolerance: true
+                  provider: {type: slipway, func: steady-state, arguments: {app: shop, window: 4s}}
+            method:
+            \(method)
+            """
+        }
+
+        private func run(_ service: LiveService, flag: String) async throws {
+            try service.startController()
+            try await service.waitUntilServing(instances: 2)
+            let load = LoadClient(port: service.listen, rate: 200, threads: 4)
+            await load.waitFor(200)
+
+            // Half the requests aborted by a fault: the proxy's doing, not the app's.
+            try experiment(
+                method: """
+                      - type: action
+                        name: abort half
+                        provider: {type: slipway, func: add-fault, arguments: {app: shop, fault: {kind: abort, percent: 50}}}
+                        pauses: {after: 4}
+                    """
+            ).write(toFile: service.directory + "/injected.yaml", atomically: true, encoding: .utf8)
+            var run = try await service.slipway(["chaos", "run", "injected.yaml", "--journal", "injected.json"])
+            #expect(run.status == 0, "\(run)")
+
+            // The app itself failing every request on one path: found.
+            try experiment(
+                method: """
+                      - type: action
+                        name: the app fails
+                        provider: {type: process, path: touch, arguments: [\(flag)]}
+                        pauses: {after: 4}
+                    """
+            ).replacingOccurrences(
+                of: "method:",
+                with:
+                    "rollbacks:\n  - {type: action, name: heal, provider: {type: process, path: rm, arguments: [-f, \(flag)]}}\nmethod:"
+            )
+            .write(toFile: service.directory + "/own.yaml", atomically: true, encoding: .utf8)
+            run = try await service.slipway(["chaos", "run", "own.yaml", "--journal", "own.json"])
+            await load.stop()
+            #expect(run.status == 1, "\(run)")
+            #expect(run.stdout.contains(#"DEVIATED: probe "steady state" after the method"#), "\(run.stdout)")
+            let journal = try JSONDecoder.journal.decode(
+                ChaosJournal.self,
+                from: Data(contentsOf: URL(fileURLWithPath: service.directory + "/own.json"))
+            )
+            guard case .object(let output)? = journal.steadyStates.after?.probes.first?.output,
+                case .array(let findings)? = output["findings"]
+            else {
+                Issue.record("no findings in \(String(describing: journal.steadyStates.after))")
+                return
+            }
+            #expect(findings.first?.stringValue?.hasPrefix("5xx rose from 0.00% to") == true, "\(findings)")
+            #expect(!FileManager.default.fileExists(atPath: flag), "the rollback removed the flag")
+        }
+    }
+}

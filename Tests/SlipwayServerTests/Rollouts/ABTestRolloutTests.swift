@@ -77,6 +77,10 @@ extension LiveRollouts {
         }
 
         @Test func aHigherConversionRateEndsWithBBetterAndAPersonPromotesIt() async throws {
+            try await HeavyLoad.exclusive { try await aHigherConversionRateEndsWithBBetterAndAPersonPromotesItAlone() }
+        }
+
+        private func aHigherConversionRateEndsWithBBetterAndAPersonPromotesItAlone() async throws {
             let (fixture, load, apiPort) = try await start(
                 experiment: """
                     goals: [{outcome: converted}, success]

@@ -12,6 +12,12 @@ public protocol ChaosExperimentDriver: Sendable {
     func errorRate(app: String, window: Duration) async throws -> Double
     /// Removes every fault the experiment added; run last, whatever happened.
     func removeAddedFaults() async throws -> JSONValue
+    /// The method begins (`true`) or has ended (`false`): the moments steady-state probes compare against.
+    func method(started: Bool) async
+}
+
+extension ChaosExperimentDriver {
+    public func method(started: Bool) async {}
 }
 
 /// Runs a chaos experiment: checks the hypothesis, runs the method, checks the hypothesis again, and always runs
@@ -71,6 +77,7 @@ public struct ChaosExperimentRunner: Sendable {
                     throw Stop.aborted("")
                 }
             }
+            await driver.method(started: true)
             for activity in spec.method {
                 try check()
                 try await pause(activity.pauseBefore)
@@ -79,6 +86,7 @@ public struct ChaosExperimentRunner: Sendable {
                 progress("method", run)
                 try await pause(activity.pauseAfter)
             }
+            await driver.method(started: false)
             try check()
             if let hypothesis = spec.hypothesis {
                 let after = await steadyState(hypothesis, phase: "after", progress: progress)
@@ -221,7 +229,7 @@ public struct ChaosExperimentRunner: Sendable {
         var subject = output
         var text: String? = output.stringValue
         if case .object(let object) = output {
-            if let status = object["status"] { subject = status }
+            if let status = object["status"] ?? object["held"] { subject = status }
             text = object["body"]?.stringValue ?? object["stdout"]?.stringValue
         }
         switch tolerance {
