@@ -191,6 +191,9 @@ extension AppExecutor {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 if Task.isCancelled { return }
+                // A sample taken before the data plane has the routes decided so far would start a window of
+                // traffic split the old way (on a busy machine, setting routes can take longer than a window).
+                await self.routesPublished()
                 guard let sample = try? await router.sample(name) else { continue }
                 let previewSample = await self.previewSample()
                 let end = timeline.now

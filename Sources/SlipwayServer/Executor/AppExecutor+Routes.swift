@@ -111,6 +111,11 @@ extension AppExecutor {
         apply(plan)
     }
 
+    /// Returns once the data plane has every route update decided so far.
+    func routesPublished() async {
+        await lastPublish?.value
+    }
+
     /// Waits for an instance taken out of the routes to finish its in-flight requests, bounded by the drain timeout.
     func drain(_ id: InstanceID) async {
         let started = ContinuousClock.now
