@@ -3,7 +3,7 @@ import Foundation
 /// Whether an app's traffic while an experiment's method ran was worse than its steady state before: the two
 /// periods compared with the anytime-valid tests the analysis uses (a rate-ratio e-process on 5xx, a sequential
 /// Kolmogorov–Smirnov test on the latency distributions, and the rate-ratio test on requests slower than the steady
-/// state's p99). Pure.
+/// state's p99), latencies judged only from a floor up. Pure.
 public struct SteadyStateComparison: Sendable, Equatable {
     /// One period's traffic: requests, the app's own 5xx, and the latency histogram.
     public struct Period: Sendable, Equatable {
@@ -27,6 +27,9 @@ public struct SteadyStateComparison: Sendable, Equatable {
     public var during: Period
     /// The tests' level.
     public var alpha: Double
+    /// Latencies below this are not judged: a shift among requests all faster than it is noise of a busy machine,
+    /// not a change a user sees. Requests count as slow above the steady state's p99 or this, whichever is higher.
+    public var latencyFloor: Duration
     /// The 5xx test.
     public private(set) var errors: RateRatioTest
     /// The latency distributions' test (needs 100 requests in each period).
@@ -35,11 +38,12 @@ public struct SteadyStateComparison: Sendable, Equatable {
     public private(set) var slowLimit: Duration?
     public private(set) var slow: RateRatioTest
 
-    /// Compares `during` with `before` at level `alpha`.
-    public init(before: Period, during: Period, alpha: Double = 0.05) {
+    /// Compares `during` with `before` at level `alpha`, judging latencies from `latencyFloor` up.
+    public init(before: Period, during: Period, alpha: Double = 0.05, latencyFloor: Duration = .milliseconds(10)) {
         self.before = before
         self.during = during
         self.alpha = alpha
+        self.latencyFloor = latencyFloor
         errors = RateRatioTest(alpha: alpha)
         errors.observe(
             candidate: during.errors,
@@ -50,7 +54,7 @@ public struct SteadyStateComparison: Sendable, Equatable {
         latency = SequentialKS(alpha: alpha)
         latency.observe(candidate: during.latency, baseline: before.latency)
         slow = RateRatioTest(alpha: alpha)
-        slowLimit = before.latency.latency(quantile: 0.99)
+        slowLimit = before.latency.latency(quantile: 0.99).map { max($0, latencyFloor) }
         if let limit = slowLimit {
             slow.observe(
                 candidate: during.latency.count(slowerThan: limit),
@@ -61,8 +65,13 @@ public struct SteadyStateComparison: Sendable, Equatable {
         }
     }
 
+    /// Whether the latency distributions' shift counts: the method's p99 reaches the floor.
+    private var latencyJudged: Bool {
+        (during.latency.latency(quantile: 0.99) ?? .zero) >= latencyFloor
+    }
+
     /// Whether the steady state held: none of the three tests found the method's period worse.
-    public var held: Bool { !errors.harmful && !latency.harmful && !slow.harmful }
+    public var held: Bool { !errors.harmful && !(latency.harmful && latencyJudged) && !slow.harmful }
 
     /// Why it did not hold, one line per test that found harm.
     public var findings: [String] {
@@ -73,7 +82,7 @@ public struct SteadyStateComparison: Sendable, Equatable {
                     + "(e-value \(Self.number(errors.maxEValue)))"
             )
         }
-        if latency.harmful {
+        if latency.harmful, latencyJudged {
             lines.append(
                 "latency shifted: the distributions differ by \(Self.number(latency.separation)) "
                     + "(band \(Self.number(latency.band)))"

@@ -39,6 +39,19 @@ import Testing
         #expect(comparison.findings.contains { $0.contains("slower than") || $0.contains("latency shifted") })
     }
 
+    @Test func shiftsAmongFastRequestsAreNotJudged() {
+        // Every request between 1 and 5 ms before; between 3 and 7 ms during: a real shift, but below the 10 ms floor.
+        let during = SteadyStateComparison.Period(
+            requests: 1_000,
+            errors: 0,
+            latency: LatencyCounts((3...7).map { (UInt64($0 * 1_000), 200) })
+        )
+        let comparison = SteadyStateComparison(before: Self.period(requests: 1_500, errors: 0), during: during)
+        #expect(comparison.held, "\(comparison.findings)")
+        #expect(comparison.slowLimit == .milliseconds(10))
+        #expect(!SteadyStateComparison(before: comparison.before, during: during, latencyFloor: .milliseconds(1)).held)
+    }
+
     @Test func tooFewRequestsJudgeNothing() {
         let comparison = SteadyStateComparison(
             before: Self.period(requests: 10, errors: 0),
