@@ -96,7 +96,11 @@ public struct ReleaseMetadata: Sendable, Equatable, Hashable, Codable {
             if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
                 return "release.\(key): contains a control character"
             }
-            if key == "source" || key == "changes", !(value.hasPrefix("https://") || value.hasPrefix("http://")) {
+            // Compared as bytes: a character that combines with the `/` before it (a skin-tone modifier, say)
+            // would make the prefix's last character another one.
+            if key == "source" || key == "changes",
+                !(value.utf8.starts(with: "https://".utf8) || value.utf8.starts(with: "http://".utf8))
+            {
                 return "release.\(key): \"\(value.prefix(60))\" is not an http or https link"
             }
         }

@@ -40,6 +40,8 @@ import Testing
         #expect(ReleaseMetadata(changes: "javascript:alert(1)").problem?.hasPrefix("release.changes: ") == true)
         #expect(ReleaseMetadata(author: "ada\nroot").problem == "release.author: contains a control character")
         #expect(ReleaseMetadata(build: "").problem == "release.build: empty; leave it out instead")
+        // A character that combines with the prefix's last `/` still leaves an https link.
+        #expect(ReleaseMetadata(source: "https://\u{1F3FB}\u{11C}").problem == nil)
         #expect(
             ReleaseMetadata(commit: String(repeating: "a", count: 1_001)).problem
                 == "release.commit: 1001 characters; at most 1000"
