@@ -39,6 +39,8 @@ final class ConfigDecoder {
     private(set) var diagnostics: [ConfigDiagnostic] = []
     /// Where `{query: …}` checks were written, to check that a Prometheus is configured once the controller is read.
     var queryChecks: [(location: SourceLocation, path: String)] = []
+    /// The apps chaos steps apply their faults to (`chaos.app`), checked once every app is read.
+    var chaosTargets: [(name: String, location: SourceLocation, path: String)] = []
     /// Whether `controller.prometheus` was written (a wrong one is reported where it is, not at every query check).
     var prometheusWritten = false
 

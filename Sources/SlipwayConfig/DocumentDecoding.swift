@@ -24,6 +24,11 @@ extension ConfigDecoder {
         let (specs, identities, environments) = decoded ?? ([], [], [])
         checkAddresses(identities, controller: controller, controllerAPI: fields["controller"])
         checkNames(identities)
+        let names = Set(identities.compactMap { $0.name?.value })
+        for target in chaosTargets where !names.contains(target.name) {
+            let known = names.sorted().map { "`\($0)`" }.joined(separator: ", ")
+            report(target.location, target.path, "no app is named `\(target.name)` (the apps are \(known))")
+        }
         if !prometheusWritten {
             for check in queryChecks {
                 report(

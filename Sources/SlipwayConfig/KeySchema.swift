@@ -78,7 +78,15 @@ struct KeySchema {
     /// `apps[n].strategy.canary`.
     static let canary = KeySchema(known: ["steps", "instances", "match", "stickiness"])
     /// An entry of `apps[n].strategy.canary.steps`.
-    static let canaryStep = KeySchema(known: ["weight", "pause", "analysis", "mirror"])
+    static let canaryStep = KeySchema(known: ["weight", "pause", "analysis", "mirror", "chaos"])
+    /// `chaos:` in `apps[n].strategy.canary.steps`.
+    static let chaosStep = KeySchema(known: ["fault", "app", "before", "duration", "tolerance"])
+    /// `fault` in a chaos step.
+    static let chaosFault = KeySchema(
+        known: ["kind", "status", "delay", "jitter", "bytesPerSecond", "share", "path", "method", "header"]
+    )
+    /// `tolerance` in a chaos step.
+    static let chaosTolerance = KeySchema(known: ["errors", "latency"])
     /// A mirror step: `strategy.mirror`, or `mirror:` in `strategy.canary.steps`.
     static let mirrorStep = KeySchema(
         known: ["share", "duration", "windows", "failureLimit", "checks", "methods", "maxBody"]

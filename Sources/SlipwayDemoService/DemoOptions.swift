@@ -41,6 +41,11 @@ public struct DemoOptions: Sendable, Equatable {
     public var failHealth: Bool = false
     /// Answer `GET /healthz` with 503 once this many requests have been counted; `nil` never turns unhealthy.
     public var failHealthAfter: Int?
+    /// A URL `GET /` calls (GET) before it answers: the service's dependency. `nil` calls nothing.
+    public var dependency: String?
+    /// How long `GET /` waits for the dependency before it answers without it (200, a fallback); `nil` waits as long
+    /// as the dependency takes (up to a minute) — a service that has lost its timeout.
+    public var dependencyTimeout: Duration?
 
     /// Options with every knob at its default: no faults, and no port yet.
     public init() {}
@@ -103,6 +108,13 @@ public struct DemoOptions: Sendable, Equatable {
         case .failHealthAfter:
             guard let value = Int(text), value >= 1 else { throw invalid }
             failHealthAfter = value
+        case .dependency:
+            guard text.hasPrefix("http://"), text.count > 7, !text.contains(" ") else { throw invalid }
+            dependency = text
+        case .dependencyTimeout:
+            let value = try Self.duration(text, or: invalid)
+            guard value > .zero else { throw invalid }
+            dependencyTimeout = value
         }
     }
 

@@ -10,14 +10,18 @@ public struct IdentityResponse: Codable, Equatable, Sendable {
     public var pid: Int
     /// Number of this request among the instance's counted requests.
     public var request: Int
+    /// What the call to the dependency came to (`answered 200`, `timed out: answered without it`); absent without
+    /// a dependency.
+    public var dependency: String?
 
     /// A body from its fields.
-    public init(app: String, version: String, instance: String, pid: Int, request: Int) {
+    public init(app: String, version: String, instance: String, pid: Int, request: Int, dependency: String? = nil) {
         self.app = app
         self.version = version
         self.instance = instance
         self.pid = pid
         self.request = request
+        self.dependency = dependency
     }
 }
 

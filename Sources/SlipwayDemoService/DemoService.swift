@@ -13,7 +13,9 @@ import Darwin
 /// The demo HTTP service: a small app whose faults can be dialled in, for exercising zero-downtime releases.
 ///
 /// Routes:
-/// - `GET /` answers 200 with an ``IdentityResponse``.
+/// - `GET /` answers 200 with an ``IdentityResponse``. With ``DemoOptions/dependency`` it first calls the dependency:
+///   a 5xx or an unreachable dependency answers 502; one slower than ``DemoOptions/dependencyTimeout`` is given up
+///   on and the answer goes out without it.
 /// - `GET /healthz` answers 200 `ok`, or 503 `unhealthy` while the health knobs say so. Health checks are not
 ///   counted and no other fault touches them.
 /// - `GET /work?ms=N` waits N milliseconds (0...60000), then answers 200 with a ``WorkResponse``; a missing or
@@ -64,12 +66,26 @@ public struct DemoService: Sendable {
         let router = Router()
         router.get("/") { request, _ in
             try await self.counted(request) { number in
+                var dependency: String?
+                if let url = self.options.dependency {
+                    switch await DependencyCall(url: url, timeout: self.options.dependencyTimeout).perform() {
+                    case .answered(let status) where status < 500:
+                        dependency = "answered \(status)"
+                    case .answered(let status):
+                        return Self.text("the dependency answered \(status)", status: .badGateway)
+                    case .fellBack:
+                        dependency = "timed out: answered without it"
+                    case .failed(let reason):
+                        return Self.text("the dependency failed: \(reason)", status: .badGateway)
+                    }
+                }
                 let body = IdentityResponse(
                     app: self.options.app,
                     version: self.options.version,
                     instance: self.options.instance,
                     pid: Int(getpid()),
-                    request: number
+                    request: number,
+                    dependency: dependency
                 )
                 return try Self.json(body)
             }

@@ -14,6 +14,8 @@ public enum DemoSetting: String, CaseIterable, Sendable {
     case crashAfter
     case failHealth
     case failHealthAfter
+    case dependency
+    case dependencyTimeout
 
     /// The long command-line flag, with its leading dashes, e.g. `--error-rate`.
     public var flag: String {
@@ -32,6 +34,8 @@ public enum DemoSetting: String, CaseIterable, Sendable {
         case .crashAfter: "--crash-after"
         case .failHealth: "--fail-health"
         case .failHealthAfter: "--fail-health-after"
+        case .dependency: "--dependency"
+        case .dependencyTimeout: "--dependency-timeout"
         }
     }
 
@@ -55,6 +59,8 @@ public enum DemoSetting: String, CaseIterable, Sendable {
         case .crashAfter: "DEMO_CRASH_AFTER"
         case .failHealth: "DEMO_FAIL_HEALTH"
         case .failHealthAfter: "DEMO_FAIL_HEALTH_AFTER"
+        case .dependency: "DEMO_DEPENDENCY"
+        case .dependencyTimeout: "DEMO_DEPENDENCY_TIMEOUT"
         }
     }
 
@@ -70,6 +76,9 @@ public enum DemoSetting: String, CaseIterable, Sendable {
         case .slowFirst: "a whole number of requests, 0 or more"
         case .crashAfter, .failHealthAfter: "a whole number of requests, 1 or more"
         case .failHealth: "1, true, yes or on to enable; 0, false, no or off to disable"
+        case .dependency: "an http:// URL such as http://127.0.0.1:9000/items"
+        case .dependencyTimeout:
+            "a duration such as 100ms or 2s (a plain number means milliseconds), more than 0 and at most 24h"
         }
     }
 }

@@ -402,6 +402,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
                     ),
                     wallClock: wallClock,
                     queries: config.controller.prometheus.map { PrometheusClient(spec: $0, client: client) },
+                    chaos: desk,
                     logger: logger
                 ),
                 recovered: recovered,

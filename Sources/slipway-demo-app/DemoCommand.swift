@@ -60,6 +60,17 @@ struct DemoCommand: ParsableCommand {
     @Option(help: help(.failHealthAfter, "Answer /healthz with 503 once this many requests were answered."))
     var failHealthAfter: String?
 
+    @Option(help: help(.dependency, "A URL / calls before it answers (the service's dependency)."))
+    var dependency: String?
+
+    @Option(
+        help: help(
+            .dependencyTimeout,
+            "Answer / without the dependency (a fallback) once it has taken this long; without it, / waits."
+        )
+    )
+    var dependencyTimeout: String?
+
     /// The options the environment gives, overridden by every flag present.
     ///
     /// A variable whose knob is also set by a flag is ignored, so a flag can stand in for a bad variable.
@@ -68,7 +79,7 @@ struct DemoCommand: ParsableCommand {
             (.host, host), (.port, port), (.app, app), (.version, appVersion), (.instance, instance),
             (.errorRate, errorRate), (.conversionRate, conversionRate), (.latency, latency), (.slowFirst, slowFirst),
             (.slowFirstLatency, slowFirstLatency), (.startupDelay, startupDelay), (.crashAfter, crashAfter),
-            (.failHealthAfter, failHealthAfter),
+            (.failHealthAfter, failHealthAfter), (.dependency, dependency), (.dependencyTimeout, dependencyTimeout),
         ].compactMap { setting, value in value.map { (setting, $0) } }
         if failHealth {
             flags.append((.failHealth, "true"))
@@ -90,7 +101,8 @@ struct DemoCommand: ParsableCommand {
             case .host, .app, .version, .instance, .failHealth: nil
             case .port: "port"
             case .errorRate, .conversionRate: "rate"
-            case .latency, .slowFirstLatency, .startupDelay: "duration"
+            case .latency, .slowFirstLatency, .startupDelay, .dependencyTimeout: "duration"
+            case .dependency: "url"
             case .slowFirst, .crashAfter, .failHealthAfter: "n"
             }
         return ArgumentHelp("\(text) Env: \(setting.environmentVariable).", valueName: valueName)

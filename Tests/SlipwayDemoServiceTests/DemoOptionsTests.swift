@@ -35,6 +35,8 @@ import Testing
             "DEMO_CRASH_AFTER": "7",
             "DEMO_FAIL_HEALTH": "true",
             "DEMO_FAIL_HEALTH_AFTER": "9",
+            "DEMO_DEPENDENCY": "http://127.0.0.1:9000/items",
+            "DEMO_DEPENDENCY_TIMEOUT": "100ms",
         ])
         var expected = DemoOptions()
         expected.host = "0.0.0.0"
@@ -50,6 +52,8 @@ import Testing
         expected.crashAfter = 7
         expected.failHealth = true
         expected.failHealthAfter = 9
+        expected.dependency = "http://127.0.0.1:9000/items"
+        expected.dependencyTimeout = .milliseconds(100)
         #expect(options == expected)
     }
 

@@ -4,7 +4,7 @@ import Yams
 /// `strategy.canary`: its steps, candidate instances, match rules and stickiness.
 extension ConfigDecoder {
     /// The keys of a step, exactly one of which is written in each.
-    private static let stepKinds = ["weight", "pause", "analysis", "mirror"]
+    private static let stepKinds = ["weight", "pause", "analysis", "mirror", "chaos"]
 
     /// `strategy.canary`; `appInstances` is the app's instance count, nil when it was rejected.
     func canary(_ entry: Entry, appInstances: Int?) -> CanarySpec {
@@ -47,12 +47,26 @@ extension ConfigDecoder {
                     highest = (weight, index)
                 }
             }
+            if case .chaos = step, (highest?.weight.basisPoints ?? 0) == 0 {
+                let message =
+                    "a chaos step compares the candidate's users with the stable version's: "
+                    + "put a weight above 0 before it"
+                report(stepEntry.value.location, stepEntry.path, message)
+                valid = false
+            }
+            if case .chaos = step, highest?.weight.basisPoints == 10_000 {
+                let message =
+                    "a chaos step compares the candidate's users with the stable version's: "
+                    + "it needs a weight below 100 in force, not 100"
+                report(stepEntry.value.location, stepEntry.path, message)
+                valid = false
+            }
             steps.append(step)
         }
         return valid ? steps : nil
     }
 
-    /// One step: a mapping with exactly one of `weight`, `pause`, `analysis` or `mirror`; returned with the entry of that key.
+    /// One step: a mapping with exactly one of `weight`, `pause`, `analysis`, `mirror` or `chaos`; returned with the entry of that key.
     private func canaryStep(_ entry: Entry) -> (step: CanarySpec.Step, entry: Entry)? {
         guard case .mapping(let mapping) = entry.value else {
             reportExpected(
@@ -74,6 +88,8 @@ extension ConfigDecoder {
             step = pause(kind)
         case "mirror":
             step = mirrorStep(kind).map(CanarySpec.Step.mirror)
+        case "chaos":
+            step = chaosStep(kind).map(CanarySpec.Step.chaos)
         default:
             step = .analysis(analysisStep(kind))
         }

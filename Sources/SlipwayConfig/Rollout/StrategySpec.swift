@@ -150,6 +150,9 @@ public struct CanarySpec: Sendable, Equatable {
         case analysis(AnalysisStepSpec)
         /// `mirror: {share: 50%, duration: 2m}`: copy requests to the candidate and judge its answers.
         case mirror(MirrorStepSpec)
+        /// `chaos: {fault: {…}, duration: 2m}`: apply the same fault to both versions and fail the candidate when it
+        /// degrades more than the stable version (see ``ChaosStepSpec``).
+        case chaos(ChaosStepSpec)
     }
 
     /// How many candidate instances run.

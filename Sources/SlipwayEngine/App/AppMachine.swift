@@ -41,6 +41,8 @@ public struct AppMachine: Sendable {
         case metrics(MetricsWindow, preview: MetricsWindow?, mirror: MetricsWindow? = nil)
         /// The hooks of a point that rollout `rollout` waited for have ended (nil: all succeeded).
         case hooksFinished(HookPoint, failure: String?, rollout: Int)
+        /// The fault a chaos step of rollout `rollout` asked for could not be put in force.
+        case chaosFaultFailed(String, rollout: Int)
     }
 
     /// What the hooks of a point are told about the rollout.
@@ -79,6 +81,9 @@ public struct AppMachine: Sendable {
         /// A deploy that waited for the rollout it superseded can begin: prepare it (its preview listener), then
         /// call ``begin(_:at:)``.
         case beginRollout(RolloutPlan)
+        /// Put a chaos step's fault in force for rollout `rollout` in place of any earlier one, or remove it (nil);
+        /// answer ``Input/chaosFaultFailed(_:rollout:)`` when it cannot be put in force.
+        case setChaosFault(ChaosStepFault?, rollout: Int)
     }
 
     /// A rollout that has ended, as much as a later `retry` or command needs of it.
@@ -197,7 +202,10 @@ public struct AppMachine: Sendable {
         case (.hooksFinished(let point, let failure, let number), .rollout(let machine)):
             guard machine.plan.number == number, machine.outcome == nil else { return [] }
             return feedRollout(.hooksFinished(point, failure: failure), at: now)
-        case (.warmedUp, .steady), (.metrics, .steady), (.hooksFinished, .steady):
+        case (.chaosFaultFailed(let reason, let number), .rollout(let machine)):
+            guard machine.plan.number == number, machine.outcome == nil else { return [] }
+            return feedRollout(.chaosFaultFailed(reason), at: now)
+        case (.warmedUp, .steady), (.metrics, .steady), (.hooksFinished, .steady), (.chaosFaultFailed, .steady):
             // Their rollout has ended; what they report no longer matters.
             return []
         }
@@ -289,6 +297,8 @@ public struct AppMachine: Sendable {
             case .record(let event): actions.append(.record(event))
             case .recordStderrTail(let id, let version):
                 actions.append(.recordStderrTail(id, version: version, rollout: machine.plan.number))
+            case .setChaosFault(let fault):
+                actions.append(.setChaosFault(fault, rollout: machine.plan.number))
             }
         }
         if machine.outcome != nil { actions += ended(machine, at: now) }

@@ -65,6 +65,8 @@ public struct RolloutMachine: Sendable {
         /// of mirrored requests when a mirror runs: the copies' responses under the version they went to, the users'
         /// responses to the same requests under the version that served them.
         case metrics(MetricsWindow, preview: MetricsWindow?, mirror: MetricsWindow? = nil)
+        /// The fault a chaos step asked for could not be put in force (chaos is stopped, the data plane refused it).
+        case chaosFaultFailed(String)
         /// The hooks of a point ended: nil when every one succeeded, else why the first failure failed.
         case hooksFinished(HookPoint, failure: String?)
         /// A timer the machine scheduled has fired.
@@ -91,6 +93,9 @@ public struct RolloutMachine: Sendable {
         /// Record the last lines of the instance's standard error (an `instanceLogTail` event): the rollout's verdict
         /// is final, and its report shows what the candidate's instances said.
         case recordStderrTail(InstanceID, version: String)
+        /// Put this chaos step's fault in force in place of any earlier one of the rollout, or remove it (nil); answer
+        /// ``Input/chaosFaultFailed(_:)`` when it cannot be put in force.
+        case setChaosFault(ChaosStepFault?)
     }
 
     /// The answer to a user command.
@@ -156,6 +161,9 @@ public struct RolloutMachine: Sendable {
     /// When the experiment's counts were last recorded.
     var experimentRecordedAt: Moment?
     var stepDone = false
+    /// The chaos step in progress, and the fault last asked for.
+    var chaosRun: ChaosRun?
+    public internal(set) var publishedChaosFault: ChaosStepFault?
     private var stableTarget: Int
     private var candidateTarget = 0
     private var challengerTarget = 0
@@ -348,6 +356,16 @@ public struct RolloutMachine: Sendable {
         case .metrics(let window, let preview, let mirror):
             judge(window, preview: preview, at: now, into: &actions)
             if case .mirror = currentStep { judgeMirror(mirror, at: now, into: &actions) }
+            if case .chaos = currentStep { judgeChaos(window, at: now, into: &actions) }
+        case .chaosFaultFailed(let reason):
+            guard outcome == nil, rollback == nil, case .chaos = currentStep, !stepDone else { return [] }
+            startRollback(
+                .rolledBack,
+                reason: "the chaos step could not put its fault in force: \(reason)",
+                evidence: ["step": .int(stepIndex), "failure": .string(reason)],
+                at: now,
+                into: &actions
+            )
         case .hooksFinished(let point, let failure):
             guard outcome == nil, rollback == nil, case .hooks(point, _) = currentStep, !stepDone else { return [] }
             if let failure {
@@ -427,7 +445,7 @@ public struct RolloutMachine: Sendable {
             }
             guard let step = currentStep else { return accept("rollout #\(plan.number) is being promoted") }
             switch step {
-            case .pause, .analysis, .keepOldSet, .experiment, .mirror:
+            case .pause, .analysis, .keepOldSet, .experiment, .mirror, .chaos:
                 if pausedByUser { clearUserPause(at: now) }
                 endExperiment("\(who) promoted \(plan.candidate.version)", at: now, into: &actions)
                 actions.append(
@@ -518,6 +536,7 @@ public struct RolloutMachine: Sendable {
         stepDone = false
         analysisRun = nil
         pauseEnds = nil
+        chaosRun = nil
         guard let step = currentStep else { return }
         applyTargets(of: step)
         switch step {
@@ -536,6 +555,8 @@ public struct RolloutMachine: Sendable {
             startExperiment(spec, at: now, into: &actions)
         case .mirror(let spec):
             startMirror(spec, at: now)
+        case .chaos(let spec):
+            startChaos(spec, at: now, into: &actions)
         case .hooks(let point, _):
             // Every hook has its own timeout (a gate, its deadline); `maxDuration` still bounds the whole rollout.
             stepDeadline = nil
@@ -613,6 +634,8 @@ public struct RolloutMachine: Sendable {
             return stepDone
         case .mirror:
             return mirrorFinished(at: now)
+        case .chaos:
+            return chaosFinished(at: now)
         case .hooks(let point, let names):
             waitingFor = stepDone ? nil : "\(point.rawValue) hooks (\(names.joined(separator: ", ")))"
             return stepDone
@@ -628,6 +651,7 @@ public struct RolloutMachine: Sendable {
     mutating func advance(at now: Moment, into actions: inout [Action]) {
         defer {
             updateRoutes(into: &actions)
+            updateChaosFault(at: now, into: &actions)
             actions += queuedStops
             queuedStops.removeAll()
             scheduleNextTimer(at: now, into: &actions)

@@ -32,6 +32,9 @@ public enum RolloutStep: Sendable, Equatable {
     /// Copy a share of the requests the other versions serve to the candidate for a while, and judge the candidate's
     /// answers to them (see ``MirrorStepSpec``).
     case mirror(MirrorStepSpec)
+    /// Watch the candidate and the stable version without a fault, then under the same fault, and fail the candidate
+    /// when it degrades more (see ``ChaosStepSpec``).
+    case chaos(ChaosStepSpec)
 
     /// A few words for people: `weight 25%`, `pause 30s`, `analysis (3 windows)`.
     public var description: String {
@@ -56,13 +59,17 @@ public enum RolloutStep: Sendable, Equatable {
             return "experiment on \(spec.goals.map(\.name).joined(separator: ", ")), then wait for promote or abort"
         case .mirror(let spec):
             return "mirror \(spec.share) of requests to the candidate for \(DurationText.format(spec.duration))"
+        case .chaos(let spec):
+            let target = spec.target.map { " (on \($0))" } ?? ""
+            return "chaos: \(spec.fault.description)\(target) for \(DurationText.format(spec.duration)), "
+                + "after \(DurationText.format(spec.before)) without it"
         }
     }
 
     /// Whether the step waits on people or the clock rather than on work (`promote` may end it).
     var isHold: Bool {
         switch self {
-        case .pause, .analysis, .experiment, .mirror: return true
+        case .pause, .analysis, .experiment, .mirror, .chaos: return true
         default: return false
         }
     }
@@ -125,6 +132,8 @@ extension RolloutPlan {
                             steps.append(.scaleCandidate(1))
                         }
                         steps.append(.mirror(mirror))
+                    case .chaos(let chaos):
+                        steps.append(.chaos(chaos))
                     }
                 }
             case .abTest(let abTest):

@@ -55,6 +55,7 @@ public actor ChaosFaults {
             "fault": JSONValue(encoding: fault) ?? .null, "summary": .string(fault.summary), "by": .string(request.by),
         ]
         if let reason = request.reason { fields["reason"] = .string(reason) }
+        if let owner = request.owner { fields["owner"] = .string(owner) }
         try apply(Event(app: app, kind: .faultAdded, fields: fields))
         do {
             try await push(app)
@@ -89,6 +90,32 @@ public actor ChaosFaults {
         )
         try? await push(app)
         return ChaosFault(entry, affected: affected)
+    }
+
+    /// Removes every fault `owner` added, of any app; returns how many were in force.
+    @discardableResult
+    public func removeFaults(owner: String, reason: String) async -> Int {
+        var touched: Set<String> = []
+        var removed = 0
+        for entry in ledger.entries where entry.owner == owner {
+            let affected = await held(entry.app)[entry.fault.id]?.affected
+            var fields: [String: JSONValue] = [
+                "id": .string(entry.fault.id), "reason": .string(reason), "by": .string(owner),
+            ]
+            if let affected { fields["affected"] = .int(affected) }
+            if (try? apply(Event(app: entry.app, kind: .faultRemoved, fields: fields))) != nil {
+                touched.insert(entry.app)
+                removed += 1
+            }
+        }
+        for app in touched.sorted() {
+            do {
+                try await push(app)
+            } catch {
+                logger.warning("cannot remove the faults of \(owner) from \(app)'s data plane: \(error)")
+            }
+        }
+        return removed
     }
 
     public func stopChaos(by user: String, reason: String?) async throws(CommandRefusal) -> ChaosStatus {

@@ -16,6 +16,8 @@ public struct ChaosLedger: Sendable, Equatable {
         public var by: String
         /// Why, as they said.
         public var reason: String?
+        /// What owns it, when not a person: `rollout web #3` for a rollout's chaos step, which removes it.
+        public var owner: String?
         /// When it was recorded.
         public var addedAt: Date
 
@@ -67,6 +69,7 @@ public struct ChaosLedger: Sendable, Equatable {
                     fault: fault,
                     by: fields["by"]?.stringValue ?? "?",
                     reason: fields["reason"]?.stringValue,
+                    owner: fields["owner"]?.stringValue,
                     addedAt: recorded.time
                 )
             )

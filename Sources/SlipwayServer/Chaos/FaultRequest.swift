@@ -23,13 +23,22 @@ public struct FaultRequest: Sendable, Equatable {
     public var by: String
     /// Why.
     public var reason: String?
+    /// What owns the fault when not a person (a rollout's chaos step); never read from a request body.
+    public var owner: String?
 
     /// Creates a request.
-    public init(fault: FaultSpec, duration: Duration = FaultRequest.defaultDuration, by: String, reason: String?) {
+    public init(
+        fault: FaultSpec,
+        duration: Duration = FaultRequest.defaultDuration,
+        by: String,
+        reason: String?,
+        owner: String? = nil
+    ) {
         self.fault = fault
         self.duration = duration
         self.by = by
         self.reason = reason
+        self.owner = owner
     }
 
     /// Reads a request body; a refusal names the field and what it accepts.

@@ -137,3 +137,47 @@ extension AppExecutor {
         )
     }
 }
+
+/// Chaos steps: a rollout's fault goes through the chaos desk (recorded, expiring by itself, refused while chaos is
+/// stopped), in the same order as the routes, so a metrics window sampled after a change sees the fault as decided.
+extension AppExecutor {
+    /// Who owns the faults of rollout `number`.
+    func chaosOwner(rollout number: Int) -> String { "rollout \(spec.name) #\(number)" }
+
+    func applyChaosFault(_ step: ChaosStepFault?, rollout number: Int) {
+        let owner = chaosOwner(rollout: number)
+        guard let chaos = context.chaos else {
+            if step != nil { feed(.chaosFaultFailed("this controller has no chaos desk", rollout: number)) }
+            return
+        }
+        let previous = lastPublish
+        lastPublish = Task {
+            await previous?.value
+            await chaos.removeFaults(owner: owner, reason: step == nil ? "theChaosStepEnded" : "replaced")
+            guard let step else { return }
+            let request = FaultRequest(
+                fault: FaultSpec(step: step.fault),
+                duration: step.lifetime,
+                by: owner,
+                reason: "chaos step \(step.step + 1) of rollout #\(number)",
+                owner: owner
+            )
+            do throws(CommandRefusal) {
+                _ = try await chaos.addFault(app: step.app, request)
+            } catch {
+                self.feed(.chaosFaultFailed(error.message, rollout: number))
+            }
+        }
+    }
+
+    /// Takes away the fault of a chaos step in progress: a controller that stops leaves no fault on users while no
+    /// one judges it (a restarted controller starts the step again). A controller killed outright leaves it to
+    /// expire by itself.
+    func removeChaosStepFault() async {
+        guard let running = machine.running, running.publishedChaosFault != nil, let chaos = context.chaos else {
+            return
+        }
+        await lastPublish?.value
+        await chaos.removeFaults(owner: chaosOwner(rollout: running.plan.number), reason: "theControllerStopped")
+    }
+}

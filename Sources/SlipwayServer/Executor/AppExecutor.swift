@@ -52,6 +52,8 @@ actor AppExecutor {
         var wallClock: @Sendable () -> Date
         /// Where the PromQL queries of analysis checks are asked; nil without `controller.prometheus`.
         var queries: (any QuerySource)?
+        /// The chaos desk a chaos step's faults go through; nil where there is none.
+        var chaos: ChaosFaults?
         var logger: Logger
     }
 
@@ -161,6 +163,7 @@ actor AppExecutor {
 
     /// Stops every instance and returns once all have exited.
     func shutdown() async {
+        await removeChaosStepFault()
         shuttingDown = true
         timer?.task.cancel()
         timer = nil
@@ -197,6 +200,7 @@ actor AppExecutor {
     /// Lets go of the app without touching it: instances keep running and the data plane keeps its routes, for a
     /// controller that stops alone (to be restarted or upgraded) and the one that attaches after it.
     func detach() async {
+        await removeChaosStepFault()
         shuttingDown = true
         timer?.task.cancel()
         timer = nil
@@ -282,6 +286,8 @@ actor AppExecutor {
                 rolloutEnded(number)
             case .beginRollout(let plan):
                 Task { _ = await self.startRollout(plan) }
+            case .setChaosFault(let fault, let rollout):
+                applyChaosFault(fault, rollout: rollout)
             }
         }
     }

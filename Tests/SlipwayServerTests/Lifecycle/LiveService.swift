@@ -17,8 +17,9 @@ final class LiveService: @unchecked Sendable {
     private var controllers: [Process] = []
     private var dataPlanePids: Set<Int32> = []
 
-    /// Writes `slipway.yaml` with one app `shop` on a fixed free port; `app` is the app's lines after `listen`.
-    init(app: String, prefix: String = "slipway-life") throws {
+    /// Writes `slipway.yaml` with one app `shop` on a fixed free port; `app` is the app's lines after `listen`, and
+    /// `otherApps` more entries of `apps` (each starting `- name:`).
+    init(app: String, otherApps: String = "", prefix: String = "slipway-life") throws {
         directory = try makeTemporaryDirectory(prefix)
         listen = try LoopbackHTTP.freePort()
         api = try LoopbackHTTP.freePort()
@@ -30,6 +31,7 @@ final class LiveService: @unchecked Sendable {
               - name: shop
                 listen: 127.0.0.1:\(listen)
             \(app.indented(4))
+            \(otherApps.indented(2))
             """
         try yaml.write(toFile: directory + "/slipway.yaml", atomically: true, encoding: .utf8)
     }
@@ -133,7 +135,7 @@ final class LiveService: @unchecked Sendable {
         _ = dataPlanePid
         pids.formUnion(dataPlanePids)
         if let log = try? EventLog(directory: directory + "/state", create: false) {
-            for event in try log.events(app: "shop", limit: .max) {
+            for event in try log.events(app: nil, limit: .max) {
                 for key in ["pid", "supervisorPid"] {
                     guard
                         [.instanceStarted, .instanceAdopted, .dataPlaneStarted, .dataPlaneAttached].contains(
