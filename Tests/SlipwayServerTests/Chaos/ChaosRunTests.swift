@@ -149,6 +149,65 @@ extension LiveRollouts {
             }
             #expect(left.isEmpty, "still running after the test: \(left)")
         }
+
+        @Test func theRollbacksRunOnceAControllerKilledMidRunIsBack() async throws {
+            let service = try LiveService(app: LiveService.demoApp(instances: 1), prefix: "slipway-chaos-restart")
+            let left = try await service.running { service in
+                try service.startController()
+                try await service.waitUntilServing(instances: 1)
+                let experiment = """
+                    title: outlives its controller
+                    method:
+                      - type: action
+                        name: break a path
+                        provider:
+                          type: slipway
+                          func: add-fault
+                          arguments: {app: shop, fault: {kind: abort, status: 503, path: /broken}}
+                        pauses: {after: 4}
+                    rollbacks:
+                      - type: action
+                        name: mend the path
+                        provider: {type: slipway, func: remove-faults, arguments: {app: shop}}
+                    """
+                try experiment.write(toFile: service.directory + "/restart.yaml", atomically: true, encoding: .utf8)
+                let directory = service.directory
+                let running = Task {
+                    try await SlipwayBinary.run(
+                        ["chaos", "run", "restart.yaml", "--journal", "restart.json", "-f", "slipway.yaml"],
+                        in: directory,
+                        seconds: 90
+                    )
+                }
+                try await waitUntil("the experiment's fault is in force", timeout: .seconds(30)) {
+                    (try? LoopbackHTTP.get(port: service.listen, path: "/broken"))?.status == 503
+                }
+                // The controller dies mid-run; the data plane keeps the fault. The pause ends and the rollbacks
+                // begin while no controller answers: they wait for the next one.
+                service.killController()
+                try await Task.sleep(for: .seconds(6))
+                #expect((try? LoopbackHTTP.get(port: service.listen, path: "/broken"))?.status == 503)
+                try service.startController()
+                let run = try await running.value
+                #expect(run.status == 0, "\(run)")
+                let removed = try #require(try service.events(.faultRemoved).first)
+                #expect(removed.fields["reason"] == "removed")
+                #expect((try? LoopbackHTTP.get(port: service.listen, path: "/broken"))?.status != 503)
+                let journal = try JSONDecoder.journal.decode(
+                    ChaosJournal.self,
+                    from: Data(contentsOf: URL(fileURLWithPath: directory + "/restart.json"))
+                )
+                #expect(journal.status == .completed)
+                guard case .object(let first)? = journal.rollbacks.first?.activity else {
+                    Issue.record("no rollback in the journal")
+                    return
+                }
+                #expect(first["name"] == "mend the path")
+                #expect(!journal.rollbacks.isEmpty && journal.rollbacks.allSatisfy { $0.status == "succeeded" })
+                #expect(try service.events(.chaosExperimentRan).last?.fields["status"] == "completed")
+            }
+            #expect(left.isEmpty, "still running after the test: \(left)")
+        }
     }
 }
 
