@@ -120,8 +120,12 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// The monkey's planned kill was due and refused: `day`, `reasons` (a rollout under way, the app not fully
     /// healthy, deploy windows closed, chaos stopped, the minimum time since the last kill).
     case monkeySkipped
+    /// A chaos experiment began (`slipway chaos run`), recorded for each app it touches: `id`, `title`, `by`,
+    /// `apps`.
+    case chaosExperimentStarted
     /// A chaos experiment ran (`slipway chaos run`), recorded for each app it touched: `title`, `status`
-    /// (completed, failed, aborted, interrupted), `deviated`, `reason`, `durationMs`, `by`, `journal`.
+    /// (completed, failed, aborted, interrupted), `deviated`, `reason`, `durationMs`, `by`, `journal`, and the `id`
+    /// of its `chaosExperimentStarted`.
     case chaosExperimentRan
 }
 

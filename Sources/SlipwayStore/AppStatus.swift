@@ -188,7 +188,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
             .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted, .instanceLogTail,
             .circuitOpened, .circuitClosed, .faultAdded, .faultRemoved, .chaosStopped, .chaosReleased,
-            .chaosKill, .chaosHangEnded, .monkeyPlanned, .monkeySkipped, .chaosExperimentRan:
+            .chaosKill, .chaosHangEnded, .monkeyPlanned, .monkeySkipped, .chaosExperimentStarted, .chaosExperimentRan:
             // Faults and chaos stops are the chaos ledger's to fold, not an app's status.
             break
         }

@@ -405,6 +405,12 @@ enum ChaosText {
                 )
             }
         }
+        for experiment in status.experiments {
+            lines.append(
+                "experiment \"\(experiment.title)\" running since \(time(experiment.startedAt)) by \(experiment.by)"
+                    + " (\(experiment.apps.joined(separator: ", ")))"
+            )
+        }
         for monkey in status.monkeys {
             var line = "monkey of \(monkey.app): "
             if !monkey.enabled {

@@ -52,10 +52,38 @@ struct ChaosRunCommand: AsyncParsableCommand {
             let driver = ExperimentDriver(client: client, user: user, title: spec.title)
             let runner = ChaosExperimentRunner(spec: spec, driver: driver, isInterrupted: { interrupted.isSet })
             if !quiet { ControllerCall.printLine("experiment: \(spec.title)") }
+            // The controller shows the run while it is told, every 15 s, that it still runs (best effort).
+            let id = UUID().uuidString
+            let started = ContinuousClock.now
+            let heartbeat = Task {
+                while !Task.isCancelled {
+                    let running = ExperimentRecord(
+                        title: spec.title,
+                        status: "running",
+                        deviated: false,
+                        reason: nil,
+                        durationMs: Int((ContinuousClock.now - started).components.seconds) * 1000,
+                        apps: spec.apps,
+                        journal: .object([:]),
+                        by: user,
+                        id: id
+                    )
+                    _ = try? await client.send(
+                        .POST,
+                        "/api/v1/chaos/experiments",
+                        body: running,
+                        as: ExperimentRecord.self
+                    )
+                    try? await Task.sleep(for: .seconds(15))
+                }
+            }
             let journal = await runner.run { phase, run in
                 guard !quiet else { return }
                 ControllerCall.printLine(ChaosRunText.line(phase, run))
             }
+            heartbeat.cancel()
+            // A report still on its way would come after the end and show the run again.
+            await heartbeat.value
             let record = ExperimentRecord(
                 title: spec.title,
                 status: journal.status.rawValue,
@@ -64,7 +92,8 @@ struct ChaosRunCommand: AsyncParsableCommand {
                 durationMs: Int(journal.duration * 1000),
                 apps: spec.apps,
                 journal: ChaosRunText.json(journal),
-                by: user
+                by: user,
+                id: id
             )
             do {
                 _ = try await driver.retrying {

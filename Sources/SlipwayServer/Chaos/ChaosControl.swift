@@ -43,7 +43,8 @@ public struct TrafficTotals: Sendable, Equatable, Codable {
 public struct ExperimentRecord: Sendable, Equatable, Codable {
     /// The experiment's title.
     public var title: String
-    /// `completed`, `failed`, `aborted` or `interrupted`.
+    /// `running` (sent when it begins, then every 15 s), or how it ended: `completed`, `failed`, `aborted` or
+    /// `interrupted`.
     public var status: String
     /// Whether the steady state deviated.
     public var deviated: Bool
@@ -57,9 +58,14 @@ public struct ExperimentRecord: Sendable, Equatable, Codable {
     public var journal: JSONValue
     /// Who ran it.
     public var by: String
+    /// The run's id, the same from its `running` reports to its end (the controller gives one to a first `running`
+    /// report without it); nil for a run that reports only its end.
+    public var id: String?
 
     /// The fields the endpoint accepts.
-    static let fields: Set<String> = ["title", "status", "deviated", "reason", "durationMs", "apps", "journal", "by"]
+    static let fields: Set<String> = [
+        "title", "status", "deviated", "reason", "durationMs", "apps", "journal", "by", "id",
+    ]
 
     /// Creates a record.
     public init(
@@ -70,7 +76,8 @@ public struct ExperimentRecord: Sendable, Equatable, Codable {
         durationMs: Int,
         apps: [String],
         journal: JSONValue,
-        by: String
+        by: String,
+        id: String? = nil
     ) {
         self.title = title
         self.status = status
@@ -80,6 +87,7 @@ public struct ExperimentRecord: Sendable, Equatable, Codable {
         self.apps = apps
         self.journal = journal
         self.by = by
+        self.id = id
     }
 
     /// Reads a request body; a refusal names the field.
@@ -87,7 +95,7 @@ public struct ExperimentRecord: Sendable, Equatable, Codable {
         guard let title = try body.string("title"), !title.isEmpty else {
             throw CommandRefusal(.badRequest, "\"title\": missing (expected the experiment's title)")
         }
-        let statuses = ["completed", "failed", "aborted", "interrupted"]
+        let statuses = ["running", "completed", "failed", "aborted", "interrupted"]
         guard let status = try body.string("status"), statuses.contains(status) else {
             throw CommandRefusal(.badRequest, "\"status\": expected one of \(statuses.joined(separator: ", "))")
         }
@@ -113,8 +121,15 @@ public struct ExperimentRecord: Sendable, Equatable, Codable {
             durationMs: durationMs,
             apps: names.compactMap { $0 },
             journal: journal,
-            by: try body.by
+            by: try body.by,
+            id: try body.string("id")
         )
+        if let id,
+            id.isEmpty || id.utf8.count > 64
+                || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        {
+            throw CommandRefusal(.badRequest, "\"id\": expected 1 to 64 ASCII letters, digits and '-'")
+        }
     }
 }
 
@@ -161,17 +176,21 @@ public struct ChaosStatus: Sendable, Equatable, Codable {
     public var monkeys: [ChaosMonkey.View]
     /// The latest crashes and freezes, newest last.
     public var kills: [ChaosKill]
+    /// The chaos experiments running now, oldest first.
+    public var experiments: [ChaosLedger.Experiment]
 
     /// Creates a status.
     public init(
         stopped: ChaosLedger.Stop?,
         faults: [ChaosFault],
         monkeys: [ChaosMonkey.View] = [],
-        kills: [ChaosKill] = []
+        kills: [ChaosKill] = [],
+        experiments: [ChaosLedger.Experiment] = []
     ) {
         self.stopped = stopped
         self.faults = faults
         self.monkeys = monkeys
         self.kills = kills
+        self.experiments = experiments
     }
 }

@@ -17,6 +17,8 @@ public actor ChaosFaults {
     private let router: @Sendable () -> (any TrafficRouter)?
     private let wallClock: @Sendable () -> Date
     private let logger: Logger
+    /// When `slipway chaos run` last said each experiment was running.
+    private var experimentSeen: [String: Date] = [:]
 
     /// A desk for `apps` whose state is folded from `log`.
     public init(
@@ -147,9 +149,38 @@ public actor ChaosFaults {
         return await chaosStatus()
     }
 
-    /// Records a chaos event that changes no fault (an experiment's run).
+    /// Records a chaos event that changes no fault (an experiment's end).
     public func recordEvent(_ event: Event) throws(CommandRefusal) {
-        guard record(event) != nil else { throw CommandRefusal(.conflict, "the event log cannot be written") }
+        guard let recorded = record(event) else {
+            throw CommandRefusal(.conflict, "the event log cannot be written")
+        }
+        ledger.apply(recorded)
+    }
+
+    /// How long an experiment stays shown as running after `slipway chaos run` last said so (it says so every 15 s;
+    /// one killed outright stops saying it).
+    public static let experimentSilence = Duration.seconds(60)
+
+    /// `slipway chaos run` says its experiment is running: recorded (`chaosExperimentStarted`, for each of `apps`)
+    /// the first time, remembered as alive every time.
+    public func experimentRunning(id: String, title: String, by user: String, apps: [String]) throws(CommandRefusal) {
+        if ledger.experiments[id] == nil {
+            let fields: [String: JSONValue] = [
+                "id": .string(id), "title": .string(title), "by": .string(user),
+                "apps": .array(apps.map(JSONValue.string)),
+            ]
+            for app in apps { try apply(Event(app: app, kind: .chaosExperimentStarted, fields: fields)) }
+        }
+        experimentSeen[id] = wallClock()
+    }
+
+    /// The experiments running now: begun, not ended, and heard from lately.
+    public func runningExperiments() -> [ChaosLedger.Experiment] {
+        let now = wallClock()
+        let silence = Double(Self.experimentSilence.components.seconds)
+        return ledger.experiments.values.filter { experiment in
+            now.timeIntervalSince(experimentSeen[experiment.id] ?? experiment.startedAt) < silence
+        }.sorted { $0.startedAt < $1.startedAt }
     }
 
     /// Whether chaos is stopped now.
@@ -164,7 +195,7 @@ public actor ChaosFaults {
             let held = await held(app)
             faults += entries.map { ChaosFault($0, affected: held[$0.fault.id]?.affected ?? 0) }
         }
-        return ChaosStatus(stopped: ledger.stop, faults: faults)
+        return ChaosStatus(stopped: ledger.stop, faults: faults, experiments: runningExperiments())
     }
 
     /// Records the end of every fault that expired or reached its bound, and makes each app's proxy hold exactly

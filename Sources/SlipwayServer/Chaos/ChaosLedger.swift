@@ -25,6 +25,20 @@ public struct ChaosLedger: Sendable, Equatable {
         public var expiresAt: Date { Date(timeIntervalSince1970: Double(fault.expiresAtMs) / 1000) }
     }
 
+    /// A chaos experiment begun and not yet ended (`slipway chaos run` reports its end).
+    public struct Experiment: Sendable, Equatable, Codable {
+        /// The run's id, given by `slipway chaos run`.
+        public var id: String
+        /// The experiment's title.
+        public var title: String
+        /// Who runs it.
+        public var by: String
+        /// The apps it touches.
+        public var apps: [String]
+        /// When it began.
+        public var startedAt: Date
+    }
+
     /// A stop in force: new faults are refused.
     public struct Stop: Sendable, Equatable, Codable {
         /// Who stopped chaos.
@@ -39,6 +53,8 @@ public struct ChaosLedger: Sendable, Equatable {
     public private(set) var entries: [Entry] = []
     /// Set while chaos is stopped.
     public private(set) var stop: Stop?
+    /// The experiments begun and not ended, by id.
+    public private(set) var experiments: [String: Experiment] = [:]
     /// The highest fault number given so far (ids are `f1`, `f2`, …), so a new id is never one given before.
     public private(set) var highestNumber = 0
 
@@ -53,7 +69,9 @@ public struct ChaosLedger: Sendable, Equatable {
     }
 
     /// The kinds this ledger folds.
-    public static let kinds: Set<EventKind> = [.faultAdded, .faultRemoved, .chaosStopped, .chaosReleased]
+    public static let kinds: Set<EventKind> = [
+        .faultAdded, .faultRemoved, .chaosStopped, .chaosReleased, .chaosExperimentStarted, .chaosExperimentRan,
+    ]
 
     /// Applies one event; others change nothing.
     public mutating func apply(_ recorded: RecordedEvent) {
@@ -88,6 +106,20 @@ public struct ChaosLedger: Sendable, Equatable {
             }
         case .chaosReleased:
             stop = nil
+        case .chaosExperimentStarted:
+            // Recorded once per app it touches: the first one counts.
+            guard let id = fields["id"]?.stringValue, experiments[id] == nil else { return }
+            var apps: [String] = []
+            if case .array(let names)? = fields["apps"] { apps = names.compactMap(\.stringValue) }
+            experiments[id] = Experiment(
+                id: id,
+                title: fields["title"]?.stringValue ?? "?",
+                by: fields["by"]?.stringValue ?? "?",
+                apps: apps,
+                startedAt: recorded.time
+            )
+        case .chaosExperimentRan:
+            if let id = fields["id"]?.stringValue { experiments[id] = nil }
         default:
             break
         }

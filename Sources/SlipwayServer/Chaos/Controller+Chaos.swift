@@ -1,3 +1,4 @@
+import Foundation
 import SlipwayCore
 import SlipwayProxy
 
@@ -43,11 +44,24 @@ extension Controller: ChaosControl {
     public func recordExperiment(_ record: ExperimentRecord) async throws(CommandRefusal) -> ExperimentRecord {
         let known = config.apps.map(\.name)
         let named = record.apps.filter(known.contains)
+        if record.status == "running" {
+            var record = record
+            let id = record.id ?? UUID().uuidString
+            record.id = id
+            try await desk().experimentRunning(
+                id: id,
+                title: record.title,
+                by: record.by,
+                apps: named.isEmpty ? known : named
+            )
+            return record
+        }
         var fields: [String: JSONValue] = [
             "title": .string(record.title), "status": .string(record.status), "deviated": .bool(record.deviated),
             "durationMs": .int(record.durationMs), "by": .string(record.by), "journal": record.journal,
         ]
         if let reason = record.reason { fields["reason"] = .string(reason) }
+        if let id = record.id { fields["id"] = .string(id) }
         let desk = try desk()
         for app in named.isEmpty ? known : named {
             try await desk.recordEvent(Event(app: app, kind: .chaosExperimentRan, fields: fields))

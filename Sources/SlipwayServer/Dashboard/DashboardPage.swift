@@ -36,6 +36,7 @@ enum DashboardPage {
             <button type="button" data-action="chaos-release" hidden>Release</button>
             </div>
             <ul class="chaos-faults" data-testid="chaos-faults"></ul>
+            <p class="chaos-line" data-testid="chaos-experiments"></p>
             <p class="chaos-line" data-testid="chaos-monkeys"></p>
             <p class="chaos-line" data-testid="chaos-kills"></p>
             </section>

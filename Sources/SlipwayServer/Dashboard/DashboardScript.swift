@@ -1101,7 +1101,8 @@ enum DashboardScript {
 
           // ---- chaos ------------------------------------------------------------------------------------------------
 
-          /// The chaos panel: the faults in force (each removable), the monkeys, the latest kills, and the stop
+          /// The chaos panel: the faults in force (each removable), the experiments running, the monkeys, the latest
+          /// kills, and the stop
           /// that removes every fault and holds every monkey.
           const chaos = {
             node: null,
@@ -1142,6 +1143,8 @@ enum DashboardScript {
                 ' ',
                 h('button', { type: 'button', text: 'Remove', 'data-action': 'chaos-remove', onclick: () => this.remove(fault) }),
               )));
+              const experiments = (status.experiments || []).map((e) => `“${e.title}” since ${clock(e.startedAt)} by ${e.by}`);
+              setText(this.node.querySelector('[data-testid="chaos-experiments"]'), experiments.length ? `Running: ${experiments.join(' · ')}` : '');
               const monkeys = (status.monkeys || []).map((m) => `${m.app}: ${m.enabled ? `${m.action}${m.leashed ? ' (leashed)' : ''}, ${m.schedule}` : 'off'}`
                 + (m.plannedKill ? `, due ${clock(m.plannedKill)}` : ''));
               setText(this.node.querySelector('[data-testid="chaos-monkeys"]'), monkeys.length ? `Monkeys: ${monkeys.join(' · ')}` : '');

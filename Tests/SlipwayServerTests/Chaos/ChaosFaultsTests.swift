@@ -123,4 +123,29 @@ import Testing
         #expect(await restarted.chaosStatus().faults.map(\.id) == ["f2"])
         try await bench.stop()
     }
+
+    @Test func aRunningExperimentIsRecordedOnceShownWhileItReportsAndGoneAtItsEnd() async throws {
+        let bench = try await Bench()
+        let desk = try bench.desk()
+        for _ in 0..<3 {
+            try await desk.experimentRunning(id: "run-1", title: "game day", by: "ana", apps: ["shop"])
+            bench.advance(15)
+        }
+        #expect(try bench.kinds() == ["shop:chaosExperimentStarted"])
+        #expect(await desk.chaosStatus().experiments.map(\.title) == ["game day"])
+        // A restarted desk knows it from the log, and shows it until it has been silent for a minute.
+        let restarted = try bench.desk()
+        #expect(await restarted.runningExperiments().map(\.id) == ["run-1"])
+        bench.advance(60)
+        #expect(await restarted.runningExperiments().isEmpty)
+        // Its end takes it away for good.
+        try await restarted.experimentRunning(id: "run-1", title: "game day", by: "ana", apps: ["shop"])
+        #expect(await restarted.runningExperiments().map(\.id) == ["run-1"])
+        try await restarted.recordEvent(
+            Event(app: "shop", kind: .chaosExperimentRan, fields: ["id": "run-1", "status": "completed"])
+        )
+        #expect(await restarted.runningExperiments().isEmpty)
+        #expect(try await bench.desk().runningExperiments().isEmpty)
+        try await bench.stop()
+    }
 }

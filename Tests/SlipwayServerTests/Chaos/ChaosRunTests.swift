@@ -182,6 +182,11 @@ extension LiveRollouts {
                 try await waitUntil("the experiment's fault is in force", timeout: .seconds(30)) {
                     (try? LoopbackHTTP.get(port: service.listen, path: "/broken"))?.status == 503
                 }
+                let status = try await service.slipway(["chaos", "status"])
+                #expect(
+                    status.stdout.contains("experiment \"outlives its controller\" running since"),
+                    "\(status.stdout)"
+                )
                 // The controller dies mid-run; the data plane keeps the fault. The pause ends and the rollbacks
                 // begin while no controller answers: they wait for the next one.
                 service.killController()
@@ -205,6 +210,10 @@ extension LiveRollouts {
                 #expect(first["name"] == "mend the path")
                 #expect(!journal.rollbacks.isEmpty && journal.rollbacks.allSatisfy { $0.status == "succeeded" })
                 #expect(try service.events(.chaosExperimentRan).last?.fields["status"] == "completed")
+                let started = try #require(try service.events(.chaosExperimentStarted).first)
+                #expect(started.fields["id"] == (try service.events(.chaosExperimentRan).last?.fields["id"]))
+                let after = try await service.slipway(["chaos", "status"])
+                #expect(!after.stdout.contains("running since"), "\(after.stdout)")
             }
             #expect(left.isEmpty, "still running after the test: \(left)")
         }
