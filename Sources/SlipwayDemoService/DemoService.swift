@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import SlipwayCore
 
 #if canImport(Glibc)
 import Glibc
@@ -186,7 +187,7 @@ public struct DemoService: Sendable {
         // Every counted answer, failures included, says which version gave it.
         response.headers[.init(Self.versionHeader)!] = options.version
         let elapsed = ContinuousClock.now - start
-        let milliseconds = elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = elapsed.milliseconds
         hooks.standardOutput("\(request.method) \(request.uri) \(response.status.code) \(milliseconds)ms")
         if schedule.crashes(afterRequest: number) {
             scheduleCrash(after: number)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import SlipwayCore
 
 /// The call `GET /` makes to the service's dependency (``DemoOptions/dependency``), bounded by
 /// ``DemoOptions/dependencyTimeout`` when one is set: a service that keeps its timeout answers with a fallback when
@@ -23,11 +24,10 @@ struct DependencyCall: Sendable {
 
     func perform() async -> Outcome {
         let limit = min(timeout ?? Self.longest, Self.longest)
-        let nanoseconds = limit.components.seconds * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000
         do {
             let response = try await HTTPClient.shared.execute(
                 HTTPClientRequest(url: url),
-                timeout: .nanoseconds(nanoseconds)
+                timeout: .nanoseconds(limit.nanoseconds)
             )
             _ = try await response.body.collect(upTo: 1 << 20)
             return .answered(Int(response.status.code))

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 import Subprocess
 import SystemPackage
 
@@ -46,7 +47,7 @@ public struct HookProcessResult: Sendable, Equatable {
     }
 
     private static func format(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.inSeconds
         return seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)
     }
 }

@@ -77,6 +77,12 @@ public struct AppStatus: Sendable, Equatable, Codable {
     /// The number of healthy instances.
     public var healthyCount: Int { instances.filter { $0.state == .healthy }.count }
 
+    /// Whether every instance the app should run is healthy (and at least one runs): what chaos waits for.
+    public var fullyHealthy: Bool { healthyCount > 0 && healthyCount >= (desiredInstances ?? 1) }
+
+    /// Whether a rollout is under way (not yet finished).
+    public var rolloutUnderWay: Bool { rollout.map { !$0.isFinished } ?? false }
+
     /// An app with no history.
     public init(app: String) {
         self.app = app

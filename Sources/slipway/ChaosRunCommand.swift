@@ -62,7 +62,7 @@ struct ChaosRunCommand: AsyncParsableCommand {
                         status: "running",
                         deviated: false,
                         reason: nil,
-                        durationMs: Int((ContinuousClock.now - started).components.seconds) * 1000,
+                        durationMs: Int((ContinuousClock.now - started).milliseconds),
                         apps: spec.apps,
                         journal: .object([:]),
                         by: user,

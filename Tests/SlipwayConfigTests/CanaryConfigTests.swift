@@ -168,7 +168,7 @@ struct CanaryConfigTests {
                 "slipway.yaml:11:13: apps[0].strategy.canary.steps[0]: expected a step like {weight: 10}, {pause: 30s}, "
                     + "{analysis: {}} or {mirror: {share: 50%, duration: 2m}}, got 10",
                 "slipway.yaml:12:13: apps[0].strategy.canary.steps[1]: expected exactly one of `weight`, `pause`, "
-                    + "`analysis` or `mirror`, got none",
+                    + "`analysis`, `mirror` or `chaos`, got none",
                 "slipway.yaml:14:13: apps[0].strategy.canary.steps[2].pause: `weight` and `pause` cannot both be set; "
                     + "write each step as its own list entry",
                 "slipway.yaml:15:13: apps[0].strategy.canary.steps[3].puase: unknown key `puase`; did you mean `pause`?",

@@ -69,9 +69,7 @@ enum AnalysisCheckText {
         case .successRate, .errorRate:
             return rate(text)
         case .p50, .p90, .p95, .p99, .p999:
-            guard let duration = DurationText.parse(text) else { return nil }
-            let (seconds, attoseconds) = duration.components
-            return Double(seconds) + Double(attoseconds) / 1e18
+            return DurationText.parse(text)?.inSeconds
         case .requests:
             guard text.allSatisfy(\.isASCIIDigit), let count = Int(text) else { return nil }
             return Double(count)

@@ -53,7 +53,7 @@ public struct VersionWindow: Sendable, Equatable {
         case .errorRate:
             return requests > 0 ? Double(errors) / Double(requests) : nil
         case .p50, .p90, .p95, .p99, .p999:
-            return latencies[metric].map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+            return latencies[metric].map(\.inSeconds)
         case .query:
             // A query's value is the window's, not one version's: see ``MetricsWindow/queries``.
             return nil

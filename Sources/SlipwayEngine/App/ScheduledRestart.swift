@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayConfig
+import SlipwayCore
 
 /// When an app's instances are replaced on purpose (`restart.every`), so that no instance lives long enough to rot:
 /// once the stable release's instances are `every` old, inside `restart.window`, with no rollout under way and
@@ -34,7 +35,7 @@ public struct ScheduledRestart: Sendable {
         rolloutUnderWay: Bool,
         healthy: Bool
     ) -> Decision {
-        let seconds = Double(every.components.seconds) + Double(every.components.attoseconds) / 1e18
+        let seconds = every.inSeconds
         if let replacedAt, now < replacedAt.addingTimeInterval(seconds) {
             return .notDue(until: replacedAt.addingTimeInterval(seconds))
         }

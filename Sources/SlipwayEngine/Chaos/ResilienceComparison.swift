@@ -81,7 +81,7 @@ public struct ResilienceComparison: Sendable, Equatable {
         harm = rises.filter { rise in
             rise.measure == "errors"
                 ? rise.excessLowerBound > errorTolerance
-                : rise.excessLowerBound > Self.seconds(latencyTolerance)
+                : rise.excessLowerBound > latencyTolerance.inSeconds
         }
     }
 
@@ -131,15 +131,15 @@ public struct ResilienceComparison: Sendable, Equatable {
         let epsilons = periods.map { SequentialKS.epsilon(samples: $0.latency.total, level: level) }
         for (name, q) in Self.quantiles {
             func point(_ index: Int) -> Double {
-                periods[index].latency.latency(quantile: q).map(Self.seconds) ?? 0
+                periods[index].latency.latency(quantile: q).map(\.inSeconds) ?? 0
             }
             func lower(_ index: Int) -> Double {
                 let rank = q - epsilons[index]
-                return rank <= 0 ? 0 : periods[index].latency.latency(quantile: rank).map(Self.seconds) ?? 0
+                return rank <= 0 ? 0 : periods[index].latency.latency(quantile: rank).map(\.inSeconds) ?? 0
             }
             func upper(_ index: Int) -> Double {
                 let rank = q + epsilons[index]
-                return rank >= 1 ? .infinity : periods[index].latency.latency(quantile: rank).map(Self.seconds) ?? 0
+                return rank >= 1 ? .infinity : periods[index].latency.latency(quantile: rank).map(\.inSeconds) ?? 0
             }
             result.append(
                 Rise(
@@ -169,7 +169,7 @@ public struct ResilienceComparison: Sendable, Equatable {
                 + "to \(Self.milliseconds(rise.candidateDuring)), the baseline's from "
                 + "\(Self.milliseconds(rise.baselineBefore)) to \(Self.milliseconds(rise.baselineDuring)): the "
                 + "candidate's rise exceeds the baseline's by at least \(Self.milliseconds(rise.excessLowerBound)) "
-                + "(tolerance \(Self.milliseconds(Self.seconds(latencyTolerance))))"
+                + "(tolerance \(Self.milliseconds(latencyTolerance.inSeconds)))"
         }
     }
 
@@ -199,10 +199,6 @@ public struct ResilienceComparison: Sendable, Equatable {
             "alpha": .double(alpha),
             "harm": .array(harm.map { .string($0.measure) }),
         ]
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private static func percent(_ fraction: Double) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 
 /// Whether an app's traffic while an experiment's method ran was worse than its steady state before: the two
 /// periods compared with the anytime-valid tests the analysis uses (a rate-ratio e-process on 5xx, a sequential
@@ -106,7 +107,6 @@ public struct SteadyStateComparison: Sendable, Equatable {
     }
 
     static func milliseconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        return String(format: "%.1f", value)
+        String(format: "%.1f", duration.inMilliseconds)
     }
 }

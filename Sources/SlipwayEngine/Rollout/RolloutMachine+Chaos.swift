@@ -172,7 +172,7 @@ extension RolloutMachine {
             let tolerance =
                 isErrors
                 ? Double(run.spec.tolerance.errors.basisPoints) / 10_000
-                : ResilienceComparison.seconds(run.spec.tolerance.latency)
+                : run.spec.tolerance.latency.inSeconds
             let bound = rise.excessLowerBound.isFinite ? text(rise.excessLowerBound) : "unknown"
             let value =
                 "\(plan.candidate.version) \(text(rise.candidateBefore)) → \(text(rise.candidateDuring)), "

@@ -21,10 +21,7 @@ extension ClientConnection {
         case .untilClose: return
         }
         guard mirror.methods.contains(head.methodText) else { return }
-        guard
-            mirror.share >= TrafficBucket.count
-                || RoutingRandom.below(TrafficBucket.count, using: &loop.random) < mirror.share
-        else { return }
+        guard RoutingRandom.falls(inShare: mirror.share, using: &loop.random) else { return }
         let upstreamHead = exchange.upstreamHead
         // The head ends with its blank line; the mark goes before it.
         guard upstreamHead.readableBytes >= 2 else { return }

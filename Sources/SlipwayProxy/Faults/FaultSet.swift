@@ -105,10 +105,7 @@ final class FaultSet: Sendable, AtomicReference {
         random: inout some RandomNumberGenerator
     ) -> ProxyFault? {
         for fault in faults where now < fault.deadline && fault.matches(head, version: version) {
-            guard
-                fault.spec.share >= TrafficBucket.count
-                    || RoutingRandom.below(TrafficBucket.count, using: &random) < fault.spec.share
-            else { continue }
+            guard RoutingRandom.falls(inShare: fault.spec.share, using: &random) else { continue }
             if fault.claim() { return fault }
         }
         return nil

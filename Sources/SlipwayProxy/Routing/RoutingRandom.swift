@@ -9,4 +9,11 @@ enum RoutingRandom {
     static func below(_ bound: Int, using generator: inout some RandomNumberGenerator) -> Int {
         Int(truncatingIfNeeded: generator.next().multipliedFullWidth(by: UInt64(bound)).high)
     }
+
+    /// Whether a request falls in a share of `basisPoints` (of ``TrafficBucket/count``), drawn per request; a share
+    /// of all of them draws nothing.
+    @inline(__always)
+    static func falls(inShare basisPoints: Int, using generator: inout some RandomNumberGenerator) -> Bool {
+        basisPoints >= TrafficBucket.count || below(TrafficBucket.count, using: &generator) < basisPoints
+    }
 }

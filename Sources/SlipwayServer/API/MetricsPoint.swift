@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayCore
 import SlipwayProxy
 
 /// One version's traffic over one sampling interval.
@@ -14,7 +15,7 @@ public struct VersionRates: Sendable, Equatable, Codable {
     public init(requests: Int, errors: Int, p99: Duration?, seconds: Double) {
         rps = seconds > 0 ? Double(requests) / seconds : 0
         errorRate = requests > 0 ? Double(errors) / Double(requests) : 0
-        p99Ms = p99.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
+        p99Ms = p99.map(\.inMilliseconds)
     }
 
     /// The rates of `window`, which lasted `seconds`.
@@ -109,7 +110,6 @@ public struct MetricsSeries: Sendable, Equatable, Codable {
 extension AppTrafficSample {
     /// The seconds between `earlier` and this sample (zero or less when this one is not later).
     func seconds(since earlier: AppTrafficSample) -> Double {
-        let elapsed = takenAt - earlier.takenAt
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        (takenAt - earlier.takenAt).inSeconds
     }
 }

@@ -117,10 +117,8 @@ public actor ChaosMonkey {
                 plan: state.plan,
                 actedDay: state.actedDay,
                 lastKill: state.lastKill,
-                rolloutUnderWay: current?.rollout.map { !$0.isFinished } ?? false,
-                healthy: current.map { status in
-                    status.healthyCount >= (status.desiredInstances ?? 1) && status.healthyCount > 0
-                } ?? false,
+                rolloutUnderWay: current?.rolloutUnderWay ?? false,
+                healthy: current?.fullyHealthy ?? false,
                 deployWindowsOpen: deployCalendars[app]?.check(at: now).allowed ?? true,
                 chaosStopped: stopped
             )

@@ -43,8 +43,8 @@ actor ScheduledRestarts {
             let decision = schedule.decide(
                 now: now,
                 replacedAt: Self.replacedAt(current),
-                rolloutUnderWay: current.rollout.map { !$0.isFinished } ?? false,
-                healthy: current.healthyCount >= (current.desiredInstances ?? 1) && current.healthyCount > 0
+                rolloutUnderWay: current.rolloutUnderWay,
+                healthy: current.fullyHealthy
             )
             guard decision == .restart else { continue }
             do {

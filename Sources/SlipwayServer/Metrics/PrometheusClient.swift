@@ -37,10 +37,7 @@ public struct PrometheusClient: QuerySource {
         let status: UInt
         let body: ByteBuffer
         do {
-            let timeout = TimeAmount.nanoseconds(
-                Int64(spec.timeout.components.seconds) * 1_000_000_000
-                    + spec.timeout.components.attoseconds / 1_000_000_000
-            )
+            let timeout = TimeAmount.nanoseconds(spec.timeout.nanoseconds)
             let response = try await client.execute(request, timeout: timeout)
             status = response.status.code
             body = try await response.body.collect(upTo: 4 << 20)

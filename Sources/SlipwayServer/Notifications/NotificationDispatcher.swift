@@ -454,8 +454,7 @@ struct Courier: Sendable {
 
     /// `duration` in NIO's terms.
     static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        .nanoseconds(duration.nanoseconds)
     }
 
     /// The result of `operation`, or nil when it has not ended at `end` (it is then cancelled).

@@ -178,7 +178,25 @@ extension LiveRollouts {
             #expect(outcome.state == "aborted")
             #expect(fixture.weights == ["1.0.0": 10_000])
 
-            // A fault in force shows in the chaos panel; the stop button removes it and holds all chaos.
+            // A running experiment and a fault in force show in the chaos panel; the stop button removes the fault
+            // and holds all chaos.
+            _ = try await fixture.controller.recordExperiment(
+                ExperimentRecord(
+                    title: "game day",
+                    status: "running",
+                    deviated: false,
+                    reason: nil,
+                    durationMs: 0,
+                    apps: ["shop"],
+                    journal: .object([:]),
+                    by: "ana",
+                    id: "run-1"
+                )
+            )
+            try await page.waitUntil(
+                "the running experiment in the chaos panel",
+                "document.querySelector('[data-testid=\"chaos-experiments\"]').textContent.includes('game day')"
+            )
             let fault = try await fixture.controller.addFault(
                 app: "shop",
                 FaultRequest(

@@ -8,14 +8,13 @@ extension LiveRollouts {
     /// ended by their time and their bound, stopped and released, and kept across a `kill -9` of the controller.
     @Suite struct ChaosCommandTests {
         @Test func faultsAreAddedAppliedEndedStoppedAndSurviveTheControllersDeath() async throws {
-            let site = try makeTemporaryDirectory("slipway-chaos-site")
-            try "<h1>home</h1>\n".write(toFile: site + "/index.html", atomically: true, encoding: .utf8)
+            let site = try LiveService.staticSite("slipway-chaos-site")
             let service = try LiveService(
                 app: """
                     instances: 2
                     version: "1.0.0"
                     run:
-                      command: [python3, -m, http.server, "{port}", --bind, 127.0.0.1, --directory, \(site)]
+                      command: \(LiveService.httpServerCommand(site: site))
                     health:
                       path: /
                       interval: 500ms

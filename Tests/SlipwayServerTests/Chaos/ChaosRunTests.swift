@@ -241,7 +241,7 @@ extension LiveRollouts {
                         instances: 2
                         version: "1.0.0"
                         run:
-                          command: [python3, \(Fixtures.path("flaky-server.py")), "{port}", \(flag)]
+                          command: \(LiveService.flakyServerCommand(flag: flag))
                         health:
                           path: /
                           interval: 60s

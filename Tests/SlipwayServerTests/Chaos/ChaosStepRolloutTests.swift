@@ -6,12 +6,11 @@ import Testing
 
 extension LiveRollouts {
     /// A canary's chaos step on real processes: the demo app calls its dependency, `python3 -m http.server`, through
-    /// Slipway's proxy; the step makes half of the dependency's requests 400 ms slow for both versions. A candidate
+    /// Slipway's proxy; the step makes 70% of the dependency's requests 400 ms slow for both versions. A candidate
     /// that keeps its 100 ms timeout passes; an identical one that lost it fails, and the fault goes with the rollback.
     @Suite struct ChaosStepRolloutTests {
         @Test func aCandidateThatLostItsTimeoutFailsTheChaosStepWhileAnIdenticalHealthyOnePasses() async throws {
-            let site = try makeTemporaryDirectory("slipway-chaos-step-site")
-            try "{\"items\": []}\n".write(toFile: site + "/index.html", atomically: true, encoding: .utf8)
+            let site = try LiveService.staticSite("slipway-chaos-step-site", body: "{\"items\": []}\n")
             let dependency = try LoopbackHTTP.freePort()
             let service = try LiveService(
                 app: LiveService.demoApp(
@@ -23,9 +22,9 @@ extension LiveRollouts {
                               - weight: 50
                               - chaos:
                                   app: api
-                                  fault: {kind: delay, delay: 400ms, share: 50%}
-                                  before: 6s
-                                  duration: 8s
+                                  fault: {kind: delay, delay: 400ms, share: 70%}
+                                  before: 8s
+                                  duration: 10s
                         analysis:
                           interval: 1s
                         """.indented(4),
@@ -40,7 +39,7 @@ extension LiveRollouts {
                       instances: 1
                       version: "1"
                       run:
-                        command: [python3, -m, http.server, "{port}", --bind, 127.0.0.1, --directory, \(site)]
+                        command: \(LiveService.httpServerCommand(site: site))
                       health:
                         path: /
                         interval: 500ms
@@ -57,7 +56,7 @@ extension LiveRollouts {
             try service.startController()
             try await service.waitUntilServing(instances: 2)
             // Slow answers hold a thread each: enough threads that 400 ms do not throttle the load.
-            let load = LoadClient(port: service.listen, rate: 100, threads: 16, path: "/")
+            let load = LoadClient(port: service.listen, rate: 100, threads: 24, path: "/")
             await load.waitFor(100)
 
             // The same release again: as resilient as stable, it passes the step and is promoted.

@@ -8,14 +8,13 @@ extension LiveRollouts {
     /// time, by a restart recorded as scheduled, and no request fails.
     @Suite struct ScheduledRestartLiveTests {
         @Test func instancesAreReplacedOnScheduleWithoutAFailedRequest() async throws {
-            let site = try makeTemporaryDirectory("slipway-restart-site")
-            try "<h1>home</h1>\n".write(toFile: site + "/index.html", atomically: true, encoding: .utf8)
+            let site = try LiveService.staticSite("slipway-restart-site")
             let service = try LiveService(
                 app: """
                     instances: 2
                     version: "1.0.0"
                     run:
-                      command: [python3, -m, http.server, "{port}", --bind, 127.0.0.1, --directory, \(site)]
+                      command: \(LiveService.httpServerCommand(site: site))
                     health:
                       path: /
                       interval: 300ms

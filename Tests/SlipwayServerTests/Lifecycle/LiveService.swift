@@ -57,6 +57,23 @@ final class LiveService: @unchecked Sendable {
         """
     }
 
+    /// A new directory holding an `index.html` with `body`, for `python3 -m http.server` to serve.
+    static func staticSite(_ prefix: String, body: String = "<h1>home</h1>\n") throws -> String {
+        let site = try makeTemporaryDirectory(prefix)
+        try body.write(toFile: site + "/index.html", atomically: true, encoding: .utf8)
+        return site
+    }
+
+    /// The `run.command` of `python3 -m http.server` on `{port}`, on loopback, serving `site`.
+    static func httpServerCommand(site: String) -> String {
+        "[python3, -m, http.server, \"{port}\", --bind, 127.0.0.1, --directory, \(site)]"
+    }
+
+    /// The `run.command` of `Tests/Fixtures/flaky-server.py` on `{port}`, answering 500 while `flag` exists.
+    static func flakyServerCommand(flag: String) -> String {
+        "[python3, \(Fixtures.path("flaky-server.py")), \"{port}\", \(flag)]"
+    }
+
     /// Starts `slipway up` (it attaches to what runs, or starts it).
     @discardableResult
     func startController() throws -> Process {

@@ -14,7 +14,7 @@ extension LiveRollouts {
                     instances: 2
                     version: "1.0.0"
                     run:
-                      command: [python3, \(Fixtures.path("flaky-server.py")), "{port}", \(directory)/never]
+                      command: \(LiveService.flakyServerCommand(flag: directory + "/never"))
                     health:
                       path: /healthz
                       interval: 500ms
