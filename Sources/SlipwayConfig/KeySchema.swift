@@ -85,6 +85,8 @@ struct KeySchema {
     static let chaosFault = KeySchema(
         known: ["kind", "status", "delay", "jitter", "bytesPerSecond", "share", "path", "method", "header"]
     )
+    /// `fault.header` in a chaos step.
+    static let chaosHeader = KeySchema(known: ["name", "value"])
     /// `tolerance` in a chaos step.
     static let chaosTolerance = KeySchema(known: ["errors", "latency"])
     /// A mirror step: `strategy.mirror`, or `mirror:` in `strategy.canary.steps`.

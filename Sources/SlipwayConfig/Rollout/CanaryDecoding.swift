@@ -239,7 +239,7 @@ extension ConfigDecoder {
         return string(kind, matching: NameRules.isHTTPToken, expectation: expectation).map(StickinessSpec.header)
     }
 
-    private func isHeaderValue(_ text: String) -> Bool {
+    func isHeaderValue(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy { $0 == "\t" || ($0.value >= 0x20 && $0.value != 0x7F) }
     }
 

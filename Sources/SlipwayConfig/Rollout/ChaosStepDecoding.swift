@@ -155,14 +155,14 @@ extension ConfigDecoder {
             reportExpected("a mapping like {name: X-Test, value: \"1\"}", entry)
             return nil
         }
-        guard let fields = fields(of: entry.value, at: entry.path, schema: .cookieMatch) else { return nil }
+        guard let fields = fields(of: entry.value, at: entry.path, schema: .chaosHeader) else { return nil }
         let name = require("name", in: fields).flatMap {
             string($0, matching: NameRules.isHTTPToken, expectation: "a header name like X-Test")
         }
         let value = require("value", in: fields).flatMap {
             string(
                 $0,
-                matching: { $0.unicodeScalars.allSatisfy { $0 == "\t" || ($0.value >= 0x20 && $0.value != 0x7F) } },
+                matching: isHeaderValue,
                 expectation: "a header value without line breaks or control characters"
             )
         }

@@ -111,22 +111,27 @@ extension LiveRollouts {
             }
         }
 
+        /// An experiment whose method makes `/broken` of app `shop` answer 503, then waits `pause` seconds.
+        static func breakingExperiment(title: String, pause: Int) -> String {
+            """
+            title: \(title)
+            method:
+              - type: action
+                name: break a path
+                provider:
+                  type: slipway
+                  func: add-fault
+                  arguments: {app: shop, fault: {kind: abort, status: 503, path: /broken}}
+                pauses: {after: \(pause)}
+            """
+        }
+
         @Test func anInterruptedRunRemovesItsFaultsAndExitsThree() async throws {
             let service = try LiveService(app: LiveService.demoApp(instances: 1), prefix: "slipway-chaos-int")
             let left = try await service.running { service in
                 try service.startController()
                 try await service.waitUntilServing(instances: 1)
-                let experiment = """
-                    title: interrupted
-                    method:
-                      - type: action
-                        name: break a path
-                        provider:
-                          type: slipway
-                          func: add-fault
-                          arguments: {app: shop, fault: {kind: abort, status: 503, path: /broken}}
-                        pauses: {after: 60}
-                    """
+                let experiment = Self.breakingExperiment(title: "interrupted", pause: 60)
                 try experiment.write(toFile: service.directory + "/int.yaml", atomically: true, encoding: .utf8)
                 let run = try await SlipwayBinary.run(
                     ["chaos", "run", "int.yaml", "--journal", "int.json", "-f", "slipway.yaml"],
@@ -155,21 +160,14 @@ extension LiveRollouts {
             let left = try await service.running { service in
                 try service.startController()
                 try await service.waitUntilServing(instances: 1)
-                let experiment = """
-                    title: outlives its controller
-                    method:
-                      - type: action
-                        name: break a path
-                        provider:
-                          type: slipway
-                          func: add-fault
-                          arguments: {app: shop, fault: {kind: abort, status: 503, path: /broken}}
-                        pauses: {after: 4}
-                    rollbacks:
-                      - type: action
-                        name: mend the path
-                        provider: {type: slipway, func: remove-faults, arguments: {app: shop}}
-                    """
+                let experiment =
+                    Self.breakingExperiment(title: "outlives its controller", pause: 4) + """
+
+                        rollbacks:
+                          - type: action
+                            name: mend the path
+                            provider: {type: slipway, func: remove-faults, arguments: {app: shop}}
+                        """
                 try experiment.write(toFile: service.directory + "/restart.yaml", atomically: true, encoding: .utf8)
                 let directory = service.directory
                 let running = Task {
