@@ -62,6 +62,7 @@ let package = Package(
             name: "SlipwayPlatform",
             dependencies: [
                 "SlipwayCore", "SlipwayConfig", "SlipwaySupervision",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),

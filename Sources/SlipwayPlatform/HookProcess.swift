@@ -59,14 +59,16 @@ public enum HookProcess {
     public static let killGrace: Duration = .seconds(5)
 
     /// Runs `argv` with `environment` added to the controller's, in `workingDirectory` (else `baseDirectory`),
-    /// for at most `timeout`, keeping the last `outputLimit` bytes of its output.
+    /// for at most `timeout`, keeping the last `outputLimit` bytes of its output; its standard input is the file
+    /// `input` (nothing without one).
     public static func run(
         argv: [String],
         environment: [String: String],
         workingDirectory: String?,
         baseDirectory: String,
         timeout: Duration,
-        outputLimit: Int = 8_192
+        outputLimit: Int = 8_192,
+        input: String? = nil
     ) async -> HookProcessResult {
         let clock = ContinuousClock()
         let started = clock.now
@@ -100,12 +102,23 @@ public enum HookProcess {
         )
         let output = OutputTail(limit: outputLimit)
         let timedOut = Flag()
+        let standardInput: FileDescriptor
+        do {
+            standardInput = try FileDescriptor.open(FilePath(input ?? "/dev/null"), .readOnly)
+        } catch {
+            return HookProcessResult(
+                ending: .couldNotStart("cannot read \(input ?? "/dev/null"): \(error)"),
+                output: "",
+                outputBytes: 0,
+                duration: clock.now - started
+            )
+        }
         do {
             // Standard error goes into the same pipe as standard output (2>&1), so the kept end is what the hook
             // wrote last, in the order it wrote it.
             let result = try await Subprocess.run(
                 configuration,
-                input: .none,
+                input: .fileDescriptor(standardInput, closeAfterSpawningProcess: true),
                 output: .sequence,
                 error: .combinedWithOutput
             ) { execution in

@@ -4,15 +4,19 @@ import SlipwayConfig
 import SlipwayCore
 import SlipwayPlatform
 
-/// `slipway hosts`: looks at every host of the config over SSH and says what it found.
+/// `slipway hosts [list|install]`: the hosts of the config, over SSH.
 struct HostsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hosts",
-        abstract: "Look at every host in the config over SSH: reachable or why not, its system, Slipway's folder.",
-        discussion: "Exits 0 when every host answered, 4 when one did not, 2 on a bad config."
+        abstract: "Look at the hosts of the config over SSH, or install Slipway's programs on them.",
+        subcommands: [HostsListCommand.self, HostsInstallCommand.self],
+        defaultSubcommand: HostsListCommand.self
     )
+}
 
-    @OptionGroup var options: ConfigOptions
+/// The options every `slipway hosts` command takes.
+struct HostsOptions: ParsableArguments {
+    @OptionGroup var config: ConfigOptions
 
     @Option(help: ArgumentHelp("How long connecting to a host may take, like 5s.", valueName: "duration"))
     var connectTimeout = "5s"
@@ -28,32 +32,47 @@ struct HostsCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let config = try options.load()
-        guard !config.hosts.isEmpty else {
-            if json {
-                print("[]")
-            } else {
-                print("no hosts in \(options.file): apps run on this machine")
-            }
-            return
+    /// The hosts of the config and the folder of shared SSH connections; nil (after saying so) when there are none.
+    func hosts() throws -> (hosts: [HostSpec], sockets: String)? {
+        let loaded = try config.load()
+        guard !loaded.hosts.isEmpty else {
+            print(json ? "[]" : "no hosts in \(config.file): apps run on this machine")
+            return nil
         }
-        let sockets: String
         do {
-            sockets = try SSHClient.defaultControlDirectory()
+            return (loaded.hosts, try SSHClient.defaultControlDirectory())
         } catch {
             FileHandle.standardErrorWrite("error: \(error.description)")
             throw ExitCode(ExitStatus.unreachable)
         }
+    }
+
+    func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// `slipway hosts` (`list`): looks at every host of the config over SSH and says what it found.
+struct HostsListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Look at every host in the config over SSH: reachable or why not, its system, Slipway's folder.",
+        discussion: "Exits 0 when every host answered, 4 when one did not, 2 on a bad config."
+    )
+
+    @OptionGroup var options: HostsOptions
+
+    func run() async throws {
+        guard let (hosts, sockets) = try options.hosts() else { return }
         let reports = await HostProbe.look(
-            at: config.hosts,
+            at: hosts,
             controlDirectory: sockets,
-            connectTimeout: DurationText.parse(connectTimeout)!
+            connectTimeout: DurationText.parse(options.connectTimeout)!
         )
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+        if options.json {
+            try options.printJSON(reports)
         } else {
             print(Self.table(reports))
         }
@@ -71,7 +90,68 @@ struct HostsCommand: AsyncParsableCommand {
                 ? "no Slipway folder yet" : report.binariesInstalled ? "binaries installed" : "folder, no binaries"
             return [report.name, report.destination, "reachable", report.system ?? "", slipway]
         }
-        let header = ["HOST", "SSH", "STATE", "SYSTEM / PROBLEM", "SLIPWAY"]
+        return TextTable.render(header: ["HOST", "SSH", "STATE", "SYSTEM / PROBLEM", "SLIPWAY"], rows: rows)
+    }
+}
+
+/// `slipway hosts install`: puts this build's data plane and supervisor on every host, checked by SHA-256.
+struct HostsInstallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install this build's data plane and supervisor on every host (only what is missing or differs).",
+        discussion: """
+            Each program goes to <directory>/bin/<version>/ on the host, sent over SSH, checked there against its \
+            SHA-256 before it replaces anything. Exits 0 when every host has them, 4 when a host could not be \
+            reached or refused them, 2 on a bad config.
+            """
+    )
+
+    @OptionGroup var options: HostsOptions
+
+    func run() async throws {
+        guard let (hosts, sockets) = try options.hosts() else { return }
+        let binaries: [HostBinary]
+        do {
+            let me =
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
+            binaries = try HostBinary.bundled(beside: me)
+        } catch {
+            FileHandle.standardErrorWrite("error: \(error.description)")
+            throw ExitCode(ExitStatus.badInput)
+        }
+        let reports = await HostInstaller.install(
+            binaries,
+            on: hosts,
+            controlDirectory: sockets,
+            connectTimeout: DurationText.parse(options.connectTimeout)!
+        )
+        if options.json {
+            try options.printJSON(reports)
+        } else {
+            print(Self.table(reports))
+        }
+        if reports.contains(where: { !$0.installed }) { throw ExitCode(ExitStatus.unreachable) }
+    }
+
+    /// One line per host: name, destination, what was done, and where.
+    static func table(_ reports: [HostInstallReport]) -> String {
+        let rows = reports.map { report -> [String] in
+            guard report.installed else { return [report.name, report.destination, "failed", report.problem ?? ""] }
+            let copied = report.programs.filter { $0.action == "copied" }.map(\.name)
+            let done =
+                copied.isEmpty
+                ? "up to date in \(report.folder)"
+                : "copied \(copied.joined(separator: ", ")) (\(ByteSize.format(report.bytesCopied))) to \(report.folder)"
+            return [report.name, report.destination, "installed", done]
+        }
+        return TextTable.render(header: ["HOST", "SSH", "STATE", "DONE / PROBLEM"], rows: rows)
+    }
+}
+
+/// Columns padded to their widest cell, two spaces apart, the last one left as it is.
+enum TextTable {
+    static func render(header: [String], rows: [[String]]) -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in

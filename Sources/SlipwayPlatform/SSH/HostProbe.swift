@@ -16,7 +16,8 @@ public struct HostReport: Sendable, Equatable, Codable {
     public var system: String?
     /// Whether the folder Slipway owns there exists.
     public var directoryExists: Bool
-    /// Whether Slipway's data plane and supervisor binaries are installed in that folder.
+    /// Whether this build's data plane and supervisor are installed in that folder (`bin/<version>/`, see
+    /// ``HostInstaller``).
     public var binariesInstalled: Bool
     /// How long the look took, in milliseconds.
     public var tookMs: Int
@@ -64,13 +65,16 @@ public enum HostProbe {
         let script = """
             echo "\(marker)system $(uname -sm)"
             if [ -d "$1" ]; then echo "\(marker)directory yes"; else echo "\(marker)directory no"; fi
-            if [ -x "$1/bin/slipway-dataplane" ] && [ -x "$1/bin/slipway-supervisor" ]; then
+            if [ -x "$2/slipway-dataplane" ] && [ -x "$2/slipway-supervisor" ]; then
               echo "\(marker)binaries yes"
             else
               echo "\(marker)binaries no"
             fi
             """
-        let result = await client.run(["sh", "-c", script, "slipway-probe", directory], timeout: timeout)
+        let result = await client.run(
+            ["sh", "-c", script, "slipway-probe", directory, HostInstaller.folder(directory: directory)],
+            timeout: timeout
+        )
         let destination = (host.user.map { "\($0)@" } ?? "") + "\(host.address):\(host.port)"
         var report = HostReport(
             name: host.name,

@@ -89,15 +89,23 @@ public struct SSHClient: Sendable {
         )
     }
 
-    /// Runs `command` on the host, for at most `timeout`.
-    public func run(_ command: [String], timeout: Duration = .seconds(30)) async -> HookProcessResult {
+    /// Runs `command` on the host, for at most `timeout`, with the local file `input` as its standard input
+    /// (nothing without one).
+    public func run(
+        _ command: [String],
+        timeout: Duration = .seconds(30),
+        input: String? = nil
+    ) async
+        -> HookProcessResult
+    {
         await HookProcess.run(
             argv: ["ssh"] + arguments(for: command),
             environment: [:],
             workingDirectory: nil,
             baseDirectory: "/",
             timeout: timeout,
-            outputLimit: 64 * 1024
+            outputLimit: 64 * 1024,
+            input: input
         )
     }
 }
