@@ -1,8 +1,8 @@
 import SlipwayConfig
 import SlipwayCore
 
-/// Runs instances of releases. The local-process implementation comes first; Kubernetes and SSH hosts later,
-/// behind the same protocol.
+/// Runs instances of releases: ``LocalPlatform`` on this machine, ``SSHPlatform`` on a host over SSH; Kubernetes
+/// later, behind the same protocol.
 ///
 /// An instance never depends on the controller that started it: it keeps running, its output keeps being captured
 /// and its exit status is kept when no controller runs. A later controller takes it over with ``adopt(_:reference:host:port:)``

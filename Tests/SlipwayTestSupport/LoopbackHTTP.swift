@@ -78,13 +78,14 @@ public enum LoopbackHTTP {
         port: Int,
         path: String,
         headers: [String: String] = [:],
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(10),
+        host: String = "127.0.0.1"
     ) throws -> Reply {
-        let socketDescriptor = try connected(port: port, timeout: timeout)
+        let socketDescriptor = try connected(host: host, port: port, timeout: timeout)
         defer { close(socketDescriptor) }
         let extra = headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\r\n" }.joined()
         let request = Array(
-            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\(extra)\r\n".utf8
+            "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n\(extra)\r\n".utf8
         )
         var sent = 0
         while sent < request.count {
@@ -129,7 +130,8 @@ public enum LoopbackHTTP {
         return atEndOfStream ? Reply(status: status, body: String(decoding: body, as: UTF8.self)) : nil
     }
 
-    private static func connected(port: Int, timeout: Duration) throws -> Int32 {
+    /// A socket connected to `host` (an IPv4 address: loopback, or one of a network namespace the test made).
+    private static func connected(host: String = "127.0.0.1", port: Int, timeout: Duration) throws -> Int32 {
         let socketDescriptor = socket(AF_INET, streamType, 0)
         guard socketDescriptor >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
         var time = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
@@ -138,6 +140,10 @@ public enum LoopbackHTTP {
         setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVTIMEO, &time, size)
         setsockopt(socketDescriptor, SOL_SOCKET, SO_SNDTIMEO, &time, size)
         var address = loopback(port: port)
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            close(socketDescriptor)
+            throw Failure(description: "\(host) is not an IPv4 address")
+        }
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

@@ -1,0 +1,101 @@
+import Foundation
+import SlipwayConfig
+import SlipwayCore
+import SlipwayTestSupport
+import Testing
+
+@testable import SlipwayPlatform
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Instances on a host over real SSH (``SSHLab``): `python3 -m http.server` started under the host's supervisor,
+/// reached at the host's address, crashed, stopped, adopted by a second platform and reclaimed by a third.
+@Suite("SSH platform", .serialized)
+struct SSHPlatformTests {
+    @Test func instancesRunOnAHostUnderItsSupervisorAndOutliveThePlatformThatStartedThem() async throws {
+        try await HeavyLoad.exclusive {
+            try await SSHLab.with(hosts: 1) { lab in try await self.run(lab) }
+        }
+    }
+
+    private func run(_ lab: SSHLab) async throws {
+        let labHost = lab.hosts[0]
+        let host = HostSpec(
+            name: "web-1",
+            address: labHost.address,
+            user: "root",
+            identityFile: lab.identity,
+            knownHostsFile: lab.knownHosts,
+            directory: labHost.root
+        )
+        let binaries = try HostBinary.bundled(beside: BuiltProducts.path("slipway-supervisor"))
+        let installed = await HostInstaller.install(binaries, on: [host], controlDirectory: lab.sockets)
+        #expect(installed.first?.installed == true, "\(installed)")
+        let client = SSHClient(host: host, controlDirectory: lab.sockets, connectTimeout: .seconds(2))
+        defer { Task { await client.closeSharedConnection() } }
+        let platform = SSHPlatform(client: client, pollInterval: .milliseconds(200))
+        func request(_ number: Int) -> LaunchRequest {
+            LaunchRequest(
+                app: "shop",
+                version: "1.0.0",
+                instance: InstanceID(app: "shop", number: number),
+                run: RunSpec(
+                    command: ["python3", "-m", "http.server", "{port}", "--bind", host.address],
+                    stopGracePeriod: .seconds(3)
+                ),
+                logs: LogSpec(),
+                baseDirectory: "/"
+            )
+        }
+
+        // Started there, it answers at the host's address and logs each request to its standard error.
+        let first = try await platform.start(request(1))
+        #expect(first.host == host.address)
+        #expect(first.reference.hasPrefix("ssh:web-1:supervisor:"))
+        try await waitUntil("the instance answers at the host's address", timeout: .seconds(10)) {
+            (try? LoopbackHTTP.get(port: first.port, path: "/", timeout: .seconds(2), host: host.address))?.status
+                == 200
+        }
+        try await waitUntil("its request in its standard error") {
+            await platform.stderrTail(of: first.id, lines: 5).contains { $0.contains("\"GET / HTTP/1.1\" 200") }
+        }
+
+        // A crash is seen with its signal.
+        var exits = platform.exits.makeAsyncIterator()
+        #expect(await platform.signal(first.id, SIGKILL))
+        let crashed = await exits.next()
+        #expect(crashed?.id == first.id)
+        #expect(crashed?.status == .signaled(SIGKILL), "\(String(describing: crashed))")
+
+        // A second platform adopts an instance by its reference and stops it; the first, which started it, sees
+        // its exit too.
+        let second = try await platform.start(request(2))
+        let adopter = SSHPlatform(client: client, pollInterval: .milliseconds(200))
+        let adopted = try #require(
+            await adopter.adopt(second.id, reference: second.reference, host: second.host, port: second.port)
+        )
+        #expect(adopted.pid == second.pid)
+        var adoptedExits = adopter.exits.makeAsyncIterator()
+        let stopping = ContinuousClock.now
+        await adopter.stop(second.id)
+        #expect(ContinuousClock.now - stopping < .seconds(8))
+        let stopped = await adoptedExits.next()
+        #expect(stopped?.id == second.id)
+        #expect((try? LoopbackHTTP.get(port: second.port, path: "/", timeout: .seconds(1), host: host.address)) == nil)
+
+        // One started by a platform whose controller was lost is reclaimed by the next, and numbers go on.
+        let third = try await platform.start(request(3))
+        let next = SSHPlatform(client: client)
+        let reclaimed = await next.reclaim(app: "shop", keeping: [first.id, second.id])
+        #expect(reclaimed.stopped == [third.id])
+        #expect(reclaimed.highestNumber == 3)
+        let seen = [await exits.next(), await exits.next()].compactMap { $0?.id }
+        #expect(seen == [second.id, third.id])
+        #expect(
+            await next.adopt(third.id, reference: "ssh:web-2:supervisor:\(third.supervisorPid ?? 0)", host: "", port: 0)
+                == nil
+        )
+    }
+}
