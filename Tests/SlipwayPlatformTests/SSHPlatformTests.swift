@@ -16,7 +16,25 @@ import Glibc
 struct SSHPlatformTests {
     @Test func instancesRunOnAHostUnderItsSupervisorAndOutliveThePlatformThatStartedThem() async throws {
         try await HeavyLoad.exclusive {
-            try await SSHLab.with(hosts: 1) { lab in try await self.run(lab) }
+            try await SSHLab.with(hosts: 1) { lab in
+                // The lab's namespaces go with it, but not the processes started in them: every supervisor the
+                // host's records name, and its instance's process group, is killed, however the test ended.
+                let records = lab.hosts[0].root + "/state/instances/*/*.supervisor"
+                let cleanUp = { () async in
+                    let script =
+                        "for f in \(records); do [ -e \"$f\" ] || continue; "
+                        + "kill -KILL -- -$(sed -n 's/^pid=//p' \"$f\") $(sed -n 's/^supervisor-pid=//p' \"$f\") "
+                        + "2>/dev/null; done; true"
+                    _ = try? await lab.ssh(lab.hosts[0], script)
+                }
+                do {
+                    try await self.run(lab)
+                } catch {
+                    await cleanUp()
+                    throw error
+                }
+                await cleanUp()
+            }
         }
     }
 
