@@ -133,23 +133,8 @@ public final class LocalPlatform: Platform {
         Files.remove(paths.supervisorRecord)
         Files.remove(paths.exitRecord)
 
-        let arguments = SupervisorArguments(
-            instance: id.rawValue,
-            app: request.app,
-            stateDirectory: stateDirectory,
-            logMaxBytes: request.logs.maxBytes,
-            logKeep: request.logs.keep,
-            stopSignal: request.run.stopSignal.number,
-            graceMilliseconds: Self.milliseconds(request.run.stopGracePeriod),
-            workingDirectory: request.run.workingDirectory,
-            program: executable,
-            arguments: [executable] + request.run.argv(version: request.version, port: port).dropFirst()
-        )
-        var overrides = request.run.env
-        overrides["PORT"] = String(port)
-        overrides["SLIPWAY_APP"] = request.app
-        overrides["SLIPWAY_VERSION"] = request.version
-        overrides["SLIPWAY_INSTANCE"] = id.rawValue
+        let arguments = request.supervisorArguments(stateDirectory: stateDirectory, program: executable, port: port)
+        let overrides = request.environment(port: port)
         let supervisor: Int32
         do {
             supervisor = try ProcessSpawner.spawn(
@@ -397,24 +382,7 @@ public final class LocalPlatform: Platform {
         guard let entry = running.withLock({ $0[instance] }) else { return }
         let paths = entry.paths
         if let record = ExitRecord(contentsOf: paths.exitRecord), record.instance == instance.rawValue {
-            let status: ExitStatus
-            var tail = record.stderrTail
-            switch record.ending {
-            case .exited(let code): status = .exited(code)
-            case .signaled(let signal): status = .signaled(signal)
-            case .notStarted(let reason):
-                status = .unknown
-                tail.append(reason)
-            }
-            finish(
-                instance,
-                InstanceExit(
-                    id: instance,
-                    status: status,
-                    ranFor: .milliseconds(record.ranForMilliseconds),
-                    stderrTail: tail
-                )
-            )
+            finish(instance, InstanceExit(record, of: instance))
             return
         }
         // The supervisor died without a word (SIGKILL, say). An instance it leaves behind has lost its output
@@ -500,10 +468,6 @@ public final class LocalPlatform: Platform {
         }
         for (name, value) in overrides.sorted(by: { $0.key < $1.key }) { entries.append("\(name)=\(value)") }
         return entries
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        max(0, duration.milliseconds)
     }
 
     private static func describe(_ ending: ExitRecord.Ending) -> String {

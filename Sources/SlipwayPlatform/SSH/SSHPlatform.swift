@@ -72,24 +72,8 @@ public final class SSHPlatform: Platform {
         guard running.withLock({ $0[id] == nil }) else { throw .spawnFailed("instance \(id) is already running") }
         let (program, port) = try await prepare(first)
         let paths = SupervisionPaths(stateDirectory: stateDirectory, app: request.app, instance: id.rawValue)
-        let arguments = SupervisorArguments(
-            instance: id.rawValue,
-            app: request.app,
-            stateDirectory: stateDirectory,
-            logMaxBytes: request.logs.maxBytes,
-            logKeep: request.logs.keep,
-            stopSignal: request.run.stopSignal.number,
-            graceMilliseconds: max(0, request.run.stopGracePeriod.milliseconds),
-            workingDirectory: request.run.workingDirectory,
-            program: program,
-            arguments: [program] + request.run.argv(version: request.version, port: port).dropFirst()
-        )
-        var environment = request.run.env
-        environment["PORT"] = String(port)
-        environment["SLIPWAY_APP"] = request.app
-        environment["SLIPWAY_VERSION"] = request.version
-        environment["SLIPWAY_INSTANCE"] = id.rawValue
-        let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let arguments = request.supervisorArguments(stateDirectory: stateDirectory, program: program, port: port)
+        let assignments = request.environment(port: port).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         // The supervisor runs in the background with nothing of the SSH session: it makes its own session.
         let script = """
             mkdir -p "$1" "$2" || exit 3
@@ -351,19 +335,7 @@ public final class SSHPlatform: Platform {
             guard let (id, _) = entries.first(where: { $0.value.paths.exitRecord == file }),
                 let record = ExitRecord(text: text), record.instance == id.rawValue
             else { continue }
-            var tail = record.stderrTail
-            let status: ExitStatus
-            switch record.ending {
-            case .exited(let code): status = .exited(code)
-            case .signaled(let signal): status = .signaled(signal)
-            case .notStarted(let reason):
-                status = .unknown
-                tail.append(reason)
-            }
-            finish(
-                id,
-                InstanceExit(id: id, status: status, ranFor: .milliseconds(record.ranForMilliseconds), stderrTail: tail)
-            )
+            finish(id, InstanceExit(record, of: id))
         }
     }
 

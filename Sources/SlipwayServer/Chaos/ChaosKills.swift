@@ -256,7 +256,8 @@ public actor ChaosKills {
         timers[instance]?.cancel()
         let delay = max(0, until.timeIntervalSince(wallClock()))
         timers[instance] = Task {
-            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            // Rounded up: a freeze never ends before its time.
+            try? await Task.sleep(for: .milliseconds(Int((delay * 1000).rounded(.up))))
             guard !Task.isCancelled else { return }
             await self.thaw(instance)
         }
@@ -267,7 +268,7 @@ public actor ChaosKills {
         timers.removeValue(forKey: instance)?.cancel()
         let resumed = await signal(instance, SIGCONT)
         var fields: [String: JSONValue] = [
-            "hungForMs": .int(Int(wallClock().timeIntervalSince(hang.since) * 1000))
+            "hungForMs": .int(Int((wallClock().timeIntervalSince(hang.since) * 1000).rounded()))
         ]
         if !resumed { fields["problem"] = "the instance no longer runs" }
         _ = record(Event(app: hang.app, kind: .chaosHangEnded, instance: instance, fields: fields))
