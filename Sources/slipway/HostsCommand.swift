@@ -115,7 +115,7 @@ struct HostsInstallCommand: AsyncParsableCommand {
             let me =
                 (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0]
-            binaries = try HostBinary.bundled(beside: me)
+            binaries = try await HostBinary.bundled(beside: me)
         } catch {
             FileHandle.standardErrorWrite("error: \(error.description)")
             throw ExitCode(ExitStatus.badInput)

@@ -16,12 +16,23 @@ public struct HostBinary: Sendable, Equatable {
     public var bytes: Int
 
     /// The programs a host needs: the data plane and the instance supervisor, found next to `executable` (this
-    /// program) and checksummed.
-    public static func bundled(beside executable: String) throws(HostInstallError) -> [HostBinary] {
+    /// program) and checksummed on a thread of their own (a large file takes a while, and the tasks around it go
+    /// on meanwhile).
+    public static func bundled(beside executable: String) async throws(HostInstallError) -> [HostBinary] {
         let folder = URL(fileURLWithPath: executable).deletingLastPathComponent().path
-        return try ["slipway-dataplane", "slipway-supervisor"].map { name throws(HostInstallError) in
-            try HostBinary(name: name, path: folder + "/" + name)
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<[HostBinary], HostInstallError>, Never>) in
+            Thread.detachNewThread {
+                continuation.resume(
+                    returning: Result { () throws(HostInstallError) -> [HostBinary] in
+                        try ["slipway-dataplane", "slipway-supervisor"].map { name throws(HostInstallError) in
+                            try HostBinary(name: name, path: folder + "/" + name)
+                        }
+                    }
+                )
+            }
         }
+        return try result.get()
     }
 
     /// Reads and checksums the file at `path`.
