@@ -47,10 +47,20 @@ struct HostsOptions: ParsableArguments {
         }
     }
 
-    func printJSON(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    /// Prints `reports` as JSON or as `table` does, then exits 4 when one `failed`.
+    func finish<Report: Encodable>(
+        _ reports: [Report],
+        table: ([Report]) -> String,
+        failed: (Report) -> Bool
+    ) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+        } else {
+            print(table(reports))
+        }
+        if reports.contains(where: failed) { throw ExitCode(ExitStatus.unreachable) }
     }
 }
 
@@ -71,12 +81,7 @@ struct HostsListCommand: AsyncParsableCommand {
             controlDirectory: sockets,
             connectTimeout: DurationText.parse(options.connectTimeout)!
         )
-        if options.json {
-            try options.printJSON(reports)
-        } else {
-            print(Self.table(reports))
-        }
-        if reports.contains(where: { !$0.reachable }) { throw ExitCode(ExitStatus.unreachable) }
+        try options.finish(reports, table: Self.table, failed: { !$0.reachable })
     }
 
     /// One line per host: name, destination, state, then what was found or why not.
@@ -112,10 +117,7 @@ struct HostsInstallCommand: AsyncParsableCommand {
         guard let (hosts, sockets) = try options.hosts() else { return }
         let binaries: [HostBinary]
         do {
-            let me =
-                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments[0]
-            binaries = try await HostBinary.bundled(beside: me)
+            binaries = try await HostBinary.bundled()
         } catch {
             FileHandle.standardErrorWrite("error: \(error.description)")
             throw ExitCode(ExitStatus.badInput)
@@ -126,12 +128,7 @@ struct HostsInstallCommand: AsyncParsableCommand {
             controlDirectory: sockets,
             connectTimeout: DurationText.parse(options.connectTimeout)!
         )
-        if options.json {
-            try options.printJSON(reports)
-        } else {
-            print(Self.table(reports))
-        }
-        if reports.contains(where: { !$0.installed }) { throw ExitCode(ExitStatus.unreachable) }
+        try options.finish(reports, table: Self.table, failed: { !$0.installed })
     }
 
     /// One line per host: name, destination, what was done, and where.

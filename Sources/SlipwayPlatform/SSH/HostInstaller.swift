@@ -15,11 +15,12 @@ public struct HostBinary: Sendable, Equatable {
     /// Its size in bytes.
     public var bytes: Int
 
-    /// The programs a host needs: the data plane and the instance supervisor, found next to `executable` (this
-    /// program) and checksummed on a thread of their own (a large file takes a while, and the tasks around it go
-    /// on meanwhile).
-    public static func bundled(beside executable: String) async throws(HostInstallError) -> [HostBinary] {
-        let folder = URL(fileURLWithPath: executable).deletingLastPathComponent().path
+    /// The programs a host needs: the data plane and the instance supervisor, found in `folder` (by default the
+    /// running program's own, where `swift build` and an installation put them) and checksummed on a thread of
+    /// their own (a large file takes a while, and the tasks around it go on meanwhile).
+    public static func bundled(
+        in folder: String = ExecutableResolver.ownDirectory() ?? "."
+    ) async throws(HostInstallError) -> [HostBinary] {
         let result = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<[HostBinary], HostInstallError>, Never>) in
             Thread.detachNewThread {
@@ -117,22 +118,10 @@ public enum HostInstaller {
         connectTimeout: Duration = .seconds(5),
         timeout: Duration = .seconds(120)
     ) async -> [HostInstallReport] {
-        await withTaskGroup(of: (Int, HostInstallReport).self) { group in
-            for (index, host) in hosts.enumerated() {
-                group.addTask {
-                    let client = SSHClient(
-                        host: host,
-                        controlDirectory: controlDirectory,
-                        connectTimeout: connectTimeout
-                    )
-                    let report = await install(binaries, with: client, timeout: timeout)
-                    await client.closeSharedConnection()
-                    return (index, report)
-                }
-            }
-            var reports: [(Int, HostInstallReport)] = []
-            for await report in group { reports.append(report) }
-            return reports.sorted { $0.0 < $1.0 }.map(\.1)
+        await SSHClient.forEach(hosts, controlDirectory: controlDirectory, connectTimeout: connectTimeout) { client in
+            let report = await install(binaries, with: client, timeout: timeout)
+            await client.closeSharedConnection()
+            return report
         }
     }
 
@@ -149,7 +138,7 @@ public enum HostInstaller {
         let folder = folder(directory: host.directory)
         var report = HostInstallReport(
             name: host.name,
-            destination: (host.user.map { "\($0)@" } ?? "") + "\(host.address):\(host.port)",
+            destination: client.destination,
             folder: folder,
             programs: [],
             problem: nil,
@@ -167,13 +156,14 @@ public enum HostInstaller {
             echo "\(marker)looked"
             """
         let looked = await client.run(["sh", "-c", look, "slipway-install", folder] + binaries.map(\.name))
-        guard looked.succeeded, looked.output.contains("\(marker)looked") else {
+        let found = MarkedAnswers(looked.output, marker: marker)
+        guard looked.succeeded, found.first("looked") != nil else {
             report.problem = HostProbe.problem(in: looked)
             return report
         }
         var present: [String: String] = [:]
-        for line in looked.output.split(separator: "\n") where line.hasPrefix(marker + "sum ") {
-            let words = line.dropFirst(marker.count + 4).split(separator: " ")
+        for sum in found.all("sum") {
+            let words = sum.split(separator: " ")
             if words.count == 2 { present[String(words[0])] = String(words[1]) }
         }
         // Each missing or different program: into a temporary file, checked, then moved into place.
@@ -194,11 +184,11 @@ public enum HostInstaller {
                 timeout: timeout,
                 input: binary.path
             )
-            guard sent.succeeded, sent.output.contains("\(marker)placed \(binary.sha256)") else {
-                if let line = sent.output.split(separator: "\n").first(where: { $0.hasPrefix(marker + "mismatch") }) {
+            let answers = MarkedAnswers(sent.output, marker: marker)
+            guard sent.succeeded, answers.first("placed") == binary.sha256 else {
+                if let arrived = answers.first("mismatch") {
                     report.problem =
-                        "\(binary.name) arrived with SHA-256 \(line.dropFirst(marker.count + 9)), "
-                        + "not \(binary.sha256); it was not installed"
+                        "\(binary.name) arrived with SHA-256 \(arrived), not \(binary.sha256); it was not installed"
                 } else {
                     report.problem = "cannot copy \(binary.name): \(HostProbe.problem(in: sent))"
                 }

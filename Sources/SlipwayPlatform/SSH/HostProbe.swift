@@ -38,22 +38,10 @@ public enum HostProbe {
         timeout: Duration = .seconds(20),
         keepConnections: Bool = false
     ) async -> [HostReport] {
-        await withTaskGroup(of: (Int, HostReport).self) { group in
-            for (index, host) in hosts.enumerated() {
-                group.addTask {
-                    let client = SSHClient(
-                        host: host,
-                        controlDirectory: controlDirectory,
-                        connectTimeout: connectTimeout
-                    )
-                    let report = await look(with: client, timeout: timeout)
-                    if !keepConnections, report.reachable { await client.closeSharedConnection() }
-                    return (index, report)
-                }
-            }
-            var reports: [(Int, HostReport)] = []
-            for await report in group { reports.append(report) }
-            return reports.sorted { $0.0 < $1.0 }.map(\.1)
+        await SSHClient.forEach(hosts, controlDirectory: controlDirectory, connectTimeout: connectTimeout) { client in
+            let report = await look(with: client, timeout: timeout)
+            if !keepConnections, report.reachable { await client.closeSharedConnection() }
+            return report
         }
     }
 
@@ -75,10 +63,9 @@ public enum HostProbe {
             ["sh", "-c", script, "slipway-probe", directory, HostInstaller.folder(directory: directory)],
             timeout: timeout
         )
-        let destination = (host.user.map { "\($0)@" } ?? "") + "\(host.address):\(host.port)"
         var report = HostReport(
             name: host.name,
-            destination: destination,
+            destination: client.destination,
             reachable: false,
             problem: nil,
             system: nil,
@@ -86,18 +73,13 @@ public enum HostProbe {
             binariesInstalled: false,
             tookMs: Int(result.duration.milliseconds)
         )
-        let answers = result.output.split(separator: "\n").compactMap { line -> (String, String)? in
-            guard line.hasPrefix(marker) else { return nil }
-            let rest = line.dropFirst(marker.count)
-            let parts = rest.split(separator: " ", maxSplits: 1)
-            return (String(parts.first ?? ""), parts.count > 1 ? String(parts[1]) : "")
-        }
-        guard result.succeeded, answers.contains(where: { $0.0 == "system" }) else {
+        let answers = MarkedAnswers(result.output, marker: marker)
+        guard result.succeeded, answers.first("system") != nil else {
             report.problem = problem(in: result)
             return report
         }
         report.reachable = true
-        for (key, value) in answers {
+        for (key, value) in answers.pairs {
             switch key {
             case "system": report.system = value
             case "directory": report.directoryExists = value == "yes"

@@ -55,6 +55,35 @@ public struct SSHClient: Sendable {
         return path
     }
 
+    /// Where SSH reaches the host, as reports show it: `user@address:port`.
+    public var destination: String {
+        (host.user.map { "\($0)@" } ?? "") + "\(host.address):\(host.port)"
+    }
+
+    /// Runs `body` with a client for each of `hosts`, all at once; the results come in the order of `hosts`.
+    public static func forEach<Result: Sendable>(
+        _ hosts: [HostSpec],
+        controlDirectory: String,
+        connectTimeout: Duration,
+        _ body: @escaping @Sendable (SSHClient) async -> Result
+    ) async -> [Result] {
+        await withTaskGroup(of: (Int, Result).self) { group in
+            for (index, host) in hosts.enumerated() {
+                group.addTask {
+                    let client = SSHClient(
+                        host: host,
+                        controlDirectory: controlDirectory,
+                        connectTimeout: connectTimeout
+                    )
+                    return (index, await body(client))
+                }
+            }
+            var results: [(Int, Result)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
     /// The `ssh` arguments (without the program) that run `command` on the host.
     public func arguments(for command: [String]) -> [String] {
         var options: [String] = [

@@ -89,7 +89,8 @@ public final class SSHPlatform: Platform {
                 paths.exitRecord,
             ] + assignments + [supervisorPath] + arguments.words
         )
-        guard started.succeeded, let supervisor = Self.answer("supervisor", in: started.output).flatMap(Int32.init)
+        guard started.succeeded,
+            let supervisor = MarkedAnswers(started.output, marker: Self.marker).first("supervisor").flatMap(Int32.init)
         else {
             throw .spawnFailed("slipway-supervisor on \(client.host.name): \(HostProbe.problem(in: started))")
         }
@@ -113,11 +114,12 @@ public final class SSHPlatform: Platform {
         guard answered.succeeded, answered.output.contains(Self.marker) else {
             throw .spawnFailed("cannot look at \(client.host.name): \(HostProbe.problem(in: answered))")
         }
-        guard let path = Self.answer("program", in: answered.output) else {
+        let answers = MarkedAnswers(answered.output, marker: Self.marker)
+        guard let path = answers.first("program") else {
             throw .executableNotFound(program, searched: ["PATH of \(client.host.name)"])
         }
         let taken = Set(
-            (Self.answer("listening", in: answered.output) ?? "").split(separator: " ").compactMap {
+            (answers.first("listening") ?? "").split(separator: " ").compactMap {
                 Int($0, radix: 16)
             }
         )
@@ -263,17 +265,18 @@ public final class SSHPlatform: Platform {
         let read = await client.run(["sh", "-c", script, "slipway-ssh", directory])
         var highest = 0
         var stopped: [InstanceID] = []
-        for line in read.output.split(separator: "\n") where line.hasPrefix(Self.marker) {
-            let words = line.dropFirst(Self.marker.count).split(separator: " ").map(String.init)
-            if words.first == "record", words.count == 2 {
-                let stem = words[1].hasSuffix(".supervisor") ? words[1].dropLast(11) : words[1].dropLast(5)
-                if let number = InstanceID(String(stem)).number { highest = max(highest, number) }
-            } else if words.first == "alive", words.count == 3, let pid = Int32(words[2]) {
-                let id = InstanceID(words[1])
-                guard id.app == app, !known.contains(id), running.withLock({ $0[id] == nil }) else { continue }
-                _ = await client.run(["kill", "-TERM", String(pid)])
-                stopped.append(id)
-            }
+        let answers = MarkedAnswers(read.output, marker: Self.marker)
+        for name in answers.all("record") {
+            let stem = name.hasSuffix(".supervisor") ? name.dropLast(11) : name.dropLast(5)
+            if let number = InstanceID(String(stem)).number { highest = max(highest, number) }
+        }
+        for alive in answers.all("alive") {
+            let words = alive.split(separator: " ").map(String.init)
+            guard words.count == 2, let pid = Int32(words[1]) else { continue }
+            let id = InstanceID(words[0])
+            guard id.app == app, !known.contains(id), running.withLock({ $0[id] == nil }) else { continue }
+            _ = await client.run(["kill", "-TERM", String(pid)])
+            stopped.append(id)
         }
         return Reclaimed(stopped: stopped, highestNumber: highest)
     }
@@ -315,8 +318,7 @@ public final class SSHPlatform: Platform {
         }
         let read = await client.run(["sh", "-c", script, "slipway-ssh"] + pairs)
         guard read.succeeded else { return }
-        for file in read.output.split(separator: "\n").filter({ $0.hasPrefix(Self.marker + "gone ") }) {
-            let path = String(file.dropFirst(Self.marker.count + 5))
+        for path in MarkedAnswers(read.output, marker: Self.marker).all("gone") {
             guard let (id, _) = entries.first(where: { $0.value.paths.exitRecord == path }) else { continue }
             // Read again: the record may have been written between the two looks.
             let again = await client.run(["cat", path])
@@ -348,11 +350,5 @@ public final class SSHPlatform: Platform {
     private func resumeExitWaiters(of id: InstanceID) {
         let waiters = exitWaiters.withLock { $0.removeValue(forKey: id) ?? [] }
         for waiter in waiters { waiter.resume() }
-    }
-
-    /// The value after `marker + key + " "` in `output`'s first line that has it.
-    static func answer(_ key: String, in output: String) -> String? {
-        let prefix = marker + key + " "
-        return output.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
     }
 }
