@@ -35,7 +35,23 @@ extension ConfigDecoder {
             hostPort(entry).map { (value: $0, entry: entry) }
         }
         identity.listen = listen
-        let instances = require("instances", in: fields).flatMap { integer($0, in: 1...1000) }
+        let hosts = fields["hosts"].flatMap(appHosts)
+        // On hosts, `instances` counts on each host; everything else counts the app's instances in all.
+        var instances = require("instances", in: fields).flatMap { integer($0, in: 1...1000) }
+        if let perHost = instances, let hosts, let entry = fields["instances"], perHost * hosts.count > 1000 {
+            let message =
+                "\(perHost) instances on each of \(hosts.count) hosts make \(perHost * hosts.count); "
+                + "an app runs at most 1000 in all"
+            report(entry.value.location, entry.path, message)
+            instances = nil
+        }
+        instances = instances.map { $0 * (hosts?.count ?? 1) }
+        if let hosts, let listen, listen.value.port == 0 {
+            let message =
+                "an app on hosts (\(hosts.joined(separator: ", "))) needs a fixed port, the same on every host, "
+                + "for a load balancer to reach; got port 0"
+            report(listen.entry.value.location, listen.entry.path, message)
+        }
         let version = require("version", in: fields).flatMap { entry in
             string(
                 entry,
@@ -84,6 +100,7 @@ extension ConfigDecoder {
             windows: (windows.map { [$0] } ?? []) + inherited.windows,
             notifications: notifications + inherited.notifications,
             monkey: monkey,
+            hosts: hosts ?? [],
             environment: environment?.name,
             requires: environment?.requires,
             locations: locations

@@ -15,8 +15,12 @@ public struct AppSpec: Sendable, Equatable {
     public var requires: String?
     /// The address users connect to; unique among apps and different from the controller's API address.
     public var listen: HostPort
-    /// How many instances run at once, 1...1000.
+    /// How many instances run at once, 1...1000, on every host together (`instances` in the file counts on each
+    /// host of ``hosts``).
     public var instances: Int
+    /// The hosts the app runs on, by name (key `hosts`), in the order written; empty when it runs on the
+    /// controller's machine.
+    public var hosts: [String]
     /// The stable version to run: letters, digits, `.`, `_`, `+` and `-`, starting with a letter or digit.
     public var version: String
     /// How to start an instance.
@@ -73,6 +77,7 @@ public struct AppSpec: Sendable, Equatable {
         windows: [DeployWindowsSpec] = [],
         notifications: [NotificationChannelSpec] = [],
         monkey: MonkeySpec? = nil,
+        hosts: [String] = [],
         environment: String? = nil,
         requires: String? = nil,
         locations: [String: SourceLocation] = [:]
@@ -86,6 +91,7 @@ public struct AppSpec: Sendable, Equatable {
         self.windows = windows
         self.notifications = notifications
         self.monkey = monkey
+        self.hosts = hosts
         self.path = Self.path(name: name, environment: environment, index: index)
         self.listen = listen
         self.instances = instances
@@ -112,6 +118,9 @@ public struct AppSpec: Sendable, Equatable {
     public func keyPath(_ relative: String) -> String {
         KeyPath.join(path, relative)
     }
+
+    /// How many instances run on each of ``hosts`` (all of ``instances`` without hosts).
+    public var instancesPerHost: Int { hosts.isEmpty ? instances : instances / hosts.count }
 
     /// The position of `relative` (a key path relative to the app), or of its nearest parent that has one,
     /// or of the app itself; 0:0 when nothing is known.

@@ -41,6 +41,8 @@ final class ConfigDecoder {
     var queryChecks: [(location: SourceLocation, path: String)] = []
     /// The apps chaos steps apply their faults to (`chaos.app`), checked once every app is read.
     var chaosTargets: [(name: String, location: SourceLocation, path: String)] = []
+    /// The hosts apps run on (`apps[n].hosts`), checked against the top-level `hosts` once the file is read.
+    var hostTargets: [(name: String, location: SourceLocation, path: String)] = []
     /// Whether `controller.prometheus` was written (a wrong one is reported where it is, not at every query check).
     var prometheusWritten = false
 

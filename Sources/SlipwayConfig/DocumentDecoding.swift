@@ -29,6 +29,7 @@ extension ConfigDecoder {
             let known = names.sorted().map { "`\($0)`" }.joined(separator: ", ")
             report(target.location, target.path, "no app is named `\(target.name)` (the apps are \(known))")
         }
+        checkHostTargets(declared: hosts)
         if !prometheusWritten {
             for check in queryChecks {
                 report(

@@ -21,7 +21,7 @@ struct KeySchema {
     static let app = KeySchema(
         known: [
             "name", "listen", "instances", "version", "run", "health", "restart", "logs", "proxy", "strategy",
-            "analysis", "warmup", "hooks", "windows", "notifications", "chaos",
+            "analysis", "warmup", "hooks", "windows", "notifications", "chaos", "hosts",
         ]
     )
     /// An entry of the top-level `hosts`.

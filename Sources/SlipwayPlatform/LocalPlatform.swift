@@ -266,7 +266,13 @@ public final class LocalPlatform: Platform {
         }
     }
 
-    public func adopt(_ instance: InstanceID, reference: String, host: String, port: Int) async -> InstanceHandle? {
+    public func adopt(
+        _ instance: InstanceID,
+        version: String?,
+        reference: String,
+        host: String,
+        port: Int
+    ) async -> InstanceHandle? {
         guard let parsed = Reference(reference), running.withLock({ $0[instance] == nil }) else { return nil }
         let paths = SupervisionPaths(stateDirectory: stateDirectory, app: instance.app, instance: instance.rawValue)
         let handle = { (pid: Int32, supervisor: Int32?) in

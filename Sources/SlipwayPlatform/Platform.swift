@@ -18,11 +18,17 @@ public protocol Platform: Sendable {
     /// Every instance exit, expected or not, in the order they happen.
     var exits: AsyncStream<InstanceExit> { get }
 
-    /// Takes over an instance an earlier controller started, from the reference its handle carried. Nil when the
-    /// platform knows nothing of it. When it ended while nobody watched, the handle is returned and its exit, with
-    /// the real status, is reported on ``exits`` right after. From then on it is stopped and its exit reported like
-    /// any other.
-    func adopt(_ instance: InstanceID, reference: String, host: String, port: Int) async -> InstanceHandle?
+    /// Takes over an instance of `version` (nil when unknown) an earlier controller started, from the reference its
+    /// handle carried. Nil when the platform knows nothing of it. When it ended while nobody watched, the handle is
+    /// returned and its exit, with the real status, is reported on ``exits`` right after. From then on it is stopped
+    /// and its exit reported like any other.
+    func adopt(
+        _ instance: InstanceID,
+        version: String?,
+        reference: String,
+        host: String,
+        port: Int
+    ) async -> InstanceHandle?
 
     /// Before a controller takes over `app`: stops every instance of it the platform still runs that is not in
     /// `known` (one an earlier controller started and was stopped before it could record), and returns them with
@@ -36,6 +42,13 @@ public protocol Platform: Sendable {
     /// The last `lines` lines the instance wrote to standard error (running or not, as long as its logs are kept),
     /// oldest first; empty when it wrote none.
     func stderrTail(of instance: InstanceID, lines: Int) async -> [String]
+}
+
+extension Platform {
+    /// Takes over an instance whose version is not known; see ``adopt(_:version:reference:host:port:)``.
+    public func adopt(_ instance: InstanceID, reference: String, host: String, port: Int) async -> InstanceHandle? {
+        await adopt(instance, version: nil, reference: reference, host: host, port: port)
+    }
 }
 
 /// What ``Platform/reclaim(app:keeping:)`` found.

@@ -41,8 +41,12 @@ public final class Controller: Service, MetricSource, ControllerServing {
     public let config: SlipwayConfig
     /// The event log.
     public let log: EventLog
-    /// Where instances run.
+    /// Where instances of the apps on this machine run.
     public let platform: LocalPlatform
+    /// Where every app's instances run: this machine's platform, or the platform of each of the app's hosts.
+    let placed: PlacedPlatform
+    /// The hosts the apps run on (none when every app runs on this machine).
+    let fleet: HostFleet
     /// New events, for the API's event stream.
     public let broadcaster = EventBroadcaster()
     /// Every app's recent traffic, one point a second, for the dashboard's charts.
@@ -73,6 +77,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
     private let tracing: (tracer: any Tracer, service: any Service)?
     /// The data plane, once `run` has attached to it or started it.
     private let link = NIOLockedValueBox<DataPlaneLink?>(nil)
+    /// What drives every app's listeners (this machine's data plane, or its hosts'), once `run` has them.
+    private let router = NIOLockedValueBox<(any TrafficRouter)?>(nil)
     /// The port each app's listener is bound to, once it is.
     private let ports = NIOLockedValueBox([String: Int]())
     /// The chaos commands' desk, once `run` has a data plane.
@@ -181,14 +187,32 @@ public final class Controller: Service, MetricSource, ControllerServing {
             broadcaster.publish(recorded)
             notifier.handle(recorded, status: status)
         }
-        self.platform = LocalPlatform(stateDirectory: directory, logger: logger)
+        let local = LocalPlatform(stateDirectory: directory, logger: logger)
+        self.platform = local
+        let fleet = try HostFleet(
+            config: config,
+            threads: config.controller.proxyThreads,
+            logFormat: logFormat,
+            logger: logger
+        )
+        self.fleet = fleet
+        var places = fleet.platforms
+        places[PlacedPlatform.thisMachine] = local
+        self.placed = PlacedPlatform(
+            platforms: places,
+            placement: Dictionary(
+                uniqueKeysWithValues: config.apps.map { app in
+                    (app.name, app.hosts.isEmpty ? [PlacedPlatform.thisMachine] : app.hosts)
+                }
+            )
+        )
         let trafficHours = TrafficHours(log: log)
         self.trafficHours = trafficHours
-        let link = self.link
+        let routerBox = self.router
         let names = config.apps.map(\.name).sorted()
         self.history = MetricsHistory(
             sample: {
-                guard let router = link.withLockedValue({ $0?.router }) else { return [] }
+                guard let router = routerBox.withLockedValue({ $0 }) else { return [] }
                 var samples: [AppTrafficSample] = []
                 for name in names {
                     if let sample = try? await router.sample(name) { samples.append(sample) }
@@ -200,7 +224,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
         self.evidence = RolloutEvidence(
             log: log,
             logger: logger,
-            router: { link.withLockedValue { $0?.router } },
+            router: { routerBox.withLockedValue { $0 } },
             subjects: {
                 statuses.withLockedValue { statuses in
                     statuses.values.compactMap { status in
@@ -271,13 +295,13 @@ public final class Controller: Service, MetricSource, ControllerServing {
             tracing: tracingExport.flatMap { export in tracing.map { (export, RequestTracing(tracer: $0.tracer)) } }
         )
         let recorder = EventRecorder(log: log, logger: logger, observer: observer)
-        let chaosLink = self.link
+        let routerBox = self.router
         let made = Result { () throws(StoreError) -> ChaosFaults in
             try ChaosFaults(
                 apps: config.apps.map(\.name),
                 log: log,
                 record: { recorder.record($0) },
-                router: { chaosLink.withLockedValue { $0?.router } },
+                router: { routerBox.withLockedValue { $0 } },
                 wallClock: wallClock,
                 logger: logger
             )
@@ -288,22 +312,42 @@ public final class Controller: Service, MetricSource, ControllerServing {
             return
         }
         let apps = config.apps.map(\.name)
-        // What the link finds at start is recorded after `controllerStarted`; what happens later, as it happens.
+        // A data plane's events concern the apps it serves: a host's, the apps on that host; this machine's, the
+        // apps here.
+        let placement = fleet.placement
+        let concerned = { @Sendable (fields: [String: JSONValue]) -> [String] in
+            guard case .string(let host) = fields["host"] else { return apps.filter { placement[$0] == nil } }
+            return apps.filter { placement[$0]?.contains(host) == true }
+        }
+        // What the links find at start is recorded after `controllerStarted`; what happens later, as it happens.
         let early = NIOLockedValueBox<[(EventKind, [String: JSONValue])]?>([])
-        do {
-            try await link.connect { kind, fields in
-                let held = early.withLockedValue { pending -> Bool in
-                    guard pending != nil else { return false }
-                    pending?.append((kind, fields))
-                    return true
-                }
-                if !held { for app in apps { recorder.record(Event(app: app, kind: kind, fields: fields)) } }
+        let observe = { @Sendable (kind: EventKind, fields: [String: JSONValue]) in
+            let held = early.withLockedValue { pending -> Bool in
+                guard pending != nil else { return false }
+                pending?.append((kind, fields))
+                return true
             }
+            if !held {
+                for app in concerned(fields) { recorder.record(Event(app: app, kind: kind, fields: fields)) }
+            }
+        }
+        do {
+            try await link.connect(observe: observe)
         } catch {
             try? await proxyGroup?.shutdownGracefully()
             throw error
         }
         self.link.withLockedValue { $0 = link }
+        do {
+            try await fleet.prepare { _, kind, fields in observe(kind, fields) }
+        } catch {
+            await fleet.detach()
+            await link.detach()
+            try? await proxyGroup?.shutdownGracefully()
+            throw error
+        }
+        let router = PlacedRouter(local: link.router, members: fleet.routers, placement: fleet.placement)
+        self.router.withLockedValue { $0 = router }
         do {
             for app in config.apps {
                 var settings = ProxySettings(
@@ -317,7 +361,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
                 )
                 // The replay buffer holds at least as many requests as warm-up replays.
                 settings.replayBufferSize = max(settings.replayBufferSize, app.warmup.replay)
-                let port = try await link.router.open(
+                let port = try await router.open(
                     app.name,
                     ListenerSpec(host: app.listen.host, port: app.listen.port, settings: settings)
                 )
@@ -330,6 +374,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
                 try await link.router.close(name)
             }
         } catch {
+            await fleet.detach()
             await link.detach()
             try? await proxyGroup?.shutdownGracefully()
             throw error
@@ -376,10 +421,12 @@ public final class Controller: Service, MetricSource, ControllerServing {
             if let unfinished = recovered.unfinished { fields["resumingRollout"] = .int(unfinished.number) }
             if !recovered.alive.isEmpty { fields["leftRunning"] = .int(recovered.alive.count) }
             recorder.record(Event(app: app.name, kind: .controllerStarted, fields: fields))
-            for (kind, fields) in found { recorder.record(Event(app: app.name, kind: kind, fields: fields)) }
+            for (kind, fields) in found where concerned(fields).contains(app.name) {
+                recorder.record(Event(app: app.name, kind: kind, fields: fields))
+            }
             // An instance started by a controller stopped before it could record the start runs unknown to the
             // log: it is stopped, and its number is never given again.
-            let reclaimed = await platform.reclaim(app: app.name, keeping: Set(recovered.alive.keys))
+            let reclaimed = await placed.reclaim(app: app.name, keeping: Set(recovered.alive.keys))
             first = max(first, reclaimed.highestNumber + 1)
             let reason = "started by an earlier controller that stopped before recording it"
             for event in reclaimed.events(app: app.name, reason: reason) { recorder.record(event) }
@@ -387,12 +434,12 @@ public final class Controller: Service, MetricSource, ControllerServing {
                 spec: app,
                 context: AppExecutor.Context(
                     baseDirectory: config.baseDirectory,
-                    platform: platform,
+                    platform: placed,
                     recorder: recorder,
                     prober: HealthProber(client: client),
                     warmUp: WarmUpRunner(client: warmUpClient),
                     timeline: timeline,
-                    router: link.router,
+                    router: router,
                     listenPort: ports.withLockedValue { $0[app.name] } ?? app.listen.port,
                     hooks: HookRunner(
                         baseDirectory: config.baseDirectory,
@@ -415,11 +462,11 @@ public final class Controller: Service, MetricSource, ControllerServing {
             return Array((pending ?? []).dropFirst(found.count))
         }
         for (kind, fields) in late {
-            for app in apps { recorder.record(Event(app: app, kind: kind, fields: fields)) }
+            for app in concerned(fields) { recorder.record(Event(app: app, kind: kind, fields: fields)) }
         }
         notifier.start(client: client, recorder: recorder)
 
-        let platform = self.platform
+        let platform = self.placed
         let routing = executors
         let exits = Task {
             for await exit in platform.exits {
@@ -429,7 +476,6 @@ public final class Controller: Service, MetricSource, ControllerServing {
         }
         for (name, executor) in executors { await executor.begin(recovered: recoveries[name] ?? RecoveredState()) }
 
-        let linkBox = self.link
         let kills = ChaosKills(
             apps: apps,
             record: { recorder.record($0) },
@@ -484,7 +530,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
         let evidenceTask = Task { await evidence.run() }
         let outliers = OutlierWatch(
             apps: config.apps.map(\.name),
-            router: { linkBox.withLockedValue { $0?.router } },
+            router: { routerBox.withLockedValue { $0 } },
             recorder: recorder,
             executors: executors
         )
@@ -528,7 +574,13 @@ public final class Controller: Service, MetricSource, ControllerServing {
         exits.cancel()
         // Notices of the last events (a rollout ended by the shutdown) still go out, within a bound.
         await notifier.shutdown(within: .seconds(5))
-        if detaching { await link.detach() } else { await link.shutdown() }
+        if detaching {
+            await fleet.detach()
+            await link.detach()
+        } else {
+            await fleet.shutdown()
+            await link.shutdown()
+        }
         try? await proxyGroup?.shutdownGracefully()
         // The last spans (a rollout the shutdown ended) are exported, within a bound.
         await exporting?.flushAndStop(within: .seconds(5))
@@ -563,7 +615,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
 
     /// The routes the data plane serves for `app`.
     public func routes(of app: String) async -> RouteSpec? {
-        guard let router = link.withLockedValue({ $0?.router }) else { return nil }
+        guard let router = router.withLockedValue({ $0 }) else { return nil }
         return try? await router.routes(app)
     }
 
@@ -580,7 +632,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
     }
 
     public func sample(app: String) async throws -> AppTrafficSample {
-        guard let router = link.withLockedValue({ $0?.router }), config.apps.contains(where: { $0.name == app }) else {
+        guard let router = router.withLockedValue({ $0 }), config.apps.contains(where: { $0.name == app }) else {
             throw UnknownApp(app: app)
         }
         return try await router.sample(app)
@@ -608,7 +660,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
 
     /// Every app's traffic, for `/metrics`.
     public func samples() async -> [AppTrafficSample] {
-        guard let router = link.withLockedValue({ $0?.router }) else { return [] }
+        guard let router = router.withLockedValue({ $0 }) else { return [] }
         var samples: [AppTrafficSample] = []
         for app in config.apps.map(\.name).sorted() {
             if let sample = try? await router.sample(app) { samples.append(sample) }

@@ -15,7 +15,8 @@ public enum Preflight {
     public static func checkFiles(_ config: SlipwayConfig) -> [ConfigDiagnostic] {
         var diagnostics = checkExposure(config)
         for app in config.apps {
-            if let name = app.run.command.first,
+            // An app on hosts runs its command there: this machine's files say nothing about it.
+            if app.hosts.isEmpty, let name = app.run.command.first,
                 case .failure(let error) = ExecutableResolver.resolve(name, baseDirectory: config.baseDirectory)
             {
                 diagnostics.append(
@@ -29,7 +30,7 @@ public enum Preflight {
             }
             diagnostics += checkHooks(app, config: config)
             diagnostics += checkSecrets(app, config: config)
-            if let directory = app.run.workingDirectory, !isDirectory(directory) {
+            if app.hosts.isEmpty, let directory = app.run.workingDirectory, !isDirectory(directory) {
                 diagnostics.append(
                     ConfigDiagnostic(
                         file: config.file,
@@ -120,7 +121,8 @@ public enum Preflight {
                 )
             )
         }
-        for app in config.apps where !servedByDataPlane {
+        // An app on hosts listens there, not here.
+        for app in config.apps where !servedByDataPlane && app.hosts.isEmpty {
             if let problem = bindProblem(app.listen) {
                 diagnostics.append(
                     ConfigDiagnostic(

@@ -3,7 +3,7 @@
 
 Usage: flaky-server.py PORT FLAG_FILE [FAIL_DELAY_MS]
 
-Listens on 127.0.0.1:PORT. While FLAG_FILE exists (or FLAG_FILE-$SLIPWAY_INSTANCE, for one instance of
+Listens on 127.0.0.1:PORT (FLAKY_BIND in the environment names another address). While FLAG_FILE exists (or FLAG_FILE-$SLIPWAY_INSTANCE, for one instance of
 several Slipway started), every request is answered 500 (after FAIL_DELAY_MS
 milliseconds, default 0), as a struggling dependency would; otherwise 200 "ok". With FLAKY_FAIL_PATH set in the
 environment, requests whose path starts with it are always answered 500, as a release with one broken endpoint
@@ -57,4 +57,4 @@ if __name__ == "__main__":
     DELAY = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     FAIL_PATH = os.environ.get("FLAKY_FAIL_PATH", "")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    Server(("127.0.0.1", PORT), Handler).serve_forever()
+    Server((os.environ.get("FLAKY_BIND", "127.0.0.1"), PORT), Handler).serve_forever()

@@ -85,6 +85,68 @@ struct HostsConfigTests {
         #expect(problems.allSatisfy { $0.hasPrefix("slipway.yaml:") }, "\(problems)")
     }
 
+    /// Two hosts and an app `shop` with the lines `app` (after `listen`, in the app's indentation).
+    static func placed(_ app: String, listen: String = "0.0.0.0:8080") -> String {
+        """
+        hosts:
+          - {name: web-1, address: 10.0.0.11}
+          - {name: web-2, address: 10.0.0.12}
+        apps:
+          - name: shop
+            listen: \(listen)
+            version: "1.0.0"
+            run:
+              command: [shop-server, --port, "{port}"]
+        \(app.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        """
+    }
+
+    @Test func anAppOnHostsCountsItsInstancesOnEachHost() throws {
+        let config = try ConfigFixtures.parse(Self.placed("hosts: [web-2, web-1]\ninstances: 3"))
+        #expect(config.apps[0].hosts == ["web-2", "web-1"])
+        #expect(config.apps[0].instances == 6)
+        #expect(config.apps[0].instancesPerHost == 3)
+        let local = try ConfigFixtures.parse(ConfigFixtures.minimal).apps[0]
+        #expect(local.hosts.isEmpty && local.instancesPerHost == local.instances)
+    }
+
+    @Test func anAppsHostsMustBeDeclaredOnceEachWithAFixedPort() {
+        let unknown = ConfigFixtures.problems(Self.placed("hosts: [web-1, web-3, web-1]\ninstances: 1"))
+        #expect(
+            unknown.contains {
+                $0.contains("apps[0].hosts[1]: no host is named `web-3` (the hosts are `web-1`, `web-2`)")
+            },
+            "\(unknown)"
+        )
+        #expect(unknown.contains { $0.contains("apps[0].hosts[2]: host `web-1` is listed twice") }, "\(unknown)")
+        #expect(unknown.allSatisfy { $0.hasPrefix("slipway.yaml:") })
+
+        let empty = ConfigFixtures.problems(Self.placed("hosts: []\ninstances: 1"))
+        #expect(empty.contains { $0.contains("apps[0].hosts: expected at least one host name") }, "\(empty)")
+        let scalar = ConfigFixtures.problems(Self.placed("hosts: web-1\ninstances: 1"))
+        #expect(scalar.contains { $0.contains("apps[0].hosts: expected a list of host names") }, "\(scalar)")
+
+        let anyPort = ConfigFixtures.problems(Self.placed("hosts: [web-1]\ninstances: 1", listen: "0.0.0.0:0"))
+        #expect(
+            anyPort.contains { $0.contains("apps[0].listen: an app on hosts (web-1) needs a fixed port") },
+            "\(anyPort)"
+        )
+
+        let many = ConfigFixtures.problems(Self.placed("hosts: [web-1, web-2]\ninstances: 600"))
+        #expect(
+            many.contains { $0.contains("apps[0].instances: 600 instances on each of 2 hosts make 1200") },
+            "\(many)"
+        )
+
+        let none = ConfigFixtures.problems(
+            ConfigFixtures.minimal.replacingOccurrences(of: "instances: 3", with: "instances: 3\n    hosts: [web-1]")
+        )
+        #expect(
+            none.contains { $0.contains("no host is named `web-1`: the top-level `hosts` declares none") },
+            "\(none)"
+        )
+    }
+
     @Test func noHostsMeansThisMachine() throws {
         #expect(try ConfigFixtures.parse(ConfigFixtures.minimal).hosts.isEmpty)
     }

@@ -257,9 +257,11 @@ struct FaultLiveTests {
                 #expect(response.status.code == 200)
                 let expected: [UInt8] = (0..<(256 * 1024)).map { UInt8($0 % 251) }
                 #expect(Array(body.readableBytesView) == expected)
-                // 256 KiB at 128 KiB/s: two seconds, give or take a tick and the first burst.
-                #expect(limited >= .milliseconds(1_700) && limited < .milliseconds(2_600), "took \(limited)")
-                #expect(unlimited < .milliseconds(500), "unlimited took \(unlimited)")
+                // 256 KiB at 128 KiB/s: two seconds, give or take a tick and the first burst; never sooner. The
+                // bound above and the comparison leave room for a busy machine: the pacing, not the machine, is
+                // what makes the limited transfer slow.
+                #expect(limited >= .milliseconds(1_700) && limited < .milliseconds(4_000), "took \(limited)")
+                #expect(unlimited * 3 < limited, "unlimited took \(unlimited), limited \(limited)")
             }
             let sample = await proxy.listener.sample()
             #expect(sample.versions["1.0"]?.injected.throttled == 1)

@@ -31,9 +31,11 @@ public final class LoadClient: Sendable {
     /// Starts `threads` threads sending `method path` (an empty body unless GET) to `port`, together about `rate` requests per second. With
     /// `honourConnectionClose` a thread opens a new connection after a response that says `Connection: close`, as
     /// a careful client does; otherwise it finds out on its next request. With `userHeader` every request carries it
-    /// with a user drawn at random from `users`, as many people behind sticky routing would.
+    /// with a user drawn at random from `users`, as many people behind sticky routing would. `host` is an IPv4
+    /// address: loopback, or one inside a network namespace the test made.
     public init(
         port: Int,
+        host: String = "127.0.0.1",
         rate: Int = 240,
         threads: Int = 6,
         path: String = "/",
@@ -54,6 +56,7 @@ public final class LoadClient: Sendable {
                     var requestHeaders = headers
                     if let userHeader { requestHeaders[userHeader] = "user-\(Int.random(in: 0..<users))" }
                     let (reply, socket, retried) = Self.request(
+                        host: host,
                         port: port,
                         path: path,
                         method: method,
@@ -133,6 +136,7 @@ public final class LoadClient: Sendable {
     }
 
     private static func request(
+        host: String,
         port: Int,
         path: String,
         method: String,
@@ -142,12 +146,12 @@ public final class LoadClient: Sendable {
         var socket = connection
         for attempt in 0..<2 {
             if socket < 0 {
-                socket = connect(port: port)
+                socket = connect(host: host, port: port)
                 if socket < 0 { return (nil, -1, attempt > 0) }
             }
             var extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
             if method != "GET" { extra += "Content-Length: 0\r\n" }
-            let head = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\(extra)\r\n".utf8)
+            let head = Array("\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\n\(extra)\r\n".utf8)
             let sent = head.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent == head.count, let reply = read(socket) { return (reply, socket, attempt > 0) }
             close(socket)
@@ -203,7 +207,7 @@ public final class LoadClient: Sendable {
         return nil
     }
 
-    private static func connect(port: Int) -> Int32 {
+    private static func connect(host: String, port: Int) -> Int32 {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { return -1 }
         var time = timeval(tv_sec: 5, tv_usec: 0)
@@ -213,7 +217,10 @@ public final class LoadClient: Sendable {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            close(socket)
+            return -1
+        }
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

@@ -104,6 +104,34 @@ public struct SSHClient: Sendable {
         return options + ["--", host.address, ShellQuoting.commandLine(command)]
     }
 
+    /// The `ssh` arguments (without the program) of a tunnel of its own (not the shared connection) that forwards the
+    /// local Unix socket `local` to the socket `remote` on the host, and runs nothing there. It ends when the
+    /// forward cannot be set up or the host stops answering (within about 10 s).
+    public func tunnelArguments(local: String, remote: String) -> [String] {
+        var arguments = self.arguments(for: [])
+        arguments.removeLast()
+        let shared = ["ControlMaster=auto", "ControlPath=\(controlDirectory)/%C"]
+        var index = 0
+        while index < arguments.count {
+            if arguments[index] == "-o", index + 1 < arguments.count,
+                shared.contains(arguments[index + 1]) || arguments[index + 1].hasPrefix("ControlPersist=")
+            {
+                arguments.removeSubrange(index...index + 1)
+            } else {
+                index += 1
+            }
+        }
+        let separator = arguments.lastIndex(of: "--") ?? arguments.endIndex
+        arguments.insert(
+            contentsOf: [
+                "-N", "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "ExitOnForwardFailure=yes",
+                "-o", "StreamLocalBindUnlink=yes", "-L", "\(local):\(remote)",
+            ],
+            at: separator
+        )
+        return arguments
+    }
+
     /// Ends the shared connection to the host, if one is open (`ssh -O exit`), so that no `ssh` process is left
     /// behind by a command that runs once.
     public func closeSharedConnection() async {

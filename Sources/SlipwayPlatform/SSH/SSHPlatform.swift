@@ -223,7 +223,13 @@ public final class SSHPlatform: Platform {
 
     // MARK: Adopting and reclaiming
 
-    public func adopt(_ instance: InstanceID, reference: String, host: String, port: Int) async -> InstanceHandle? {
+    public func adopt(
+        _ instance: InstanceID,
+        version: String?,
+        reference: String,
+        host: String,
+        port: Int
+    ) async -> InstanceHandle? {
         let words = reference.split(separator: ":").map(String.init)
         guard words.count == 4, words[0] == "ssh", words[1] == client.host.name, words[2] == "supervisor",
             let supervisor = Int32(words[3]), running.withLock({ $0[instance] == nil })

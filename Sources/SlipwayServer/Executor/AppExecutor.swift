@@ -71,6 +71,10 @@ actor AppExecutor {
     var runtimes: [InstanceID: Runtime] = [:]
     private var launching: Set<InstanceID> = []
     private var earlyExits: [InstanceID: InstanceExit] = [:]
+    /// Exits reported while ``begin(recovered:)`` takes over what runs (nil once it has): fed to the machine once it
+    /// knows every adopted instance. Over SSH, adopting each instance takes a while, and one that ended while nobody
+    /// watched is reported as soon as it is adopted.
+    private var exitsWhileBeginning: [InstanceExit]? = []
     private var timer: (at: Moment, task: Task<Void, Never>)?
     var routes = RoutePlan(groups: [])
     var routedOnce: Set<InstanceID> = []
@@ -112,6 +116,7 @@ actor AppExecutor {
             guard
                 let handle = await context.platform.adopt(
                     instance.id,
+                    version: instance.version,
                     reference: instance.reference ?? "pid:\(instance.pid)",
                     host: instance.host,
                     port: instance.port
@@ -159,6 +164,9 @@ actor AppExecutor {
         for id in adopted.sorted() where machine.knows(id) && !machine.isStopping(id) {
             if let handle = runtimes[id]?.handle { runtimes[id]?.prober = probeLoop(for: handle) }
         }
+        let held = exitsWhileBeginning ?? []
+        exitsWhileBeginning = nil
+        for exit in held { exited(exit) }
     }
 
     /// Stops every instance and returns once all have exited.
@@ -223,6 +231,10 @@ actor AppExecutor {
 
     /// An instance of this app ended.
     func exited(_ exit: InstanceExit) {
+        if exitsWhileBeginning != nil {
+            exitsWhileBeginning?.append(exit)
+            return
+        }
         if launching.contains(exit.id) {
             // Its start has not been recorded yet; the exit is recorded right after it.
             earlyExits[exit.id] = exit

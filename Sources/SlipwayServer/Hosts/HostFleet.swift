@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import SlipwayConfig
+import SlipwayCore
+import SlipwayPlatform
+import SlipwayProxy
+
+/// The hosts the config's apps run on, as the controller uses them: for each, a shared SSH connection, the platform
+/// that runs instances there, and the link to its data plane.
+final class HostFleet: Sendable {
+    /// One host in use.
+    struct Member: Sendable {
+        var spec: HostSpec
+        var platform: SSHPlatform
+        var dataPlane: HostDataPlaneLink
+    }
+
+    /// The hosts apps run on, in the order the file declares them.
+    let members: [Member]
+    /// App name → the names of its hosts, for the apps that run on hosts.
+    let placement: [String: [String]]
+    private let logger: Logger
+
+    /// The hosts of `config`'s apps (none when every app runs on this machine). The tunnels' local ends go in
+    /// `<stateDirectory>/hosts/`.
+    init(config: SlipwayConfig, threads: Int, logFormat: LogFormat, logger: Logger) throws(Controller.StartError) {
+        self.logger = logger
+        var placement: [String: [String]] = [:]
+        for app in config.apps where !app.hosts.isEmpty { placement[app.name] = app.hosts }
+        self.placement = placement
+        let used = Set(placement.values.flatMap { $0 })
+        let hosts = config.hosts.filter { used.contains($0.name) }
+        guard !hosts.isEmpty else {
+            self.members = []
+            return
+        }
+        let controlDirectory: String
+        do {
+            controlDirectory = try SSHClient.defaultControlDirectory()
+        } catch {
+            throw .config([
+                ConfigDiagnostic(file: config.file, location: .unknown, keyPath: "hosts", message: "\(error)")
+            ])
+        }
+        let directory = config.controller.stateDirectory + "/hosts"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var members: [Member] = []
+        for host in hosts {
+            guard HostDataPlaneLink.fits(directory: directory, host: host.name) else {
+                throw .config([
+                    ConfigDiagnostic(
+                        file: config.file,
+                        location: config.controller.location,
+                        keyPath: "controller.stateDir",
+                        message: "\(directory)/\(host.name).sock is too long for a Unix socket (at most 107 bytes); "
+                            + "use a shorter stateDir"
+                    )
+                ])
+            }
+            let client = SSHClient(host: host, controlDirectory: controlDirectory)
+            members.append(
+                Member(
+                    spec: host,
+                    platform: SSHPlatform(client: client, logger: logger),
+                    dataPlane: HostDataPlaneLink(
+                        host: host,
+                        ssh: client,
+                        directory: directory,
+                        threads: threads,
+                        logFormat: logFormat,
+                        logger: logger
+                    )
+                )
+            )
+        }
+        self.members = members
+    }
+
+    /// Whether any app runs on hosts.
+    var isEmpty: Bool { members.isEmpty }
+
+    /// Puts this build's programs on every host (only what is missing or different), then starts or attaches to each
+    /// host's data plane. `observe` is told what each data plane link finds, then and later.
+    func prepare(observe: @escaping @Sendable (String, EventKind, [String: JSONValue]) -> Void) async throws {
+        guard !members.isEmpty else { return }
+        let binaries = try await HostBinary.bundled()
+        let controlDirectory = members[0].platform.client.controlDirectory
+        let reports = await HostInstaller.install(binaries, on: members.map(\.spec), controlDirectory: controlDirectory)
+        let failed = reports.filter { !$0.installed }
+        guard failed.isEmpty else {
+            throw HostFleetError(
+                "cannot put this build's programs on every host: "
+                    + failed.map { "\($0.name): \($0.problem ?? "not installed")" }.joined(separator: "; ")
+            )
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for member in members {
+                group.addTask {
+                    try await member.dataPlane.connect { kind, fields in observe(member.spec.name, kind, fields) }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// The platforms of the hosts, by host name.
+    var platforms: [String: any Platform] {
+        Dictionary(uniqueKeysWithValues: members.map { ($0.spec.name, $0.platform as any Platform) })
+    }
+
+    /// The hosts' data planes, for the router.
+    var routers: [PlacedRouter.Member] {
+        members.map {
+            PlacedRouter.Member(
+                name: $0.spec.name,
+                router: $0.dataPlane.client,
+                stateDirectory: $0.spec.directory + "/state"
+            )
+        }
+    }
+
+    /// Leaves every host's data plane serving without this controller, and closes the shared connections.
+    func detach() async {
+        await withTaskGroup(of: Void.self) { group in
+            for member in members {
+                group.addTask {
+                    await member.dataPlane.detach()
+                    await member.platform.client.closeSharedConnection()
+                }
+            }
+        }
+    }
+
+    /// Stops every host's data plane, and closes the shared connections.
+    func shutdown() async {
+        await withTaskGroup(of: Void.self) { group in
+            for member in members {
+                group.addTask {
+                    await member.dataPlane.shutdown()
+                    await member.platform.client.closeSharedConnection()
+                }
+            }
+        }
+    }
+}
+
+/// The hosts could not be made ready.
+struct HostFleetError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import SlipwayCore
+import SlipwayStore
+import SlipwayTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An app `shop` on every host of an ``SSHLab``, run by a real `slipway up` on this machine: `python3 -m http.server`
+/// serving `{"version":"V"}` at `/index.html` (and a `/healthz`) from a folder per version, on port ``port`` of every
+/// host. Version 3.0.0 is broken: `Tests/Fixtures/flaky-server.py` answers 500 to every `/index.html` and passes its
+/// health checks. The teardown stops the controller, then kills whatever the hosts' records and pid files name,
+/// however the test ended.
+final class HostsService: @unchecked Sendable {
+    /// The listener's port, the same on every host.
+    static let port = 8080
+
+    let lab: SSHLab
+    let directory: String
+    let api: Int
+    private var controllers: [Process] = []
+    private var controller: Process? { controllers.last }
+
+    /// Writes `slipway.yaml`: the lab's hosts, and `shop` on all of them, one instance each, with `strategy` (YAML
+    /// under `strategy:`).
+    init(lab: SSHLab, strategy: String, instancesPerHost: Int = 1) throws {
+        self.lab = lab
+        directory = try makeTemporaryDirectory("slipway-hosts")
+        api = try LoopbackHTTP.freePort()
+        let site = directory + "/site"
+        for version in ["1.0.0", "2.0.0"] {
+            try FileManager.default.createDirectory(atPath: "\(site)/\(version)", withIntermediateDirectories: true)
+            try "{\"version\":\"\(version)\"}".write(
+                toFile: "\(site)/\(version)/index.html",
+                atomically: true,
+                encoding: .utf8
+            )
+            try "ok\n".write(toFile: "\(site)/\(version)/healthz", atomically: true, encoding: .utf8)
+        }
+        let serve = directory + "/serve.sh"
+        try """
+        #!/bin/sh
+        if [ "$1" = 3.0.0 ]; then
+          FLAKY_BIND=0.0.0.0 FLAKY_FAIL_PATH=/index.html exec python3 \(Fixtures.path("flaky-server.py")) "$2" \\
+            \(directory)/no-such-flag
+        fi
+        exec python3 -m http.server "$2" --bind 0.0.0.0 --directory "\(site)/$1"
+        """.write(toFile: serve, atomically: true, encoding: .utf8)
+        chmod(serve, 0o755)
+        let hosts = lab.hosts.map { host in
+            """
+              - name: \(host.name)
+                address: \(host.address)
+                user: root
+                identityFile: \(lab.identity)
+                knownHostsFile: \(lab.knownHosts)
+                directory: \(host.root)
+            """
+        }.joined(separator: "\n")
+        let yaml = """
+            controller:
+              api: 127.0.0.1:\(api)
+              stateDir: state
+            hosts:
+            \(hosts)
+            apps:
+              - name: shop
+                listen: 0.0.0.0:\(Self.port)
+                hosts: [\(lab.hosts.map(\.name).joined(separator: ", "))]
+                instances: \(instancesPerHost)
+                version: "1.0.0"
+                run:
+                  command: [\(serve), "{version}", "{port}"]
+                  stopGracePeriod: 3s
+                health:
+                  path: /healthz
+                  interval: 500ms
+                  timeout: 400ms
+                  healthyThreshold: 1
+                  unhealthyThreshold: 3
+                  startDeadline: 20s
+                strategy:
+            \(strategy.indented(6))
+                analysis:
+                  interval: 500ms
+                  minRequests: 10
+                  checks: ["successRate >= 99%"]
+                  failFast: ["successRate >= 95%"]
+            """
+        try yaml.write(toFile: directory + "/slipway.yaml", atomically: true, encoding: .utf8)
+    }
+
+    /// Starts `slipway up` (it attaches to what runs, or starts it).
+    func startController() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
+        process.arguments = ["up", "-f", "slipway.yaml"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let log = directory + "/up-\(controllers.count + 1).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        controllers.append(process)
+    }
+
+    /// `kill -9` of the running controller; returns once it is gone.
+    func killController() {
+        guard let process = controller, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// What the controllers wrote.
+    var controllerLog: String {
+        (1...max(1, controllers.count)).map {
+            (try? String(contentsOfFile: directory + "/up-\($0).log", encoding: .utf8)) ?? ""
+        }.joined(separator: "\n--- next controller ---\n")
+    }
+
+    /// Runs the `slipway` command `arguments` here to completion (bounded).
+    func slipway(_ arguments: [String], seconds: Double = 60) async throws -> SlipwayBinary.Run {
+        try await SlipwayBinary.run(arguments + ["-f", "slipway.yaml"], in: directory, seconds: seconds)
+    }
+
+    /// The app's status folded from the log; nil until a controller has created it.
+    func status() throws -> AppStatus? {
+        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return nil }
+        return AppStatus.fold(app: "shop", events: try log.events(app: "shop", limit: .max))
+    }
+
+    /// The app's events of `kind`, oldest first.
+    func events(_ kind: EventKind) throws -> [RecordedEvent] {
+        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return [] }
+        return try log.events(app: "shop", limit: .max).filter { $0.kind == kind }
+    }
+
+    /// The addresses (without port) of the running instances of `version`, one per instance.
+    func instanceAddresses(version: String) throws -> [String] {
+        let stopped = Set(try events(.instanceExited).compactMap(\.instance))
+        return try events(.instanceStarted).filter {
+            $0.fields["version"]?.stringValue == version
+                && !stopped.contains($0.instance ?? InstanceID(app: "", number: 0))
+        }.compactMap { event in
+            event.fields["address"]?.stringValue.map { String($0.prefix { $0 != ":" }) }
+        }
+    }
+
+    /// Waits until `instances` instances are healthy and every host's listener answers with `version`.
+    func waitUntilServing(version: String, instances: Int) async throws {
+        try await waitUntil("\(instances) healthy instances", timeout: .seconds(60)) {
+            guard controller?.isRunning == true else { throw ControllerEnded() }
+            return try status()?.healthyCount == instances
+        }
+        for host in lab.hosts {
+            try await waitUntil("\(host.name) serves \(version)", timeout: .seconds(60)) {
+                guard controller?.isRunning == true else { throw ControllerEnded() }
+                let reply = try? LoopbackHTTP.get(
+                    port: Self.port,
+                    path: "/index.html",
+                    timeout: .seconds(2),
+                    host: host.address
+                )
+                return reply?.status == 200 && reply?.body.contains("\"version\":\"\(version)\"") == true
+            }
+        }
+    }
+
+    /// Runs `body` with the controller started, then stops everything however it ended.
+    func running(_ body: (HostsService) async throws -> Void) async throws {
+        do {
+            try startController()
+            try await body(self)
+        } catch {
+            await tearDown()
+            throw CaughtWithLog(error: error, log: controllerLog)
+        }
+        await tearDown()
+    }
+
+    /// SIGTERM to the controller (it stops the instances and the hosts' data planes), then SIGKILL to whatever the
+    /// hosts' records and pid files still name.
+    func tearDown() async {
+        if let controller, controller.isRunning {
+            kill(controller.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(30)
+            while controller.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+            if controller.isRunning { kill(controller.processIdentifier, SIGKILL) }
+        }
+        for host in lab.hosts {
+            let script =
+                "for f in \(host.root)/state/instances/*/*.supervisor; do [ -e \"$f\" ] || continue; "
+                + "kill -KILL -- -$(sed -n 's/^pid=//p' \"$f\") $(sed -n 's/^supervisor-pid=//p' \"$f\") "
+                + "2>/dev/null; done; "
+                + "[ -s \(host.root)/state/dataplane.pid ] && kill -KILL $(cat \(host.root)/state/dataplane.pid) "
+                + "2>/dev/null; true"
+            _ = try? await lab.ssh(host, script)
+        }
+    }
+
+    /// The controller is no longer running.
+    struct ControllerEnded: Error, CustomStringConvertible {
+        var description: String { "slipway up ended" }
+    }
+
+    /// A failure, with what the controller wrote.
+    struct CaughtWithLog: Error, CustomStringConvertible {
+        var error: any Error
+        var log: String
+        var description: String { "\(error)\n--- slipway up ---\n\(log.suffix(4000))" }
+    }
+}
