@@ -56,6 +56,16 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case rolloutPaused
     /// A paused rollout goes on.
     case rolloutResumed
+    /// A host that runs instances of the app cannot be reached: the rollout holds, its instances there out of the
+    /// routes. `host`, `instances`, `goingBackAfterMs` (when the rollout goes back unless the host is back).
+    case rolloutHeld
+    /// The host that held the rollout can be reached again: `host`, `heldForMs`.
+    case rolloutHoldLifted
+    /// A host of the app stopped answering over SSH: `host`, `reason`. Its instances are out of the routes, nothing new
+    /// is placed there, and a rollout under way holds.
+    case hostUnreachable
+    /// A host that could not be reached answers again: `host`, `unreachableForMs`. Its instances are probed again.
+    case hostReachable
     /// The candidate takes all traffic: it is the app's stable release from now on.
     case rolloutPromoted
     /// The engine or a user decided to go back to the stable release: `reason`, and the evidence.

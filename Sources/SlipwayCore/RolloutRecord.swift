@@ -38,6 +38,8 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
     public var stepDescription: String
     /// Whether a user paused it (and has not resumed it).
     public var pausedByUser: Bool
+    /// The hosts that cannot be reached and hold it, in the order they were lost; nil when none does.
+    public var heldBy: [String]?
     /// Set once it began going back: the outcome it will end with.
     public var rollbackOutcome: String?
     /// The last decision, with its reason (a rollback's cause, an analysis verdict, a hook's result).
@@ -139,7 +141,16 @@ public struct RolloutRecord: Sendable, Equatable, Codable {
             if rollbackOutcome == nil { state = "paused" }
         case .rolloutResumed:
             pausedByUser = false
-            if state == "paused" { state = "running" }
+            if state == "paused", heldBy?.isEmpty ?? true { state = "running" }
+        case .rolloutHeld:
+            if let host = fields["host"]?.stringValue, !(heldBy ?? []).contains(host) {
+                heldBy = (heldBy ?? []) + [host]
+            }
+            if rollbackOutcome == nil { state = "paused" }
+        case .rolloutHoldLifted:
+            heldBy = heldBy?.filter { $0 != fields["host"]?.stringValue }
+            if heldBy?.isEmpty == true { heldBy = nil }
+            if state == "paused", heldBy == nil, !pausedByUser { state = "running" }
         case .rolloutRollingBack:
             state = "rollingBack"
             rollbackOutcome = fields["outcome"]?.stringValue ?? "rolledBack"

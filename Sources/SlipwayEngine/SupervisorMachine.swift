@@ -124,7 +124,7 @@ public struct SupervisorMachine: Sendable {
             return failed(id, reason: "could not start: \(reason)", ranFor: .zero, at: now)
         case .instance(.healthy(let id)):
             setPhase(.healthy, of: id)
-            return []
+            return trimSurplus()
         case .instance(.unhealthy(let id)):
             setPhase(.unhealthy, of: id)
             return []
@@ -188,9 +188,33 @@ public struct SupervisorMachine: Sendable {
         return fillUp(at: now)
     }
 
+    /// Once enough instances are healthy, stops those beyond the count (one taken over from a host that was cut
+    /// off while a replacement started elsewhere, or from a controller that ran more): the ones not healthy first,
+    /// then the newest.
+    private mutating func trimSurplus() -> [Action] {
+        guard !shuttingDown else { return [] }
+        let active = members.filter { $0.value.phase != .stopping }
+        let healthy = active.filter { $0.value.phase == .healthy }.count
+        guard active.count > policy.instances, healthy >= policy.instances else { return [] }
+        let surplus = active.sorted { lhs, rhs in
+            let (left, right) = (lhs.value.phase == .healthy, rhs.value.phase == .healthy)
+            return left != right ? !left : lhs.key > rhs.key
+        }.prefix(active.count - policy.instances)
+        var actions: [Action] = []
+        for (id, _) in surplus {
+            members[id]?.phase = .stopping
+            let reason = "more than the app's \(policy.instances) instances"
+            actions.append(.stop(id, reason: reason))
+            actions.append(record(.instanceStopping, id, ["reason": .string(reason)]))
+        }
+        return actions
+    }
+
     /// Starts as many instances as the count is short, unless a backoff holds them.
     private mutating func fillUp(at now: Moment) -> [Action] {
         guard !shuttingDown else { return [] }
+        let trimmed = trimSurplus()
+        if !trimmed.isEmpty { return trimmed }
         if let holdUntil, now < holdUntil { return [.scheduleTimer(at: holdUntil)] }
         holdUntil = nil
         let active = members.values.filter { $0.phase != .stopping }.count

@@ -6,8 +6,9 @@ import Synchronization
 ///
 /// A new instance goes to the app's place that runs the fewest of the app's instances, then the fewest of its
 /// version, then the first in the order given: an app's instances stay spread evenly over its hosts through every
-/// rollout, and a canary's first instances land on different hosts. Everything else about an instance goes to the
-/// platform that runs it. An instance is adopted by the first of its app's places whose platform knows its reference.
+/// rollout, and a canary's first instances land on different hosts. A place marked unreachable
+/// (``setReachable(_:_:)``) gets no new instance while another can take it. Everything else about an instance goes
+/// to the platform that runs it. An instance is adopted by the first of its app's places whose platform knows its reference.
 public final class PlacedPlatform: Platform {
     /// The place of apps that run on the controller's machine (not a valid host name).
     public static let thisMachine = "this machine"
@@ -24,6 +25,7 @@ public final class PlacedPlatform: Platform {
     private let platforms: [String: any Platform]
     private let placement: [String: [String]]
     private let located = Placements()
+    private let unreachable = Mutex<Set<String>>([])
     private let forwarders: [Task<Void, Never>]
 
     /// Places `placement` (app → place names, in order) on `platforms` (place name → its platform). Each platform's
@@ -57,6 +59,18 @@ public final class PlacedPlatform: Platform {
         located.withLock { $0[instance]?.place }
     }
 
+    /// Marks `place` as one that can (or cannot) be reached: new instances avoid one that cannot.
+    public func setReachable(_ place: String, _ reachable: Bool) {
+        unreachable.withLock {
+            if reachable { $0.remove(place) } else { $0.insert(place) }
+        }
+    }
+
+    /// The instances of `app` running on `place`.
+    public func instances(of app: String, on place: String) -> Set<InstanceID> {
+        located.withLock { Set($0.filter { $0.key.app == app && $0.value.place == place }.keys) }
+    }
+
     /// How many of `app`'s instances each of its places runs, in the order of its places.
     public func spread(of app: String) -> [(place: String, instances: Int)] {
         let places = placement[app] ?? []
@@ -68,9 +82,12 @@ public final class PlacedPlatform: Platform {
 
     public func start(_ request: LaunchRequest) async throws(LaunchError) -> InstanceHandle {
         let id = request.instance
+        let places = placement[request.app] ?? []
+        let lost = unreachable.withLock { $0 }
+        let reachable = places.filter { !lost.contains($0) }
         let place = located.withLock { located -> String in
             let chosen = Self.choose(
-                among: placement[request.app] ?? [],
+                among: reachable.isEmpty ? places : reachable,
                 app: request.app,
                 version: request.version,
                 located: located

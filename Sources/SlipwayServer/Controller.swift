@@ -196,16 +196,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
             logger: logger
         )
         self.fleet = fleet
-        var places = fleet.platforms
-        places[PlacedPlatform.thisMachine] = local
-        self.placed = PlacedPlatform(
-            platforms: places,
-            placement: Dictionary(
-                uniqueKeysWithValues: config.apps.map { app in
-                    (app.name, app.hosts.isEmpty ? [PlacedPlatform.thisMachine] : app.hosts)
-                }
-            )
-        )
+        self.placed = fleet.platform(local: local, apps: config.apps)
         let trafficHours = TrafficHours(log: log)
         self.trafficHours = trafficHours
         let routerBox = self.router
@@ -449,6 +440,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
                     ),
                     wallClock: wallClock,
                     queries: config.controller.prometheus.map { PrometheusClient(spec: $0, client: client) },
+                    placeOf: { [placed] in placed.place(of: $0) },
                     chaos: desk,
                     logger: logger
                 ),
@@ -475,6 +467,41 @@ public final class Controller: Service, MetricSource, ControllerServing {
             }
         }
         for (name, executor) in executors { await executor.begin(recovered: recoveries[name] ?? RecoveredState()) }
+        let appsOnHosts = config.apps
+        let hostWatch =
+            fleet.isEmpty
+            ? nil
+            : Task { [placed, fleet] in
+                await fleet.watch(timeline: timeline) { host, change in
+                    let concerned = appsOnHosts.filter { $0.hosts.contains(host) }
+                    switch change {
+                    case .lost(let reason):
+                        placed.setReachable(host, false)
+                        for app in concerned {
+                            recorder.record(
+                                Event(
+                                    app: app.name,
+                                    kind: .hostUnreachable,
+                                    fields: ["host": .string(host), "reason": .string(reason)]
+                                )
+                            )
+                            await routing[app.name]?.hostUnreachable(host)
+                        }
+                    case .back(let after):
+                        placed.setReachable(host, true)
+                        for app in concerned {
+                            recorder.record(
+                                Event(
+                                    app: app.name,
+                                    kind: .hostReachable,
+                                    fields: ["host": .string(host), "unreachableForMs": .int(Int(after.milliseconds))]
+                                )
+                            )
+                            await routing[app.name]?.hostReachable(host)
+                        }
+                    }
+                }
+            }
 
         let kills = ChaosKills(
             apps: apps,
@@ -541,6 +568,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
         // Open event streams end, so the API can close.
         broadcaster.finish()
         historyTask.cancel()
+        hostWatch?.cancel()
         evidenceTask.cancel()
         outlierTask.cancel()
         chaosTask.cancel()

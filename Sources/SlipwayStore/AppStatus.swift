@@ -179,7 +179,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
             if let stable = fields["stable"]?.stringValue { version = stable }
         case .rolloutStepStarted, .rolloutPaused, .rolloutResumed, .rolloutRollingBack, .analysisJudged,
             .rolloutPromoted, .hookFinished, .gateWaiting, .experimentUpdated, .experimentConcluded,
-            .experimentCheckpoint, .variantChosen:
+            .experimentCheckpoint, .variantChosen, .rolloutHeld, .rolloutHoldLifted:
             rollout?.apply(recorded)
         case .dataPlaneStarted, .dataPlaneAttached:
             let uptime = Double(fields["uptimeMs"]?.intValue ?? 0) / 1000
@@ -194,7 +194,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
             .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted, .instanceLogTail,
             .circuitOpened, .circuitClosed, .faultAdded, .faultRemoved, .chaosStopped, .chaosReleased,
-            .chaosKill, .chaosHangEnded, .monkeyPlanned, .monkeySkipped, .chaosExperimentStarted, .chaosExperimentRan:
+            .chaosKill, .chaosHangEnded, .monkeyPlanned, .monkeySkipped, .chaosExperimentStarted, .chaosExperimentRan,
+            .hostUnreachable, .hostReachable:
             // Faults and chaos stops are the chaos ledger's to fold, not an app's status.
             break
         }

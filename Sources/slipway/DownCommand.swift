@@ -39,6 +39,11 @@ struct DownCommand: AsyncParsableCommand {
         }
         for instance in report.instances { print("stopped \(instance.id) (\(instance.status))") }
         if let pid = report.dataPlane { print("stopped the data plane (pid \(pid))") }
-        if report.instances.isEmpty, report.dataPlane == nil { print("nothing runs for \(directory)") }
+        for (host, pid) in report.hostDataPlanes { print("stopped the data plane of \(host) (pid \(pid))") }
+        for problem in report.problems { FileHandle.standardErrorWrite("slipway down: \(problem)") }
+        if report.instances.isEmpty, report.dataPlane == nil, report.hostDataPlanes.isEmpty, report.problems.isEmpty {
+            print("nothing runs for \(directory)")
+        }
+        if !report.problems.isEmpty { throw ExitCode(ExitStatus.unreachable) }
     }
 }

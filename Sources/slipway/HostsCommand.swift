@@ -3,6 +3,7 @@ import Foundation
 import SlipwayConfig
 import SlipwayCore
 import SlipwayPlatform
+import SlipwayProxy
 
 /// `slipway hosts [list|install]`: the hosts of the config, over SSH.
 struct HostsCommand: AsyncParsableCommand {
@@ -79,23 +80,30 @@ struct HostsListCommand: AsyncParsableCommand {
         let reports = await HostProbe.look(
             at: hosts,
             controlDirectory: sockets,
-            connectTimeout: DurationText.parse(options.connectTimeout)!
+            connectTimeout: DurationText.parse(options.connectTimeout)!,
+            dataPlanePidFile: { DataPlanePaths(stateDirectory: $0.directory + "/state").pid }
         )
         try options.finish(reports, table: Self.table, failed: { !$0.reachable })
     }
 
-    /// One line per host: name, destination, state, then what was found or why not.
+    /// One line per host: name, destination, state, then what was found or why not: the system, Slipway's folder
+    /// and programs, its data plane and the instances running there.
     static func table(_ reports: [HostReport]) -> String {
         let rows = reports.map { report -> [String] in
             guard report.reachable else {
-                return [report.name, report.destination, "unreachable", report.problem ?? "", ""]
+                return [report.name, report.destination, "unreachable", report.problem ?? "", "", "", ""]
             }
             let slipway =
                 !report.directoryExists
                 ? "no Slipway folder yet" : report.binariesInstalled ? "binaries installed" : "folder, no binaries"
-            return [report.name, report.destination, "reachable", report.system ?? "", slipway]
+            let dataPlane = report.dataPlanePid.map { "pid \($0)" } ?? "none"
+            let instances = report.instances.isEmpty ? "none" : report.instances.joined(separator: " ")
+            return [report.name, report.destination, "reachable", report.system ?? "", slipway, dataPlane, instances]
         }
-        return TextTable.render(header: ["HOST", "SSH", "STATE", "SYSTEM / PROBLEM", "SLIPWAY"], rows: rows)
+        return TextTable.render(
+            header: ["HOST", "SSH", "STATE", "SYSTEM / PROBLEM", "SLIPWAY", "DATA PLANE", "INSTANCES"],
+            rows: rows
+        )
     }
 }
 

@@ -25,6 +25,30 @@ import Testing
         return machine
     }
 
+    @Test func instancesBeyondTheCountStopOnceEnoughAreHealthyNotHealthyOnesFirstThenTheNewest() {
+        // Taken over after a rollout went back while a host was cut off: its instance (1) is not healthy, and 4
+        // took its place.
+        var machine = SupervisorMachine(
+            policy: policy,
+            firstInstanceNumber: 5,
+            adopting: [id(1): .unhealthy, id(2): .healthy, id(3): .healthy, id(4): .starting]
+        )
+        #expect(machine.handle(.begin, at: at(0)) == [])
+        // Only once enough are healthy is one stopped, the one not healthy first.
+        let stopped = machine.handle(.healthy(id(4)), at: at(1))
+        #expect(stopped.first == .stop(id(1), reason: "more than the app's 3 instances"))
+        #expect(machine.phases[id(1)] == .stopping)
+
+        // All healthy and one too many: the newest goes.
+        var more = SupervisorMachine(
+            policy: policy,
+            firstInstanceNumber: 5,
+            adopting: [id(1): .healthy, id(2): .healthy, id(3): .healthy, id(4): .healthy]
+        )
+        #expect(more.handle(.begin, at: at(0)).first == .stop(id(4), reason: "more than the app's 3 instances"))
+        #expect(more.handle(.timerFired, at: at(1)) == [])
+    }
+
     @Test func beginStartsTheInstanceCount() {
         var machine = SupervisorMachine(policy: policy, firstInstanceNumber: 7)
         let actions = machine.handle(.begin, at: at(0))

@@ -62,6 +62,7 @@ struct SSHPlatformTests {
                 instance: InstanceID(app: "shop", number: number),
                 run: RunSpec(
                     command: ["python3", "-m", "http.server", "{port}", "--bind", host.address],
+                    env: ["DATABASE_URL": "postgres://shop:it's $ecret@db/shop"],
                     stopGracePeriod: .seconds(3)
                 ),
                 logs: LogSpec(),
@@ -77,6 +78,12 @@ struct SSHPlatformTests {
             (try? LoopbackHTTP.get(port: first.port, path: "/", timeout: .seconds(2), host: host.address))?.status
                 == 200
         }
+        // Its variables reached it exactly, and never a command line on the host.
+        let environment = try await lab.ssh(labHost, "tr '\\0' '\\n' < /proc/\(first.pid)/environ")
+        #expect(environment.output.contains("DATABASE_URL=postgres://shop:it's $ecret@db/shop\n"))
+        #expect(environment.output.contains("SLIPWAY_INSTANCE=shop-1\n"))
+        let commandLines = try await lab.ssh(labHost, "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '")
+        #expect(!commandLines.output.contains("$ecret"))
         try await waitUntil("its request in its standard error") {
             await platform.stderrTail(of: first.id, lines: 5).contains { $0.contains("\"GET / HTTP/1.1\" 200") }
         }

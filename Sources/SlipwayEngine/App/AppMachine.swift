@@ -43,6 +43,11 @@ public struct AppMachine: Sendable {
         case hooksFinished(HookPoint, failure: String?, rollout: Int)
         /// The fault a chaos step of rollout `rollout` asked for could not be put in force.
         case chaosFaultFailed(String, rollout: Int)
+        /// The host that runs `instances` cannot be reached; a rollout under way holds
+        /// (``RolloutMachine/Input/hostUnreachable(_:instances:)``), and one begun meanwhile starts held.
+        case hostUnreachable(String, instances: Set<InstanceID>)
+        /// The host can be reached again.
+        case hostReachable(String)
     }
 
     /// What the hooks of a point are told about the rollout.
@@ -124,6 +129,8 @@ public struct AppMachine: Sendable {
     public private(set) var pending: PendingDeploy?
     /// The routes last asked for.
     public private(set) var routes = RoutePlan(groups: [])
+    /// The hosts that cannot be reached now, with the instances they run.
+    public private(set) var unreachableHosts: [String: Set<InstanceID>] = [:]
     private var recovered = false
 
     /// An app about to be brought up on `stable` (nil: the version its config names), with `releases` its earlier
@@ -208,6 +215,13 @@ public struct AppMachine: Sendable {
         case (.warmedUp, .steady), (.metrics, .steady), (.hooksFinished, .steady), (.chaosFaultFailed, .steady):
             // Their rollout has ended; what they report no longer matters.
             return []
+        case (.hostUnreachable(let host, let instances), _):
+            unreachableHosts[host, default: []].formUnion(instances)
+            // Without a rollout, the health checks take the host's instances out of the routes, as any that fail.
+            return running == nil ? [] : feedRollout(.hostUnreachable(host, instances: instances), at: now)
+        case (.hostReachable(let host), _):
+            guard unreachableHosts.removeValue(forKey: host) != nil, running != nil else { return [] }
+            return feedRollout(.hostReachable(host), at: now)
         }
     }
 
@@ -228,7 +242,10 @@ public struct AppMachine: Sendable {
         for (id, phase) in supervisor.phases { current[id] = Self.rolloutPhase(phase) }
         var machine = RolloutMachine(plan: plan, current: current, firstInstanceNumber: nextInstanceNumber)
         lastNumber = max(lastNumber, plan.number)
-        let actions = machine.handle(.begin, at: now)
+        var actions = machine.handle(.begin, at: now)
+        for (host, instances) in unreachableHosts.sorted(by: { $0.key < $1.key }) {
+            actions += machine.handle(.hostUnreachable(host, instances: instances), at: now)
+        }
         return took(machine, actions, at: now)
     }
 

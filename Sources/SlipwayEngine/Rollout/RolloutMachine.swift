@@ -71,6 +71,11 @@ public struct RolloutMachine: Sendable {
         case hooksFinished(HookPoint, failure: String?)
         /// A timer the machine scheduled has fired.
         case timerFired
+        /// The host that runs `instances` cannot be reached: they are out of the routes, and the rollout holds
+        /// (``RolloutMachine+Hosts``).
+        case hostUnreachable(String, instances: Set<InstanceID>)
+        /// The host can be reached again.
+        case hostReachable(String)
     }
 
     /// Work for the executor.
@@ -178,6 +183,8 @@ public struct RolloutMachine: Sendable {
     private var replacementHold: Moment?
     private var queuedStops: [Action] = []
     private var restored = false
+    /// The hosts that cannot be reached, by name: since when, and the instances they run.
+    var unreachableHosts: [String: UnreachableHost] = [:]
 
     /// A rollout about to begin, taking over the app's current instances (all of the stable release).
     ///
@@ -278,7 +285,7 @@ public struct RolloutMachine: Sendable {
     public var stateName: String {
         if let outcome { return outcome.rawValue }
         if rollback != nil { return "rollingBack" }
-        if pausedByUser { return "paused" }
+        if pausedByUser || !unreachableHosts.isEmpty { return "paused" }
         if case .pause(nil) = currentStep { return "paused" }
         return "running"
     }
@@ -383,6 +390,10 @@ public struct RolloutMachine: Sendable {
             // Whatever timer fired, the next one is asked for again.
             lastTimer = nil
             checkDeadlines(at: now, into: &actions)
+        case .hostUnreachable(let host, let instances):
+            hostLost(host, instances: instances, at: now, into: &actions)
+        case .hostReachable(let host):
+            hostBack(host, at: now, into: &actions)
         }
         advance(at: now, into: &actions)
         return actions
@@ -665,6 +676,10 @@ public struct RolloutMachine: Sendable {
                 rounds += 1
                 reconcile(at: now, into: &actions)
                 if pausedByUser || currentStep == nil { break }
+                if !unreachableHosts.isEmpty {
+                    waitingFor = hostsWaitingFor(at: now)
+                    break
+                }
                 guard stepFinished(at: now) else { break }
                 if currentStep == .promoted {
                     actions.append(
@@ -698,7 +713,8 @@ public struct RolloutMachine: Sendable {
 
     private func count(_ role: Role) -> Count {
         var result = Count()
-        for member in members.values where member.role == role {
+        let cutOff = goingBackWithoutCutOff ? self.cutOff : []
+        for (id, member) in members where member.role == role && !cutOff.contains(id) {
             result.alive += 1
             if member.phase != .stopping { result.active += 1 }
             if member.phase == .ready { result.ready += 1 }
@@ -721,8 +737,10 @@ public struct RolloutMachine: Sendable {
         case .candidate: target = candidateTarget
         case .challenger: target = challengerTarget
         }
+        let cutOff = goingBackWithoutCutOff ? self.cutOff : []
         let active = members.filter {
             $0.value.role == role && $0.value.phase != .stopping && (role != .challenger || $0.value.release == release)
+                && !cutOff.contains($0.key)
         }
         if active.count < target {
             if role == .stable, let hold = replacementHold, now < hold { return }
@@ -1073,6 +1091,7 @@ public struct RolloutMachine: Sendable {
 
     private mutating func checkDeadlines(at now: Moment, into actions: inout [Action]) {
         guard outcome == nil, rollback == nil else { return }
+        if checkHostDeadlines(at: now, into: &actions) { return }
         if now >= startedAt + plan.strategy.maxDuration {
             startRollback(
                 .rolledBack,
@@ -1111,6 +1130,7 @@ public struct RolloutMachine: Sendable {
         }
         if let rollbackStartedAt { candidates.append(rollbackStartedAt + plan.strategy.progressDeadline) }
         if let replacementHold, replacementHold > now { candidates.append(replacementHold) }
+        if rollback == nil { candidates += hostDeadlines }
         guard let next = candidates.filter({ $0 > now }).min() ?? candidates.min() else { return }
         if lastTimer == next { return }
         lastTimer = next

@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayConfig
+import SlipwayCore
 
 /// Starts a host's data plane over SSH when none runs there, and forwards its control socket to this machine.
 ///
@@ -97,6 +98,33 @@ public struct HostDataPlaneLauncher: Sendable {
         throw HostDataPlaneError(
             "the data plane of \(client.host.name) did not start: \(answers.first("failed") ?? answered.output)"
         )
+    }
+
+    /// Stops the data plane the pid file names, if one runs: SIGTERM (its listeners close and requests in flight
+    /// finish), SIGKILL after `grace`. Returns its pid; nil when none ran.
+    public func stopRunning(grace: Duration = .seconds(10)) async throws(HostDataPlaneError) -> Int32? {
+        let script = """
+            pidfile=$1 tenths=$2
+            pid=$(cat "$pidfile" 2>/dev/null)
+            if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then echo "\(Self.marker)none"; exit 0; fi
+            kill -TERM "$pid"
+            tries=0
+            while kill -0 "$pid" 2>/dev/null && [ $tries -lt "$tenths" ]; do sleep 0.1; tries=$((tries + 1)); done
+            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+            echo "\(Self.marker)stopped $pid"
+            """
+        let tenths = max(1, Int(grace.inMilliseconds / 100))
+        let answered = await client.run(
+            ["sh", "-c", script, "slipway-ssh", pidFile, String(tenths)],
+            timeout: grace + .seconds(20)
+        )
+        let answers = MarkedAnswers(answered.output, marker: Self.marker)
+        guard answered.succeeded, !answers.pairs.isEmpty else {
+            throw HostDataPlaneError(
+                "cannot stop the data plane of \(client.host.name): \(HostProbe.problem(in: answered))"
+            )
+        }
+        return answers.first("stopped").flatMap(Int32.init)
     }
 
     /// Starts a tunnel forwarding the local Unix socket `local` to the data plane's socket on the host, writing what

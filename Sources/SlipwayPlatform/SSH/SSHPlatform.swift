@@ -73,21 +73,28 @@ public final class SSHPlatform: Platform {
         let (program, port) = try await prepare(first)
         let paths = SupervisionPaths(stateDirectory: stateDirectory, app: request.app, instance: id.rawValue)
         let arguments = request.supervisorArguments(stateDirectory: stateDirectory, program: program, port: port)
-        let assignments = request.environment(port: port).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        // The instance's variables go over standard input, never on a command line (where anyone on the host could
+        // read them in the process list).
+        let variables = try Self.variablesFile(request.environment(port: port), in: client.controlDirectory)
+        defer { unlink(variables) }
         // The supervisor runs in the background with nothing of the SSH session: it makes its own session.
         let script = """
             mkdir -p "$1" "$2" || exit 3
             rm -f "$3" "$4"
             shift 4
+            set -a
+            eval "$(cat)" || exit 3
+            set +a
             cd / || exit 3
-            env "$@" </dev/null >/dev/null 2>&1 &
+            "$@" </dev/null >/dev/null 2>&1 &
             echo "\(Self.marker)supervisor $!"
             """
         let started = await client.run(
             [
                 "sh", "-c", script, "slipway-ssh", paths.logDirectory, paths.recordDirectory, paths.supervisorRecord,
-                paths.exitRecord,
-            ] + assignments + [supervisorPath] + arguments.words
+                paths.exitRecord, supervisorPath,
+            ] + arguments.words,
+            input: variables
         )
         guard started.succeeded,
             let supervisor = MarkedAnswers(started.output, marker: Self.marker).first("supervisor").flatMap(Int32.init)
@@ -100,6 +107,38 @@ public final class SSHPlatform: Platform {
         running.withLock { $0[id] = Entry(supervisorPid: pid, pid: record.pid, paths: paths, grace: grace) }
         startWatching()
         return handle(id, reference: "ssh:\(client.host.name):supervisor:\(pid)", record.pid, pid, port)
+    }
+
+    /// A file of this user's alone in `directory` holding `variables` as shell assignments, one per line, each value
+    /// quoted: what the start script reads from its standard input.
+    static func variablesFile(_ variables: [String: String], in directory: String) throws(LaunchError) -> String {
+        var text = ""
+        for (name, value) in variables.sorted(by: { $0.key < $1.key }) {
+            let scalars = Array(name.unicodeScalars)
+            let word = scalars.allSatisfy {
+                $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+            }
+            guard let first = scalars.first, word, !("0"..."9").contains(first) else {
+                throw .spawnFailed("\"\(name)\" is not an environment variable name")
+            }
+            text += "\(name)=\(ShellQuoting.quote(value))\n"
+        }
+        var template = Array((directory + "/env-XXXXXX").utf8CString)
+        let descriptor = mkstemp(&template)
+        guard descriptor >= 0 else {
+            throw .spawnFailed(
+                "cannot write the instance's variables in \(directory): \(String(cString: strerror(errno)))"
+            )
+        }
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        guard written == bytes.count else {
+            unlink(path)
+            throw .spawnFailed("cannot write the instance's variables in \(directory)")
+        }
+        return path
     }
 
     /// The program's path on the host (`command -v`), and a port nobody listens on there.
@@ -188,14 +227,18 @@ public final class SSHPlatform: Platform {
         guard let entry = running.withLock({ $0[instance] }) else { return }
         let client = self.client
         // The supervisor stops its instance with the launch's signal and grace, and kills it after; one that has
-        // not finished by then (frozen, say) is killed with its instance, and the exit is unknown.
+        // not finished by then (frozen, say) is killed with its instance, and the exit is unknown. A host that cannot
+        // be reached is asked again until it can: its instance is stopping, not gone, until the host says so.
         let escalation = Task.detached { [weak self] in
-            _ = await client.run(["kill", "-TERM", String(entry.supervisorPid)])
+            let stillRunning = { self?.running.withLock { $0[instance] != nil } ?? false }
+            guard await Self.untilReached(client, ["kill", "-TERM", String(entry.supervisorPid)], while: stillRunning)
+            else { return }
             try? await Task.sleep(for: entry.grace + Self.stopMargin)
-            guard !Task.isCancelled, let self, self.running.withLock({ $0[instance] != nil }) else { return }
-            self.logger.warning("the supervisor of instance \(instance) did not finish stopping it; killing both")
-            _ = await client.run(["kill", "-KILL", "--", "-\(entry.pid)", String(entry.supervisorPid)])
-            self.finish(
+            guard !Task.isCancelled, stillRunning() else { return }
+            self?.logger.warning("the supervisor of instance \(instance) did not finish stopping it; killing both")
+            let kill = ["kill", "-KILL", "--", "-\(entry.pid)", String(entry.supervisorPid)]
+            guard await Self.untilReached(client, kill, while: stillRunning) else { return }
+            self?.finish(
                 instance,
                 InstanceExit(id: instance, status: .unknown, ranFor: .zero, stderrTail: [])
             )
@@ -205,6 +248,21 @@ public final class SSHPlatform: Platform {
             if running.withLock({ $0[instance] == nil }) { resumeExitWaiters(of: instance) }
         }
         escalation.cancel()
+    }
+
+    /// Runs `command` until SSH reaches the host (every second), as long as `wanted` holds and the task is not
+    /// cancelled; whether it was reached.
+    private static func untilReached(
+        _ client: SSHClient,
+        _ command: [String],
+        while wanted: () -> Bool
+    ) async -> Bool {
+        while !Task.isCancelled, wanted() {
+            let result = await client.run(command, timeout: .seconds(10))
+            if result.ending != .exited(SSHClient.connectionFailureStatus), result.ending != .timedOut { return true }
+            try? await Task.sleep(for: .seconds(1))
+        }
+        return false
     }
 
     public func signal(_ instance: InstanceID, _ signal: Int32) async -> Bool {

@@ -14,7 +14,8 @@ final class HostDataPlaneLink: Sendable {
     let host: HostSpec
     /// What the controller drives: the data plane at the tunnel's local end.
     let client: DataPlaneClient
-    private let launcher: HostDataPlaneLauncher
+    /// Starts and stops the data plane on the host.
+    let launcher: HostDataPlaneLauncher
     private let localSocket: String
     private let tunnelLog: String
     private let logger: Logger

@@ -187,7 +187,9 @@ final class PlacedRouter: TrafficRouter {
 
     func sample(_ name: String) async throws -> AppTrafficSample {
         guard let hosts = hosts(of: name) else { return try await local.sample(name) }
-        let samples = try await all(name, "read the traffic", hosts) { try await $0.router.sample(name) }
+        // The hosts that answer: one that cannot be reached leaves its part out until it is back (a window that
+        // sees the sum go down is skipped, as after a data plane's restart).
+        let samples = try await answered(name, "read the traffic", hosts) { try await $0.router.sample(name) }
         guard let merged = AppTrafficSample.merging(samples) else {
             throw HostsUnreachable(listener: name, doing: "read the traffic", failures: ["the app has no host"])
         }

@@ -52,6 +52,8 @@ actor AppExecutor {
         var wallClock: @Sendable () -> Date
         /// Where the PromQL queries of analysis checks are asked; nil without `controller.prometheus`.
         var queries: (any QuerySource)?
+        /// The place (host) that runs an instance, while it runs; nil on this machine.
+        var placeOf: @Sendable (InstanceID) -> String? = { _ in nil }
         /// The chaos desk a chaos step's faults go through; nil where there is none.
         var chaos: ChaosFaults?
         var logger: Logger
@@ -421,21 +423,24 @@ actor AppExecutor {
         }
     }
 
-    private var healthPolicy: HealthMachine.Policy {
+    var healthPolicy: HealthMachine.Policy {
         let health = spec.health
+        // Given up on after staying unhealthy as long again as it took to notice; on hosts, not before a lost host
+        // can be told from a failed instance (a lost host holds its instances rather than failing them).
+        var grace = health.interval * health.unhealthyThreshold
+        if !spec.hosts.isEmpty { grace = max(grace, HostWatch.timeToLose) }
         return HealthMachine.Policy(
             healthyThreshold: health.healthyThreshold,
             unhealthyThreshold: health.unhealthyThreshold,
             startDeadline: health.startDeadline,
-            // Given up on after staying unhealthy as long again as it took to notice.
-            unhealthyGrace: health.interval * health.unhealthyThreshold
+            unhealthyGrace: grace
         )
     }
 
     /// How often an instance that has not been healthy yet is probed, when `health.interval` is longer.
     static let startingProbeInterval = Duration.milliseconds(250)
 
-    private func probeLoop(for handle: InstanceHandle) -> Task<Void, Never> {
+    func probeLoop(for handle: InstanceHandle) -> Task<Void, Never> {
         let health = spec.health
         let prober = context.prober
         return Task {

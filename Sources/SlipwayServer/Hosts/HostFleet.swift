@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SlipwayConfig
 import SlipwayCore
+import SlipwayEngine
 import SlipwayPlatform
 import SlipwayProxy
 
@@ -103,9 +104,44 @@ final class HostFleet: Sendable {
         }
     }
 
-    /// The platforms of the hosts, by host name.
-    var platforms: [String: any Platform] {
-        Dictionary(uniqueKeysWithValues: members.map { ($0.spec.name, $0.platform as any Platform) })
+    /// The platform of every app's instances: `local` for the apps on this machine, the hosts' for the others.
+    func platform(local: LocalPlatform, apps: [AppSpec]) -> PlacedPlatform {
+        var platforms = Dictionary(uniqueKeysWithValues: members.map { ($0.spec.name, $0.platform as any Platform) })
+        platforms[PlacedPlatform.thisMachine] = local
+        return PlacedPlatform(
+            platforms: platforms,
+            placement: Dictionary(
+                uniqueKeysWithValues: apps.map { app in
+                    (app.name, app.hosts.isEmpty ? [PlacedPlatform.thisMachine] : app.hosts)
+                }
+            )
+        )
+    }
+
+    /// Stops the data plane of every host that runs one, with no controller attached: the pid of each one stopped,
+    /// or why it could not be.
+    func stopDataPlanes() async -> [(host: String, result: Result<Int32?, HostDataPlaneError>)] {
+        await withTaskGroup(of: (Int, Result<Int32?, HostDataPlaneError>).self) { group in
+            for (index, member) in members.enumerated() {
+                group.addTask {
+                    do throws(HostDataPlaneError) {
+                        return (index, .success(try await member.dataPlane.launcher.stopRunning()))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results: [(Int, Result<Int32?, HostDataPlaneError>)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map { (members[$0.0].spec.name, $0.1) }
+        }
+    }
+
+    /// Closes the shared SSH connections.
+    func closeConnections() async {
+        await withTaskGroup(of: Void.self) { group in
+            for member in members { group.addTask { await member.platform.client.closeSharedConnection() } }
+        }
     }
 
     /// The hosts' data planes, for the router.
@@ -117,6 +153,19 @@ final class HostFleet: Sendable {
                 stateDirectory: $0.spec.directory + "/state"
             )
         }
+    }
+
+    /// Watches every host until cancelled, telling `changed` when one is lost or back.
+    func watch(
+        timeline: Timeline,
+        _ changed: @escaping @Sendable (String, HostReachability.Change) async -> Void
+    ) async {
+        await HostWatch(
+            clients: members.map(\.platform.client),
+            timeline: timeline,
+            policy: HostReachability.Policy(),
+            changed: changed
+        ).run()
     }
 
     /// Leaves every host's data plane serving without this controller, and closes the shared connections.

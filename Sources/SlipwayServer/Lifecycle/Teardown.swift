@@ -16,6 +16,10 @@ public enum Teardown {
         public var instances: [(id: InstanceID, status: String)] = []
         /// The data plane's pid, when one was stopped.
         public var dataPlane: Int32?
+        /// Each host's data plane stopped (its pid), by host.
+        public var hostDataPlanes: [(host: String, pid: Int32)] = []
+        /// What could not be done on hosts (a host that could not be reached).
+        public var problems: [String] = []
     }
 
     /// Stops the leftovers of `config`'s state directory. Throws when a controller holds it (stop that one instead).
@@ -36,7 +40,8 @@ public enum Teardown {
         }
         guard FileManager.default.fileExists(atPath: directory + "/slipway.sqlite") else { return report }
         let log = try EventLog(directory: directory)
-        let platform = LocalPlatform(stateDirectory: directory)
+        let fleet = try HostFleet(config: config, threads: 1, logFormat: .text, logger: Logger(label: "slipway.down"))
+        let platform = fleet.platform(local: LocalPlatform(stateDirectory: directory), apps: config.apps)
         var adopted: [InstanceID] = []
         for app in config.apps {
             let recovered = RecoveredState.fold(try log.events(app: app.name, limit: .max))
@@ -75,9 +80,17 @@ public enum Teardown {
             )
             report.instances.append((exit.id, exit.status.description))
         }
+        for (host, result) in await fleet.stopDataPlanes() {
+            switch result {
+            case .success(let pid?): report.hostDataPlanes.append((host, pid))
+            case .success(nil): break
+            case .failure(let error): report.problems.append(error.description)
+            }
+        }
         for app in config.apps {
             log.appendLogged(Event(app: app.name, kind: .controllerStopped, fields: ["reason": "slipway down"]))
         }
+        await fleet.closeConnections()
         return report
     }
 }

@@ -127,8 +127,101 @@ struct HostsRolloutTests {
                     let total = loads.map(\.all.count).reduce(0, +)
                     #expect(failed.isEmpty, "\(failed.count) of \(total) failed: \(failed.prefix(5))")
                     for load in loads { #expect(load.all.last?.version == "2.0.0") }
+
+                    // `slipway hosts` shows each host's data plane and its instance.
+                    let hosts = try await service.slipway(["hosts", "--json"])
+                    #expect(hosts.status == 0, "\(hosts.stdout)\(hosts.stderr)")
+                    let reports = try #require(
+                        try JSONSerialization.jsonObject(with: Data(hosts.stdout.utf8)) as? [[String: Any]]
+                    )
+                    #expect(reports.count == 3)
+                    for report in reports {
+                        #expect(report["dataPlanePid"] as? Int != nil, "\(report)")
+                        #expect((report["instances"] as? [String])?.count == 1, "\(report)")
+                    }
+
+                    // With no controller, `slipway down` stops the instances and data planes on every host.
+                    service.killController()
+                    let down = try await service.slipway(["down"], seconds: 90)
+                    #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
+                    for host in lab.hosts {
+                        #expect(down.stdout.contains("stopped the data plane of \(host.name) (pid"), "\(down.stdout)")
+                    }
+                    #expect(down.stdout.components(separatedBy: "stopped shop-").count - 1 == 3, "\(down.stdout)")
+                    #expect(try await service.processesLeftOnHosts() == [])
                 }
             }
+        }
+    }
+
+    @Test func aHostCutOffMidRolloutHoldsItThenItGoesBackOnTheOthersAndTheHostIsReconciledWhenBack() async throws {
+        try await HeavyLoad.exclusive {
+            try await SSHLab.with(hosts: 3) { lab in
+                let strategy = "canary:\n  steps:\n    - weight: 50\n    - pause: {}\nprogressDeadline: 15s"
+                let service = try HostsService(lab: lab, strategy: strategy)
+                try await service.running { try await Self.cutOff(lab, $0) }
+            }
+        }
+    }
+
+    /// What the test above checks, once its hosts and controller run.
+    private static func cutOff(_ lab: SSHLab, _ service: HostsService) async throws {
+        try await service.waitUntilServing(version: "1.0.0", instances: 3)
+        let deploy = try await service.slipway(["deploy", "shop", "--version", "2.0.0"])
+        #expect(deploy.status == 0, "\(deploy.stdout)\(deploy.stderr)")
+        try await waitUntil("the canary waits for a promote", timeout: .seconds(60)) {
+            try service.status()?.rollout?.stepDescription == "pause until promote"
+                && service.instanceAddresses(version: "2.0.0").count == 2
+        }
+        // The host of a candidate is cut off; the load goes to the two others.
+        let candidates = try service.instanceAddresses(version: "2.0.0")
+        let cut = try #require(lab.hosts.first { $0.address == candidates[0] })
+        let others = lab.hosts.filter { $0 != cut }
+        let loads = others.map {
+            LoadClient(port: HostsService.port, host: $0.address, rate: 60, threads: 3, path: "/index.html")
+        }
+        await loads[0].waitFor(50)
+        try await lab.cut(cut)
+        let cutAt = Date().timeIntervalSince(loads[0].began)
+
+        // Noticed, and the rollout holds with the host named.
+        try await waitUntil("the host is noticed lost", timeout: .seconds(30)) {
+            try service.status()?.rollout?.heldBy == [cut.name]
+        }
+        let lost = try #require(try service.events(.hostUnreachable).last)
+        #expect(lost.fields["host"]?.stringValue == cut.name)
+        #expect(try service.events(.rolloutHeld).count == 1)
+
+        // After progressDeadline it goes back on the hosts that answer, the cut one still cut.
+        try await waitUntil("the rollout goes back", timeout: .seconds(60)) {
+            try service.status()?.rollout?.state == "rolledBack"
+        }
+        let back = try #require(try service.events(.rolloutRollingBack).last)
+        #expect(back.fields["reason"]?.stringValue?.contains("host \(cut.name) could not be reached") == true)
+        // Nothing new was placed on the cut host.
+        let startedWhileCut = try service.events(.instanceStarted).filter { $0.time > lost.time }
+        #expect(!startedWhileCut.isEmpty)
+        #expect(startedWhileCut.allSatisfy { $0.fields["address"]?.stringValue?.hasPrefix(cut.address + ":") == false })
+        let settled = Date().timeIntervalSince(loads[0].began)
+        for load in loads { await load.waitFor(100) }
+
+        // Back: the candidate left there is stopped, its stable instance probed again, and every host
+        // serves 1.0.0.
+        try await lab.heal(cut)
+        try await waitUntil("the host is back and reconciled", timeout: .seconds(60)) {
+            try !service.events(.hostReachable).isEmpty
+                && service.instanceAddresses(version: "2.0.0").isEmpty
+                && service.status()?.healthyCount == 3
+        }
+        try await service.waitUntilServing(version: "1.0.0", instances: 3)
+        for load in loads { await load.stop() }
+        for (load, host) in zip(loads, others) {
+            // A request in flight to the cut host's instance when the link went down may fail; none
+            // once it was out of the routes.
+            let late = load.all.filter { $0.at > cutAt + 5 && $0.status != 200 }
+            #expect(late.isEmpty, "\(host.name): \(late.count) failed after the cut: \(late.prefix(3))")
+            let after = load.all.filter { $0.at > settled }
+            #expect(!after.isEmpty && after.allSatisfy { $0.version == "1.0.0" }, "\(host.name)")
         }
     }
 }

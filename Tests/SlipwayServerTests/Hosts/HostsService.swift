@@ -180,6 +180,21 @@ final class HostsService: @unchecked Sendable {
         await tearDown()
     }
 
+    /// The processes the hosts' records and pid files name that still run: supervisors, instances, data planes.
+    func processesLeftOnHosts() async throws -> [String] {
+        var left: [String] = []
+        for host in lab.hosts {
+            let script =
+                "for f in \(host.root)/state/instances/*/*.supervisor; do [ -e \"$f\" ] || continue; "
+                + "for p in $(sed -n 's/^pid=//p;s/^supervisor-pid=//p' \"$f\"); do "
+                + "kill -0 $p 2>/dev/null && echo \"$f $p\"; done; done; "
+                + "p=$(cat \(host.root)/state/dataplane.pid 2>/dev/null) && kill -0 $p 2>/dev/null && echo \"dataplane $p\"; true"
+            let run = try await lab.ssh(host, script)
+            left += run.output.split(separator: "\n").map { "\(host.name): \($0)" }
+        }
+        return left
+    }
+
     /// SIGTERM to the controller (it stops the instances and the hosts' data planes), then SIGKILL to whatever the
     /// hosts' records and pid files still name.
     func tearDown() async {
