@@ -66,6 +66,10 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case hostUnreachable
     /// A host that could not be reached answers again: `host`, `unreachableForMs`. Its instances are probed again.
     case hostReachable
+    /// A command that changed something on a host ran over SSH: `host`, `action` (`startInstance`, `stopInstance`,
+    /// `killInstance`, `signalInstance`, `startDataPlane`, `stopDataPlane`, `install`), `command` (its words, never
+    /// an instance's variables), `outcome`, `succeeded`, `tookMs`.
+    case remoteCommand
     /// The candidate takes all traffic: it is the app's stable release from now on.
     case rolloutPromoted
     /// The engine or a user decided to go back to the stable release: `reason`, and the evidence.

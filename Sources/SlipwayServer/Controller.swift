@@ -329,6 +329,23 @@ public final class Controller: Service, MetricSource, ControllerServing {
             throw error
         }
         self.link.withLockedValue { $0 = link }
+        fleet.reportRemoteCommands { command in
+            let fields: [String: JSONValue] = [
+                "host": .string(command.host),
+                "action": .string(command.action),
+                "command": .array(command.words.map(JSONValue.string)),
+                "outcome": .string(command.outcome),
+                "succeeded": .bool(command.succeeded),
+                "tookMs": .int(Int(command.duration.milliseconds)),
+            ]
+            if let instance = command.instance {
+                recorder.record(Event(app: instance.app, kind: .remoteCommand, instance: instance, fields: fields))
+                return
+            }
+            for app in apps where placement[app]?.contains(command.host) == true {
+                recorder.record(Event(app: app, kind: .remoteCommand, fields: fields))
+            }
+        }
         do {
             try await fleet.prepare { _, kind, fields in observe(kind, fields) }
         } catch {

@@ -195,7 +195,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
             .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted, .instanceLogTail,
             .circuitOpened, .circuitClosed, .faultAdded, .faultRemoved, .chaosStopped, .chaosReleased,
             .chaosKill, .chaosHangEnded, .monkeyPlanned, .monkeySkipped, .chaosExperimentStarted, .chaosExperimentRan,
-            .hostUnreachable, .hostReachable:
+            .hostUnreachable, .hostReachable, .remoteCommand:
             // Faults and chaos stops are the chaos ledger's to fold, not an app's status.
             break
         }

@@ -147,6 +147,52 @@ struct HostsConfigTests {
         )
     }
 
+    @Test func anEnvironmentPutsItsCopyOfTheAppOnHostsOfItsOwn() throws {
+        let config = try ConfigFixtures.parse(
+            """
+            hosts:
+              - {name: web-1, address: 10.0.0.11}
+              - {name: web-2, address: 10.0.0.12}
+              - {name: stage-1, address: 10.0.1.11}
+            apps:
+              - name: shop
+                listen: 0.0.0.0:8080
+                instances: 2
+                version: "1.0.0"
+                run: { command: [shop-server, --port, "{port}"] }
+            environments:
+              dev:
+                apps:
+                  shop: { listen: 127.0.0.1:8280 }
+              staging:
+                apps:
+                  shop: { hosts: [stage-1], instances: 1, listen: 0.0.0.0:8180 }
+              prod:
+                apps:
+                  shop: { hosts: [web-1, web-2] }
+            """
+        )
+        let apps = Dictionary(uniqueKeysWithValues: config.apps.map { ($0.name, $0) })
+        #expect(apps["shop@dev"]?.hosts == [] && apps["shop@dev"]?.instances == 2)
+        #expect(apps["shop@staging"]?.hosts == ["stage-1"] && apps["shop@staging"]?.instances == 1)
+        #expect(apps["shop@prod"]?.hosts == ["web-1", "web-2"] && apps["shop@prod"]?.instances == 4)
+        #expect(apps["shop@prod"]?.instancesPerHost == 2)
+
+        let unknown = ConfigFixtures.problems(
+            """
+            hosts: [{name: web-1, address: 10.0.0.11}]
+            apps:
+              - {name: shop, listen: 0.0.0.0:8080, instances: 1, version: "1.0.0", run: {command: [s]}}
+            environments:
+              prod: { apps: { shop: { hosts: [web-9] } } }
+            """
+        )
+        #expect(
+            unknown.contains { $0.contains("environments.prod.apps.shop.hosts[0]: no host is named `web-9`") },
+            "\(unknown)"
+        )
+    }
+
     @Test func noHostsMeansThisMachine() throws {
         #expect(try ConfigFixtures.parse(ConfigFixtures.minimal).hosts.isEmpty)
     }

@@ -17,12 +17,19 @@ enum SlipwayBinary {
         in directory: String? = nil,
         environment: [String: String] = [:],
         seconds: Double = 30,
-        signal: Int32 = SIGKILL
+        signal: Int32 = SIGKILL,
+        niceness: Int32 = 0
     ) async throws -> Run {
         let outputs = try makeTemporaryDirectory()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
-        process.arguments = arguments
+        if niceness == 0 {
+            process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
+            process.arguments = arguments
+        } else {
+            // At a lower priority, with everything it starts.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
+            process.arguments = ["-n", String(niceness), BuiltProducts.path("slipway")] + arguments
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? outputs)
         // Nor a CI system's: they name the release and the user.
         let inherited = ProcessInfo.processInfo.environment.filter { name, _ in

@@ -668,6 +668,8 @@ public struct RolloutMachine: Sendable {
             scheduleNextTimer(at: now, into: &actions)
         }
         guard outcome == nil else { return }
+        // Whatever came in: a host lost past its deadline sends the rollout back now, not only when a timer says so.
+        if rollback == nil, !unreachableHosts.isEmpty { _ = checkHostDeadlines(at: now, into: &actions) }
         if rollback != nil {
             progressRollback(at: now, into: &actions)
         } else {

@@ -83,6 +83,20 @@ public struct HostDataPlaneLauncher: Sendable {
             timeout: .seconds(30)
         )
         let answers = MarkedAnswers(answered.output, marker: Self.marker)
+        if answers.first("running") == nil, answered.ending != .exited(SSHClient.connectionFailureStatus) {
+            // It was started, or tried: that changed the host.
+            client.report?(
+                RemoteCommand(
+                    action: "startDataPlane",
+                    host: client.host.name,
+                    words: [program, "--state", stateDirectory] + arguments,
+                    outcome: answers.first("started").map { "started with pid \($0)" }
+                        ?? answers.first("failed").map { "failed: \($0)" } ?? answered.summary(timeout: .seconds(30)),
+                    succeeded: answers.first("started") != nil,
+                    duration: answered.duration
+                )
+            )
+        }
         guard answered.succeeded, !answers.pairs.isEmpty else {
             throw HostDataPlaneError(
                 "cannot reach the data plane of \(client.host.name): \(HostProbe.problem(in: answered))"
@@ -114,7 +128,9 @@ public struct HostDataPlaneLauncher: Sendable {
             echo "\(Self.marker)stopped $pid"
             """
         let tenths = max(1, Int(grace.inMilliseconds / 100))
-        let answered = await client.run(
+        let answered = await client.change(
+            "stopDataPlane",
+            words: ["kill", "-TERM", "$(cat \(pidFile))"],
             ["sh", "-c", script, "slipway-ssh", pidFile, String(tenths)],
             timeout: grace + .seconds(20)
         )

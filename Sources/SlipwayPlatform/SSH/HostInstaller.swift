@@ -125,8 +125,8 @@ public enum HostInstaller {
         }
     }
 
-    /// Installs `binaries` on one host.
-    static func install(
+    /// Installs `binaries` on `client`'s host, within `timeout`.
+    public static func install(
         _ binaries: [HostBinary],
         with client: SSHClient,
         timeout: Duration
@@ -179,7 +179,9 @@ public enum HostInstaller {
                 report.programs.append(.init(name: binary.name, action: "present", sha256: binary.sha256))
                 continue
             }
-            let sent = await client.run(
+            let sent = await client.change(
+                "install",
+                words: ["\(folder)/\(binary.name)", "sha256:\(binary.sha256)", "from \(binary.path)"],
                 ["sh", "-c", put, "slipway-install", folder, binary.name, binary.sha256],
                 timeout: timeout,
                 input: binary.path

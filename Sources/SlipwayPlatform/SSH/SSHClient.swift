@@ -21,6 +21,8 @@ public struct SSHClient: Sendable {
     public var connectTimeout: Duration
     /// How long a shared connection stays open once its last command has ended.
     public var persist: Duration
+    /// Told of every command that changes something on the host (``RemoteCommand``); nil: nobody is.
+    public var report: (@Sendable (RemoteCommand) -> Void)?
 
     /// The SSH exit status that means SSH itself failed (no connection, refused key, unknown host key), rather than
     /// the remote command.
@@ -31,12 +33,14 @@ public struct SSHClient: Sendable {
         host: HostSpec,
         controlDirectory: String,
         connectTimeout: Duration = .seconds(5),
-        persist: Duration = .seconds(60)
+        persist: Duration = .seconds(60),
+        report: (@Sendable (RemoteCommand) -> Void)? = nil
     ) {
         self.host = host
         self.controlDirectory = controlDirectory
         self.connectTimeout = connectTimeout
         self.persist = persist
+        self.report = report
     }
 
     /// The folder for control sockets of this user, made if needed and refused unless it is this user's alone:

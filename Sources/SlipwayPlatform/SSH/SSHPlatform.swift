@@ -89,7 +89,10 @@ public final class SSHPlatform: Platform {
             "$@" </dev/null >/dev/null 2>&1 &
             echo "\(Self.marker)supervisor $!"
             """
-        let started = await client.run(
+        let started = await client.change(
+            "startInstance",
+            instance: id,
+            words: [program] + request.run.argv(version: request.version, port: port).dropFirst(),
             [
                 "sh", "-c", script, "slipway-ssh", paths.logDirectory, paths.recordDirectory, paths.supervisorRecord,
                 paths.exitRecord, supervisorPath,
@@ -231,13 +234,13 @@ public final class SSHPlatform: Platform {
         // be reached is asked again until it can: its instance is stopping, not gone, until the host says so.
         let escalation = Task.detached { [weak self] in
             let stillRunning = { self?.running.withLock { $0[instance] != nil } ?? false }
-            guard await Self.untilReached(client, ["kill", "-TERM", String(entry.supervisorPid)], while: stillRunning)
-            else { return }
+            let term = ["kill", "-TERM", String(entry.supervisorPid)]
+            guard await Self.untilReached(client, "stopInstance", instance, term, while: stillRunning) else { return }
             try? await Task.sleep(for: entry.grace + Self.stopMargin)
             guard !Task.isCancelled, stillRunning() else { return }
             self?.logger.warning("the supervisor of instance \(instance) did not finish stopping it; killing both")
             let kill = ["kill", "-KILL", "--", "-\(entry.pid)", String(entry.supervisorPid)]
-            guard await Self.untilReached(client, kill, while: stillRunning) else { return }
+            guard await Self.untilReached(client, "killInstance", instance, kill, while: stillRunning) else { return }
             self?.finish(
                 instance,
                 InstanceExit(id: instance, status: .unknown, ranFor: .zero, stderrTail: [])
@@ -250,15 +253,17 @@ public final class SSHPlatform: Platform {
         escalation.cancel()
     }
 
-    /// Runs `command` until SSH reaches the host (every second), as long as `wanted` holds and the task is not
-    /// cancelled; whether it was reached.
+    /// Runs `command` (reported as `action` on `instance`) until SSH reaches the host (every second), as long as
+    /// `wanted` holds and the task is not cancelled; whether it was reached.
     private static func untilReached(
         _ client: SSHClient,
+        _ action: String,
+        _ instance: InstanceID,
         _ command: [String],
         while wanted: () -> Bool
     ) async -> Bool {
         while !Task.isCancelled, wanted() {
-            let result = await client.run(command, timeout: .seconds(10))
+            let result = await client.change(action, instance: instance, words: command, command, timeout: .seconds(10))
             if result.ending != .exited(SSHClient.connectionFailureStatus), result.ending != .timedOut { return true }
             try? await Task.sleep(for: .seconds(1))
         }
@@ -267,7 +272,8 @@ public final class SSHPlatform: Platform {
 
     public func signal(_ instance: InstanceID, _ signal: Int32) async -> Bool {
         guard let entry = running.withLock({ $0[instance] }), entry.pid > 0 else { return false }
-        return await client.run(["kill", "-\(signal)", "--", "-\(entry.pid)"]).succeeded
+        let command = ["kill", "-\(signal)", "--", "-\(entry.pid)"]
+        return await client.change("signalInstance", instance: instance, words: command, command).succeeded
     }
 
     public func stderrTail(of instance: InstanceID, lines: Int) async -> [String] {
@@ -339,7 +345,8 @@ public final class SSHPlatform: Platform {
             guard words.count == 2, let pid = Int32(words[1]) else { continue }
             let id = InstanceID(words[0])
             guard id.app == app, !known.contains(id), running.withLock({ $0[id] == nil }) else { continue }
-            _ = await client.run(["kill", "-TERM", String(pid)])
+            let command = ["kill", "-TERM", String(pid)]
+            _ = await client.change("stopInstance", instance: id, words: command, command)
             stopped.append(id)
         }
         return Reclaimed(stopped: stopped, highestNumber: highest)

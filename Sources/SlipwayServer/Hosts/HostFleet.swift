@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import SlipwayConfig
 import SlipwayCore
 import SlipwayEngine
@@ -21,6 +22,8 @@ final class HostFleet: Sendable {
     /// App name → the names of its hosts, for the apps that run on hosts.
     let placement: [String: [String]]
     private let logger: Logger
+    /// Where the commands that change a host are reported, once the controller records events.
+    private let reporter = NIOLockedValueBox<(@Sendable (RemoteCommand) -> Void)?>(nil)
 
     /// The hosts of `config`'s apps (none when every app runs on this machine). The tunnels' local ends go in
     /// `<stateDirectory>/hosts/`.
@@ -58,7 +61,12 @@ final class HostFleet: Sendable {
                     )
                 ])
             }
-            let client = SSHClient(host: host, controlDirectory: controlDirectory)
+            let reporter = self.reporter
+            let client = SSHClient(
+                host: host,
+                controlDirectory: controlDirectory,
+                report: { command in reporter.withLockedValue { $0 }?(command) }
+            )
             members.append(
                 Member(
                     spec: host,
@@ -77,6 +85,11 @@ final class HostFleet: Sendable {
         self.members = members
     }
 
+    /// Sends every command that changes a host to `report` from now on.
+    func reportRemoteCommands(to report: @escaping @Sendable (RemoteCommand) -> Void) {
+        reporter.withLockedValue { $0 = report }
+    }
+
     /// Whether any app runs on hosts.
     var isEmpty: Bool { members.isEmpty }
 
@@ -85,8 +98,16 @@ final class HostFleet: Sendable {
     func prepare(observe: @escaping @Sendable (String, EventKind, [String: JSONValue]) -> Void) async throws {
         guard !members.isEmpty else { return }
         let binaries = try await HostBinary.bundled()
-        let controlDirectory = members[0].platform.client.controlDirectory
-        let reports = await HostInstaller.install(binaries, on: members.map(\.spec), controlDirectory: controlDirectory)
+        let reports = await withTaskGroup(of: (Int, HostInstallReport).self) { group in
+            for (index, member) in members.enumerated() {
+                group.addTask {
+                    (index, await HostInstaller.install(binaries, with: member.platform.client, timeout: .seconds(300)))
+                }
+            }
+            var reports: [(Int, HostInstallReport)] = []
+            for await report in group { reports.append(report) }
+            return reports.sorted { $0.0 < $1.0 }.map(\.1)
+        }
         let failed = reports.filter { !$0.installed }
         guard failed.isEmpty else {
             throw HostFleetError(

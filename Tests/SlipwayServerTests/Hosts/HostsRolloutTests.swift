@@ -33,6 +33,19 @@ struct HostsRolloutTests {
                     #expect(Set(planes) == ["h1", "h2", "h3"])
                     let first = try service.instanceAddresses(version: "1.0.0")
                     #expect(first.sorted() == lab.hosts.map(\.address).sorted())
+                    // What changed the hosts is on record: the supervisor installed (the data plane was in place),
+                    // the data planes and instances started, with the words they ran.
+                    let commands = try service.events(.remoteCommand)
+                    let actions = commands.compactMap { $0.fields["action"]?.stringValue }
+                    let installs = commands.filter { $0.fields["action"]?.stringValue == "install" }
+                    #expect(installs.count == 3, "\(actions)")
+                    #expect(
+                        installs.allSatisfy { $0.fields["command"]?.description.contains("slipway-supervisor") == true }
+                    )
+                    #expect(actions.filter { $0 == "startDataPlane" }.count == 3, "\(actions)")
+                    let starts = commands.filter { $0.fields["action"]?.stringValue == "startInstance" }
+                    #expect(starts.count == 3 && starts.allSatisfy { $0.fields["succeeded"] == true })
+                    #expect(starts.first?.fields["command"]?.description.contains("1.0.0") == true)
 
                     var loads = Self.load(lab)
                     await loads[0].waitFor(100)
@@ -73,6 +86,8 @@ struct HostsRolloutTests {
                     for load in loads { await load.waitFor(100) }
                     for load in loads { await load.stop() }
                     #expect(try service.instanceAddresses(version: "3.0.0").isEmpty)
+                    // The instances' variables are never recorded.
+                    #expect(try !service.recordedText().contains(HostsService.secret))
                     for (load, host) in zip(loads, lab.hosts) {
                         let after = load.all.filter { $0.at > ended + 0.5 }
                         #expect(

@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayCore
+import SlipwayPlatform
 import SlipwayStore
 import SlipwayTestSupport
 
@@ -15,6 +16,8 @@ import Glibc
 final class HostsService: @unchecked Sendable {
     /// The listener's port, the same on every host.
     static let port = 8080
+    /// The value of the app's `API_KEY`, which must never be recorded.
+    static let secret = "s3cr3t-4f9e1b"
 
     let lab: SSHLab
     let directory: String
@@ -24,8 +27,21 @@ final class HostsService: @unchecked Sendable {
 
     /// Writes `slipway.yaml`: the lab's hosts, and `shop` on all of them, one instance each, with `strategy` (YAML
     /// under `strategy:`).
+    ///
+    /// Each host is given this build's data plane by a local copy into its `bin/<version>/`, as if an earlier
+    /// `slipway hosts install` had put it there: `slipway up` finds it in place by its SHA-256 and sends only the
+    /// supervisor. Sending the large debug data plane over SSH to three hosts at once is `HostsCommandTests`'
+    /// subject, and here it would only load the machine while other tests judge time.
     init(lab: SSHLab, strategy: String, instancesPerHost: Int = 1) throws {
         self.lab = lab
+        for host in lab.hosts {
+            let folder = HostInstaller.folder(directory: host.root)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(
+                atPath: BuiltProducts.path("slipway-dataplane"),
+                toPath: folder + "/slipway-dataplane"
+            )
+        }
         directory = try makeTemporaryDirectory("slipway-hosts")
         api = try LoopbackHTTP.freePort()
         let site = directory + "/site"
@@ -72,6 +88,7 @@ final class HostsService: @unchecked Sendable {
                 version: "1.0.0"
                 run:
                   command: [\(serve), "{version}", "{port}"]
+                  env: { API_KEY: \(Self.secret) }
                   stopGracePeriod: 3s
                 health:
                   path: /healthz
@@ -135,6 +152,12 @@ final class HostsService: @unchecked Sendable {
     func events(_ kind: EventKind) throws -> [RecordedEvent] {
         guard let log = try? EventLog(directory: directory + "/state", create: false) else { return [] }
         return try log.events(app: "shop", limit: .max).filter { $0.kind == kind }
+    }
+
+    /// Every event's fields, as recorded, for looking for what must not be there.
+    func recordedText() throws -> String {
+        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return "" }
+        return try log.events(app: nil, limit: .max).map { "\($0.kind) \($0.fields)" }.joined(separator: "\n")
     }
 
     /// The addresses (without port) of the running instances of `version`, one per instance.
