@@ -329,23 +329,7 @@ public final class Controller: Service, MetricSource, ControllerServing {
             throw error
         }
         self.link.withLockedValue { $0 = link }
-        fleet.reportRemoteCommands { command in
-            let fields: [String: JSONValue] = [
-                "host": .string(command.host),
-                "action": .string(command.action),
-                "command": .array(command.words.map(JSONValue.string)),
-                "outcome": .string(command.outcome),
-                "succeeded": .bool(command.succeeded),
-                "tookMs": .int(Int(command.duration.milliseconds)),
-            ]
-            if let instance = command.instance {
-                recorder.record(Event(app: instance.app, kind: .remoteCommand, instance: instance, fields: fields))
-                return
-            }
-            for app in apps where placement[app]?.contains(command.host) == true {
-                recorder.record(Event(app: app, kind: .remoteCommand, fields: fields))
-            }
-        }
+        fleet.recordRemoteCommands(with: recorder)
         do {
             try await fleet.prepare { _, kind, fields in observe(kind, fields) }
         } catch {
@@ -484,40 +468,11 @@ public final class Controller: Service, MetricSource, ControllerServing {
             }
         }
         for (name, executor) in executors { await executor.begin(recovered: recoveries[name] ?? RecoveredState()) }
-        let appsOnHosts = config.apps
         let hostWatch =
             fleet.isEmpty
             ? nil
             : Task { [placed, fleet] in
-                await fleet.watch(timeline: timeline) { host, change in
-                    let concerned = appsOnHosts.filter { $0.hosts.contains(host) }
-                    switch change {
-                    case .lost(let reason):
-                        placed.setReachable(host, false)
-                        for app in concerned {
-                            recorder.record(
-                                Event(
-                                    app: app.name,
-                                    kind: .hostUnreachable,
-                                    fields: ["host": .string(host), "reason": .string(reason)]
-                                )
-                            )
-                            await routing[app.name]?.hostUnreachable(host)
-                        }
-                    case .back(let after):
-                        placed.setReachable(host, true)
-                        for app in concerned {
-                            recorder.record(
-                                Event(
-                                    app: app.name,
-                                    kind: .hostReachable,
-                                    fields: ["host": .string(host), "unreachableForMs": .int(Int(after.milliseconds))]
-                                )
-                            )
-                            await routing[app.name]?.hostReachable(host)
-                        }
-                    }
-                }
+                await fleet.watch(timeline: timeline, placed: placed, recorder: recorder, executors: routing)
             }
 
         let kills = ChaosKills(

@@ -80,12 +80,17 @@ final class PlacedRouter: TrafficRouter {
         _ call: @escaping @Sendable (Member) async throws -> T
     ) async throws -> [T] {
         let results = await each(members, call)
-        let failed = results.compactMap { entry -> String? in
+        let failed = Self.failures(results)
+        guard failed.isEmpty else { throw HostsUnreachable(listener: listener, doing: doing, failures: failed) }
+        return results.compactMap { try? $0.result.get() }
+    }
+
+    /// Each host that failed, with why: `web-2: no answer within 5.0 seconds`.
+    private static func failures<T>(_ results: [(member: String, result: Result<T, any Error>)]) -> [String] {
+        results.compactMap { entry -> String? in
             guard case .failure(let error) = entry.result else { return nil }
             return "\(entry.member): \(error)"
         }
-        guard failed.isEmpty else { throw HostsUnreachable(listener: listener, doing: doing, failures: failed) }
-        return results.compactMap { try? $0.result.get() }
     }
 
     /// The values of the hosts that answered; an error only when none did.
@@ -98,11 +103,7 @@ final class PlacedRouter: TrafficRouter {
         let results = await each(members, call)
         let values = results.compactMap { try? $0.result.get() }
         if values.isEmpty, !results.isEmpty {
-            let failed = results.compactMap { entry -> String? in
-                guard case .failure(let error) = entry.result else { return nil }
-                return "\(entry.member): \(error)"
-            }
-            throw HostsUnreachable(listener: listener, doing: doing, failures: failed)
+            throw HostsUnreachable(listener: listener, doing: doing, failures: Self.failures(results))
         }
         return values
     }

@@ -85,9 +85,29 @@ final class HostFleet: Sendable {
         self.members = members
     }
 
-    /// Sends every command that changes a host to `report` from now on.
-    func reportRemoteCommands(to report: @escaping @Sendable (RemoteCommand) -> Void) {
-        reporter.withLockedValue { $0 = report }
+    /// Records every command that changes a host from now on, as a `remoteCommand` event: of the instance's app for
+    /// a command about an instance, else of every app on the host.
+    func recordRemoteCommands(with recorder: EventRecorder) {
+        let placement = self.placement
+        reporter.withLockedValue {
+            $0 = { command in
+                let fields: [String: JSONValue] = [
+                    "host": .string(command.host),
+                    "action": .string(command.action),
+                    "command": .array(command.words.map(JSONValue.string)),
+                    "outcome": .string(command.outcome),
+                    "succeeded": .bool(command.succeeded),
+                    "tookMs": .int(Int(command.duration.milliseconds)),
+                ]
+                if let instance = command.instance {
+                    recorder.record(Event(app: instance.app, kind: .remoteCommand, instance: instance, fields: fields))
+                    return
+                }
+                for (app, hosts) in placement.sorted(by: { $0.key < $1.key }) where hosts.contains(command.host) {
+                    recorder.record(Event(app: app, kind: .remoteCommand, fields: fields))
+                }
+            }
+        }
     }
 
     /// Whether any app runs on hosts.
@@ -176,16 +196,39 @@ final class HostFleet: Sendable {
         }
     }
 
-    /// Watches every host until cancelled, telling `changed` when one is lost or back.
+    /// Watches every host until cancelled. A host lost or back is recorded (`hostUnreachable`, `hostReachable`) for
+    /// each app on it, `placed` places instances accordingly, and each app's executor is told.
     func watch(
         timeline: Timeline,
-        _ changed: @escaping @Sendable (String, HostReachability.Change) async -> Void
+        placed: PlacedPlatform,
+        recorder: EventRecorder,
+        executors: [String: AppExecutor]
     ) async {
+        let placement = self.placement
         await HostWatch(
             clients: members.map(\.platform.client),
             timeline: timeline,
             policy: HostReachability.Policy(),
-            changed: changed
+            changed: { host, change in
+                let (kind, fields, reachable): (EventKind, [String: JSONValue], Bool)
+                switch change {
+                case .lost(let reason):
+                    (kind, fields, reachable) = (.hostUnreachable, ["reason": .string(reason)], false)
+                case .back(let after):
+                    (kind, fields, reachable) = (
+                        .hostReachable, ["unreachableForMs": .int(Int(after.milliseconds))], true
+                    )
+                }
+                placed.setReachable(host, reachable)
+                for (app, hosts) in placement.sorted(by: { $0.key < $1.key }) where hosts.contains(host) {
+                    recorder.record(Event(app: app, kind: kind, fields: fields.merging(["host": .string(host)]) { $1 }))
+                    if reachable {
+                        await executors[app]?.hostReachable(host)
+                    } else {
+                        await executors[app]?.hostUnreachable(host)
+                    }
+                }
+            }
         ).run()
     }
 

@@ -13,7 +13,7 @@ import Glibc
 /// host. Version 3.0.0 is broken: `Tests/Fixtures/flaky-server.py` answers 500 to every `/index.html` and passes its
 /// health checks. The teardown stops the controller, then kills whatever the hosts' records and pid files name,
 /// however the test ended.
-final class HostsService: @unchecked Sendable {
+final class HostsService: ServiceDirectory, @unchecked Sendable {
     /// The listener's port, the same on every host.
     static let port = 8080
     /// The value of the app's `API_KEY`, which must never be recorded.
@@ -28,18 +28,18 @@ final class HostsService: @unchecked Sendable {
     /// Writes `slipway.yaml`: the lab's hosts, and `shop` on all of them, one instance each, with `strategy` (YAML
     /// under `strategy:`).
     ///
-    /// Each host is given this build's data plane by a local copy into its `bin/<version>/`, as if an earlier
-    /// `slipway hosts install` had put it there: `slipway up` finds it in place by its SHA-256 and sends only the
-    /// supervisor. Sending the large debug data plane over SSH to three hosts at once is `HostsCommandTests`'
-    /// subject, and here it would only load the machine while other tests judge time.
+    /// Each host is given this build's data plane by a link in its `bin/<version>/` (the hosts share this
+    /// machine's files), as if an earlier `slipway hosts install` had put it there: `slipway up` finds it in place by
+    /// its SHA-256 and sends only the supervisor. Sending the large debug data plane over SSH to three hosts at once
+    /// is `HostsCommandTests`' subject, and here it would only load the machine while other tests judge time.
     init(lab: SSHLab, strategy: String, instancesPerHost: Int = 1) throws {
         self.lab = lab
         for host in lab.hosts {
             let folder = HostInstaller.folder(directory: host.root)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(
-                atPath: BuiltProducts.path("slipway-dataplane"),
-                toPath: folder + "/slipway-dataplane"
+            try FileManager.default.createSymbolicLink(
+                atPath: folder + "/slipway-dataplane",
+                withDestinationPath: BuiltProducts.path("slipway-dataplane")
             )
         }
         directory = try makeTemporaryDirectory("slipway-hosts")
@@ -135,23 +135,6 @@ final class HostsService: @unchecked Sendable {
         (1...max(1, controllers.count)).map {
             (try? String(contentsOfFile: directory + "/up-\($0).log", encoding: .utf8)) ?? ""
         }.joined(separator: "\n--- next controller ---\n")
-    }
-
-    /// Runs the `slipway` command `arguments` here to completion (bounded).
-    func slipway(_ arguments: [String], seconds: Double = 60) async throws -> SlipwayBinary.Run {
-        try await SlipwayBinary.run(arguments + ["-f", "slipway.yaml"], in: directory, seconds: seconds)
-    }
-
-    /// The app's status folded from the log; nil until a controller has created it.
-    func status() throws -> AppStatus? {
-        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return nil }
-        return AppStatus.fold(app: "shop", events: try log.events(app: "shop", limit: .max))
-    }
-
-    /// The app's events of `kind`, oldest first.
-    func events(_ kind: EventKind) throws -> [RecordedEvent] {
-        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return [] }
-        return try log.events(app: "shop", limit: .max).filter { $0.kind == kind }
     }
 
     /// Every event's fields, as recorded, for looking for what must not be there.

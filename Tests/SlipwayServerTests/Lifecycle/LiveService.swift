@@ -10,7 +10,7 @@ import Glibc
 /// An app run by real `slipway up` processes in a directory of its own, as a user runs it: controllers that can be
 /// killed and started again, the data plane and instance supervisors they leave, and a teardown that stops
 /// everything by PID and says what was still running.
-final class LiveService: @unchecked Sendable {
+final class LiveService: ServiceDirectory, @unchecked Sendable {
     let directory: String
     let listen: Int
     let api: Int
@@ -96,23 +96,6 @@ final class LiveService: @unchecked Sendable {
         guard let process = controllers.last, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-    }
-
-    /// Runs the `slipway` command `arguments` here to completion (bounded).
-    func slipway(_ arguments: [String], seconds: Double = 60) async throws -> SlipwayBinary.Run {
-        try await SlipwayBinary.run(arguments + ["-f", "slipway.yaml"], in: directory, seconds: seconds)
-    }
-
-    /// The app's status folded from the log; nil until a controller has created it.
-    func status() throws -> AppStatus? {
-        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return nil }
-        return AppStatus.fold(app: "shop", events: try log.events(app: "shop", limit: .max))
-    }
-
-    /// The app's events of `kind`, oldest first.
-    func events(_ kind: EventKind) throws -> [RecordedEvent] {
-        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return [] }
-        return try log.events(app: "shop", limit: .max).filter { $0.kind == kind }
     }
 
     /// The data plane's pid as its pid file says.

@@ -1,0 +1,28 @@
+import SlipwayCore
+import SlipwayStore
+
+/// A folder where a user runs `slipway` with its `slipway.yaml` and the state in `state/`, as the live tests do: the
+/// commands run there, and what the event log says of the app `shop`.
+protocol ServiceDirectory {
+    /// The folder.
+    var directory: String { get }
+}
+
+extension ServiceDirectory {
+    /// Runs the `slipway` command `arguments` here to completion (bounded).
+    func slipway(_ arguments: [String], seconds: Double = 60) async throws -> SlipwayBinary.Run {
+        try await SlipwayBinary.run(arguments + ["-f", "slipway.yaml"], in: directory, seconds: seconds)
+    }
+
+    /// The app's status folded from the log; nil until a controller has created it.
+    func status() throws -> AppStatus? {
+        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return nil }
+        return AppStatus.fold(app: "shop", events: try log.events(app: "shop", limit: .max))
+    }
+
+    /// The app's events of `kind`, oldest first.
+    func events(_ kind: EventKind) throws -> [RecordedEvent] {
+        guard let log = try? EventLog(directory: directory + "/state", create: false) else { return [] }
+        return try log.events(app: "shop", limit: .max).filter { $0.kind == kind }
+    }
+}
