@@ -66,11 +66,6 @@ public final class PlacedPlatform: Platform {
         }
     }
 
-    /// The instances of `app` running on `place`.
-    public func instances(of app: String, on place: String) -> Set<InstanceID> {
-        located.withLock { Set($0.filter { $0.key.app == app && $0.value.place == place }.keys) }
-    }
-
     /// How many of `app`'s instances each of its places runs, in the order of its places.
     public func spread(of app: String) -> [(place: String, instances: Int)] {
         let places = placement[app] ?? []

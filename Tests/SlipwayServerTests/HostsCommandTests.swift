@@ -48,16 +48,7 @@ struct HostsCommandTests {
     /// A folder with a `slipway.yaml` naming the lab's hosts `web-1`, `web-2`, … (each with its own folder).
     private static func configure(_ lab: SSHLab) throws -> String {
         let directory = try makeTemporaryDirectory("slipway-hosts-cli")
-        let hosts = lab.hosts.enumerated().map { index, host in
-            """
-              - name: web-\(index + 1)
-                address: \(host.address)
-                user: root
-                identityFile: \(lab.identity)
-                knownHostsFile: \(lab.knownHosts)
-                directory: \(host.root)
-            """
-        }.joined(separator: "\n")
+        let hosts = lab.hostEntries { index, _ in "web-\(index + 1)" }
         let app = """
             apps:
               - name: shop

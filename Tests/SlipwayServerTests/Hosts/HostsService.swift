@@ -64,16 +64,7 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
         exec python3 -m http.server "$2" --bind 0.0.0.0 --directory "\(site)/$1"
         """.write(toFile: serve, atomically: true, encoding: .utf8)
         chmod(serve, 0o755)
-        let hosts = lab.hosts.map { host in
-            """
-              - name: \(host.name)
-                address: \(host.address)
-                user: root
-                identityFile: \(lab.identity)
-                knownHostsFile: \(lab.knownHosts)
-                directory: \(host.root)
-            """
-        }.joined(separator: "\n")
+        let hosts = lab.hostEntries { _, host in host.name }
         let yaml = """
             controller:
               api: 127.0.0.1:\(api)
@@ -110,17 +101,7 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
 
     /// Starts `slipway up` (it attaches to what runs, or starts it).
     func startController() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
-        process.arguments = ["up", "-f", "slipway.yaml"]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let log = directory + "/up-\(controllers.count + 1).log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        controllers.append(process)
+        controllers.append(try launchController(log: "up-\(controllers.count + 1).log"))
     }
 
     /// `kill -9` of the running controller; returns once it is gone.

@@ -77,16 +77,7 @@ final class LiveService: ServiceDirectory, @unchecked Sendable {
     /// Starts `slipway up` (it attaches to what runs, or starts it).
     @discardableResult
     func startController() throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
-        process.arguments = ["up", "-f", "slipway.yaml"]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let log = directory + "/up-\(controllers.count + 1).log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try launchController(log: "up-\(controllers.count + 1).log")
         controllers.append(process)
         return process
     }

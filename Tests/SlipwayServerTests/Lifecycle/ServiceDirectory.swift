@@ -1,5 +1,7 @@
+import Foundation
 import SlipwayCore
 import SlipwayStore
+import SlipwayTestSupport
 
 /// A folder where a user runs `slipway` with its `slipway.yaml` and the state in `state/`, as the live tests do: the
 /// commands run there, and what the event log says of the app `shop`.
@@ -9,6 +11,20 @@ protocol ServiceDirectory {
 }
 
 extension ServiceDirectory {
+    /// Starts `slipway up` here (it attaches to what runs, or starts it), writing what it says to the file `log`.
+    func launchController(log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("slipway"))
+        process.arguments = ["up", "-f", "slipway.yaml"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        _ = FileManager.default.createFile(atPath: directory + "/" + log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/" + log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
     /// Runs the `slipway` command `arguments` here to completion (bounded).
     func slipway(_ arguments: [String], seconds: Double = 60) async throws -> SlipwayBinary.Run {
         try await SlipwayBinary.run(arguments + ["-f", "slipway.yaml"], in: directory, seconds: seconds)
