@@ -60,7 +60,7 @@ extension ConfigDecoder {
                     + "at most 128 characters"
             )
         }
-        let run = require("run", in: fields).flatMap(run)
+        let run = require("run", in: fields).flatMap { self.run($0, hosts: hosts) }
         let health = health(fields["health"])
         let restart = restart(fields["restart"])
         let logs = logs(fields["logs"])

@@ -29,7 +29,7 @@ struct KeySchema {
         known: ["name", "address", "port", "user", "identityFile", "knownHostsFile", "hostKeys", "directory"]
     )
     /// `apps[n].run`.
-    static let run = KeySchema(known: ["command", "env", "workingDir", "stopSignal", "stopGracePeriod"])
+    static let run = KeySchema(known: ["command", "env", "workingDir", "stopSignal", "stopGracePeriod", "artifact"])
     /// `apps[n].health`.
     static let health = KeySchema(
         known: ["path", "interval", "timeout", "healthyThreshold", "unhealthyThreshold", "startDeadline"]

@@ -1,4 +1,5 @@
-/// The `{…}` placeholders of a text the controller fills in: a command's `{port}` and `{version}`, a PromQL query's
+/// The `{…}` placeholders of a text the controller fills in: a command's `{port}`, `{version}` and `{release}`, an
+/// artifact path's `{version}`, a PromQL query's
 /// `{version}`, `{baseline}`, `{app}`, `{environment}`, `{rollout}` and `{window}`.
 ///
 /// A placeholder is a name in braces (`{port}`); braces around anything that is not a name, such as a JSON argument
@@ -8,7 +9,11 @@ public struct Placeholders: Sendable, Equatable {
     public let names: [String]
 
     /// A command's placeholders.
-    public static let command = Placeholders(names: ["port", "version"])
+    public static let command = Placeholders(names: ["port", "version", "release"])
+    /// An artifact path's placeholder.
+    public static let artifact = Placeholders(names: ["version"])
+    /// The release folder's placeholder alone, filled in where the release is unpacked.
+    public static let release = Placeholders(names: ["release"])
     /// A PromQL query's placeholders.
     public static let query = Placeholders(names: ["version", "baseline", "app", "environment", "rollout", "window"])
 
@@ -53,6 +58,7 @@ public struct Placeholders: Sendable, Equatable {
             return "unknown placeholder `{\(name)}`; did you mean `{\(suggestion)}`?"
         }
         let listed = names.map { "`{\($0)}`" }
+        guard listed.count > 1 else { return "unknown placeholder `{\(name)}`; the only one is \(listed.joined())" }
         return "unknown placeholder `{\(name)}`; the placeholders are "
             + (listed.count == 2
                 ? listed.joined(separator: " and ")

@@ -1,8 +1,9 @@
 import Yams
 
 extension ConfigDecoder {
-    /// `apps[n].run`; nil when it is missing, not a mapping, or has no valid `command`.
-    func run(_ entry: Entry) -> RunSpec? {
+    /// `apps[n].run` of an app on `hosts` (nil on this machine); nil when it is missing, not a mapping, or has no
+    /// valid `command`.
+    func run(_ entry: Entry, hosts: [String]?) -> RunSpec? {
         if entry.value.isNull {
             report(entry.value.location, entry.path, "missing required key `command`")
             return nil
@@ -20,7 +21,47 @@ extension ConfigDecoder {
         if let grace = fields["stopGracePeriod"].flatMap({ duration($0, positive: false) }) {
             spec.stopGracePeriod = grace
         }
-        return command == nil ? nil : spec
+        var valid = command != nil
+        if let entry = fields["artifact"] {
+            spec.artifact = artifact(entry, hosts: hosts)
+            valid = valid && spec.artifact != nil
+        } else if let entry = fields["command"], let command, command.contains(where: { $0.contains("{release}") }) {
+            report(
+                entry.value.location,
+                entry.path,
+                "`{release}` is the folder an `artifact` is unpacked in, and this app has no `run.artifact`"
+            )
+            valid = false
+        }
+        return valid ? spec : nil
+    }
+
+    /// `run.artifact`: the path of a release's file, with `{version}`, for an app on hosts.
+    private func artifact(_ entry: Entry, hosts: [String]?) -> String? {
+        guard let text = entry.value.scalarText, !text.isEmpty else {
+            reportExpected("the path of a release's file, like dist/shop-{version}.tar.gz", entry)
+            return nil
+        }
+        let problems = Placeholders.artifact.problems(in: text)
+        for problem in problems { report(entry.value.location, entry.path, problem) }
+        guard problems.isEmpty else { return nil }
+        guard text.contains("{version}") else {
+            reportExpected(
+                "a path with `{version}` in it, one file per release, like dist/shop-{version}.tar.gz",
+                entry
+            )
+            return nil
+        }
+        guard hosts != nil else {
+            report(
+                entry.value.location,
+                entry.path,
+                "an artifact is sent to the app's hosts, and this app runs on this machine (it has no `hosts`); "
+                    + "leave `artifact` out and name the program in `command`"
+            )
+            return nil
+        }
+        return PathResolution.absolute(text, base: baseDirectory)
     }
 
     /// `run.command`: a non-empty list of scalars with known placeholders.

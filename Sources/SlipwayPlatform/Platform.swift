@@ -189,6 +189,8 @@ public enum LaunchError: Error, Sendable, Equatable, CustomStringConvertible {
     case logFiles(String)
     /// The operating system refused to start the process.
     case spawnFailed(String)
+    /// The release's artifact could not be put where the instance runs.
+    case release(String)
 
     public var description: String {
         switch self {
@@ -202,6 +204,8 @@ public enum LaunchError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot create log files: \(reason)"
         case .spawnFailed(let reason):
             return "cannot start process: \(reason)"
+        case .release(let reason):
+            return "cannot put the release in place: \(reason)"
         }
     }
 }

@@ -130,7 +130,7 @@ struct QueryCheckConfigTests {
         #expect(Placeholders.command.problems(in: "--port={port} {version}").isEmpty)
         #expect(
             Placeholders.command.problems(in: "{window}")
-                == ["unknown placeholder `{window}`; the placeholders are `{port}` and `{version}`"]
+                == ["unknown placeholder `{window}`; the placeholders are `{port}`, `{version}` and `{release}`"]
         )
     }
 }

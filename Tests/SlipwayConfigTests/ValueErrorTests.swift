@@ -107,7 +107,7 @@ struct ValueErrorTests {
             problems(replacing: "\"{port}\"", with: "\"{prot}\", \"--name={app}\"") == [
                 "slipway.yaml:7:38: apps[0].run.command[2]: unknown placeholder `{prot}`; did you mean `{port}`?",
                 "slipway.yaml:7:48: apps[0].run.command[3]: unknown placeholder `{app}`; "
-                    + "the placeholders are `{port}` and `{version}`",
+                    + "the placeholders are `{port}`, `{version}` and `{release}`",
             ]
         )
     }

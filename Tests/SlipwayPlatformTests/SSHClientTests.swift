@@ -65,7 +65,7 @@ struct HostProbeTests {
         )
     }
 
-    @Test func reachableHostsReportTheirSystemAndTheUnreachableSayWhy() async throws {
+    @Test(.tags(.heavy)) func reachableHostsReportTheirSystemAndTheUnreachableSayWhy() async throws {
         try await HeavyLoad.exclusive { try await self.reachableHostsReportTheirSystemAndTheUnreachableSayWhyAlone() }
     }
 
@@ -94,7 +94,7 @@ struct HostProbeTests {
         #expect(reports[3].problem?.contains("Host key verification failed") == true, "\(reports[3])")
     }
 
-    @Test func acceptNewRemembersANewHostsKey() async throws {
+    @Test(.tags(.heavy)) func acceptNewRemembersANewHostsKey() async throws {
         try await HeavyLoad.exclusive { try await self.acceptNewRemembersANewHostsKeyAlone() }
     }
 

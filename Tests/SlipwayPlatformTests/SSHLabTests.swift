@@ -5,7 +5,7 @@ import Testing
 /// The hosts that tests across hosts run on: real OpenSSH servers in network namespaces of this machine.
 @Suite("SSH lab hosts", .serialized)
 struct SSHLabTests {
-    @Test func threeHostsAnswerOverSSHEachAtItsOwnAddressAndOnlyWithTheirKnownKeys() async throws {
+    @Test(.tags(.heavy)) func threeHostsAnswerOverSSHEachAtItsOwnAddressAndOnlyWithTheirKnownKeys() async throws {
         try await HeavyLoad.exclusive {
             try await self.threeHostsAnswerOverSSHEachAtItsOwnAddressAndOnlyWithTheirKnownKeysAlone()
         }
@@ -29,7 +29,9 @@ struct SSHLabTests {
         }
     }
 
-    @Test func aMultiplexedConnectionCarriesLaterCommandsAndACutHostFailsWithinItsConnectTimeout() async throws {
+    @Test(.tags(.heavy)) func aMultiplexedConnectionCarriesLaterCommandsAndACutHostFailsWithinItsConnectTimeout()
+        async throws
+    {
         try await HeavyLoad.exclusive {
             try await self.aMultiplexedConnectionCarriesLaterCommandsAndACutHostFailsWithinItsConnectTimeoutAlone()
         }
@@ -57,7 +59,7 @@ struct SSHLabTests {
         }
     }
 
-    @Test func stoppingTheLabStopsItsServersAndRemovesItsNamespaces() async throws {
+    @Test(.tags(.heavy)) func stoppingTheLabStopsItsServersAndRemovesItsNamespaces() async throws {
         try await HeavyLoad.exclusive { try await self.stoppingTheLabStopsItsServersAndRemovesItsNamespacesAlone() }
     }
 

@@ -14,7 +14,7 @@ import Glibc
 /// reached at the host's address, crashed, stopped, adopted by a second platform and reclaimed by a third.
 @Suite("SSH platform", .serialized)
 struct SSHPlatformTests {
-    @Test func instancesRunOnAHostUnderItsSupervisorAndOutliveThePlatformThatStartedThem() async throws {
+    @Test(.tags(.heavy)) func instancesRunOnAHostUnderItsSupervisorAndOutliveThePlatformThatStartedThem() async throws {
         try await HeavyLoad.exclusive {
             try await SSHLab.with(hosts: 1) { lab in
                 // The lab's namespaces go with it, but not the processes started in them: every supervisor the

@@ -33,7 +33,9 @@ struct AdmissionLiveTests {
         return proxy
     }
 
-    @Test func fiveTimesTheLoadTheInstancesServeKeepsTheAdmittedFastAndRefusesTheRestQuickly() async throws {
+    @Test(.tags(.heavy)) func fiveTimesTheLoadTheInstancesServeKeepsTheAdmittedFastAndRefusesTheRestQuickly()
+        async throws
+    {
         try await HeavyLoad.exclusive {
             try await self.fiveTimesTheLoadTheInstancesServeKeepsTheAdmittedFastAndRefusesTheRestQuicklyAlone()
         }

@@ -75,7 +75,7 @@ struct FaultLiveTests {
         }
     }
 
-    @Test func anAbortOfTenPercentAbortsTenPercentAndCountsThemApartFromTheApp() async throws {
+    @Test(.tags(.heavy)) func anAbortOfTenPercentAbortsTenPercentAndCountsThemApartFromTheApp() async throws {
         try await HeavyLoad.exclusive {
             try await withShop { proxy in
                 try proxy.listener.setFaults(
@@ -258,10 +258,10 @@ struct FaultLiveTests {
                 let expected: [UInt8] = (0..<(256 * 1024)).map { UInt8($0 % 251) }
                 #expect(Array(body.readableBytesView) == expected)
                 // 256 KiB at 128 KiB/s: two seconds, give or take a tick and the first burst; never sooner. The
-                // bound above and the comparison leave room for a busy machine: the pacing, not the machine, is
-                // what makes the limited transfer slow.
+                // bound above leaves room for a busy machine; the difference shows that the pacing, not the machine,
+                // made the limited transfer slow (the same transfer unpaced took `unlimited`).
                 #expect(limited >= .milliseconds(1_700) && limited < .milliseconds(4_000), "took \(limited)")
-                #expect(unlimited * 3 < limited, "unlimited took \(unlimited), limited \(limited)")
+                #expect(limited - unlimited >= .seconds(1), "unlimited took \(unlimited), limited \(limited)")
             }
             let sample = await proxy.listener.sample()
             #expect(sample.versions["1.0"]?.injected.throttled == 1)

@@ -12,7 +12,7 @@ struct MirrorLiveTests {
     /// show among themselves (what else the machine does), plus this.
     static let p99Margin = 0.001
 
-    @Test func copiesReachTheCandidateAndItsFailuresShowWithoutReachingOrSlowingAnyUser() async throws {
+    @Test(.tags(.heavy)) func copiesReachTheCandidateAndItsFailuresShowWithoutReachingOrSlowingAnyUser() async throws {
         try await HeavyLoad.exclusive {
             try await self.copiesReachTheCandidateAndItsFailuresShowWithoutReachingOrSlowingAnyUserAlone()
         }

@@ -24,7 +24,8 @@ struct ResilienceLiveTests {
         return proxy
     }
 
-    @Test func anInstanceAnsweringFiveHundredIsEjectedWithinASecondAndComesBackOnceHealthy() async throws {
+    @Test(.tags(.heavy)) func anInstanceAnsweringFiveHundredIsEjectedWithinASecondAndComesBackOnceHealthy() async throws
+    {
         try await HeavyLoad.exclusive {
             try await self.anInstanceAnsweringFiveHundredIsEjectedWithinASecondAndComesBackOnceHealthyAlone()
         }
@@ -72,7 +73,7 @@ struct ResilienceLiveTests {
         )
     }
 
-    @Test func anInstanceThatHangsCostsNoRequest() async throws {
+    @Test(.tags(.heavy)) func anInstanceThatHangsCostsNoRequest() async throws {
         try await HeavyLoad.exclusive { try await self.anInstanceThatHangsCostsNoRequestAlone() }
     }
 
@@ -105,7 +106,7 @@ struct ResilienceLiveTests {
         #expect(retried >= 5, "the hung requests were sent again (\(retried) retries)")
     }
 
-    @Test func retriesStayWithinTheBudgetWhenEveryInstanceFails() async throws {
+    @Test(.tags(.heavy)) func retriesStayWithinTheBudgetWhenEveryInstanceFails() async throws {
         try await HeavyLoad.exclusive { try await self.retriesStayWithinTheBudgetWhenEveryInstanceFailsAlone() }
     }
 
@@ -144,7 +145,7 @@ struct ResilienceLiveTests {
         #expect((sample.versions["1.0.0"]?.retriesRefused ?? 0) > requests / 2)
     }
 
-    @Test func aVersionWhoseEveryInstanceFailsAnswersFast503s() async throws {
+    @Test(.tags(.heavy)) func aVersionWhoseEveryInstanceFailsAnswersFast503s() async throws {
         try await HeavyLoad.exclusive { try await self.aVersionWhoseEveryInstanceFailsAnswersFast503sAlone() }
     }
 

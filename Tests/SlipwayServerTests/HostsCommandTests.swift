@@ -6,7 +6,7 @@ import Testing
 /// `slipway hosts` against real SSH servers (``SSHLab``).
 @Suite("slipway hosts", .serialized)
 struct HostsCommandTests {
-    @Test func everyHostIsShownReachableOrWithWhyNotAndAnUnreachableOneExits4() async throws {
+    @Test(.tags(.heavy)) func everyHostIsShownReachableOrWithWhyNotAndAnUnreachableOneExits4() async throws {
         try await HeavyLoad.exclusive {
             try await self.everyHostIsShownReachableOrWithWhyNotAndAnUnreachableOneExits4Alone()
         }
@@ -66,7 +66,7 @@ struct HostsCommandTests {
         return directory
     }
 
-    @Test func installPutsThisBuildsProgramsOnEveryHostCheckedAndOnlyWhatIsMissing() async throws {
+    @Test(.tags(.heavy)) func installPutsThisBuildsProgramsOnEveryHostCheckedAndOnlyWhatIsMissing() async throws {
         try await HeavyLoad.exclusive {
             try await SSHLab.with(hosts: 2) { lab in try await self.install(lab) }
         }

@@ -1,21 +1,16 @@
 import Foundation
+import Testing
 
 /// One test at a time among those that load the machine (steady request load, many processes): on two cores,
-/// several at once starve every other test of CPU and make timings meaningless. Tests call
-/// ``exclusive(_:)`` around their body; the others run beside them as usual.
+/// several at once starve every other test of CPU and make timings meaningless. Such a test is tagged ``Tag/heavy``
+/// and calls ``exclusive(_:)`` around its body.
 ///
-/// In a whole run, the first heavy test also waits ``settling`` after the run began: every quick test starts at once
-/// at the beginning of a run, many with timeouts of a few seconds, and a heavy test among them would starve them.
+/// A whole run (`scripts/test`) runs the heavy tests after the others, one at a time; ``exclusive(_:)`` keeps them
+/// apart in a run of some tests chosen by name, where they run beside the others.
 public actor HeavyLoad {
     /// The lock every heavy test shares.
     public static let shared = HeavyLoad()
-    /// How long after the run began the first heavy test waits: `SLIPWAY_HEAVY_TESTS_WAIT` seconds (`scripts/test`
-    /// sets it), none without it.
-    public static let settling: Duration = .seconds(
-        Int(ProcessInfo.processInfo.environment["SLIPWAY_HEAVY_TESTS_WAIT"] ?? "") ?? 0
-    )
 
-    private let began = ContinuousClock.now
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
@@ -35,8 +30,6 @@ public actor HeavyLoad {
     private func acquire() async {
         guard busy else {
             busy = true
-            // Held while it waits: the heavy tests that come meanwhile queue behind it.
-            try? await Task.sleep(until: began + Self.settling)
             return
         }
         await withCheckedContinuation { waiting.append($0) }
@@ -49,4 +42,9 @@ public actor HeavyLoad {
             waiting.removeFirst().resume()
         }
     }
+}
+
+extension Tag {
+    /// A test that loads the machine: it runs under ``HeavyLoad/exclusive(_:)``, and a whole run runs it apart.
+    @Tag public static var heavy: Self
 }

@@ -28,10 +28,14 @@ public final class SSHPlatform: Platform {
         var pid: Int32
         var paths: SupervisionPaths
         var grace: Duration
+        /// The release it runs, when known.
+        var version: String?
     }
 
     /// The host.
     public let client: SSHClient
+    /// The releases shipped as files there.
+    public let releases: HostReleases
     /// How often the exit records are read.
     public let pollInterval: Duration
     /// Every instance exit, in order. Read by one consumer.
@@ -50,6 +54,7 @@ public final class SSHPlatform: Platform {
         logger: Logger = Logger(label: "slipway.platform.ssh")
     ) {
         self.client = client
+        self.releases = HostReleases(client: client)
         self.pollInterval = pollInterval
         self.logger = logger
         (exits, exitContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
@@ -67,9 +72,21 @@ public final class SSHPlatform: Platform {
     // MARK: Starting
 
     public func start(_ request: LaunchRequest) async throws(LaunchError) -> InstanceHandle {
-        guard let first = request.run.command.first else { throw .executableNotFound("", searched: []) }
         let id = request.instance
         guard running.withLock({ $0[id] == nil }) else { throw .spawnFailed("instance \(id) is already running") }
+        var request = request
+        if let artifact = request.run.artifactPath(version: request.version) {
+            let versions = running.withLock { Set($0.values.compactMap(\.version)) }
+            let folder = try await releases.ensure(
+                app: request.app,
+                version: request.version,
+                artifact: artifact,
+                for: id,
+                running: versions
+            )
+            request.run = request.run.inRelease(folder)
+        }
+        guard let first = request.run.command.first else { throw .executableNotFound("", searched: []) }
         let (program, port) = try await prepare(first)
         let paths = SupervisionPaths(stateDirectory: stateDirectory, app: request.app, instance: id.rawValue)
         let arguments = request.supervisorArguments(stateDirectory: stateDirectory, program: program, port: port)
@@ -107,7 +124,9 @@ public final class SSHPlatform: Platform {
         let record = try await record(of: supervisor, paths)
         let grace = Duration.milliseconds(record.graceMilliseconds)
         let pid = record.supervisorPid
-        running.withLock { $0[id] = Entry(supervisorPid: pid, pid: record.pid, paths: paths, grace: grace) }
+        running.withLock {
+            $0[id] = Entry(supervisorPid: pid, pid: record.pid, paths: paths, grace: grace, version: request.version)
+        }
         startWatching()
         return handle(id, reference: "ssh:\(client.host.name):supervisor:\(pid)", record.pid, pid, port)
     }
@@ -307,7 +326,8 @@ public final class SSHPlatform: Platform {
             supervisorPid: supervisor,
             pid: record.pid,
             paths: paths,
-            grace: .milliseconds(record.graceMilliseconds)
+            grace: .milliseconds(record.graceMilliseconds),
+            version: version
         )
         running.withLock { $0[instance] = entry }
         startWatching()

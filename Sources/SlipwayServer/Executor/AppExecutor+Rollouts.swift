@@ -14,6 +14,17 @@ extension AppExecutor {
 
     func deploy(_ request: DeployRequest) async throws(CommandRefusal) -> RolloutSummary {
         if let refusal = machine.validate(request) { throw refused(refusal) }
+        // A release shipped as a file must have its file here before anything starts.
+        for version in [request.version] + request.variants.map(\.version) {
+            if let artifact = spec.run.artifactPath(version: version), !FileManager.default.fileExists(atPath: artifact)
+            {
+                throw CommandRefusal(
+                    .notFound,
+                    "no artifact for \(spec.name) \(version): \(artifact) does not exist "
+                        + "(\(spec.keyPath("run.artifact"))); nothing was started"
+                )
+            }
+        }
         // Every variant of an A/B/n test may be the one promoted: the deploy rules apply to each.
         var overrides: [AppMachine.Override] = []
         for version in [request.version] + request.variants.map(\.version) {

@@ -10,7 +10,7 @@ extension LiveRollouts {
         /// The largest share of failed requests a kill or a hang may cost.
         static let failedShareBound = 0.005
 
-        @Test func aKillAndAHangUnderLoadCostAtMostHalfAPercentOfRequests() async throws {
+        @Test(.tags(.heavy)) func aKillAndAHangUnderLoadCostAtMostHalfAPercentOfRequests() async throws {
             try await HeavyLoad.exclusive {
                 let service = try LiveService(
                     app: LiveService.demoApp(

@@ -53,7 +53,7 @@ extension LiveRollouts {
             )
         }
 
-        @Test func theExampleHoldsWithRetriesAndDeviatesWithout() async throws {
+        @Test(.tags(.heavy)) func theExampleHoldsWithRetriesAndDeviatesWithout() async throws {
             try await HeavyLoad.exclusive {
                 for resilient in [true, false] {
                     let service = try Self.service(resilient: resilient)
@@ -231,7 +231,7 @@ extension LiveRollouts {
     /// The statistical steady-state probe against `Tests/Fixtures/flaky-server.py`: failures a fault injects are not
     /// the app's and the steady state holds; failures of the app itself are found.
     @Suite struct SteadyStateProbeTests {
-        @Test func injectedFailuresAreToldApartFromTheAppsOwn() async throws {
+        @Test(.tags(.heavy)) func injectedFailuresAreToldApartFromTheAppsOwn() async throws {
             try await HeavyLoad.exclusive {
                 let flag = try makeTemporaryDirectory("slipway-steady") + "/failing"
                 let service = try LiveService(

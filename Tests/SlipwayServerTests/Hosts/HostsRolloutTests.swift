@@ -20,7 +20,9 @@ struct HostsRolloutTests {
         }
     }
 
-    @Test func aCanaryAcrossThreeHostsIsPromotedWithoutAFailedRequestAndABadOneIsRolledBackOnEveryHost() async throws {
+    @Test(.tags(.heavy)) func aCanaryAcrossThreeHostsIsPromotedWithoutAFailedRequestAndABadOneIsRolledBackOnEveryHost()
+        async throws
+    {
         try await HeavyLoad.exclusive {
             try await SSHLab.with(hosts: 3) { lab in
                 let service = try HostsService(
@@ -101,7 +103,7 @@ struct HostsRolloutTests {
         }
     }
 
-    @Test func aRollingReleaseAcrossHostsGoesOnServingWhileItsControllerIsKilled() async throws {
+    @Test(.tags(.heavy)) func aRollingReleaseAcrossHostsGoesOnServingWhileItsControllerIsKilled() async throws {
         try await HeavyLoad.exclusive {
             try await SSHLab.with(hosts: 3) { lab in
                 let strategy = "rolling:\n  maxSurge: 1\n  maxUnavailable: 0"
@@ -170,7 +172,9 @@ struct HostsRolloutTests {
         }
     }
 
-    @Test func aHostCutOffMidRolloutHoldsItThenItGoesBackOnTheOthersAndTheHostIsReconciledWhenBack() async throws {
+    @Test(.tags(.heavy)) func aHostCutOffMidRolloutHoldsItThenItGoesBackOnTheOthersAndTheHostIsReconciledWhenBack()
+        async throws
+    {
         try await HeavyLoad.exclusive {
             try await SSHLab.with(hosts: 3) { lab in
                 let strategy = "canary:\n  steps:\n    - weight: 50\n    - pause: {}\nprogressDeadline: 15s"

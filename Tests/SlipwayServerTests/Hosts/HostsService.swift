@@ -26,13 +26,13 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
     private var controller: Process? { controllers.last }
 
     /// Writes `slipway.yaml`: the lab's hosts, and `shop` on all of them, one instance each, with `strategy` (YAML
-    /// under `strategy:`).
+    /// under `strategy:`), run by `run` (YAML under `run:`; by default the folder per version above).
     ///
     /// Each host is given this build's data plane by a link in its `bin/<version>/` (the hosts share this
     /// machine's files), as if an earlier `slipway hosts install` had put it there: `slipway up` finds it in place by
     /// its SHA-256 and sends only the supervisor. Sending the large debug data plane over SSH to three hosts at once
     /// is `HostsCommandTests`' subject, and here it would only load the machine while other tests judge time.
-    init(lab: SSHLab, strategy: String, instancesPerHost: Int = 1) throws {
+    init(lab: SSHLab, strategy: String, instancesPerHost: Int = 1, run: String? = nil) throws {
         self.lab = lab
         for host in lab.hosts {
             let folder = HostInstaller.folder(directory: host.root)
@@ -78,7 +78,7 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
                 instances: \(instancesPerHost)
                 version: "1.0.0"
                 run:
-                  command: [\(serve), "{version}", "{port}"]
+            \((run ?? "command: [\(serve), \"{version}\", \"{port}\"]").indented(6))
                   env: { API_KEY: \(Self.secret) }
                   stopGracePeriod: 3s
                 health:

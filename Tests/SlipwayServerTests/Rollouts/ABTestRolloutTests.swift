@@ -76,7 +76,7 @@ extension LiveRollouts {
             return try #require(event?.fields["report"].flatMap(ExperimentReport.init(json:)))
         }
 
-        @Test func aHigherConversionRateEndsWithBBetterAndAPersonPromotesIt() async throws {
+        @Test(.tags(.heavy)) func aHigherConversionRateEndsWithBBetterAndAPersonPromotesIt() async throws {
             try await HeavyLoad.exclusive { try await aHigherConversionRateEndsWithBBetterAndAPersonPromotesItAlone() }
         }
 
