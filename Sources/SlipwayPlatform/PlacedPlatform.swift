@@ -147,9 +147,17 @@ public final class PlacedPlatform: Platform {
         return nil
     }
 
+    /// A place marked unreachable is left out: it is reclaimed on its own once it is reached
+    /// (``reclaim(app:on:keeping:)``).
     public func reclaim(app: String, keeping known: Set<InstanceID>) async -> Reclaimed {
+        let lost = unreachable.withLock { $0 }
+        return await reclaim(app: app, on: (placement[app] ?? []).filter { !lost.contains($0) }, keeping: known)
+    }
+
+    /// ``reclaim(app:keeping:)`` on the places `places` alone (a host reached again, say).
+    public func reclaim(app: String, on places: [String], keeping known: Set<InstanceID>) async -> Reclaimed {
         var result = Reclaimed(stopped: [], highestNumber: 0)
-        for place in placement[app] ?? [] {
+        for place in places where placement[app]?.contains(place) == true {
             guard let platform = platforms[place] else { continue }
             let reclaimed = await platform.reclaim(app: app, keeping: known)
             result.stopped += reclaimed.stopped

@@ -330,8 +330,14 @@ public final class Controller: Service, MetricSource, ControllerServing {
         }
         self.link.withLockedValue { $0 = link }
         fleet.recordRemoteCommands(with: recorder)
+        // A host that cannot be reached now is made ready once it answers; meanwhile nothing is placed there.
+        let unreachableAtStart: [(host: String, reason: String)]
         do {
-            try await fleet.prepare { _, kind, fields in observe(kind, fields) }
+            unreachableAtStart = try await fleet.prepare { _, kind, fields in observe(kind, fields) }
+            for (host, reason) in unreachableAtStart {
+                observe(.hostUnreachable, ["host": .string(host), "reason": .string(reason), "atStart": true])
+                placed.setReachable(host, false)
+            }
         } catch {
             await fleet.detach()
             await link.detach()
@@ -468,6 +474,11 @@ public final class Controller: Service, MetricSource, ControllerServing {
             }
         }
         for (name, executor) in executors { await executor.begin(recovered: recoveries[name] ?? RecoveredState()) }
+        for (host, _) in unreachableAtStart {
+            for (app, hosts) in fleet.placement.sorted(by: { $0.key < $1.key }) where hosts.contains(host) {
+                await executors[app]?.hostUnreachable(host)
+            }
+        }
         let hostWatch =
             fleet.isEmpty
             ? nil

@@ -64,8 +64,11 @@ public struct AppStatus: Sendable, Equatable, Codable {
     public var rollout: RolloutRecord?
     /// Percent of traffic per version, as last set.
     public var weights: [String: Double]
-    /// The data plane, once a controller has attached to one or started one.
+    /// This machine's data plane, once a controller has attached to one or started one (for an app on this
+    /// machine).
     public var dataPlane: DataPlane?
+    /// The data plane of each host the app runs on, by host name, once a controller has attached to it or started it.
+    public var hostDataPlanes: [String: DataPlane] = [:]
 
     /// A crash-loop backoff in force.
     public struct Backoff: Sendable, Equatable, Codable {
@@ -112,6 +115,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
             backoff = nil
         case .controllerStopped:
             dataPlane?.attached = false
+            for host in hostDataPlanes.keys { hostDataPlanes[host]?.attached = false }
             if fields["leftRunning"] == .bool(true) {
                 supervision = .detached
             } else {
@@ -119,6 +123,7 @@ public struct AppStatus: Sendable, Equatable, Codable {
                 instances = []
                 backoff = nil
                 dataPlane = nil
+                hostDataPlanes = [:]
             }
         case .instanceStarted:
             guard let id = recorded.instance else { return }
@@ -183,14 +188,23 @@ public struct AppStatus: Sendable, Equatable, Codable {
             rollout?.apply(recorded)
         case .dataPlaneStarted, .dataPlaneAttached:
             let uptime = Double(fields["uptimeMs"]?.intValue ?? 0) / 1000
-            dataPlane = DataPlane(
+            let found = DataPlane(
                 pid: fields["pid"]?.intValue ?? 0,
                 build: fields["build"]?.stringValue ?? "?",
                 since: recorded.time.addingTimeInterval(-uptime),
                 attached: true
             )
+            if let host = fields["host"]?.stringValue {
+                hostDataPlanes[host] = found
+            } else {
+                dataPlane = found
+            }
         case .dataPlaneLost:
-            dataPlane?.attached = false
+            if let host = fields["host"]?.stringValue {
+                hostDataPlanes[host]?.attached = false
+            } else {
+                dataPlane?.attached = false
+            }
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
             .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted, .instanceLogTail,
             .circuitOpened, .circuitClosed, .faultAdded, .faultRemoved, .chaosStopped, .chaosReleased,

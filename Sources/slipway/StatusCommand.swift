@@ -107,6 +107,13 @@ struct StatusCommand: AsyncParsableCommand {
                     : "  data plane: pid \(dataPlane.pid) is not running"
             )
         }
+        for (host, dataPlane) in status.hostDataPlanes.sorted(by: { $0.key < $1.key }) {
+            let uptime = DurationText.format(.seconds(Int64(max(0, now.timeIntervalSince(dataPlane.since)))))
+            let driven = dataPlane.attached ? "a controller attached" : "no controller attached"
+            lines.append(
+                "  data plane on \(host): pid \(dataPlane.pid), Slipway \(dataPlane.build), up \(uptime), \(driven)"
+            )
+        }
         for instance in status.instances {
             let address = instance.port.map { "127.0.0.1:\($0)" } ?? "-"
             let pid = instance.pid.map { "pid \($0)" } ?? "pid -"

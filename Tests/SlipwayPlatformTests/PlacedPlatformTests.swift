@@ -137,4 +137,24 @@ struct PlacedPlatformTests {
         let reclaimed = await adopter.reclaim(app: "shop", keeping: [one.id])
         #expect(reclaimed == Reclaimed(stopped: [two.id], highestNumber: 12))
     }
+
+    @Test func aPlaceThatCannotBeReachedIsReclaimedOnItsOwnOnceItIs() async throws {
+        let (a, b) = (RecordingPlatform("a", highest: 3), RecordingPlatform("b", highest: 12))
+        let earlier = PlacedPlatform(platforms: ["a": a, "b": b], placement: ["shop": ["a", "b"]])
+        let one = try await earlier.start(Self.request(1, version: "1.0"))
+        let two = try await earlier.start(Self.request(2, version: "1.0"))
+        #expect([one.host, two.host] == ["a", "b"])
+
+        // A later controller cannot reach b: reclaiming leaves it alone.
+        let later = PlacedPlatform(platforms: ["a": a, "b": b], placement: ["shop": ["a", "b"]])
+        later.setReachable("b", false)
+        #expect(await later.reclaim(app: "shop", keeping: []) == Reclaimed(stopped: [one.id], highestNumber: 3))
+        #expect(b.running == [two.id])
+        // Once b answers, it is reclaimed on its own; a place the app is not on is not asked.
+        #expect(
+            await later.reclaim(app: "shop", on: ["b", "c"], keeping: [])
+                == Reclaimed(stopped: [two.id], highestNumber: 12)
+        )
+        #expect(b.running.isEmpty)
+    }
 }

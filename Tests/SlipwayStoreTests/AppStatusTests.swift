@@ -60,4 +60,30 @@ import Testing
         status = AppStatus.fold(app: "shop", events: try log.events())
         #expect(status.instances.map(\.ejected) == [false, false])
     }
+
+    @Test func eachHostsDataPlaneIsKeptApartFromThisMachines() throws {
+        let log = EventLog()
+        let add = Self.adder(to: log)
+        try Self.startTwoInstances(add)
+        try add(.dataPlaneStarted, nil, ["host": "web-1", "pid": 40, "build": "1.2.0", "uptimeMs": 0])
+        try add(.dataPlaneAttached, nil, ["host": "web-2", "pid": 50, "build": "1.2.0", "uptimeMs": 60_000])
+        try add(
+            .dataPlaneLost,
+            nil,
+            ["host": "web-2", "pid": 50, "reason": "its control connection through SSH ended"]
+        )
+        var status = AppStatus.fold(app: "shop", events: try log.events())
+        #expect(status.dataPlane == nil)
+        #expect(status.hostDataPlanes.mapValues(\.pid) == ["web-1": 40, "web-2": 50])
+        #expect(status.hostDataPlanes.mapValues(\.attached) == ["web-1": true, "web-2": false])
+
+        try add(.dataPlaneAttached, nil, ["pid": 60, "build": "1.2.0", "uptimeMs": 0])
+        try add(.controllerStopped, nil, ["leftRunning": true])
+        status = AppStatus.fold(app: "shop", events: try log.events())
+        #expect(status.dataPlane?.pid == 60 && status.dataPlane?.attached == false)
+        #expect(status.hostDataPlanes.values.allSatisfy { !$0.attached } && status.hostDataPlanes.count == 2)
+        try add(.controllerStopped, nil, [:])
+        status = AppStatus.fold(app: "shop", events: try log.events())
+        #expect(status.dataPlane == nil && status.hostDataPlanes.isEmpty)
+    }
 }

@@ -41,9 +41,11 @@ public struct HostReachability: Sendable, Equatable {
     private var failures = 0
     private var firstFailure: Moment?
 
-    /// A host believed reachable.
-    public init(policy: Policy = Policy()) {
+    /// A host believed reachable, or lost since `lostSince` (one that could not be reached when the controller
+    /// started, or whose return did not take).
+    public init(policy: Policy = Policy(), lostSince: Moment? = nil) {
         self.policy = policy
+        self.lostSince = lostSince
     }
 
     /// Whether the host is lost.

@@ -11,9 +11,10 @@ import Foundation
 
 /// Drives a data plane in another process over its control socket.
 ///
-/// It remembers every listener it opened and the last routes it set, and sets them again whenever it connects
-/// anew, so a data plane that was restarted (and came back with its saved routes, or without them) ends up serving
-/// exactly what the controller last decided.
+/// It remembers every listener it opened (or was asked to open at a fixed port while it could not reach the data
+/// plane) and the last routes it set, and sets them again whenever it connects anew, so a data plane that was
+/// restarted (and came back with its saved routes, or without them), or reached for the first time late, ends up
+/// serving exactly what the controller last decided.
 public actor DataPlaneClient: TrafficRouter {
     /// The control socket cannot be reached, or the data plane refused the connection.
     public struct Unreachable: Error, CustomStringConvertible {
@@ -215,8 +216,16 @@ public actor DataPlaneClient: TrafficRouter {
         _ = try await request(ControlRequest(id: 0, op: .handOver, name: path))
     }
 
+    /// A listener with a fixed port is remembered when the data plane cannot be reached now: the next connection
+    /// opens it (the error is thrown all the same).
     public func open(_ name: String, _ spec: ListenerSpec) async throws -> Int {
-        let response = try await request(ControlRequest(id: 0, op: .open, name: name, listen: spec))
+        let response: ControlResponse
+        do {
+            response = try await request(ControlRequest(id: 0, op: .open, name: name, listen: spec))
+        } catch let error as Unreachable {
+            if spec.port != 0 { opened[name] = spec }
+            throw error
+        }
         guard let port = response.port else { throw Unreachable(description: "the data plane sent no port") }
         var bound = spec
         bound.port = port

@@ -37,6 +37,17 @@ public struct AppView: Sendable, Equatable, Codable {
         public var since: Date
         /// Whether a controller drives it now.
         public var attached: Bool
+        /// The host it runs on; nil on the controller's machine.
+        public var host: String?
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(pid, forKey: .pid)
+            try container.encode(build, forKey: .build)
+            try container.encode(since, forKey: .since)
+            try container.encode(attached, forKey: .attached)
+            if let host { try container.encode(host, forKey: .host) }
+        }
     }
 
     public var name: String
@@ -52,8 +63,10 @@ public struct AppView: Sendable, Equatable, Codable {
     public var rollout: RolloutSummary?
     /// The last decision of the rollout, with its reason.
     public var lastDecision: String?
-    /// The data plane, once a controller has found or started one.
+    /// The data plane on the controller's machine, once a controller has found or started one.
     public var dataPlane: DataPlane?
+    /// For an app on hosts, each host's data plane (in host order) that a controller has found or started.
+    public var hostDataPlanes: [DataPlane]
 
     /// The view of `app`, folded from its events, with the controller's live `rollout`.
     public init(app: ConfiguredApp, events: [RecordedEvent], rollout: RolloutSummary?) {
@@ -84,6 +97,9 @@ public struct AppView: Sendable, Equatable, Codable {
         dataPlane = status.dataPlane.map {
             DataPlane(pid: $0.pid, build: $0.build, since: $0.since, attached: $0.attached)
         }
+        hostDataPlanes = status.hostDataPlanes.sorted { $0.key < $1.key }.map { host, plane in
+            DataPlane(pid: plane.pid, build: plane.build, since: plane.since, attached: plane.attached, host: host)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -97,5 +113,6 @@ public struct AppView: Sendable, Equatable, Codable {
         try container.encode(rollout, forKey: .rollout)
         try container.encode(lastDecision, forKey: .lastDecision)
         try container.encode(dataPlane, forKey: .dataPlane)
+        try container.encode(hostDataPlanes, forKey: .hostDataPlanes)
     }
 }

@@ -708,11 +708,11 @@ enum DashboardScript {
               h('td', { text: instance.port ?? '' }),
               h('td', { text: instance.since ? clock(instance.since) : '' }),
               h('td', { text: instance.supervisorPid ?? '' }))));
-              const plane = view.dataPlane;
-              setText(d.dataPlane, plane
-                ? `data plane: pid ${plane.pid}, Slipway ${plane.build}, serving since ${clock(plane.since)}, `
-                  + (plane.attached ? 'controller attached' : 'no controller attached')
-                : '');
+              const planes = (view.dataPlane ? [view.dataPlane] : []).concat(view.hostDataPlanes || []);
+              setText(d.dataPlane, planes.map(plane =>
+                `data plane${plane.host ? ` on ${plane.host}` : ''}: pid ${plane.pid}, Slipway ${plane.build}, `
+                  + `serving since ${clock(plane.since)}, `
+                  + (plane.attached ? 'controller attached' : 'no controller attached')).join('; '));
 
               const r = view.rollout;
               const active = Boolean(r && !FINISHED.has(r.state));

@@ -146,6 +146,12 @@ final class HostDataPlaneLink: Sendable {
         }
     }
 
+    /// Removes the tunnel's local end an earlier controller may have left, so that a call made before
+    /// ``connect(observe:)`` fails at once instead of waiting on a tunnel to a host that cannot be reached.
+    func removeStaleEnd() {
+        unlink(localSocket)
+    }
+
     /// Lets the host's data plane go on serving without this controller.
     func detach() async {
         state.withLockedValue { $0.stopping = true }

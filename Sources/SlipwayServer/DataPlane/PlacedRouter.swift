@@ -120,10 +120,19 @@ final class PlacedRouter: TrafficRouter {
                 return (member.name, onHost)
             }
         )
-        let ports = try await all(name, "open the listener", hosts) { member in
-            try await member.router.open(name, specs[member.name] ?? spec)
+        let results = await each(hosts) { member in try await member.router.open(name, specs[member.name] ?? spec) }
+        // A host whose data plane cannot be reached now opens the listener once it is reached (its client keeps
+        // the fixed port); any other failure is an error.
+        let failed = Self.failures(
+            results.filter { entry in
+                guard case .failure(let error) = entry.result else { return false }
+                return !(error is DataPlaneClient.Unreachable)
+            }
+        )
+        guard failed.isEmpty else {
+            throw HostsUnreachable(listener: name, doing: "open the listener", failures: failed)
         }
-        return ports.first ?? spec.port
+        return results.compactMap { try? $0.result.get() }.first ?? spec.port
     }
 
     func close(_ name: String) async throws {

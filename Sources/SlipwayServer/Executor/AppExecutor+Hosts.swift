@@ -2,6 +2,9 @@ import SlipwayCore
 import SlipwayEngine
 
 extension AppExecutor {
+    /// The instances this controller knows of: started or adopted, and not yet gone.
+    var knownInstances: Set<InstanceID> { Set(runtimes.keys) }
+
     /// `host` cannot be reached: its instances are no longer probed (a probe there says nothing about them), and the
     /// machine takes them out of the routes and holds a rollout under way.
     func hostUnreachable(_ host: String) {

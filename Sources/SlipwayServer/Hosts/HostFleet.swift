@@ -24,6 +24,14 @@ final class HostFleet: Sendable {
     private let logger: Logger
     /// Where the commands that change a host are reported, once the controller records events.
     private let reporter = NIOLockedValueBox<(@Sendable (RemoteCommand) -> Void)?>(nil)
+    /// The hosts that could not be reached when the controller started, until each is made ready; and what the data
+    /// plane links found, for those made ready later.
+    private let late = NIOLockedValueBox<LateHosts>(LateHosts())
+
+    private struct LateHosts {
+        var waiting: Set<String> = []
+        var observe: (@Sendable (String, EventKind, [String: JSONValue]) -> Void)?
+    }
 
     /// The hosts of `config`'s apps (none when every app runs on this machine). The tunnels' local ends go in
     /// `<stateDirectory>/hosts/`.
@@ -115,11 +123,37 @@ final class HostFleet: Sendable {
 
     /// Puts this build's programs on every host (only what is missing or different), then starts or attaches to each
     /// host's data plane. `observe` is told what each data plane link finds, then and later.
-    func prepare(observe: @escaping @Sendable (String, EventKind, [String: JSONValue]) -> Void) async throws {
-        guard !members.isEmpty else { return }
+    ///
+    /// A host that SSH cannot reach now is left for later: the names of those, with SSH's reason, are returned, and
+    /// each is made ready by ``watch(timeline:placed:recorder:executors:)`` once it answers. Any other failure (a
+    /// host that answers but cannot be given its programs or its data plane) is an error.
+    func prepare(
+        observe: @escaping @Sendable (String, EventKind, [String: JSONValue]) -> Void
+    ) async throws -> [(host: String, reason: String)] {
+        guard !members.isEmpty else { return [] }
         let binaries = try await HostBinary.bundled()
-        let reports = await withTaskGroup(of: (Int, HostInstallReport).self) { group in
+        let looks = await withTaskGroup(of: (Int, String?).self) { group in
             for (index, member) in members.enumerated() {
+                group.addTask {
+                    let look = await member.platform.client.run(["true"], timeout: HostWatch.lookTimeout)
+                    return (index, look.succeeded ? nil : HostProbe.problem(in: look))
+                }
+            }
+            var looks: [(Int, String?)] = []
+            for await look in group { looks.append(look) }
+            return looks.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        let unreachable = zip(members, looks).compactMap { member, problem in
+            problem.map { (host: member.spec.name, reason: $0) }
+        }
+        let reachable = zip(members, looks).filter { $0.1 == nil }.map(\.0)
+        for (member, problem) in zip(members, looks) where problem != nil { member.dataPlane.removeStaleEnd() }
+        late.withLockedValue {
+            $0.waiting = Set(unreachable.map(\.host))
+            $0.observe = observe
+        }
+        let reports = await withTaskGroup(of: (Int, HostInstallReport).self) { group in
+            for (index, member) in reachable.enumerated() {
                 group.addTask {
                     (index, await HostInstaller.install(binaries, with: member.platform.client, timeout: .seconds(300)))
                 }
@@ -136,13 +170,47 @@ final class HostFleet: Sendable {
             )
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for member in members {
+            for member in reachable {
                 group.addTask {
                     try await member.dataPlane.connect { kind, fields in observe(member.spec.name, kind, fields) }
                 }
             }
             try await group.waitForAll()
         }
+        return unreachable
+    }
+
+    /// Makes ready a host that could not be reached when the controller started and answers now: its programs, its
+    /// data plane (which gets the listeners and routes in force), then the instances an earlier controller left
+    /// there that this one does not know of are stopped. Whether the host is ready; true for any other host.
+    private func ready(
+        _ name: String,
+        placed: PlacedPlatform,
+        recorder: EventRecorder,
+        executors: [String: AppExecutor]
+    ) async -> Bool {
+        let (waiting, observe) = late.withLockedValue { ($0.waiting.contains(name), $0.observe) }
+        guard waiting, let member = members.first(where: { $0.spec.name == name }), let observe else { return true }
+        do {
+            let binaries = try await HostBinary.bundled()
+            let report = await HostInstaller.install(binaries, with: member.platform.client, timeout: .seconds(300))
+            guard report.installed else {
+                throw HostFleetError("cannot put this build's programs there: \(report.problem ?? "not installed")")
+            }
+            try await member.dataPlane.connect { kind, fields in observe(name, kind, fields) }
+        } catch {
+            logger.warning("\(name) answers again but cannot be made ready yet: \(error)")
+            return false
+        }
+        late.withLockedValue { _ = $0.waiting.remove(name) }
+        let reason = "left running on \(name) by an earlier controller while \(name) could not be reached"
+        for (app, hosts) in placement.sorted(by: { $0.key < $1.key }) where hosts.contains(name) {
+            // Only what this controller placed there stays (an instance number may have been given again elsewhere).
+            let known = (await executors[app]?.knownInstances ?? []).filter { placed.place(of: $0) == name }
+            let reclaimed = await placed.reclaim(app: app, on: [name], keeping: known)
+            for event in reclaimed.events(app: app, reason: reason) { recorder.record(event) }
+        }
+        return true
     }
 
     /// The platform of every app's instances: `local` for the apps on this machine, the hosts' for the others.
@@ -209,12 +277,16 @@ final class HostFleet: Sendable {
             clients: members.map(\.platform.client),
             timeline: timeline,
             policy: HostReachability.Policy(),
-            changed: { host, change in
+            lostAtStart: late.withLockedValue { $0.waiting },
+            changed: { [self] host, change in
                 let (kind, fields, reachable): (EventKind, [String: JSONValue], Bool)
                 switch change {
                 case .lost(let reason):
                     (kind, fields, reachable) = (.hostUnreachable, ["reason": .string(reason)], false)
                 case .back(let after):
+                    guard await ready(host, placed: placed, recorder: recorder, executors: executors) else {
+                        return false
+                    }
                     (kind, fields, reachable) = (
                         .hostReachable, ["unreachableForMs": .int(Int(after.milliseconds))], true
                     )
@@ -228,6 +300,7 @@ final class HostFleet: Sendable {
                         await executors[app]?.hostUnreachable(host)
                     }
                 }
+                return true
             }
         ).run()
     }

@@ -16,8 +16,11 @@ struct HostWatch: Sendable {
     let clients: [SSHClient]
     let timeline: Timeline
     let policy: HostReachability.Policy
-    /// Told of each change, in order for each host.
-    let changed: @Sendable (String, HostReachability.Change) async -> Void
+    /// The hosts lost from the start (they could not be reached when the controller started).
+    let lostAtStart: Set<String>
+    /// Told of each change, in order for each host; whether it took. A return that did not take (the host answers
+    /// but could not be made ready) leaves the host lost, and the next look that reaches it tries again.
+    let changed: @Sendable (String, HostReachability.Change) async -> Bool
 
     /// Runs until cancelled.
     func run() async {
@@ -29,13 +32,20 @@ struct HostWatch: Sendable {
     }
 
     private func watch(_ client: SSHClient) async {
-        var reachability = HostReachability(policy: policy)
+        let start = timeline.now
+        var reachability = HostReachability(
+            policy: policy,
+            lostSince: lostAtStart.contains(client.host.name) ? start : nil
+        )
         while !Task.isCancelled {
             let result = await client.run(["true"], timeout: Self.lookTimeout)
             let look: HostReachability.Look =
                 result.succeeded ? .reached : .failed(HostProbe.problem(in: result))
-            if let change = reachability.handle(look, at: timeline.now) {
-                await changed(client.host.name, change)
+            let now = timeline.now
+            if let change = reachability.handle(look, at: now), !(await changed(client.host.name, change)),
+                case .back(let after) = change
+            {
+                reachability = HostReachability(policy: policy, lostSince: now - after)
             }
             try? await Task.sleep(for: Self.interval)
         }

@@ -25,6 +25,15 @@ import Testing
         #expect(host.handle(.reached, at: at(21)) == nil)
     }
 
+    @Test func aHostLostFromTheStartIsNotLostAgainAndIsBackAtItsFirstAnswer() {
+        var host = HostReachability(lostSince: at(10))
+        #expect(host.isLost)
+        #expect(host.handle(.failed("no answer in time"), at: at(11)) == nil)
+        #expect(host.handle(.failed("no answer in time"), at: at(16)) == nil)
+        #expect(host.handle(.reached, at: at(30)) == .back(after: .seconds(20)))
+        #expect(!host.isLost)
+    }
+
     @Test func aStricterPolicyLosesAHostAtItsFirstFailure() {
         var host = HostReachability(policy: .init(failuresToLose: 1))
         #expect(host.handle(.failed("down"), at: at(5)) == .lost(reason: "down"))
