@@ -70,6 +70,12 @@ extension ConfigDecoder {
             appInstances: instances,
             previewListen: &identity.previewListen
         )
+        if let hosts, let (preview, entry) = identity.previewListen, preview.port == 0 {
+            let message =
+                "an app on hosts (\(hosts.joined(separator: ", "))) needs a fixed preview port, the same on every "
+                + "host; got port 0"
+            report(entry.value.location, entry.path, message)
+        }
         let analysis = analysis(fields["analysis"])
         let warmup = warmUp(fields["warmup"])
         let hooks = hooks(fields["hooks"])

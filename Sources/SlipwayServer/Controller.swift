@@ -448,6 +448,9 @@ public final class Controller: Service, MetricSource, ControllerServing {
                     wallClock: wallClock,
                     queries: config.controller.prometheus.map { PrometheusClient(spec: $0, client: client) },
                     placeOf: { [placed] in placed.place(of: $0) },
+                    firstHostAddress: app.hosts.first.flatMap { name in
+                        config.hosts.first { $0.name == name }?.address
+                    },
                     chaos: desk,
                     logger: logger
                 ),

@@ -132,6 +132,18 @@ struct HostsConfigTests {
             "\(anyPort)"
         )
 
+        let anyPreviewPort = ConfigFixtures.problems(
+            Self.placed("hosts: [web-1]\ninstances: 1\nstrategy:\n  blueGreen:\n    previewListen: 0.0.0.0:0")
+        )
+        #expect(
+            anyPreviewPort.contains {
+                $0.contains(
+                    "apps[0].strategy.blueGreen.previewListen: an app on hosts (web-1) needs a fixed preview port"
+                )
+            },
+            "\(anyPreviewPort)"
+        )
+
         let many = ConfigFixtures.problems(Self.placed("hosts: [web-1, web-2]\ninstances: 600"))
         #expect(
             many.contains { $0.contains("apps[0].instances: 600 instances on each of 2 hosts make 1200") },

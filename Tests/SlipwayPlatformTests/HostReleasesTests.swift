@@ -20,14 +20,7 @@ struct HostReleasesTests {
 
     private func run(_ lab: SSHLab) async throws {
         let labHost = lab.hosts[0]
-        let host = HostSpec(
-            name: "web-1",
-            address: labHost.address,
-            user: "root",
-            identityFile: lab.identity,
-            knownHostsFile: lab.knownHosts,
-            directory: labHost.root
-        )
+        let host = HostProbeTests.host(lab, 0)
         let sent = Mutex<[RemoteCommand]>([])
         let client = SSHClient(host: host, controlDirectory: lab.sockets, connectTimeout: .seconds(2)) { command in
             sent.withLock { $0.append(command) }

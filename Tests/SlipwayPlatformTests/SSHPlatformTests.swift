@@ -40,14 +40,7 @@ struct SSHPlatformTests {
 
     private func run(_ lab: SSHLab) async throws {
         let labHost = lab.hosts[0]
-        let host = HostSpec(
-            name: "web-1",
-            address: labHost.address,
-            user: "root",
-            identityFile: lab.identity,
-            knownHostsFile: lab.knownHosts,
-            directory: labHost.root
-        )
+        let host = HostProbeTests.host(lab, 0)
         // Only the supervisor: the platform needs nothing else there, and the data plane is large to checksum.
         let binaries = [try HostBinary(name: "slipway-supervisor", path: BuiltProducts.path("slipway-supervisor"))]
         let installed = await HostInstaller.install(binaries, on: [host], controlDirectory: lab.sockets)

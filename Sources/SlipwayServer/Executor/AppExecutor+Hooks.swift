@@ -19,12 +19,12 @@ extension AppExecutor {
             point: point,
             plan: rollout.plan,
             spec: spec,
-            listenURL: url(spec.listen.host, context.listenPort)
+            listenURL: listenerURL(spec.listen.host, context.listenPort)
         )
         if let preview, case .blueGreen(let blueGreen) = rollout.plan.strategy.kind,
             let address = blueGreen.previewListen
         {
-            facts.previewURL = url(address.host, preview.port)
+            facts.previewURL = listenerURL(address.host, preview.port)
         }
         facts.candidateURLs = rollout.candidates.compactMap { id in
             runtimes[id].map { url($0.handle.host, $0.handle.port) }
@@ -56,6 +56,11 @@ extension AppExecutor {
     func hooksFinished(_ point: HookPoint, failure: String?, rollout number: Int) {
         if machine.running?.plan.number == number { hookTask = nil }
         feed(.hooksFinished(point, failure: failure, rollout: number))
+    }
+
+    /// The URL of a listener bound to `host`: on an app's first host when it runs on hosts.
+    private func listenerURL(_ host: String, _ port: Int) -> String {
+        url(context.firstHostAddress ?? host, port)
     }
 
     private func url(_ host: String, _ port: Int) -> String {

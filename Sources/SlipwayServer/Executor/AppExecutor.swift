@@ -54,6 +54,9 @@ actor AppExecutor {
         var queries: (any QuerySource)?
         /// The place (host) that runs an instance, while it runs; nil on this machine.
         var placeOf: @Sendable (InstanceID) -> String? = { _ in nil }
+        /// For an app on hosts, the address of its first host, where hooks reach its listeners (every host serves
+        /// the same); nil on this machine.
+        var firstHostAddress: String? = nil
         /// The chaos desk a chaos step's faults go through; nil where there is none.
         var chaos: ChaosFaults?
         var logger: Logger

@@ -26,13 +26,14 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
     private var controller: Process? { controllers.last }
 
     /// Writes `slipway.yaml`: the lab's hosts, and `shop` on all of them, one instance each, with `strategy` (YAML
-    /// under `strategy:`), run by `run` (YAML under `run:`; by default the folder per version above).
+    /// under `strategy:`), run by `run` (YAML under `run:`; by default the folder per version above), with `hooks`
+    /// (YAML under `hooks:`) if any.
     ///
     /// Each host is given this build's data plane by a link in its `bin/<version>/` (the hosts share this
     /// machine's files), as if an earlier `slipway hosts install` had put it there: `slipway up` finds it in place by
     /// its SHA-256 and sends only the supervisor. Sending the large debug data plane over SSH to three hosts at once
     /// is `HostsCommandTests`' subject, and here it would only load the machine while other tests judge time.
-    init(lab: SSHLab, strategy: String, instancesPerHost: Int = 1, run: String? = nil) throws {
+    init(lab: SSHLab, strategy: String, instancesPerHost: Int = 1, run: String? = nil, hooks: String? = nil) throws {
         self.lab = lab
         for host in lab.hosts {
             let folder = HostInstaller.folder(directory: host.root)
@@ -95,7 +96,7 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
                   minRequests: 10
                   checks: ["successRate >= 99%"]
                   failFast: ["successRate >= 95%"]
-            """
+            """ + (hooks.map { "\n    hooks:\n" + $0.indented(6) } ?? "")
         try yaml.write(toFile: directory + "/slipway.yaml", atomically: true, encoding: .utf8)
     }
 
