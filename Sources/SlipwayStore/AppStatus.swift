@@ -34,6 +34,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
         /// Whether the proxy holds it out of rotation after failed requests (outlier ejection), until a probe
         /// passes.
         public var ejected = false
+        /// Where it is reached (`198.18.0.2:20511` on a host), when the log says.
+        public var address: String? = nil
     }
 
     /// The data plane serving the app's listener, as the controller last found it.
@@ -136,7 +138,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
                     port: fields["port"]?.intValue,
                     state: .starting,
                     since: recorded.time,
-                    supervisorPid: fields["supervisorPid"]?.intValue
+                    supervisorPid: fields["supervisorPid"]?.intValue,
+                    address: fields["address"]?.stringValue
                 )
             )
             instances.sort { $0.id < $1.id }
@@ -171,7 +174,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
                     port: port,
                     state: .starting,
                     since: recorded.time,
-                    supervisorPid: fields["supervisorPid"]?.intValue
+                    supervisorPid: fields["supervisorPid"]?.intValue,
+                    address: fields["address"]?.stringValue
                 )
             )
             instances.sort { $0.id < $1.id }

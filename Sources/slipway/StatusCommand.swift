@@ -115,7 +115,7 @@ struct StatusCommand: AsyncParsableCommand {
             )
         }
         for instance in status.instances {
-            let address = instance.port.map { "127.0.0.1:\($0)" } ?? "-"
+            let address = instance.address ?? instance.port.map { "127.0.0.1:\($0)" } ?? "-"
             let pid = instance.pid.map { "pid \($0)" } ?? "pid -"
             let supervisor = instance.supervisorPid.map { "  supervisor \($0)" } ?? ""
             lines.append(

@@ -125,7 +125,9 @@ struct FaultLiveTests {
                     #expect(try await get(client, proxy.url + "/index.html").0 == 200)
                     home.append(clock.now - homeStarted)
                 }
-                #expect(api.allSatisfy { $0 >= .milliseconds(200) && $0 < .milliseconds(400) }, "\(api)")
+                // Never sooner than the delay; about the delay as a rule (one request may wait longer on a busy
+                // machine).
+                #expect(api.allSatisfy { $0 >= .milliseconds(200) } && api.sorted()[5] < .milliseconds(400), "\(api)")
                 #expect(home.sorted()[5] < .milliseconds(100), "\(home)")
             }
             let sample = await proxy.listener.sample()

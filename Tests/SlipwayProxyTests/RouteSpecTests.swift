@@ -201,7 +201,9 @@ import Testing
 
         // The first data plane goes away (the file stays); a fresh one on the same file serves what it served.
         await plane.dataPlane.shutdown(within: .seconds(2))
-        #expect(!LoopbackHTTP.isAccepting(port: port))
+        try await waitUntil("the first data plane's port is closed", timeout: .seconds(2)) {
+            !LoopbackHTTP.isAccepting(port: port)
+        }
         let fresh = DataPlane(group: plane.group, stateFile: plane.stateFile)
         let problems = await fresh.restore()
         #expect(problems.isEmpty, "\(problems)")

@@ -72,7 +72,13 @@ import Testing
             nil,
             ["host": "web-2", "pid": 50, "reason": "its control connection through SSH ended"]
         )
+        try add(
+            .instanceStarted,
+            "shop-3",
+            ["pid": 70, "port": 20_511, "version": "1.0.0", "address": "198.18.0.2:20511"]
+        )
         var status = AppStatus.fold(app: "shop", events: try log.events())
+        #expect(status.instances.map(\.address) == [nil, nil, "198.18.0.2:20511"])
         #expect(status.dataPlane == nil)
         #expect(status.hostDataPlanes.mapValues(\.pid) == ["web-1": 40, "web-2": 50])
         #expect(status.hostDataPlanes.mapValues(\.attached) == ["web-1": true, "web-2": false])
