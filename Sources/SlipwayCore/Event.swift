@@ -61,14 +61,15 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case rolloutHeld
     /// The host that held the rollout can be reached again: `host`, `heldForMs`.
     case rolloutHoldLifted
-    /// A host of the app stopped answering over SSH: `host`, `reason`. Its instances are out of the routes, nothing new
-    /// is placed there, and a rollout under way holds.
+    /// A host of the app stopped answering over SSH, or did not answer when the controller started (`atStart`):
+    /// `host`, `reason`. Its instances are out of the routes, nothing new is placed there, and a rollout under way
+    /// holds.
     case hostUnreachable
     /// A host that could not be reached answers again: `host`, `unreachableForMs`. Its instances are probed again.
     case hostReachable
     /// A command that changed something on a host ran over SSH: `host`, `action` (`startInstance`, `stopInstance`,
-    /// `killInstance`, `signalInstance`, `startDataPlane`, `stopDataPlane`, `install`), `command` (its words, never
-    /// an instance's variables), `outcome`, `succeeded`, `tookMs`.
+    /// `killInstance`, `signalInstance`, `startDataPlane`, `stopDataPlane`, `install`, `shipRelease`), `command`
+    /// (its words, never an instance's variables), `outcome`, `succeeded`, `tookMs`.
     case remoteCommand
     /// The candidate takes all traffic: it is the app's stable release from now on.
     case rolloutPromoted

@@ -97,22 +97,22 @@ struct StatusCommand: AsyncParsableCommand {
             "\(status.app)  \(status.supervision.rawValue)  version \(status.version ?? "-")  "
                 + "\(status.healthyCount)/\(desired) healthy"
         )
-        if let dataPlane = status.dataPlane {
-            let alive = kill(Int32(dataPlane.pid), 0) == 0
+        /// `pid 4230, Slipway 0.7.0, up 2h14m, a controller attached`.
+        func describe(_ dataPlane: AppStatus.DataPlane) -> String {
             let uptime = DurationText.format(.seconds(Int64(max(0, now.timeIntervalSince(dataPlane.since)))))
             let driven = dataPlane.attached ? "a controller attached" : "no controller attached"
+            return "pid \(dataPlane.pid), Slipway \(dataPlane.build), up \(uptime), \(driven)"
+        }
+        if let dataPlane = status.dataPlane {
+            let alive = kill(Int32(dataPlane.pid), 0) == 0
             lines.append(
                 alive
-                    ? "  data plane: pid \(dataPlane.pid), Slipway \(dataPlane.build), up \(uptime), \(driven)"
+                    ? "  data plane: \(describe(dataPlane))"
                     : "  data plane: pid \(dataPlane.pid) is not running"
             )
         }
         for (host, dataPlane) in status.hostDataPlanes.sorted(by: { $0.key < $1.key }) {
-            let uptime = DurationText.format(.seconds(Int64(max(0, now.timeIntervalSince(dataPlane.since)))))
-            let driven = dataPlane.attached ? "a controller attached" : "no controller attached"
-            lines.append(
-                "  data plane on \(host): pid \(dataPlane.pid), Slipway \(dataPlane.build), up \(uptime), \(driven)"
-            )
+            lines.append("  data plane on \(host): \(describe(dataPlane))")
         }
         for instance in status.instances {
             let address = instance.address ?? instance.port.map { "127.0.0.1:\($0)" } ?? "-"

@@ -55,39 +55,14 @@ struct HostReleasesTests {
         #expect(sent.withLock { $0.first?.instance } == instance)
 
         // Already there with that sum: nothing is sent again, even for several instances at once.
-        try await withThrowingTaskGroup(of: String.self) { group in
-            for number in 2...4 {
-                group.addTask {
-                    try await releases.ensure(
-                        app: "shop",
-                        version: "1.0.0",
-                        artifact: archive,
-                        for: InstanceID(app: "shop", number: number),
-                        running: []
-                    )
-                }
-            }
-            for try await path in group { #expect(path == folder) }
-        }
+        let folders = try await Self.atOnce(releases, version: "1.0.0", artifact: archive, instances: 2...4)
+        #expect(folders == [folder, folder, folder])
         #expect(sent.withLock { $0.count } == 1)
 
         // Any other file is kept as it is, executable; several instances starting at once share one shipment.
         let program = local + "/shop-2.0.0"
         try "#!/bin/sh\necho two\n".write(toFile: program, atomically: true, encoding: .utf8)
-        try await withThrowingTaskGroup(of: String.self) { group in
-            for number in 5...7 {
-                group.addTask {
-                    try await releases.ensure(
-                        app: "shop",
-                        version: "2.0.0",
-                        artifact: program,
-                        for: InstanceID(app: "shop", number: number),
-                        running: []
-                    )
-                }
-            }
-            for try await _ in group {}
-        }
+        _ = try await Self.atOnce(releases, version: "2.0.0", artifact: program, instances: 5...7)
         #expect(sent.withLock { $0.count } == 2)
         let ran = try await lab.ssh(labHost, "\(labHost.root)/releases/shop/2.0.0/shop-2.0.0")
         #expect(ran.output == "two\n")
@@ -129,6 +104,31 @@ struct HostReleasesTests {
             )
         }
         #expect(sent.withLock { $0.count } == 8)
+    }
+
+    /// `version` of `shop` made sure of for the instances numbered `instances`, all at once; the folders returned.
+    private static func atOnce(
+        _ releases: HostReleases,
+        version: String,
+        artifact: String,
+        instances: ClosedRange<Int>
+    ) async throws -> [String] {
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for number in instances {
+                group.addTask {
+                    try await releases.ensure(
+                        app: "shop",
+                        version: version,
+                        artifact: artifact,
+                        for: InstanceID(app: "shop", number: number),
+                        running: []
+                    )
+                }
+            }
+            var folders: [String] = []
+            for try await folder in group { folders.append(folder) }
+            return folders
+        }
     }
 
     private func shell(_ command: String) throws -> Int32 {

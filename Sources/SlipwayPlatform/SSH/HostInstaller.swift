@@ -21,14 +21,22 @@ public struct HostBinary: Sendable, Equatable {
     public static func bundled(
         in folder: String = ExecutableResolver.ownDirectory() ?? "."
     ) async throws(HostInstallError) -> [HostBinary] {
+        var binaries: [HostBinary] = []
+        for name in ["slipway-dataplane", "slipway-supervisor"] {
+            binaries.append(try await read(name: name, path: folder + "/" + name))
+        }
+        return binaries
+    }
+
+    /// Reads and checksums the file at `path` on a thread of its own (a large file takes a while, and the tasks
+    /// around it go on meanwhile).
+    public static func read(name: String, path: String) async throws(HostInstallError) -> HostBinary {
         let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<[HostBinary], HostInstallError>, Never>) in
+            (continuation: CheckedContinuation<Result<HostBinary, HostInstallError>, Never>) in
             Thread.detachNewThread {
                 continuation.resume(
-                    returning: Result { () throws(HostInstallError) -> [HostBinary] in
-                        try ["slipway-dataplane", "slipway-supervisor"].map { name throws(HostInstallError) in
-                            try HostBinary(name: name, path: folder + "/" + name)
-                        }
+                    returning: Result { () throws(HostInstallError) -> HostBinary in
+                        try HostBinary(name: name, path: path)
                     }
                 )
             }

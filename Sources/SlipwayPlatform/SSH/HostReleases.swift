@@ -73,7 +73,7 @@ public final class HostReleases: Sendable {
         running: Set<String>
     ) async -> Result<String, LaunchError> {
         let folder = folder(app: app, version: version)
-        let file: ArtifactSum
+        let file: HostBinary
         do {
             file = try await ArtifactSums.shared.sum(of: artifact)
         } catch {
@@ -151,42 +151,28 @@ public final class HostReleases: Sendable {
     }
 }
 
-/// A local file's SHA-256 and size.
-struct ArtifactSum: Sendable, Equatable {
-    var sha256: String
-    var bytes: Int
-    var modified: Date
-}
-
 /// The sums of artifacts read so far: a file is read again only when its size or time changed.
 final class ArtifactSums: Sendable {
     static let shared = ArtifactSums()
-    private let known = Mutex<[String: ArtifactSum]>([:])
+    private let known = Mutex<[String: (file: HostBinary, modified: Date)]>([:])
 
-    /// The sum of the file at `path`, read on a thread of its own when it is not known.
-    func sum(of path: String) async throws(LaunchError) -> ArtifactSum {
+    /// The file at `path` with its sum, read on a thread of its own when it is not known.
+    func sum(of path: String) async throws(LaunchError) -> HostBinary {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             attributes[.type] as? FileAttributeType == .typeRegular
         else { throw .release("the artifact \(path) does not exist or is not a file") }
         let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
         let modified = attributes[.modificationDate] as? Date ?? .distantPast
-        if let sum = known.withLock({ $0[path] }), sum.bytes == size, sum.modified == modified { return sum }
-        let read = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<HostBinary, HostInstallError>, Never>) in
-            Thread.detachNewThread {
-                continuation.resume(
-                    returning: Result { () throws(HostInstallError) -> HostBinary in
-                        try HostBinary(name: (path as NSString).lastPathComponent, path: path)
-                    }
-                )
-            }
+        if let known = known.withLock({ $0[path] }), known.file.bytes == size, known.modified == modified {
+            return known.file
         }
-        guard case .success(let binary) = read else {
-            if case .failure(let error) = read { throw .release(error.description) }
-            throw .release("cannot read \(path)")
+        let file: HostBinary
+        do {
+            file = try await HostBinary.read(name: (path as NSString).lastPathComponent, path: path)
+        } catch {
+            throw .release(error.description)
         }
-        let sum = ArtifactSum(sha256: binary.sha256, bytes: binary.bytes, modified: modified)
-        known.withLock { $0[path] = sum }
-        return sum
+        known.withLock { $0[path] = (file, modified) }
+        return file
     }
 }

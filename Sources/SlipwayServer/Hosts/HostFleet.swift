@@ -31,6 +31,23 @@ final class HostFleet: Sendable {
     private struct LateHosts {
         var waiting: Set<String> = []
         var observe: (@Sendable (String, EventKind, [String: JSONValue]) -> Void)?
+        /// This build's programs, as read at start.
+        var binaries: [HostBinary] = []
+    }
+
+    /// `body` on every one of `members` at once; the results in the order of `members`.
+    private static func onEach<T: Sendable>(
+        _ members: [Member],
+        _ body: @escaping @Sendable (Member) async -> T
+    ) async -> [T] {
+        await withTaskGroup(of: (Int, T).self) { group in
+            for (index, member) in members.enumerated() {
+                group.addTask { (index, await body(member)) }
+            }
+            var results: [(Int, T)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
     }
 
     /// The hosts of `config`'s apps (none when every app runs on this machine). The tunnels' local ends go in
@@ -132,16 +149,9 @@ final class HostFleet: Sendable {
     ) async throws -> [(host: String, reason: String)] {
         guard !members.isEmpty else { return [] }
         let binaries = try await HostBinary.bundled()
-        let looks = await withTaskGroup(of: (Int, String?).self) { group in
-            for (index, member) in members.enumerated() {
-                group.addTask {
-                    let look = await member.platform.client.run(["true"], timeout: HostWatch.lookTimeout)
-                    return (index, look.succeeded ? nil : HostProbe.problem(in: look))
-                }
-            }
-            var looks: [(Int, String?)] = []
-            for await look in group { looks.append(look) }
-            return looks.sorted { $0.0 < $1.0 }.map(\.1)
+        let looks = await Self.onEach(members) { member -> String? in
+            let look = await member.platform.client.run(["true"], timeout: HostWatch.lookTimeout)
+            return look.succeeded ? nil : HostProbe.problem(in: look)
         }
         let unreachable = zip(members, looks).compactMap { member, problem in
             problem.map { (host: member.spec.name, reason: $0) }
@@ -151,16 +161,10 @@ final class HostFleet: Sendable {
         late.withLockedValue {
             $0.waiting = Set(unreachable.map(\.host))
             $0.observe = observe
+            $0.binaries = binaries
         }
-        let reports = await withTaskGroup(of: (Int, HostInstallReport).self) { group in
-            for (index, member) in reachable.enumerated() {
-                group.addTask {
-                    (index, await HostInstaller.install(binaries, with: member.platform.client, timeout: .seconds(300)))
-                }
-            }
-            var reports: [(Int, HostInstallReport)] = []
-            for await report in group { reports.append(report) }
-            return reports.sorted { $0.0 < $1.0 }.map(\.1)
+        let reports = await Self.onEach(reachable) { member in
+            await HostInstaller.install(binaries, with: member.platform.client, timeout: .seconds(300))
         }
         let failed = reports.filter { !$0.installed }
         guard failed.isEmpty else {
@@ -189,10 +193,9 @@ final class HostFleet: Sendable {
         recorder: EventRecorder,
         executors: [String: AppExecutor]
     ) async -> Bool {
-        let (waiting, observe) = late.withLockedValue { ($0.waiting.contains(name), $0.observe) }
+        let (waiting, observe, binaries) = late.withLockedValue { ($0.waiting.contains(name), $0.observe, $0.binaries) }
         guard waiting, let member = members.first(where: { $0.spec.name == name }), let observe else { return true }
         do {
-            let binaries = try await HostBinary.bundled()
             let report = await HostInstaller.install(binaries, with: member.platform.client, timeout: .seconds(300))
             guard report.installed else {
                 throw HostFleetError("cannot put this build's programs there: \(report.problem ?? "not installed")")
@@ -230,20 +233,14 @@ final class HostFleet: Sendable {
     /// Stops the data plane of every host that runs one, with no controller attached: the pid of each one stopped,
     /// or why it could not be.
     func stopDataPlanes() async -> [(host: String, result: Result<Int32?, HostDataPlaneError>)] {
-        await withTaskGroup(of: (Int, Result<Int32?, HostDataPlaneError>).self) { group in
-            for (index, member) in members.enumerated() {
-                group.addTask {
-                    do throws(HostDataPlaneError) {
-                        return (index, .success(try await member.dataPlane.launcher.stopRunning()))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
+        let results = await Self.onEach(members) { member -> Result<Int32?, HostDataPlaneError> in
+            do throws(HostDataPlaneError) {
+                return .success(try await member.dataPlane.launcher.stopRunning())
+            } catch {
+                return .failure(error)
             }
-            var results: [(Int, Result<Int32?, HostDataPlaneError>)] = []
-            for await result in group { results.append(result) }
-            return results.sorted { $0.0 < $1.0 }.map { (members[$0.0].spec.name, $0.1) }
         }
+        return zip(members, results).map { ($0.spec.name, $1) }
     }
 
     /// Closes the shared SSH connections.
