@@ -129,6 +129,13 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case chaosKill
     /// A frozen instance was let go (`SIGCONT`): `hungForMs`, `problem` when it could not be (it is gone).
     case chaosHangEnded
+    /// Chaos cut the controller off a host and froze what Slipway runs there (its data plane and instances), recorded
+    /// for each app on the host before anything is done: `host`, `durationMs`, `by`, `reason`.
+    case chaosHostCut
+    /// A host cut off by chaos was let go (`SIGCONT`) and the controller reaches it again: `host`, `cutForMs`,
+    /// `thawed` (processes let go), `reason` (why it ended: its time was up, chaos was stopped, the controller is
+    /// stopping), `problem` when the host could not be cut off after all.
+    case chaosHostRestored
     /// The chaos monkey drew the day's plan: `day` (local date), `killAt` (absent: no kill that day),
     /// `probability`.
     case monkeyPlanned

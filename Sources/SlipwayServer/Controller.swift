@@ -85,6 +85,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
     let chaosDesk = NIOLockedValueBox<ChaosFaults?>(nil)
     /// Chaos kills and freezes, once `run` has taken over the instances.
     let chaosKills = NIOLockedValueBox<ChaosKills?>(nil)
+    /// Hosts cut off by chaos, once `run` has the hosts.
+    let hostCuts = NIOLockedValueBox<HostCuts?>(nil)
     /// The apps' chaos monkeys, once `run` has taken over the instances.
     let chaosMonkey = NIOLockedValueBox<ChaosMonkey?>(nil)
     /// Set by ``stopLeavingServiceRunning()``: the next shutdown leaves instances and data plane running.
@@ -330,6 +332,18 @@ public final class Controller: Service, MetricSource, ControllerServing {
         }
         self.link.withLockedValue { $0 = link }
         fleet.recordRemoteCommands(with: recorder)
+        // A host a chaos cut left frozen stays cut off (unreached) until the cut ends on time.
+        let cuts = HostCuts(
+            placement: fleet.placement,
+            record: { recorder.record($0) },
+            freeze: { [fleet] host, freeze in await fleet.freeze(host, freeze) },
+            cutOff: { [fleet] host, reason in await fleet.cutOff(host, reason: reason) },
+            chaosStopped: { await desk.isStopped },
+            wallClock: wallClock,
+            logger: logger
+        )
+        await cuts.recover(from: log)
+        hostCuts.withLockedValue { $0 = cuts }
         // A host that cannot be reached now is made ready once it answers; meanwhile nothing is placed there.
         let unreachableAtStart: [(host: String, reason: String)]
         do {
@@ -569,8 +583,9 @@ public final class Controller: Service, MetricSource, ControllerServing {
         _ = try? await apiTask.value
         apiStopped.cancel()
 
-        // No instance stays frozen by chaos once the controller is gone.
+        // No instance or host stays frozen by chaos once the controller is gone.
         await kills.thawAll()
+        await cuts.restoreAll()
         let detaching = leaveRunning.withLockedValue { $0 }
         await withTaskGroup(of: Void.self) { group in
             for executor in executors.values {

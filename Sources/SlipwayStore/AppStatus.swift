@@ -212,7 +212,8 @@ public struct AppStatus: Sendable, Equatable, Codable {
         case .instanceStartFailed, .instanceFailedToStart, .instanceReplaced, .instanceDrained, .instanceWarmedUp,
             .commandRefused, .hookStarted, .deployForced, .notificationFailed, .experimentStarted, .instanceLogTail,
             .circuitOpened, .circuitClosed, .faultAdded, .faultRemoved, .chaosStopped, .chaosReleased,
-            .chaosKill, .chaosHangEnded, .monkeyPlanned, .monkeySkipped, .chaosExperimentStarted, .chaosExperimentRan,
+            .chaosKill, .chaosHangEnded, .chaosHostCut, .chaosHostRestored, .monkeyPlanned, .monkeySkipped,
+            .chaosExperimentStarted, .chaosExperimentRan,
             .hostUnreachable, .hostReachable, .remoteCommand:
             // Faults and chaos stops are the chaos ledger's to fold, not an app's status.
             break

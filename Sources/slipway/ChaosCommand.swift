@@ -21,8 +21,8 @@ struct ChaosCommand: AsyncParsableCommand {
             fault, 4 controller unreachable or unauthorized.
             """,
         subcommands: [
-            ChaosStatusCommand.self, ChaosFaultCommand.self, ChaosKillCommand.self, ChaosRunCommand.self,
-            ChaosStopCommand.self, ChaosReleaseCommand.self,
+            ChaosStatusCommand.self, ChaosFaultCommand.self, ChaosKillCommand.self, ChaosCutCommand.self,
+            ChaosRunCommand.self, ChaosStopCommand.self, ChaosReleaseCommand.self,
         ]
     )
 }
@@ -31,7 +31,8 @@ struct ChaosCommand: AsyncParsableCommand {
 struct ChaosStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the faults in force, the apps' monkeys, the latest kills, and whether chaos is stopped."
+        abstract:
+            "Show the faults and host cuts in force, the apps' monkeys, the latest kills, and whether chaos is stopped."
     )
 
     @OptionGroup var controller: ControllerOptions
@@ -313,7 +314,8 @@ struct KillRequestBody: Encodable, Equatable {
 struct ChaosStopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop",
-        abstract: "Remove every fault of every app now, and refuse new ones until `slipway chaos release`."
+        abstract:
+            "Remove every fault of every app and let every cut host go now; refuse new faults until `slipway chaos release`."
     )
 
     @Option(help: "Why, as the event log records it.")
@@ -404,6 +406,12 @@ enum ChaosText {
                         + fault.summary
                 )
             }
+        }
+        for cut in status.cuts {
+            var line = "host \(cut.host) cut off until \(time(cut.until)) by \(cut.by)"
+            line += " (\(cut.apps.joined(separator: ", ")))"
+            if let reason = cut.reason { line += ": \(reason)" }
+            lines.append(line)
         }
         for experiment in status.experiments {
             lines.append(

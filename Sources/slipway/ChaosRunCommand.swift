@@ -209,6 +209,12 @@ final class ExperimentDriver: ChaosExperimentDriver, @unchecked Sendable {
             ]
             if let instance { body["instance"] = .string(instance) }
             return try await call(.POST, ControllerClient.path(app: app, "chaos/kill"), body, ChaosKill.self)
+        case .cutHost(let host, let duration):
+            let body: [String: JSONValue] = [
+                "by": .string(user), "reason": .string(reason), "durationMs": .int(Int(duration.milliseconds)),
+            ]
+            let segment = host.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? host
+            return try await call(.POST, "/api/v1/hosts/\(segment)/chaos/cut", body, ChaosHostCut.self)
         case .addFault(let app, let fault):
             var fields = fault
             fields["by"] = .string(user)
@@ -441,6 +447,9 @@ extension ChaosExperimentSpec {
                 names.append(app)
             case .removeFaults(let app):
                 if let app { names.append(app) }
+            case .cutHost:
+                // The controller records a cut for every app on the host.
+                break
             }
         }
         if let safeguard { names.append(safeguard.app) }

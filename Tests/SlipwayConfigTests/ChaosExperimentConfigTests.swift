@@ -77,6 +77,18 @@ struct ChaosExperimentConfigTests {
         #expect(spec.method.first?.provider == .slipway(.killInstance(app: "shop", instance: nil, signal: nil)))
     }
 
+    @Test func aHostCutNamesTheHostAndHowLong() throws {
+        let yaml = """
+            title: t
+            method:
+              - type: action
+                name: cut
+                provider: {type: slipway, func: cut-host, arguments: {host: h2, duration: 30s}}
+            """
+        let spec = try ChaosExperimentLoader.parse(yaml, file: "exp.yaml")
+        #expect(spec.method.first?.provider == .slipway(.cutHost(host: "h2", duration: .seconds(30))))
+    }
+
     @Test func badExperimentsNameTheLineKeyPathAndWhatIsExpected() {
         let cases: [(String, String)] = [
             ("title: t\n", "missing required key `method`"),
@@ -106,6 +118,16 @@ struct ChaosExperimentConfigTests {
             (
                 "title: t\nmethod:\n  - {type: action, name: a, provider: {type: slipway, func: hang-instance, "
                     + "arguments: {app: shop}}}\n",
+                "missing required key `duration`"
+            ),
+            (
+                "title: t\nmethod:\n  - {type: action, name: a, provider: {type: slipway, func: cut-host, "
+                    + "arguments: {app: shop, duration: 5s}}}\n",
+                "method[0].provider.arguments.app"
+            ),
+            (
+                "title: t\nmethod:\n  - {type: action, name: a, provider: {type: slipway, func: cut-host, "
+                    + "arguments: {host: h2}}}\n",
                 "missing required key `duration`"
             ),
         ]

@@ -77,6 +77,11 @@ import Testing
         let run = try slipway(["history"], in: "/")
         #expect(run.status == 2)
         #expect(run.stderr.contains("Missing expected argument"))
+        // A host cut is bounded, and refused before any controller is asked.
+        for length in ["2h", "0s", "soon"] {
+            let cut = try slipway(["chaos", "cut", "h1", "--for", length], in: "/")
+            #expect(cut.status == 2 && cut.stderr.contains("--for: expected a duration like 30s, at most 1h"))
+        }
     }
 
     @Test func statusWithoutStateSaysSoAndExits2() throws {

@@ -232,6 +232,7 @@ extension ConfigDecoder {
     ) -> ChaosExperimentSpec.Provider? {
         let known = [
             "kill-instance": ["app", "instance", "signal"], "hang-instance": ["app", "instance", "duration"],
+            "cut-host": ["host", "duration"],
             "add-fault": ["app", "fault"], "remove-faults": ["app"], "restart-app": ["app"],
             "error-rate": ["app", "window"], "latency": ["app", "window"], "steady-state": ["app", "window"],
         ]
@@ -247,7 +248,9 @@ extension ConfigDecoder {
             }
             values = read
         }
-        let app = name == "remove-faults" ? values["app"].flatMap(string) : require("app", in: values).flatMap(string)
+        let app =
+            name == "remove-faults" || name == "cut-host"
+            ? values["app"].flatMap(string) : require("app", in: values).flatMap(string)
         let window = values["window"].flatMap { duration($0, positive: true) } ?? .seconds(10)
         let function: ChaosExperimentSpec.SlipwayFunction?
         switch name {
@@ -264,6 +267,10 @@ extension ConfigDecoder {
             function = app.flatMap { app in
                 hang.map { .hangInstance(app: app, instance: values["instance"].flatMap(string), duration: $0) }
             }
+        case "cut-host":
+            let host = require("host", in: values).flatMap(string)
+            let length = require("duration", in: values).flatMap { duration($0, positive: true) }
+            function = host.flatMap { host in length.map { .cutHost(host: host, duration: $0) } }
         case "add-fault":
             let fault = require("fault", in: values).flatMap { entry -> [String: JSONValue]? in
                 guard case .object(let object) = json(entry.value), object["kind"] != nil else {

@@ -78,6 +78,8 @@ public struct ChaosExperimentSpec: Sendable, Equatable {
         case killInstance(app: String, instance: String?, signal: String?)
         /// Freeze an instance for `duration`.
         case hangInstance(app: String, instance: String?, duration: Duration)
+        /// Cut a host off for `duration`: its data plane and instances frozen, the controller not reaching it.
+        case cutHost(host: String, duration: Duration)
         /// Add a fault to the app's proxy: `fault` holds the fields of `POST /api/v1/apps/{app}/faults`.
         case addFault(app: String, fault: [String: JSONValue])
         /// Remove the faults this experiment added (of `app`, or of every app).
@@ -99,6 +101,7 @@ public struct ChaosExperimentSpec: Sendable, Equatable {
             switch self {
             case .killInstance: "kill-instance"
             case .hangInstance: "hang-instance"
+            case .cutHost: "cut-host"
             case .addFault: "add-fault"
             case .removeFaults: "remove-faults"
             case .restartApp: "restart-app"

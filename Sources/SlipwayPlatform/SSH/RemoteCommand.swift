@@ -5,7 +5,7 @@ import SlipwayCore
 /// variables: they go to the host over standard input, not in the words.
 public struct RemoteCommand: Sendable, Equatable {
     /// What it did: `startInstance`, `stopInstance`, `killInstance`, `signalInstance`, `startDataPlane`,
-    /// `stopDataPlane`, `install`, `shipRelease`.
+    /// `stopDataPlane`, `install`, `shipRelease`, `freezeHost`, `thawHost`.
     public var action: String
     /// The host's name.
     public var host: String

@@ -23,6 +23,8 @@ public struct SSHClient: Sendable {
     public var persist: Duration
     /// Told of every command that changes something on the host (``RemoteCommand``); nil: nobody is.
     public var report: (@Sendable (RemoteCommand) -> Void)?
+    /// While on, no command reaches the host (chaos cut it off); shared by this client's copies.
+    public var cutOff = HostCutOff()
 
     /// The SSH exit status that means SSH itself failed (no connection, refused key, unknown host key), rather than
     /// the remote command.
@@ -159,7 +161,16 @@ public struct SSHClient: Sendable {
     ) async
         -> HookProcessResult
     {
-        await HookProcess.run(
+        if let reason = cutOff.reason {
+            let message = "ssh: connect to host \(host.address) port \(host.port): \(reason)\n"
+            return HookProcessResult(
+                ending: .exited(Self.connectionFailureStatus),
+                output: message,
+                outputBytes: message.utf8.count,
+                duration: .zero
+            )
+        }
+        return await HookProcess.run(
             argv: ["ssh"] + arguments(for: command),
             environment: [:],
             workingDirectory: nil,

@@ -258,7 +258,7 @@ public final class SSHPlatform: Platform {
             try? await Task.sleep(for: entry.grace + Self.stopMargin)
             guard !Task.isCancelled, stillRunning() else { return }
             self?.logger.warning("the supervisor of instance \(instance) did not finish stopping it; killing both")
-            let kill = ["kill", "-KILL", "--", "-\(entry.pid)", String(entry.supervisorPid)]
+            let kill = ["kill", "-KILL", "-\(entry.pid)", String(entry.supervisorPid)]
             guard await Self.untilReached(client, "killInstance", instance, kill, while: stillRunning) else { return }
             self?.finish(
                 instance,
@@ -291,7 +291,7 @@ public final class SSHPlatform: Platform {
 
     public func signal(_ instance: InstanceID, _ signal: Int32) async -> Bool {
         guard let entry = running.withLock({ $0[instance] }), entry.pid > 0 else { return false }
-        let command = ["kill", "-\(signal)", "--", "-\(entry.pid)"]
+        let command = ["kill", "-\(signal)", "-\(entry.pid)"]
         return await client.change("signalInstance", instance: instance, words: command, command).succeeded
     }
 

@@ -16,6 +16,9 @@ public protocol ChaosControl: Sendable {
     func chaosStatus() async throws(CommandRefusal) -> ChaosStatus
     /// Crashes or freezes an instance of `app`; recorded before its signal.
     func killInstance(app: String, _ request: KillRequest) async throws(CommandRefusal) -> ChaosKill
+    /// Cuts the controller off `host` and freezes what Slipway runs there, for a while; recorded before anything is
+    /// done.
+    func cutHost(_ host: String, _ request: CutRequest) async throws(CommandRefusal) -> ChaosHostCut
     /// Records an experiment's run and journal (`chaosExperimentRan`) for each app it touched.
     func recordExperiment(_ record: ExperimentRecord) async throws(CommandRefusal) -> ExperimentRecord
     /// `app`'s cumulative traffic over all its versions, as the proxy counted it (injected faults left out).
@@ -178,6 +181,8 @@ public struct ChaosStatus: Sendable, Equatable, Codable {
     public var kills: [ChaosKill]
     /// The chaos experiments running now, oldest first.
     public var experiments: [ChaosLedger.Experiment]
+    /// The hosts cut off now, by name.
+    public var cuts: [ChaosHostCut]
 
     /// Creates a status.
     public init(
@@ -185,12 +190,14 @@ public struct ChaosStatus: Sendable, Equatable, Codable {
         faults: [ChaosFault],
         monkeys: [ChaosMonkey.View] = [],
         kills: [ChaosKill] = [],
-        experiments: [ChaosLedger.Experiment] = []
+        experiments: [ChaosLedger.Experiment] = [],
+        cuts: [ChaosHostCut] = []
     ) {
         self.stopped = stopped
         self.faults = faults
         self.monkeys = monkeys
         self.kills = kills
         self.experiments = experiments
+        self.cuts = cuts
     }
 }

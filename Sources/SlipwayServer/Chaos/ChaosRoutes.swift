@@ -2,7 +2,8 @@ import Hummingbird
 
 /// The chaos endpoints of the controller's API: `GET /api/v1/chaos`, `POST /api/v1/chaos/stop`,
 /// `POST /api/v1/chaos/release`, and an app's faults at `POST /api/v1/apps/{app}/faults` and
-/// `DELETE /api/v1/apps/{app}/faults/{id}`, and `POST /api/v1/apps/{app}/chaos/kill`. A refused or malformed request changes nothing.
+/// `DELETE /api/v1/apps/{app}/faults/{id}`, `POST /api/v1/apps/{app}/chaos/kill` and
+/// `POST /api/v1/hosts/{host}/chaos/cut`. A refused or malformed request changes nothing.
 public struct ChaosRoutes: Sendable {
     /// What carries the commands out.
     public let control: any ChaosControl
@@ -47,6 +48,12 @@ public struct ChaosRoutes: Sendable {
             try await CommandRoutes.answer(request, accepting: KillRequest.fields) { body in
                 let app = try Self.parameter("app", of: context)
                 return (.ok, try await control.killInstance(app: app, try KillRequest(body)))
+            }
+        }
+        group.post("hosts/{host}/chaos/cut") { request, context in
+            try await CommandRoutes.answer(request, accepting: CutRequest.fields) { body in
+                let host = try Self.parameter("host", of: context)
+                return (.ok, try await control.cutHost(host, try CutRequest(body)))
             }
         }
         group.delete("apps/{app}/faults/{id}") { request, context in

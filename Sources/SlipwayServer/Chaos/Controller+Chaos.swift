@@ -19,7 +19,12 @@ extension Controller: ChaosControl {
     }
 
     public func stopChaos(by user: String, reason: String?) async throws(CommandRefusal) -> ChaosStatus {
-        try await desk().stopChaos(by: user, reason: reason)
+        var status = try await desk().stopChaos(by: user, reason: reason)
+        if let cuts = hostCuts.withLockedValue({ $0 }) {
+            _ = await cuts.endAll(because: "chaos was stopped by \(user)")
+            status.cuts = await cuts.views()
+        }
+        return status
     }
 
     public func releaseChaos(by user: String) async throws(CommandRefusal) -> ChaosStatus {
@@ -31,7 +36,15 @@ extension Controller: ChaosControl {
         if let monkey = chaosMonkey.withLockedValue({ $0 }) { status.monkeys = await monkey.views() }
         let kills = (try? log.events(kinds: [.chaosKill])) ?? []
         status.kills = kills.suffix(10).compactMap(ChaosKill.init)
+        status.cuts = await hostCuts.withLockedValue({ $0 })?.views() ?? []
         return status
+    }
+
+    public func cutHost(_ host: String, _ request: CutRequest) async throws(CommandRefusal) -> ChaosHostCut {
+        guard let cuts = hostCuts.withLockedValue({ $0 }) else {
+            throw CommandRefusal(.conflict, "the controller is still starting; try again in a moment")
+        }
+        return try await cuts.cut(host: host, request)
     }
 
     public func killInstance(app: String, _ request: KillRequest) async throws(CommandRefusal) -> ChaosKill {

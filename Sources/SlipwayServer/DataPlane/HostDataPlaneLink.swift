@@ -152,6 +152,12 @@ final class HostDataPlaneLink: Sendable {
         unlink(localSocket)
     }
 
+    /// Ends the tunnel now, as a host the network no longer reaches would: the connection is lost, and made again
+    /// once SSH reaches the host.
+    func dropTunnel() {
+        state.withLockedValue { $0.tunnel }?.close()
+    }
+
     /// Lets the host's data plane go on serving without this controller.
     func detach() async {
         state.withLockedValue { $0.stopping = true }

@@ -216,6 +216,37 @@ final class HostFleet: Sendable {
         return true
     }
 
+    /// Cuts the controller off `host` for `reason` (chaos), as a network partition would: no command reaches it, its
+    /// shared connection and its data plane's tunnel end. Nil lets commands reach it again (the watch then finds it
+    /// back). Whether the host is one of the fleet's.
+    @discardableResult
+    func cutOff(_ host: String, reason: String?) async -> Bool {
+        guard let member = members.first(where: { $0.spec.name == host }) else { return false }
+        guard let reason else {
+            member.platform.client.cutOff.end()
+            return true
+        }
+        member.platform.client.cutOff.begin(reason)
+        member.dataPlane.dropTunnel()
+        await member.platform.client.closeSharedConnection()
+        return true
+    }
+
+    /// Freezes (`SIGSTOP`) or lets go (`SIGCONT`) the data plane and instances on `host` (``HostFreeze``), whether or
+    /// not the controller is cut off from it: how many processes were signalled.
+    func freeze(_ host: String, _ freeze: Bool) async -> Result<Int, HostFreezeError> {
+        guard let member = members.first(where: { $0.spec.name == host }) else {
+            return .failure(HostFreezeError(description: "no host named \"\(host)\" runs an app"))
+        }
+        var client = member.platform.client
+        client.cutOff = HostCutOff()
+        return await HostFreeze.signal(
+            freeze: freeze,
+            with: client,
+            dataPlanePidFile: member.dataPlane.launcher.pidFile
+        )
+    }
+
     /// The platform of every app's instances: `local` for the apps on this machine, the hosts' for the others.
     func platform(local: LocalPlatform, apps: [AppSpec]) -> PlacedPlatform {
         var platforms = Dictionary(uniqueKeysWithValues: members.map { ($0.spec.name, $0.platform as any Platform) })

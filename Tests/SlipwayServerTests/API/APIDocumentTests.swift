@@ -288,6 +288,10 @@ struct StandInController: ControllerServing {
         try await ChaosKills(apps: [], record: { _ in nil }, status: { _ in nil }, signal: { _, _ in false })
             .kill(app: app, request)
     }
+    func cutHost(_ host: String, _ request: CutRequest) async throws(CommandRefusal) -> ChaosHostCut {
+        try await HostCuts(placement: [:], record: { _ in nil }, freeze: { _, _ in .success(0) }, cutOff: { _, _ in })
+            .cut(host: host, request)
+    }
     func dashboardApps() async -> [DashboardAppSummary] { [] }
     func samples() async -> [AppTrafficSample] { [] }
 }
