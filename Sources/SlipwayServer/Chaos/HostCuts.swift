@@ -170,6 +170,8 @@ public actor HostCuts {
         case .success(let frozen):
             view.frozen = frozen
         }
+        // The controller began stopping meanwhile and let the host go already.
+        guard cuts[host] != nil else { return view }
         cuts[host]?.view = view
         await cutOff(host, "cut off by chaos until \(Self.time(view.until))")
         schedule(host, until: view.until)
