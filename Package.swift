@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -101,6 +102,19 @@ let package = Package(
             dependencies: [
                 "SlipwayProxy", "SlipwayCore", .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The Kubernetes API client: server-side apply, lists and watches.
+        .target(
+            name: "SlipwayKubernetes",
+            dependencies: [
+                "SlipwayCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),
@@ -212,6 +226,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SlipwayStoreTests", dependencies: ["SlipwayStore"], swiftSettings: strict),
+        .testTarget(
+            name: "SlipwayKubernetesTests",
+            dependencies: ["SlipwayKubernetes", "SlipwayCore", "SlipwayTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SlipwayServerTests",
             dependencies: [

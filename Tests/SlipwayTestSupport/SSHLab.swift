@@ -46,19 +46,12 @@ public final class SSHLab: Sendable {
     /// Runs `body` with `count` new hosts, and stops them however it ends.
     public static func with<T: Sendable>(hosts count: Int, _ body: (SSHLab) async throws -> T) async throws -> T {
         let lab = try await start(hosts: count)
-        do {
-            let result = try await body(lab)
-            await lab.stop()
-            return result
-        } catch {
-            await lab.stop()
-            throw error
-        }
+        return try await LabScript.using(lab, stop: { await $0.stop() }, body)
     }
 
     /// Creates `count` hosts under a new temporary folder.
     public static func start(hosts count: Int) async throws -> SSHLab {
-        try await offload { try startNow(hosts: count) }
+        try await LabScript.offload { try startNow(hosts: count) }
     }
 
     private static func startNow(hosts count: Int) throws -> SSHLab {
@@ -115,24 +108,24 @@ public final class SSHLab: Sendable {
     ) async throws -> (status: Int32, output: String) {
         let arguments =
             options(connectTimeout: connectTimeout, knownHosts: knownHosts) + extra + ["root@\(host.address)", command]
-        return try await Self.offload { try Self.run("/usr/bin/ssh", arguments) }
+        return try await LabScript.offload { try LabScript.run("/usr/bin/ssh", arguments) }
     }
 
     /// Sets the host's link down: its address stops answering.
     public func cut(_ host: Host) async throws {
-        let run = try await Self.offload { [directory] in try Self.script(["cut", directory, host.name]) }
+        let run = try await LabScript.offload { [directory] in try Self.script(["cut", directory, host.name]) }
         guard run.status == 0 else { throw SSHLabError("ssh-lab cut failed: \(run.output)") }
     }
 
     /// Sets the host's link up again.
     public func heal(_ host: Host) async throws {
-        let run = try await Self.offload { [directory] in try Self.script(["heal", directory, host.name]) }
+        let run = try await LabScript.offload { [directory] in try Self.script(["heal", directory, host.name]) }
         guard run.status == 0 else { throw SSHLabError("ssh-lab heal failed: \(run.output)") }
     }
 
     /// Stops every SSH server by PID and deletes the namespaces and links. Calling it again does nothing.
     public func stop() async {
-        _ = try? await Self.offload { self.stopNow() }
+        _ = try? await LabScript.offload { self.stopNow() }
     }
 
     private func stopNow() {
@@ -140,42 +133,8 @@ public final class SSHLab: Sendable {
         try? FileManager.default.removeItem(atPath: sockets)
     }
 
-    /// Runs `work` on a thread of its own and waits for it without holding a thread of the tasks' pool.
-    private static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result { try work() })
-            }
-            thread.start()
-        }
-    }
-
     private static func script(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try run("/bin/bash", [Fixtures.path("ssh-lab")] + arguments, seconds: 300)
-    }
-
-    /// Runs a program to completion (killed after `seconds`), with its standard output and error together.
-    private static func run(
-        _ path: String,
-        _ arguments: [String],
-        seconds: Double = 30
-    ) throws -> (
-        status: Int32, output: String
-    ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        killer.cancel()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try LabScript.run("/bin/bash", [Fixtures.path("ssh-lab")] + arguments, seconds: 300)
     }
 }
 
