@@ -1,6 +1,7 @@
 import Foundation
 import SlipwayCore
 import SlipwayTestSupport
+import Synchronization
 import Testing
 
 @testable import SlipwayKubernetes
@@ -34,17 +35,23 @@ struct KubernetesClientLabTests {
     static let pods = "/api/v1/namespaces/lab/pods?labelSelector=app.kubernetes.io%2Fname%3Dshop"
 
     @Test(.tags(.heavy)) func applyListWatchAndExpiryAgainstARealAPIServer() async throws {
-        try await HeavyLoad.exclusive { try await Self.withLab() }
+        try await HeavyLoad.exclusive { try await Self.withLab(Self.exercise) }
     }
 
-    private static func withLab() async throws {
+    @Test(.tags(.heavy)) func anInformerMissesNothingAcrossAnAPIServerRestart() async throws {
+        try await HeavyLoad.exclusive { try await Self.withLab(Self.follow) }
+    }
+
+    private static func withLab(
+        _ body: @escaping (KubernetesClient, KubeLab) async throws -> Void
+    ) async throws {
         try await KubeLab.with { lab in
             // As a user would: the lab's kubeconfig (its CA as a file, a bearer token).
             let credentials = try Kubeconfig.credentials(file: lab.kubeconfig)
             #expect(credentials.server == lab.server && credentials.token == lab.token)
             let client = try KubernetesClient(credentials)
             do {
-                try await Self.exercise(client, lab)
+                try await body(client, lab)
             } catch {
                 await client.shutdown()
                 throw KubeLabFailure(error: error, log: lab.log(of: "kube-controller-manager"))
@@ -122,6 +129,75 @@ struct KubernetesClientLabTests {
         } throws: { error in
             (error as? KubernetesError)?.isNotFound == true
         }
+    }
+}
+
+extension KubernetesClientLabTests {
+    /// What an informer knows: the pods by uid, and every uid it was told was added.
+    final class View: Sendable {
+        let pods = Mutex<[String: String]>([:])
+        let added = Mutex<Set<String>>([])
+        let listedFirst = Mutex<Bool?>(nil)
+
+        func apply(_ event: InformerEvent) {
+            func uid(_ object: JSONValue) -> String { object.metadata?["uid"]?.stringValue ?? "?" }
+            func name(_ object: JSONValue) -> String { object.metadata?["name"]?.stringValue ?? "?" }
+            listedFirst.withLock { if $0 == nil { $0 = { if case .listed = event { true } else { false } }() } }
+            switch event {
+            case .listed(let items):
+                pods.withLock { pods in for item in items { pods[uid(item)] = name(item) } }
+                added.withLock { $0.formUnion(items.map(uid)) }
+            case .added(let item), .modified(let item):
+                pods.withLock { $0[uid(item)] = name(item) }
+                added.withLock { _ = $0.insert(uid(item)) }
+            case .deleted(let item):
+                pods.withLock { $0[uid(item)] = nil }
+            }
+        }
+    }
+
+    /// An informer of the pods follows a deployment scaled up across an API server restart, then down: what it
+    /// knows is what the server lists, every time.
+    static func follow(_ client: KubernetesClient, _ lab: KubeLab) async throws {
+        _ = try await client.apply(
+            try json(#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "lab"}}"#),
+            at: "/api/v1/namespaces/lab"
+        )
+        _ = try await client.apply(try deployment(replicas: 2), at: deploymentPath)
+        let view = View()
+        let informer = KubernetesInformer(client: client, path: pods, watchTimeout: .seconds(30))
+        let following = Task {
+            for await event in informer.events() { view.apply(event) }
+        }
+        defer { following.cancel() }
+        let matchesServer = { () async throws -> Bool in
+            let listed = try await client.list(pods).items
+            let names = Dictionary(
+                uniqueKeysWithValues: listed.map {
+                    ($0.metadata?["uid"]?.stringValue ?? "?", $0.metadata?["name"]?.stringValue ?? "?")
+                }
+            )
+            return view.pods.withLock { $0 } == names
+        }
+        try await waitUntil("the informer knows 2 pods", timeout: .seconds(30)) {
+            guard view.pods.withLock({ $0.count }) == 2 else { return false }
+            return try await matchesServer()
+        }
+        #expect(view.listedFirst.withLock { $0 } == true)
+
+        // The server goes away and comes back with a new watch cache; the deployment grows meanwhile.
+        try await lab.restartAPIServer()
+        _ = try await client.apply(try deployment(replicas: 4), at: deploymentPath)
+        try await waitUntil("the informer knows the 4 pods the server lists", timeout: .seconds(60)) {
+            guard view.pods.withLock({ $0.count }) == 4 else { return false }
+            return try await matchesServer()
+        }
+        _ = try await client.apply(try deployment(replicas: 1), at: deploymentPath)
+        try await waitUntil("the informer knows the 1 pod the server lists", timeout: .seconds(60)) {
+            guard view.pods.withLock({ $0.count }) == 1 else { return false }
+            return try await matchesServer()
+        }
+        #expect(view.added.withLock { $0.count } == 4)
     }
 }
 
