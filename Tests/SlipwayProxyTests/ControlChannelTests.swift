@@ -77,8 +77,8 @@ import Glibc
         #expect(drained - drainStarted >= .milliseconds(1_000))
         #expect(sampled < drained)
         #expect(try await slow.value.status == 200)
-        // At its timeout a drain names what is still busy.
-        let stuck = Task { try await loopbackGet(port: port, "/slow?ms=800") }
+        // At its timeout a drain names what is still busy (the request outlasts a slow route change by far).
+        let stuck = Task { try await loopbackGet(port: port, "/slow?ms=3000") }
         try await waitUntil("the slow request in flight to b-1", timeout: .seconds(5)) {
             await served.dataPlane.listener("shop")?.table.instances.first { $0.id == "b-1" }?.inFlight == 1
         }

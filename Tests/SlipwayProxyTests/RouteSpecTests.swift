@@ -213,7 +213,9 @@ import Testing
         #expect(try await loopbackGet(port: port, "/", headers: [("cookie", "lane=canary")]).body == "b\n")
 
         await fresh.shutdown(within: .seconds(2))
-        #expect(!LoopbackHTTP.isAccepting(port: port))
+        try await waitUntil("the fresh data plane's port is closed", timeout: .seconds(2)) {
+            !LoopbackHTTP.isAccepting(port: port)
+        }
         try await plane.stop()
         try await a.stop()
         try await b.stop()
