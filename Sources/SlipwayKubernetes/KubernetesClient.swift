@@ -97,16 +97,20 @@ public final class KubernetesClient: Sendable {
         } catch {
             throw KubernetesError(code: 0, message: "\(error)", call: name)
         }
-        let value = (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView))) ?? .null
         guard (200..<300).contains(Int(response.status.code)) else {
-            throw KubernetesError(
-                status: value,
-                code: Int(response.status.code),
-                retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) },
-                call: name
-            )
+            throw Self.failure(response, bytes, call: name)
         }
-        return value
+        return (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView))) ?? .null
+    }
+
+    /// The error an answer that is not a success describes: its `Status` body, its code, its `Retry-After`.
+    private static func failure(_ response: HTTPClientResponse, _ body: ByteBuffer, call: String) -> KubernetesError {
+        KubernetesError(
+            status: (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null,
+            code: Int(response.status.code),
+            retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) },
+            call: call
+        )
     }
 
     /// The object at `path`.
@@ -203,10 +207,7 @@ public final class KubernetesClient: Sendable {
                 do {
                     let response = try await http.execute(request, timeout: .seconds(Int64(seconds) + 30))
                     guard response.status == .ok else {
-                        let bytes = try await response.body.collect(upTo: 1024 * 1024)
-                        let value =
-                            (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView))) ?? .null
-                        throw KubernetesError(status: value, code: Int(response.status.code), call: name)
+                        throw Self.failure(response, try await response.body.collect(upTo: 1024 * 1024), call: name)
                     }
                     var lines = WatchLines()
                     for try await chunk in response.body {

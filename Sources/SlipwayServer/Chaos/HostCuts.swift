@@ -246,18 +246,7 @@ public actor HostCuts {
             cut.timer?.cancel()
             cut.ending = true
             cuts[host] = cut
-            switch await freeze(host, false) {
-            case .success(let thawed):
-                await cutOff(host, nil)
-                cuts[host] = nil
-                ended(
-                    host,
-                    apps: cut.view.apps,
-                    cutFor: cutFor(cut.view),
-                    thawed: thawed,
-                    reason: "the controller is stopping"
-                )
-            case .failure(let problem):
+            if let problem = await letGo(host, cut, because: "the controller is stopping") {
                 logger.warning(
                     "cannot let \(host) go (\(problem)): its processes stay frozen until a controller starts again"
                 )
@@ -285,20 +274,27 @@ public actor HostCuts {
         var attempt = 0
         while true {
             attempt += 1
-            switch await freeze(host, false) {
-            case .success(let thawed):
-                await cutOff(host, nil)
-                cuts[host] = nil
-                ended(host, apps: cut.view.apps, cutFor: cutFor(cut.view), thawed: thawed, reason: reason)
-                return
-            case .failure(let problem):
-                if attempt == 1 || attempt % 30 == 0 {
-                    logger.warning("cannot let \(host) go yet (attempt \(attempt)): \(problem)")
-                }
+            guard let problem = await letGo(host, cut, because: reason) else { return }
+            if attempt == 1 || attempt % 30 == 0 {
+                logger.warning("cannot let \(host) go yet (attempt \(attempt)): \(problem)")
             }
             guard !stopping else { return }
             try? await Task.sleep(for: retryPause)
             guard !stopping else { return }
+        }
+    }
+
+    /// Sends `SIGCONT` to the host; once it got through, the controller reaches the host again and the cut's end is
+    /// recorded. Why it did not get through, if it did not.
+    private func letGo(_ host: String, _ cut: Cut, because reason: String) async -> HostFreezeError? {
+        switch await freeze(host, false) {
+        case .success(let thawed):
+            await cutOff(host, nil)
+            cuts[host] = nil
+            ended(host, apps: cut.view.apps, cutFor: cutFor(cut.view), thawed: thawed, reason: reason)
+            return nil
+        case .failure(let problem):
+            return problem
         }
     }
 
