@@ -105,11 +105,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The Kubernetes API client: server-side apply, lists and watches.
+        // Kubernetes: the API client (server-side apply, lists and watches) and the platform that runs releases there.
         .target(
             name: "SlipwayKubernetes",
             dependencies: [
-                "SlipwayCore",
+                "SlipwayCore", "SlipwayConfig", "SlipwayPlatform",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -61,6 +61,13 @@ extension ConfigDecoder {
             )
         }
         let run = require("run", in: fields).flatMap { self.run($0, hosts: hosts) }
+        let kubernetes = appKubernetes(
+            platform: fields["platform"],
+            settings: fields["kubernetes"],
+            hosts: fields["hosts"],
+            run: run,
+            runEntry: fields["run"]
+        )
         let health = health(fields["health"])
         let restart = restart(fields["restart"])
         let logs = logs(fields["logs"])
@@ -109,6 +116,7 @@ extension ConfigDecoder {
             hosts: hosts ?? [],
             environment: environment?.name,
             requires: environment?.requires,
+            kubernetes: kubernetes,
             locations: locations
         )
         return (spec, identity)

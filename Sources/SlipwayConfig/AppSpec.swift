@@ -21,6 +21,8 @@ public struct AppSpec: Sendable, Equatable {
     /// The hosts the app runs on, by name (key `hosts`), in the order written; empty when it runs on the
     /// controller's machine.
     public var hosts: [String]
+    /// How the app runs on Kubernetes, when it does (`platform: kubernetes`); nil on this machine or its hosts.
+    public var kubernetes: AppKubernetesSpec?
     /// The stable version to run: letters, digits, `.`, `_`, `+` and `-`, starting with a letter or digit.
     public var version: String
     /// How to start an instance.
@@ -80,8 +82,10 @@ public struct AppSpec: Sendable, Equatable {
         hosts: [String] = [],
         environment: String? = nil,
         requires: String? = nil,
+        kubernetes: AppKubernetesSpec? = nil,
         locations: [String: SourceLocation] = [:]
     ) {
+        self.kubernetes = kubernetes
         self.index = index
         self.name = environment.map { "\(name)@\($0)" } ?? name
         self.baseName = name

@@ -14,6 +14,7 @@ extension ConfigDecoder {
         guard let fields = fields(of: root, at: "", schema: .document) else { return nil }
         let controller = controller(fields["controller"])
         let hosts = fields["hosts"].map(hosts) ?? []
+        let cluster = fields["kubernetes"].flatMap(cluster)
         var inherited = Inherited()
         if let windows = fields["windows"].flatMap(deployWindows) { inherited.windows.append(windows) }
         inherited.notifications = fields["notifications"].flatMap(notifications) ?? []
@@ -46,7 +47,8 @@ extension ConfigDecoder {
             controller: controller,
             apps: specs,
             environments: environments,
-            hosts: hosts
+            hosts: hosts,
+            kubernetes: cluster ?? (specs.contains { $0.kubernetes != nil } ? ClusterSpec() : nil)
         )
     }
 

@@ -5,7 +5,7 @@ struct KeySchema {
 
     /// The top level of the file.
     static let document = KeySchema(
-        known: ["controller", "hosts", "apps", "environments", "windows", "notifications", "chaos"]
+        known: ["controller", "hosts", "kubernetes", "apps", "environments", "windows", "notifications", "chaos"]
     )
     /// `controller`.
     static let controller = KeySchema(
@@ -21,9 +21,19 @@ struct KeySchema {
     static let app = KeySchema(
         known: [
             "name", "listen", "instances", "version", "run", "health", "restart", "logs", "proxy", "strategy",
-            "analysis", "warmup", "hooks", "windows", "notifications", "chaos", "hosts",
+            "analysis", "warmup", "hooks", "windows", "notifications", "chaos", "hosts", "platform", "kubernetes",
         ]
     )
+    /// The top-level `kubernetes`.
+    static let cluster = KeySchema(known: ["kubeconfig", "context", "inCluster"])
+    /// `apps[n].kubernetes`.
+    static let appKubernetes = KeySchema(
+        known: ["image", "namespace", "port", "resources", "serviceAccount", "imagePullPolicy", "startTimeout"]
+    )
+    /// `apps[n].kubernetes.resources`.
+    static let resources = KeySchema(known: ["requests", "limits"])
+    /// `apps[n].kubernetes.resources.requests` and `limits`.
+    static let quantities = KeySchema(known: ["cpu", "memory"])
     /// An entry of the top-level `hosts`.
     static let host = KeySchema(
         known: ["name", "address", "port", "user", "identityFile", "knownHostsFile", "hostKeys", "directory"]

@@ -13,6 +13,9 @@ public struct SlipwayConfig: Sendable, Equatable {
     public var environments: [EnvironmentSpec]
     /// The machines apps may run on over SSH (key `hosts`), in the order written; empty when the file declares none.
     public var hosts: [HostSpec]
+    /// How the controller reaches the Kubernetes cluster (key `kubernetes`); nil when no app runs there and the file
+    /// does not say.
+    public var kubernetes: ClusterSpec?
 
     /// Creates a configuration.
     public init(
@@ -21,8 +24,10 @@ public struct SlipwayConfig: Sendable, Equatable {
         controller: ControllerSpec,
         apps: [AppSpec],
         environments: [EnvironmentSpec] = [],
-        hosts: [HostSpec] = []
+        hosts: [HostSpec] = [],
+        kubernetes: ClusterSpec? = nil
     ) {
+        self.kubernetes = kubernetes
         self.file = file
         self.baseDirectory = baseDirectory
         self.controller = controller

@@ -58,7 +58,7 @@ public final class KubernetesClient: Sendable {
     ) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: credentials.server + path)
         request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Accept", value: "application/json, */*")
         if let token = credentials.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)
@@ -135,6 +135,32 @@ public final class KubernetesClient: Sendable {
     /// `/status`.
     public func mergePatch(_ patch: JSONValue, at path: String) async throws(KubernetesError) -> JSONValue {
         try await call(.PATCH, path, body: patch, contentType: "application/merge-patch+json")
+    }
+
+    /// Merges `patch` into the object at `path` by a strategic merge patch, which merges lists by their keys (a
+    /// pod's `status.conditions` by `type`): for built-in kinds only.
+    public func strategicMergePatch(_ patch: JSONValue, at path: String) async throws(KubernetesError) -> JSONValue {
+        try await call(.PATCH, path, body: patch, contentType: "application/strategic-merge-patch+json")
+    }
+
+    /// The text at `path` (a pod's log), as it comes.
+    public func text(_ path: String) async throws(KubernetesError) -> String {
+        let name = "GET \(path)"
+        do {
+            let response = try await http.execute(
+                request(.GET, path),
+                timeout: TimeAmount.milliseconds(Int64(timeout.milliseconds))
+            )
+            let bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+            guard (200..<300).contains(Int(response.status.code)) else {
+                throw Self.failure(response, bytes, call: name)
+            }
+            return String(decoding: bytes.readableBytesView, as: UTF8.self)
+        } catch let error as KubernetesError {
+            throw error
+        } catch {
+            throw KubernetesError(code: 0, message: "\(error)", call: name)
+        }
     }
 
     /// Creates `object` in the collection at `path`.

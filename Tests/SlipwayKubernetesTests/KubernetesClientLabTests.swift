@@ -26,7 +26,10 @@ struct KubernetesClientLabTests {
                       "template": {"metadata": {"labels": {"app.kubernetes.io/name": "shop",
                                                            "slipway.dev/version": "1.0.0"}},
                                    "spec": {"containers": [{"name": "shop", "image": "shop:1.0.0",
-                                                            "command": ["python3", "-m", "http.server"]}]}}}}
+                                                            "command": ["python3", "-m", "http.server", "8000",
+                                                                        "--bind", "$(POD_IP)"],
+                                                            "env": [{"name": "POD_IP", "valueFrom":
+                                                                     {"fieldRef": {"fieldPath": "status.podIP"}}}]}]}}}}
             """
         )
     }
@@ -78,7 +81,7 @@ struct KubernetesClientLabTests {
         }
         #expect(managers.contains { $0["manager"] == "slipway" && $0["operation"] == "Apply" })
 
-        // The real controllers make a ReplicaSet, then its pods (Pending: there is no scheduler).
+        // The real controllers make a ReplicaSet, then its pods (bound and run by the lab's kubelet).
         var listed: (items: [JSONValue], resourceVersion: String) = ([], "")
         try await waitUntil("two pods of the deployment", timeout: .seconds(30)) {
             listed = try await client.list(pods)
@@ -114,9 +117,10 @@ struct KubernetesClientLabTests {
         } throws: { error in
             (error as? KubernetesError)?.isExpired == true
         }
-        // Listing again gives a version to watch from.
+        // Listing again gives a version to watch from. (The pod the scale to 1 removed may still be ending.)
         let fresh = try await client.list(pods)
-        #expect(fresh.items.count == 3 && fresh.resourceVersion != listed.resourceVersion)
+        let live = fresh.items.filter { $0.metadata?["deletionTimestamp"] == nil }
+        #expect(live.count == 3 && fresh.resourceVersion != listed.resourceVersion, "\(fresh.items)")
 
         // Deleting the deployment lets the garbage collector remove its ReplicaSet and pods.
         try await client.delete(deploymentPath)

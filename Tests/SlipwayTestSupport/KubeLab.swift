@@ -2,7 +2,7 @@ import Foundation
 
 /// A real Kubernetes control plane on loopback, for tests of Slipway on Kubernetes: `Tests/Fixtures/kube-lab` starts
 /// etcd, kube-apiserver and kube-controller-manager (v1.20.2, built from Debian's source package by
-/// `kube-lab-build`, cached outside the clone). There is no kubelet and no scheduler. ``stop()`` stops every process
+/// `kube-lab-build`, cached outside the clone). A test kubelet (`kube-lab-kubelet`) binds pods and runs their commands as processes of this machine, each on a loopback address of its own. ``stop()`` stops every process
 /// by PID; ``with(_:)`` calls it however the test ends.
 public final class KubeLab: Sendable {
     /// The folder holding the lab: certificates, etcd's data, logs, `kubeconfig`.

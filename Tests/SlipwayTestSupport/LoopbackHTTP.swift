@@ -67,8 +67,8 @@ public enum LoopbackHTTP {
     }
 
     /// Whether something accepts TCP connections on the loopback port.
-    public static func isAccepting(port: Int) -> Bool {
-        guard let socketDescriptor = try? connected(port: port, timeout: .seconds(1)) else { return false }
+    public static func isAccepting(host: String = "127.0.0.1", port: Int) -> Bool {
+        guard let socketDescriptor = try? connected(host: host, port: port, timeout: .seconds(1)) else { return false }
         close(socketDescriptor)
         return true
     }
