@@ -130,6 +130,7 @@ let package = Package(
             name: "SlipwayServer",
             dependencies: [
                 "SlipwayCore", "SlipwayConfig", "SlipwayEngine", "SlipwayPlatform", "SlipwayStore", "SlipwayProxy",
+                "SlipwayKubernetes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -235,7 +236,7 @@ let package = Package(
         .testTarget(
             name: "SlipwayServerTests",
             dependencies: [
-                "SlipwayServer", "SlipwayTestSupport", "slipway", "slipway-demo-app",
+                "SlipwayServer", "SlipwayKubernetes", "SlipwayTestSupport", "slipway", "slipway-demo-app",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // The browser test's DevTools client.
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -7,6 +7,7 @@ import ServiceLifecycle
 import SlipwayConfig
 import SlipwayCore
 import SlipwayEngine
+import SlipwayKubernetes
 import SlipwayPlatform
 import SlipwayProxy
 import SlipwayStore
@@ -45,6 +46,8 @@ public final class Controller: Service, MetricSource, ControllerServing {
     public let platform: LocalPlatform
     /// Where every app's instances run: this machine's platform, or the platform of each of the app's hosts.
     let placed: PlacedPlatform
+    /// The platform of the apps on Kubernetes, when there are any.
+    let kubernetes: KubernetesPlatform?
     /// The hosts the apps run on (none when every app runs on this machine).
     let fleet: HostFleet
     /// New events, for the API's event stream.
@@ -198,7 +201,17 @@ public final class Controller: Service, MetricSource, ControllerServing {
             logger: logger
         )
         self.fleet = fleet
-        self.placed = fleet.platform(local: local, apps: config.apps)
+        // Made last: its client must be shut down (by `run`) once made.
+        let kubernetes: KubernetesPlatform?
+        do {
+            kubernetes = try KubernetesSetup.platform(for: config)
+        } catch {
+            throw .config([
+                ConfigDiagnostic(file: config.file, location: .unknown, keyPath: "kubernetes", message: "\(error)")
+            ])
+        }
+        self.kubernetes = kubernetes
+        self.placed = fleet.platform(local: local, kubernetes: kubernetes, apps: config.apps)
         let trafficHours = TrafficHours(log: log)
         self.trafficHours = trafficHours
         let routerBox = self.router
@@ -273,6 +286,16 @@ public final class Controller: Service, MetricSource, ControllerServing {
     }
 
     public func run() async throws {
+        do {
+            try await serve()
+        } catch {
+            await kubernetes?.shutdown()
+            throw error
+        }
+        await kubernetes?.shutdown()
+    }
+
+    private func serve() async throws {
         let exporting = tracing.map { TracingService(service: $0.service, logger: logger) }
         defer { exporting?.stopWithoutFlush() }
         let proxyGroup: MultiThreadedEventLoopGroup? =

@@ -15,8 +15,8 @@ public enum Preflight {
     public static func checkFiles(_ config: SlipwayConfig) -> [ConfigDiagnostic] {
         var diagnostics = checkExposure(config)
         for app in config.apps {
-            // An app on hosts runs its command there: this machine's files say nothing about it.
-            if app.hosts.isEmpty, let name = app.run.command.first,
+            // An app on hosts or on Kubernetes runs its command there: this machine's files say nothing about it.
+            if app.hosts.isEmpty, app.kubernetes == nil, let name = app.run.command.first,
                 case .failure(let error) = ExecutableResolver.resolve(name, baseDirectory: config.baseDirectory)
             {
                 diagnostics.append(
@@ -30,7 +30,9 @@ public enum Preflight {
             }
             diagnostics += checkHooks(app, config: config)
             diagnostics += checkSecrets(app, config: config)
-            if app.hosts.isEmpty, let directory = app.run.workingDirectory, !isDirectory(directory) {
+            if app.hosts.isEmpty, app.kubernetes == nil, let directory = app.run.workingDirectory,
+                !isDirectory(directory)
+            {
                 diagnostics.append(
                     ConfigDiagnostic(
                         file: config.file,

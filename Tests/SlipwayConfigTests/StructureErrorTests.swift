@@ -109,7 +109,7 @@ struct StructureErrorTests {
             ConfigFixtures.appProblems("colour: red") == [
                 "slipway.yaml:8:5: apps[0].colour: unknown key `colour`; expected one of `name`, `listen`, "
                     + "`instances`, `version`, `run`, `health`, `restart`, `logs`, `proxy`, `strategy`, `analysis`, "
-                    + "`warmup`, `hooks`, `windows`, `notifications`, `chaos`, `hosts`"
+                    + "`warmup`, `hooks`, `windows`, `notifications`, `chaos`, `hosts`, `platform`, `kubernetes`"
             ]
         )
     }

@@ -55,6 +55,12 @@ public final class KubernetesPlatform: Platform {
         for follower in followers { follower.cancel() }
     }
 
+    /// Stops watching and closes the client's connections; the pods keep running.
+    public func shutdown() async {
+        for follower in followers { follower.cancel() }
+        await client.shutdown()
+    }
+
     // MARK: Platform
 
     public func start(_ request: LaunchRequest) async throws(LaunchError) -> InstanceHandle {

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import SlipwayConfig
 import SlipwayCore
 import SlipwayEngine
+import SlipwayKubernetes
 import SlipwayPlatform
 import SlipwayProxy
 
@@ -247,15 +248,20 @@ final class HostFleet: Sendable {
         )
     }
 
-    /// The platform of every app's instances: `local` for the apps on this machine, the hosts' for the others.
-    func platform(local: LocalPlatform, apps: [AppSpec]) -> PlacedPlatform {
+    /// The platform of every app's instances: `local` for the apps on this machine, `kubernetes` for those on the
+    /// cluster, the hosts' for the others.
+    func platform(local: LocalPlatform, kubernetes: KubernetesPlatform? = nil, apps: [AppSpec]) -> PlacedPlatform {
         var platforms = Dictionary(uniqueKeysWithValues: members.map { ($0.spec.name, $0.platform as any Platform) })
         platforms[PlacedPlatform.thisMachine] = local
+        if let kubernetes { platforms[KubernetesSetup.place] = kubernetes }
         return PlacedPlatform(
             platforms: platforms,
             placement: Dictionary(
                 uniqueKeysWithValues: apps.map { app in
-                    (app.name, app.hosts.isEmpty ? [PlacedPlatform.thisMachine] : app.hosts)
+                    let places =
+                        app.kubernetes != nil
+                        ? [KubernetesSetup.place] : app.hosts.isEmpty ? [PlacedPlatform.thisMachine] : app.hosts
+                    return (app.name, places)
                 }
             )
         )

@@ -3,6 +3,7 @@ import Logging
 import SlipwayConfig
 import SlipwayCore
 import SlipwayEngine
+import SlipwayKubernetes
 import SlipwayPlatform
 import SlipwayProxy
 import SlipwayStore
@@ -41,7 +42,12 @@ public enum Teardown {
         guard FileManager.default.fileExists(atPath: directory + "/slipway.sqlite") else { return report }
         let log = try EventLog(directory: directory)
         let fleet = try HostFleet(config: config, threads: 1, logFormat: .text, logger: Logger(label: "slipway.down"))
-        let platform = fleet.platform(local: LocalPlatform(stateDirectory: directory), apps: config.apps)
+        let kubernetes = try KubernetesSetup.platform(for: config)
+        let platform = fleet.platform(
+            local: LocalPlatform(stateDirectory: directory),
+            kubernetes: kubernetes,
+            apps: config.apps
+        )
         var adopted: [InstanceID] = []
         for app in config.apps {
             let recovered = RecoveredState.fold(try log.events(app: app.name, limit: .max))
@@ -91,6 +97,7 @@ public enum Teardown {
             log.appendLogged(Event(app: app.name, kind: .controllerStopped, fields: ["reason": "slipway down"]))
         }
         await fleet.closeConnections()
+        await kubernetes?.shutdown()
         return report
     }
 }
