@@ -118,6 +118,15 @@ struct KubernetesRolloutTests {
                         let deployments = try await service.deployments()
                         return pods == ["2.0.0": 2] && deployments == ["2.0.0": 2]
                     }
+
+                    // With no controller, `slipway down` stops the instances: their pods and Deployment go.
+                    service.killController()
+                    let down = try await service.slipway(["down"], seconds: 90)
+                    #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
+                    #expect(down.stdout.components(separatedBy: "stopped shop-").count - 1 == 2, "\(down.stdout)")
+                    let pods = try await service.pods()
+                    let deployments = try await service.deployments()
+                    #expect(pods.isEmpty && deployments.isEmpty, "\(pods) \(deployments)")
                 }
             }
         }
