@@ -163,6 +163,12 @@ public final class KubernetesClient: Sendable {
         }
     }
 
+    /// Replaces the object at `path` with `object` (a 409 when `object`'s `metadata.resourceVersion` is not the
+    /// stored one).
+    public func replace(_ object: JSONValue, at path: String) async throws(KubernetesError) -> JSONValue {
+        try await call(.PUT, path, body: object)
+    }
+
     /// Creates `object` in the collection at `path`.
     public func create(_ object: JSONValue, in path: String) async throws(KubernetesError) -> JSONValue {
         try await call(.POST, path, body: object)

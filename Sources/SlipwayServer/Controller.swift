@@ -286,6 +286,19 @@ public final class Controller: Service, MetricSource, ControllerServing {
     }
 
     public func run() async throws {
+        if let kubernetes {
+            // One controller at a time per app on Kubernetes: this machine's state directory names this one.
+            let identity = "\(ProcessInfo.processInfo.hostName):\(config.controller.stateDirectory)"
+            let logger = self.logger
+            do {
+                try await kubernetes.holdLeases(identity: identity) { app, reason in
+                    logger.error("\(app): \(reason); it may now be managed twice")
+                }
+            } catch {
+                await kubernetes.shutdown()
+                throw StartError.locked(error.description)
+            }
+        }
         do {
             try await serve()
         } catch {

@@ -121,4 +121,23 @@ struct KubernetesConfigTests {
         #expect(problems.contains { $0.contains("apps[0].run.stopSignal: Kubernetes stops a container with SIGTERM") })
         #expect(problems.contains { $0.contains("apps[0].run.artifact: an app on Kubernetes ships each release") })
     }
+
+    @Test func anEnvironmentCanPutItsCopyOfTheAppOnKubernetes() throws {
+        let config = try ConfigFixtures.parse(
+            ConfigFixtures.minimal + """
+
+                environments:
+                  staging:
+                    apps:
+                      shop: { listen: 127.0.0.1:8180 }
+                  prod:
+                    apps:
+                      shop: { platform: kubernetes, kubernetes: { image: "shop:{version}", namespace: prod } }
+                """
+        )
+        let apps = Dictionary(uniqueKeysWithValues: config.apps.map { ($0.name, $0) })
+        #expect(apps["shop@staging"]?.kubernetes == nil)
+        #expect(apps["shop@prod"]?.kubernetes == AppKubernetesSpec(namespace: "prod", image: "shop:{version}"))
+        #expect(config.kubernetes == ClusterSpec())
+    }
 }

@@ -46,6 +46,7 @@ struct KubernetesPlatformLabTests {
                 let client = try KubernetesClient(try Kubeconfig.credentials(file: lab.kubeconfig))
                 do {
                     try await Self.exercise(client)
+                    try await Self.oneControllerAtATime(client)
                 } catch {
                     await client.shutdown()
                     throw KubeLabFailure(error: error, log: lab.log(of: "kubelet"))
@@ -138,6 +139,42 @@ struct KubernetesPlatformLabTests {
         }
         await again.stop(four.id)
         try await waitUntil("the exit of shop-4") { exitsAgain.ids.contains(four.id) }
+    }
+}
+
+extension KubernetesPlatformLabTests {
+    /// Two controllers with different state directories: the second waits for the first's lease, and takes it only
+    /// once it is given up; the first then knows it lost it. The same one starting again takes its lease at once.
+    static func oneControllerAtATime(_ client: KubernetesClient) async throws {
+        let first = KubernetesLease(client: client, namespace: namespace, app: "shop", identity: "a:/srv/one")
+        let second = KubernetesLease(client: client, namespace: namespace, app: "shop", identity: "b:/srv/two")
+        #expect(try await first.acquire(patience: .seconds(1)) == nil)
+        let started = ContinuousClock.now
+        let holder = try await second.acquire(patience: .seconds(2))
+        #expect(holder?.identity == "a:/srv/one", "\(String(describing: holder))")
+        #expect(ContinuousClock.now - started >= .seconds(2))
+        #expect(try await first.renew())
+        let again = KubernetesLease(client: client, namespace: namespace, app: "shop", identity: "a:/srv/one")
+        #expect(try await again.acquire(patience: .zero) == nil)
+        await first.release()
+        #expect(try await second.acquire(patience: .seconds(1)) == nil)
+        #expect(try await first.renew() == false)
+        let stored = try await client.get(
+            "/apis/coordination.k8s.io/v1/namespaces/\(namespace)/leases/\(KubernetesNames.leaseName(app: "shop"))"
+        )
+        #expect(stored["spec"]?["holderIdentity"] == "b:/srv/two")
+        // A lease nobody renewed for its duration is free.
+        let short = KubernetesLease(
+            client: client,
+            namespace: namespace,
+            app: "cart",
+            identity: "a:/srv/one",
+            duration: .seconds(1)
+        )
+        #expect(try await short.acquire(patience: .zero) == nil)
+        try await Task.sleep(for: .milliseconds(1500))
+        let other = KubernetesLease(client: client, namespace: namespace, app: "cart", identity: "b:/srv/two")
+        #expect(try await other.acquire(patience: .zero) == nil)
     }
 }
 

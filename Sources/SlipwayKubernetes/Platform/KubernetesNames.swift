@@ -51,6 +51,11 @@ public enum KubernetesNames {
         return name + "-" + hash(text)
     }
 
+    /// The name of the Lease that says which controller manages `app`.
+    public static func leaseName(app: String) -> String {
+        "slipway-" + releaseName(app: app, version: "controller")
+    }
+
     /// The label selector of `app`'s objects, or of one of its releases.
     public static func selector(app: String, version: String? = nil) -> String {
         var parts = ["\(managedByLabel)=\(managedBy)", "\(appLabel)=\(labelValue(appLabelText(app)))"]

@@ -23,6 +23,7 @@ public final class KubernetesPlatform: Platform {
     private let book: PodBook
     private let locks = ReleaseLocks()
     private let followers: [Task<Void, Never>]
+    private let held = LeaseHolding()
     /// How often a wait looks at the pods again.
     private let pollInterval: Duration = .milliseconds(50)
 
@@ -55,10 +56,61 @@ public final class KubernetesPlatform: Platform {
         for follower in followers { follower.cancel() }
     }
 
-    /// Stops watching and closes the client's connections; the pods keep running.
+    /// Stops watching, gives up the apps' leases and closes the client's connections; the pods keep running.
     public func shutdown() async {
         for follower in followers { follower.cancel() }
+        for lease in await held.stop() { await lease.release() }
         await client.shutdown()
+    }
+
+    /// Takes the lease of every app (``KubernetesLease``) as `identity`, waiting at most `patience` for another
+    /// controller's to expire, and renews them every `renewal` until ``shutdown()``; `lost` is called with an app
+    /// whose lease another controller took. Throws, holding none, when another controller keeps one.
+    public func holdLeases(
+        identity: String,
+        patience: Duration = .seconds(20),
+        renewal: Duration = .seconds(5),
+        lost: @escaping @Sendable (String, String) -> Void
+    ) async throws(KubernetesLeaseError) {
+        var leases: [(app: String, lease: KubernetesLease)] = []
+        for workload in workloads.values.sorted(by: { $0.app < $1.app }) {
+            let lease = KubernetesLease(
+                client: client,
+                namespace: workload.namespace,
+                app: workload.app,
+                identity: identity
+            )
+            let holder: KubernetesLease.Holder?
+            do {
+                holder = try await lease.acquire(patience: patience)
+            } catch {
+                for taken in leases { await taken.lease.release() }
+                throw KubernetesLeaseError(
+                    description:
+                        "cannot take the lease \(workload.namespace)/\(lease.name) of app \(workload.app): \(error)"
+                )
+            }
+            if let holder {
+                for taken in leases { await taken.lease.release() }
+                throw KubernetesLeaseError(
+                    description: "app \(workload.app) is managed by another controller: \(holder) holds the lease "
+                        + "\(workload.namespace)/\(lease.name); stop that controller first"
+                )
+            }
+            leases.append((workload.app, lease))
+        }
+        let renewing = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: renewal)
+                guard !Task.isCancelled else { return }
+                for (app, lease) in leases {
+                    if let renewed = try? await lease.renew(), !renewed {
+                        lost(app, "another controller took the lease \(lease.namespace)/\(lease.name)")
+                    }
+                }
+            }
+        }
+        await held.start(leases.map(\.lease), renewing: renewing)
     }
 
     // MARK: Platform
@@ -196,13 +248,15 @@ public final class KubernetesPlatform: Platform {
         )
     }
 
-    /// `SIGKILL` deletes the instance's pod at once (its exit is reported when it is gone); other signals cannot be
-    /// sent through the API.
+    /// `SIGKILL` deletes the instance's pod at once, `SIGTERM` with its grace period (its exit is reported when it
+    /// is gone); other signals cannot be sent through the API.
     public func signal(_ instance: InstanceID, _ signal: Int32) async -> Bool {
-        guard signal == SIGKILL, let workload = workloads[instance.app], let claim = await book.claim(of: instance)
+        guard signal == SIGKILL || signal == SIGTERM, let workload = workloads[instance.app],
+            let claim = await book.claim(of: instance)
         else { return false }
         do {
-            try await client.delete(Self.podsPath(workload) + "/" + claim.pod, gracePeriodSeconds: 0, uid: claim.uid)
+            let path = Self.podsPath(workload) + "/" + claim.pod
+            try await client.delete(path, gracePeriodSeconds: signal == SIGKILL ? 0 : nil, uid: claim.uid)
             return true
         } catch {
             return false
@@ -366,4 +420,30 @@ public final class KubernetesPlatform: Platform {
         allowed.insert(charactersIn: "-._~/")
         return selector.addingPercentEncoding(withAllowedCharacters: allowed) ?? selector
     }
+}
+
+/// The leases a platform holds, and the task that renews them.
+private actor LeaseHolding {
+    private var leases: [KubernetesLease] = []
+    private var renewing: Task<Void, Never>?
+
+    func start(_ leases: [KubernetesLease], renewing: Task<Void, Never>) {
+        self.leases = leases
+        self.renewing = renewing
+    }
+
+    /// Stops renewing; the leases to give up.
+    func stop() async -> [KubernetesLease] {
+        renewing?.cancel()
+        if let renewing { await renewing.value }
+        renewing = nil
+        defer { leases = [] }
+        return leases
+    }
+}
+
+/// Another controller manages an app, or its lease cannot be taken.
+public struct KubernetesLeaseError: Error, Sendable, CustomStringConvertible {
+    /// What happened.
+    public var description: String
 }
