@@ -16,11 +16,18 @@ public final class KubernetesClient: Sendable {
     private let http: HTTPClient
     /// How long a call other than a watch may take.
     public let timeout: Duration
+    /// How many times a call is sent at most while the server answers 429 (Too Many Requests).
+    public let attempts: Int
 
     /// A client; fails when the credentials' certificates cannot be read.
-    public init(_ credentials: KubernetesCredentials, timeout: Duration = .seconds(30)) throws(KubernetesError) {
+    public init(
+        _ credentials: KubernetesCredentials,
+        timeout: Duration = .seconds(30),
+        attempts: Int = 5
+    ) throws(KubernetesError) {
         self.credentials = credentials
         self.timeout = timeout
+        self.attempts = max(1, attempts)
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             if let authority = credentials.certificateAuthority {
@@ -85,30 +92,50 @@ public final class KubernetesClient: Sendable {
                 throw KubernetesError(code: 0, message: "cannot encode the body: \(error)", call: name)
             }
         }
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
-        do {
-            let timeout = TimeAmount.milliseconds(Int64(self.timeout.milliseconds))
-            response = try await http.execute(
-                request(method, path, body: data, contentType: contentType),
-                timeout: timeout
-            )
-            bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
-        } catch {
-            throw KubernetesError(code: 0, message: "\(error)", call: name)
+        var attempt = 1
+        while true {
+            let response: HTTPClientResponse
+            let bytes: ByteBuffer
+            do {
+                let timeout = TimeAmount.milliseconds(Int64(self.timeout.milliseconds))
+                response = try await http.execute(
+                    request(method, path, body: data, contentType: contentType),
+                    timeout: timeout
+                )
+                bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
+            } catch {
+                throw KubernetesError(code: 0, message: "\(error)", call: name)
+            }
+            guard (200..<300).contains(Int(response.status.code)) else {
+                let error = Self.failure(response, bytes, call: name)
+                // A server that sheds load (429) did nothing with the call: it is sent again once the server's
+                // Retry-After has passed, a few times.
+                if error.code == 429, attempt < attempts {
+                    attempt += 1
+                    let wait = min(max(error.retryAfter ?? 1, 1), 10)
+                    try? await Task.sleep(for: .seconds(wait))
+                    continue
+                }
+                throw error
+            }
+            return (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView))) ?? .null
         }
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw Self.failure(response, bytes, call: name)
-        }
-        return (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView))) ?? .null
     }
 
-    /// The error an answer that is not a success describes: its `Status` body, its code, its `Retry-After`.
+    /// The error an answer that is not a success describes: its `Status` body (or its text, as a server that sheds
+    /// load sends), its code, its `Retry-After`.
     private static func failure(_ response: HTTPClientResponse, _ body: ByteBuffer, call: String) -> KubernetesError {
-        KubernetesError(
-            status: (try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))) ?? .null,
-            code: Int(response.status.code),
-            retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) },
+        let retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0) }
+        let code = Int(response.status.code)
+        if let status = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) {
+            return KubernetesError(status: status, code: code, retryAfter: retryAfter, call: call)
+        }
+        let text = String(decoding: body.readableBytesView.prefix(300), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return KubernetesError(
+            code: code,
+            message: text.isEmpty ? "HTTP \(code)" : "HTTP \(code): \(text)",
+            retryAfter: retryAfter,
             call: call
         )
     }
