@@ -164,9 +164,10 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayCore", "SlipwayConfig", "SlipwayServer", "SlipwayStore", "SlipwayProxy",
+                "SlipwayCore", "SlipwayConfig", "SlipwayServer", "SlipwayStore", "SlipwayProxy", "SlipwayKubernetes",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
                 // Built alongside so `swift run slipway demo` finds the demo service and the data plane next to itself.
                 "slipway-demo-app", "slipway-dataplane",
                 // The platform starts every instance through it, from the directory of the running executable.

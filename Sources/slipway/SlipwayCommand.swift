@@ -15,7 +15,7 @@ struct SlipwayCommand: AsyncParsableCommand {
             DemoCommand.self, UpCommand.self, ValidateCommand.self, StatusCommand.self, HistoryCommand.self,
             DeployCommand.self, PromoteCommand.self, AbortCommand.self, PauseCommand.self, ResumeCommand.self,
             RetryCommand.self, RollbackCommand.self, RestartCommand.self, WindowsCommand.self, ExperimentCommand.self,
-            ProxyCommand.self, ReportCommand.self, HostsCommand.self, ChaosCommand.self,
+            ProxyCommand.self, ReportCommand.self, HostsCommand.self, KubernetesCommand.self, ChaosCommand.self,
             StopControllerCommand.self, DownCommand.self, UpgradeCommand.self,
         ]
     )

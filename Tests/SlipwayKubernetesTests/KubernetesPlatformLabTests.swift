@@ -145,7 +145,7 @@ struct KubernetesPlatformLabTests {
 extension KubernetesPlatformLabTests {
     /// Two controllers with different state directories: the second waits for the first's lease, and takes it only
     /// once it is given up; the first then knows it lost it. The same one starting again takes its lease at once.
-    static func oneControllerAtATime(_ client: KubernetesClient) async throws {
+    static func oneControllerAtATime(_ client: KubernetesClient, namespace: String = namespace) async throws {
         let first = KubernetesLease(client: client, namespace: namespace, app: "shop", identity: "a:/srv/one")
         let second = KubernetesLease(client: client, namespace: namespace, app: "shop", identity: "b:/srv/two")
         #expect(try await first.acquire(patience: .seconds(1)) == nil)

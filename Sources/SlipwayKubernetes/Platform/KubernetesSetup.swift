@@ -29,7 +29,9 @@ public enum KubernetesSetup {
         _ cluster: ClusterSpec,
         environment: [String: String]
     ) throws(KubernetesSetupError) -> KubernetesCredentials {
-        if cluster.inCluster {
+        // The controller a cluster runs from `slipway kubernetes manifests` uses its pod's ServiceAccount, whatever
+        // the file says for controllers outside.
+        if cluster.inCluster || environment[InstallManifests.inClusterVariable] == "true" {
             guard let credentials = KubernetesCredentials.inCluster(environment: environment) else {
                 throw KubernetesSetupError(
                     description: "`kubernetes.inCluster` is set, but this is not a pod with a ServiceAccount: "
