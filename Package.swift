@@ -178,7 +178,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // Helpers shared by the test targets: built binaries, loopback HTTP, bounded waiting.
-        .target(name: "SlipwayTestSupport", path: "Tests/SlipwayTestSupport", swiftSettings: strict),
+        .target(
+            name: "SlipwayTestSupport",
+            dependencies: ["SlipwayCore"],
+            path: "Tests/SlipwayTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "SlipwayConfigTests", dependencies: ["SlipwayConfig", "SlipwayCore"], swiftSettings: strict),
         .target(
             name: "AnalysisSimulation",
@@ -231,7 +236,9 @@ let package = Package(
         .testTarget(name: "SlipwayStoreTests", dependencies: ["SlipwayStore"], swiftSettings: strict),
         .testTarget(
             name: "SlipwayKubernetesTests",
-            dependencies: ["SlipwayKubernetes", "SlipwayCore", "SlipwayTestSupport"],
+            dependencies: [
+                "SlipwayKubernetes", "SlipwayCore", "SlipwayConfig", "SlipwayPlatform", "SlipwayTestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -205,9 +205,17 @@ extension KubernetesClientLabTests {
     }
 }
 
-/// A lab test failed; the controllers' last lines say what they did.
+/// A lab test failed; the last lines of a lab component say what it did.
 struct KubeLabFailure: Error, CustomStringConvertible {
     var error: any Error
+    var component = "kube-controller-manager"
     var log: String
-    var description: String { "\(error)\n--- kube-controller-manager ---\n\(log)" }
+
+    init(error: any Error, component: String = "kube-controller-manager", log: String) {
+        self.error = error
+        self.component = component
+        self.log = log
+    }
+
+    var description: String { "\(error)\n--- \(component) ---\n\(log)" }
 }

@@ -45,10 +45,8 @@ struct KubernetesE2ETests {
         let image = ProcessInfo.processInfo.environment["SLIPWAY_E2E_IMAGE"] ?? "python:3.12-alpine"
         let workload = KubernetesWorkload(
             app: "shop",
-            namespace: namespace,
-            image: image,
-            health: HealthCheckSpec(path: "/", interval: .seconds(1)),
-            startTimeout: .seconds(180)
+            settings: AppKubernetesSpec(namespace: namespace, image: image, startTimeout: .seconds(180)),
+            health: HealthCheckSpec(path: "/", interval: .seconds(1))
         )
         // Bound to the pod's own address: as good as 0.0.0.0 in a pod, and it also runs in the test lab.
         let run = RunSpec(

@@ -17,11 +17,8 @@ struct KubernetesPlatformLabTests {
     static let namespace = "shop"
     static let workload = KubernetesWorkload(
         app: "shop",
-        namespace: namespace,
-        image: "python:3-slim",
-        port: 8080,
-        health: HealthCheckSpec(path: "/", interval: .seconds(1)),
-        startTimeout: .seconds(60)
+        settings: AppKubernetesSpec(namespace: namespace, image: "python:3-slim", startTimeout: .seconds(60)),
+        health: HealthCheckSpec(path: "/", interval: .seconds(1))
     )
     /// Each pod has a loopback address of its own in the lab, and must serve on it.
     static let run = RunSpec(
@@ -49,7 +46,7 @@ struct KubernetesPlatformLabTests {
                     try await Self.oneControllerAtATime(client)
                 } catch {
                     await client.shutdown()
-                    throw KubeLabFailure(error: error, log: lab.log(of: "kubelet"))
+                    throw KubeLabFailure(error: error, component: "kubelet", log: lab.log(of: "kubelet"))
                 }
                 await client.shutdown()
             }

@@ -38,13 +38,15 @@ struct ReleaseManifestTests {
     static let workload = KubernetesWorkload(
         app: "shop@prod",
         baseName: "shop",
-        namespace: "shop",
-        image: "registry.example/shop:{version}",
-        port: 8080,
-        requests: ["cpu": "250m", "memory": "128Mi"],
-        limits: ["memory": "256Mi"],
-        serviceAccount: "shop",
-        imagePullPolicy: "IfNotPresent",
+        settings: AppKubernetesSpec(
+            namespace: "shop",
+            image: "registry.example/shop:{version}",
+            port: 8080,
+            requests: ["cpu": "250m", "memory": "128Mi"],
+            limits: ["memory": "256Mi"],
+            serviceAccount: "shop",
+            imagePullPolicy: "IfNotPresent"
+        ),
         health: HealthCheckSpec(path: "/ready", interval: .milliseconds(1500), timeout: .milliseconds(500))
     )
     static let run = RunSpec(

@@ -58,23 +58,3 @@ public struct KubernetesSetupError: Error, Sendable, CustomStringConvertible {
     /// What is wrong, and where.
     public var description: String
 }
-
-extension KubernetesWorkload {
-    /// The workload of `app`; nil when it does not run on Kubernetes.
-    public init?(app: AppSpec) {
-        guard let settings = app.kubernetes else { return nil }
-        self.init(
-            app: app.name,
-            baseName: app.baseName,
-            namespace: settings.namespace,
-            image: settings.image,
-            port: settings.port,
-            requests: settings.requests,
-            limits: settings.limits,
-            serviceAccount: settings.serviceAccount,
-            imagePullPolicy: settings.imagePullPolicy,
-            health: app.health,
-            startTimeout: settings.startTimeout
-        )
-    }
-}

@@ -59,17 +59,17 @@ public enum ReleaseManifest {
         let command = run.argv(version: version, port: workload.port)
         if !command.isEmpty { container["command"] = .array(command.map { .string($0) }) }
         if let directory = run.workingDirectory { container["workingDir"] = .string(directory) }
-        if let policy = workload.imagePullPolicy { container["imagePullPolicy"] = .string(policy) }
+        if let policy = workload.settings.imagePullPolicy { container["imagePullPolicy"] = .string(policy) }
         var resources: [String: JSONValue] = [:]
-        if !workload.requests.isEmpty { resources["requests"] = strings(workload.requests) }
-        if !workload.limits.isEmpty { resources["limits"] = strings(workload.limits) }
+        if !workload.settings.requests.isEmpty { resources["requests"] = strings(workload.settings.requests) }
+        if !workload.settings.limits.isEmpty { resources["limits"] = strings(workload.settings.limits) }
         if !resources.isEmpty { container["resources"] = .object(resources) }
         var spec: [String: JSONValue] = [
             "containers": [.object(container)],
             "readinessGates": [["conditionType": .string(KubernetesNames.servingCondition)]],
             "terminationGracePeriodSeconds": .int(seconds(run.stopGracePeriod)),
         ]
-        if let account = workload.serviceAccount { spec["serviceAccountName"] = .string(account) }
+        if let account = workload.settings.serviceAccount { spec["serviceAccountName"] = .string(account) }
         return .object(spec)
     }
 

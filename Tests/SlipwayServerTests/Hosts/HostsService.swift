@@ -22,8 +22,7 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
     let lab: SSHLab
     let directory: String
     let api: Int
-    private var controllers: [Process] = []
-    private var controller: Process? { controllers.last }
+    private let controllers: ControllerRuns
 
     /// Writes `slipway.yaml`: the lab's hosts, and `shop` on all of them, one instance each, with `strategy` (YAML
     /// under `strategy:`), run by `run` (YAML under `run:`; by default the folder per version above), with `hooks`
@@ -44,6 +43,7 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
             )
         }
         directory = try makeTemporaryDirectory("slipway-hosts")
+        controllers = ControllerRuns(directory: directory)
         api = try LoopbackHTTP.freePort()
         let site = directory + "/site"
         for version in ["1.0.0", "2.0.0"] {
@@ -101,23 +101,13 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
     }
 
     /// Starts `slipway up` (it attaches to what runs, or starts it).
-    func startController() throws {
-        controllers.append(try launchController(log: "up-\(controllers.count + 1).log"))
-    }
+    func startController() throws { try controllers.start() }
 
     /// `kill -9` of the running controller; returns once it is gone.
-    func killController() {
-        guard let process = controller, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func killController() { controllers.kill() }
 
     /// What the controllers wrote.
-    var controllerLog: String {
-        (1...max(1, controllers.count)).map {
-            (try? String(contentsOfFile: directory + "/up-\($0).log", encoding: .utf8)) ?? ""
-        }.joined(separator: "\n--- next controller ---\n")
-    }
+    var controllerLog: String { controllers.log }
 
     /// Every event's fields, as recorded, for looking for what must not be there.
     func recordedText() throws -> String {
@@ -139,12 +129,12 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
     /// Waits until `instances` instances are healthy and every host's listener answers with `version`.
     func waitUntilServing(version: String, instances: Int) async throws {
         try await waitUntil("\(instances) healthy instances", timeout: .seconds(60)) {
-            guard controller?.isRunning == true else { throw ControllerEnded() }
+            guard controllers.isRunning else { throw ControllerEnded() }
             return try status()?.healthyCount == instances
         }
         for host in lab.hosts {
             try await waitUntil("\(host.name) serves \(version)", timeout: .seconds(60)) {
-                guard controller?.isRunning == true else { throw ControllerEnded() }
+                guard controllers.isRunning else { throw ControllerEnded() }
                 let reply = try? LoopbackHTTP.get(
                     port: Self.port,
                     path: "/index.html",
@@ -186,12 +176,7 @@ final class HostsService: ServiceDirectory, @unchecked Sendable {
     /// SIGTERM to the controller (it stops the instances and the hosts' data planes), then SIGKILL to whatever the
     /// hosts' records and pid files still name.
     func tearDown() async {
-        if let controller, controller.isRunning {
-            kill(controller.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(30)
-            while controller.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-            if controller.isRunning { kill(controller.processIdentifier, SIGKILL) }
-        }
+        await controllers.terminate()
         for host in lab.hosts {
             let script =
                 "for f in \(host.root)/state/instances/*/*.supervisor; do [ -e \"$f\" ] || continue; "

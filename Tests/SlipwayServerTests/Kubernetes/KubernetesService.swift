@@ -20,8 +20,7 @@ final class KubernetesService: ServiceDirectory, @unchecked Sendable {
     let api: Int
     let port: Int
     let client: KubernetesClient
-    private var controllers: [Process] = []
-    private var controller: Process? { controllers.last }
+    private let controllers: ControllerRuns
 
     /// Writes `slipway.yaml`: `shop` on the lab in namespace `shop` (created here), `instances` pods, with
     /// `strategy` (YAML under `strategy:`).
@@ -33,6 +32,7 @@ final class KubernetesService: ServiceDirectory, @unchecked Sendable {
             at: "/api/v1/namespaces/shop"
         )
         directory = try makeTemporaryDirectory("slipway-kubernetes")
+        controllers = ControllerRuns(directory: directory)
         api = try LoopbackHTTP.freePort()
         port = try LoopbackHTTP.freePort()
         let site = directory + "/site"
@@ -94,23 +94,13 @@ final class KubernetesService: ServiceDirectory, @unchecked Sendable {
     }
 
     /// Starts `slipway up` (it attaches to what runs, or starts it).
-    func startController() throws {
-        controllers.append(try launchController(log: "up-\(controllers.count + 1).log"))
-    }
+    func startController() throws { try controllers.start() }
 
     /// `kill -9` of the running controller; returns once it is gone.
-    func killController() {
-        guard let process = controller, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func killController() { controllers.kill() }
 
     /// What the controllers wrote.
-    var controllerLog: String {
-        (1...max(1, controllers.count)).map {
-            (try? String(contentsOfFile: directory + "/up-\($0).log", encoding: .utf8)) ?? ""
-        }.joined(separator: "\n--- next controller ---\n")
-    }
+    var controllerLog: String { controllers.log }
 
     /// The pods of `shop` in the cluster that are not being deleted, by version (from their annotation).
     func pods() async throws -> [String: Int] {
@@ -138,7 +128,7 @@ final class KubernetesService: ServiceDirectory, @unchecked Sendable {
     /// Waits until `instances` instances are healthy and the listener answers with `version`.
     func waitUntilServing(version: String, instances: Int) async throws {
         try await waitUntil("\(instances) healthy instances", timeout: .seconds(90)) {
-            guard controller?.isRunning == true else { throw HostsService.ControllerEnded() }
+            guard controllers.isRunning else { throw HostsService.ControllerEnded() }
             return try status()?.healthyCount == instances
         }
         try await waitUntil("the listener serves \(version)", timeout: .seconds(30)) {
@@ -165,12 +155,7 @@ final class KubernetesService: ServiceDirectory, @unchecked Sendable {
 
     /// SIGTERM to the controller (the pods stay: the lab's teardown stops them), then closes the client.
     func tearDown() async {
-        if let controller, controller.isRunning {
-            kill(controller.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(30)
-            while controller.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-            if controller.isRunning { kill(controller.processIdentifier, SIGKILL) }
-        }
+        await controllers.terminate()
         await client.shutdown()
     }
 }
