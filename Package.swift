@@ -238,6 +238,7 @@ let package = Package(
             name: "SlipwayKubernetesTests",
             dependencies: [
                 "SlipwayKubernetes", "SlipwayCore", "SlipwayConfig", "SlipwayPlatform", "SlipwayTestSupport",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),

@@ -82,6 +82,11 @@ public enum KubernetesNames {
         ]
     }
 
+    /// The value of ``appLabel`` for `app`.
+    public static func appLabelValue(_ app: String) -> String {
+        labelValue(appLabelText(app))
+    }
+
     /// `shop@prod` as `shop.prod`: `@` is not allowed in a label.
     private static func appLabelText(_ app: String) -> String {
         app.replacingOccurrences(of: "@", with: ".")
