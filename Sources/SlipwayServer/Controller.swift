@@ -94,6 +94,9 @@ public final class Controller: Service, MetricSource, ControllerServing {
     let chaosMonkey = NIOLockedValueBox<ChaosMonkey?>(nil)
     /// Set by ``stopLeavingServiceRunning()``: the next shutdown leaves instances and data plane running.
     private let leaveRunning = NIOLockedValueBox(false)
+    /// Why the controller must stop at once, leaving the service running: another controller took an app's lease.
+    private let lostLease = NIOLockedValueBox<String?>(nil)
+    private let stopRequests = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     /// Checks the config against this machine, takes the state directory and opens its event log.
     /// - Parameters:
@@ -290,9 +293,16 @@ public final class Controller: Service, MetricSource, ControllerServing {
             // One controller at a time per app on Kubernetes: this machine's state directory names this one.
             let identity = "\(ProcessInfo.processInfo.hostName):\(config.controller.stateDirectory)"
             let logger = self.logger
+            let lost = self.lostLease
+            let stop = self.stopRequests.continuation
             do {
-                try await kubernetes.holdLeases(identity: identity) { app, reason in
-                    logger.error("\(app): \(reason); it may now be managed twice")
+                // Another controller manages the app now: this one steps back at once, leaving what serves running,
+                // as a controller that lost its leader election does.
+                try await kubernetes.holdLeases(identity: identity) { [weak self] app, reason in
+                    logger.critical("\(app): \(reason); stopping this controller, the service left running")
+                    lost.withLockedValue { $0 = $0 ?? "app \(app): \(reason)" }
+                    self?.stopLeavingServiceRunning()
+                    stop.yield()
                 }
             } catch {
                 await kubernetes.shutdown()
@@ -306,6 +316,9 @@ public final class Controller: Service, MetricSource, ControllerServing {
             throw error
         }
         await kubernetes?.shutdown()
+        if let reason = lostLease.withLockedValue({ $0 }) {
+            throw StartError.locked("stopped: \(reason); the instances and the data plane go on serving")
+        }
     }
 
     private func serve() async throws {
@@ -599,8 +612,17 @@ public final class Controller: Service, MetricSource, ControllerServing {
         )
         let outlierTask = Task { await outliers.run() }
 
-        // Runs until SIGTERM/SIGINT (or the group's shutdown); cancellation ends the wait too.
-        try? await gracefulShutdown()
+        // Runs until SIGTERM/SIGINT (or the group's shutdown), or until it must step back; cancellation ends the wait
+        // too.
+        let stopRequests = self.stopRequests.stream
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await gracefulShutdown() }
+            group.addTask {
+                for await _ in stopRequests { return }
+            }
+            await group.next()
+            group.cancelAll()
+        }
         // Open event streams end, so the API can close.
         broadcaster.finish()
         historyTask.cancel()

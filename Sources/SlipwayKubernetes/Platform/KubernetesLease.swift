@@ -144,7 +144,7 @@ public struct KubernetesLease: Sendable {
     }
 
     /// A Kubernetes `MicroTime`: RFC 3339 with microseconds.
-    static func microTime(_ date: Date) -> String {
+    public static func microTime(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

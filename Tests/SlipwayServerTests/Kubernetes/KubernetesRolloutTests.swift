@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayCore
+import SlipwayKubernetes
 import SlipwayStore
 import SlipwayTestSupport
 import Testing
@@ -127,6 +128,48 @@ struct KubernetesRolloutTests {
                     let pods = try await service.pods()
                     let deployments = try await service.deployments()
                     #expect(pods.isEmpty && deployments.isEmpty, "\(pods) \(deployments)")
+                }
+            }
+        }
+    }
+
+    @Test(.tags(.heavy)) func aControllerWhoseLeaseAnotherTakesStepsBackLeavingTheServiceRunning() async throws {
+        try await HeavyLoad.exclusive {
+            try await KubeLab.with { lab in
+                let service = try await KubernetesService(lab: lab, strategy: "canary:\n  steps:\n    - weight: 50")
+                try await service.running { service in
+                    try await service.waitUntilServing(version: "1.0.0", instances: 2)
+                    let load = Self.load(service)
+                    await load.waitFor(200)
+                    // Another controller (another machine's state) takes the lease, as one would once it expired.
+                    let path =
+                        "/apis/coordination.k8s.io/v1/namespaces/shop/leases/"
+                        + KubernetesNames.leaseName(app: "shop")
+                    let taken = Date()
+                    try await waitUntil("the controller steps back", timeout: .seconds(30)) {
+                        var lease = try await service.client.get(path)
+                        guard case .object(var fields) = lease, case .object(var spec) = fields["spec"] ?? .null
+                        else { return false }
+                        spec["holderIdentity"] = "elsewhere:/srv/slipway/.slipway"
+                        spec["renewTime"] = .string(KubernetesLease.microTime(Date()))
+                        fields["spec"] = .object(spec)
+                        lease = .object(fields)
+                        _ = try? await service.client.replace(lease, at: path)
+                        try await Task.sleep(for: .milliseconds(500))
+                        return !service.isControllerRunning
+                    }
+                    #expect(Date().timeIntervalSince(taken) < 15)
+                    #expect(
+                        service.controllerLog.contains("another controller took the lease"),
+                        "\(service.controllerLog)"
+                    )
+                    // The pods and the data plane go on serving.
+                    let stepped = Date().timeIntervalSince(load.began)
+                    try await Task.sleep(for: .seconds(2))
+                    await load.stop()
+                    let after = load.all.filter { $0.at > stepped }
+                    #expect(after.count > 200 && after.allSatisfy { $0.status == 200 }, "\(after.count)")
+                    #expect(try await service.pods() == ["1.0.0": 2])
                 }
             }
         }

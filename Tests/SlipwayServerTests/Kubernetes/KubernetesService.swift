@@ -102,6 +102,9 @@ final class KubernetesService: ServiceDirectory, @unchecked Sendable {
     /// What the controllers wrote.
     var controllerLog: String { controllers.log }
 
+    /// Whether the last controller started still runs.
+    var isControllerRunning: Bool { controllers.isRunning }
+
     /// The pods of `shop` in the cluster that are not being deleted, by version (from their annotation).
     func pods() async throws -> [String: Int] {
         let listed = try await client.list("/api/v1/namespaces/shop/pods")
