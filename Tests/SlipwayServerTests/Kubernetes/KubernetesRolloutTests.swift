@@ -170,6 +170,10 @@ struct KubernetesRolloutTests {
                     let after = load.all.filter { $0.at > stepped }
                     #expect(after.count > 200 && after.allSatisfy { $0.status == 200 }, "\(after.count)")
                     #expect(try await service.pods() == ["1.0.0": 2])
+                    // What it left serving is stopped by `slipway down`, as after any controller that stopped alone.
+                    let down = try await service.slipway(["down"], seconds: 90)
+                    #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
+                    #expect(down.stdout.contains("stopped the data plane"), "\(down.stdout)")
                 }
             }
         }

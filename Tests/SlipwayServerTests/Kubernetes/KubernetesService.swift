@@ -156,9 +156,17 @@ final class KubernetesService: ServiceDirectory, @unchecked Sendable {
         await tearDown()
     }
 
-    /// SIGTERM to the controller (the pods stay: the lab's teardown stops them), then closes the client.
+    /// SIGTERM to the controller (the pods stay: the lab's teardown stops them), SIGKILL to a data plane a
+    /// controller that stopped alone left running, then closes the client.
     func tearDown() async {
         await controllers.terminate()
+        if let text = try? String(contentsOfFile: directory + "/state/dataplane.pid", encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+            let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+            command.contains("slipway-dataplane")
+        {
+            kill(pid, SIGKILL)
+        }
         await client.shutdown()
     }
 }
