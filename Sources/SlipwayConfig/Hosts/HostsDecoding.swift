@@ -93,7 +93,7 @@ extension ConfigDecoder {
     }
 
     /// A path made absolute (`~/` is the home folder, anything else relative to the file).
-    private func filePath(_ entry: Entry) -> String? {
+    func filePath(_ entry: Entry) -> String? {
         guard let text = string(entry, matching: { !$0.isEmpty && !$0.contains("\n") }, expectation: "a file path")
         else { return nil }
         if text.hasPrefix("~/") {

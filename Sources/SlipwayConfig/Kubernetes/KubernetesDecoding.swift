@@ -8,7 +8,7 @@ extension ConfigDecoder {
         guard let fields = optionalFields(entry, schema: .cluster) else { return nil }
         var spec = ClusterSpec()
         var reader = SectionReader(fields: fields)
-        spec.kubeconfig = reader.read("kubeconfig") { configFile($0) }
+        spec.kubeconfig = reader.read("kubeconfig") { filePath($0) }
         spec.context = reader.read("context") {
             string($0, matching: { !$0.isEmpty && !$0.contains("\n") }, expectation: "a kubeconfig context name")
         }
@@ -119,14 +119,6 @@ extension ConfigDecoder {
             if let value = string(item, matching: Self.isQuantity, expectation: expectation) { values[name] = value }
         }
         return values
-    }
-
-    /// A path made absolute (`~/` is the home folder, anything else relative to the file).
-    private func configFile(_ entry: Entry) -> String? {
-        guard let text = string(entry, matching: { !$0.isEmpty && !$0.contains("\n") }, expectation: "a file path")
-        else { return nil }
-        if text.hasPrefix("~/") { return PathResolution.normalize(NSHomeDirectory() + "/" + text.dropFirst(2)) }
-        return PathResolution.absolute(text, base: baseDirectory)
     }
 
     private static let label = "a DNS label like shop (a-z, 0-9 and -, at most 63 characters)"

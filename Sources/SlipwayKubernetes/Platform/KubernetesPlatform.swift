@@ -45,7 +45,7 @@ public final class KubernetesPlatform: Platform {
             return Task {
                 for await event in informer.events() {
                     for pod in await book.apply(event, app: workload.app) {
-                        try? await client.delete(Self.podsPath(workload) + "/" + pod.name, uid: pod.uid)
+                        try? await client.delete(Self.podPath(workload, pod.name), uid: pod.uid)
                     }
                 }
             }
@@ -137,20 +137,19 @@ public final class KubernetesPlatform: Platform {
         guard let pod = taken else {
             let why = await whyNotRunning(release)
             await book.removePending(release)
-            try? await scale(workload, release, run: nil)
+            try? await scale(workload, release)
             throw .spawnFailed(
                 "no new pod of Deployment \(workload.namespace)/\(name) ran within "
                     + "\(workload.startTimeout.formatted())\(why.map { ": \($0)" } ?? "")"
             )
         }
-        let path = Self.podsPath(workload) + "/" + pod.name
+        let path = Self.podPath(workload, pod.name)
         do {
-            let labels: JSONValue = [KubernetesNames.instanceLabel: .string(String(request.instance.number ?? 0))]
-            _ = try await client.mergePatch(["metadata": ["uid": .string(pod.uid), "labels": labels]], at: path)
+            try await label(pod, as: request.instance, path: path)
             try await setServing(true, path: path)
         } catch {
             await book.drop(request.instance)
-            try? await scale(workload, release, run: nil)
+            try? await scale(workload, release)
             throw .spawnFailed("cannot take pod \(workload.namespace)/\(pod.name) as \(request.instance): \(error)")
         }
         return handle(request.instance, pod: pod, workload: workload)
@@ -159,13 +158,13 @@ public final class KubernetesPlatform: Platform {
     public func stop(_ instance: InstanceID) async {
         guard let workload = workloads[instance.app], let claim = await book.markStopping(instance) else { return }
         let release = ReleaseKey(app: instance.app, version: claim.version)
-        let path = Self.podsPath(workload) + "/" + claim.pod
+        let path = Self.podPath(workload, claim.pod)
         // Not serving: it leaves the endpoints, and its ReplicaSet removes it before any Ready pod.
         try? await setServing(false, path: path)
         let cost: JSONValue = [KubernetesNames.deletionCostAnnotation: "-1000000"]
         _ = try? await client.mergePatch(["metadata": ["annotations": cost]], at: path)
         _ = await wait(for: .seconds(10)) { await $0.pod(app: instance.app, uid: claim.uid)?.ready != true }
-        try? await scale(workload, release, run: nil)
+        try? await scale(workload, release)
         let chosen = await wait(for: .seconds(10)) { book in
             guard let pod = await book.pod(app: instance.app, uid: claim.uid) else { return true }
             return pod.deleting
@@ -188,11 +187,8 @@ public final class KubernetesPlatform: Platform {
         guard let workload = workloads[instance.app], let name = Self.podName(reference, workload) else { return nil }
         guard await waitListed(instance.app) else { return nil }
         if let pod = await book.adopt(instance, pod: name, version: version) {
-            let path = Self.podsPath(workload) + "/" + pod.name
-            if pod.instance == nil {
-                let labels: JSONValue = [KubernetesNames.instanceLabel: .string(String(instance.number ?? 0))]
-                _ = try? await client.mergePatch(["metadata": ["uid": .string(pod.uid), "labels": labels]], at: path)
-            }
+            let path = Self.podPath(workload, pod.name)
+            if pod.instance == nil { try? await label(pod, as: instance, path: path) }
             if !pod.serving { try? await setServing(true, path: path) }
             return handle(instance, pod: pod, workload: workload)
         }
@@ -223,7 +219,7 @@ public final class KubernetesPlatform: Platform {
         // Every release of the app keeps the pods of known instances; the others (unknown instances, pods no
         // instance took) go, unknown instances' pods made not serving first.
         for pod in unknown {
-            try? await setServing(false, path: Self.podsPath(workload) + "/" + pod.name)
+            try? await setServing(false, path: Self.podPath(workload, pod.name))
         }
         var versions = Set(pods.compactMap(\.version))
         let deployments =
@@ -237,10 +233,10 @@ public final class KubernetesPlatform: Platform {
         }
         for version in versions {
             let keep = pods.filter { $0.version == version && isKnown($0) && !$0.deleting }.count
-            try? await setReplicas(keep, of: workload, ReleaseKey(app: app, version: version))
+            try? await scale(workload, ReleaseKey(app: app, version: version), replicas: keep)
         }
         for pod in unknown {
-            try? await client.delete(Self.podsPath(workload) + "/" + pod.name, uid: pod.uid)
+            try? await client.delete(Self.podPath(workload, pod.name), uid: pod.uid)
         }
         return Reclaimed(
             stopped: unknown.compactMap { $0.instance.map { InstanceID(app: app, number: $0) } }.sorted(),
@@ -255,7 +251,7 @@ public final class KubernetesPlatform: Platform {
             let claim = await book.claim(of: instance)
         else { return false }
         do {
-            let path = Self.podsPath(workload) + "/" + claim.pod
+            let path = Self.podPath(workload, claim.pod)
             try await client.delete(path, gracePeriodSeconds: signal == SIGKILL ? 0 : nil, uid: claim.uid)
             return true
         } catch {
@@ -268,7 +264,7 @@ public final class KubernetesPlatform: Platform {
             return await book.endedTail(of: instance).suffix(lines)
         }
         let path =
-            Self.podsPath(workload) + "/" + claim.pod
+            Self.podPath(workload, claim.pod)
             + "/log?container=\(ReleaseManifest.containerName)&tailLines=\(lines)"
         guard let text = try? await client.text(path) else { return [] }
         return text.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines).map(String.init)
@@ -276,17 +272,20 @@ public final class KubernetesPlatform: Platform {
 
     // MARK: Scaling
 
-    /// Sets `release`'s Deployment to the replicas it should have: applied whole (created if need be) with `run`,
-    /// else only scaled, and deleted once it has none.
+    /// Sets `release`'s Deployment to `fixed` replicas, or to those it should have (its instances not asked to stop
+    /// and its waiting starts): applied whole (created if need be) with `run`, else only scaled, and deleted once it
+    /// has none.
     private func scale(
         _ workload: KubernetesWorkload,
         _ release: ReleaseKey,
-        run: RunSpec?
+        run: RunSpec? = nil,
+        replicas fixed: Int? = nil
     ) async throws(KubernetesError) {
         let book = self.book
         let client = self.client
         let result = await locks.with(release) { () -> KubernetesError? in
-            let replicas = await book.replicas(of: release)
+            let replicas: Int
+            if let fixed { replicas = fixed } else { replicas = await book.replicas(of: release) }
             do throws(KubernetesError) {
                 if let run {
                     let manifest = ReleaseManifest.deployment(
@@ -308,23 +307,6 @@ public final class KubernetesPlatform: Platform {
     }
 
     /// Sets `release`'s Deployment to `replicas` through its scale, or deletes it for none.
-    private func setReplicas(
-        _ replicas: Int,
-        of workload: KubernetesWorkload,
-        _ release: ReleaseKey
-    ) async throws(KubernetesError) {
-        let client = self.client
-        let result = await locks.with(release) { () -> KubernetesError? in
-            do throws(KubernetesError) {
-                try await Self.setReplicas(replicas, client: client, workload: workload, release: release)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        if let result { throw result }
-    }
-
     private static func setReplicas(
         _ replicas: Int,
         client: KubernetesClient,
@@ -347,6 +329,12 @@ public final class KubernetesPlatform: Platform {
     }
 
     // MARK: Helpers
+
+    /// Labels `pod` with the instance's number, as long as it is still the pod of that uid.
+    private func label(_ pod: PodView, as instance: InstanceID, path: String) async throws(KubernetesError) {
+        let labels: JSONValue = [KubernetesNames.instanceLabel: .string(String(instance.number ?? 0))]
+        _ = try await client.mergePatch(["metadata": ["uid": .string(pod.uid), "labels": labels]], at: path)
+    }
 
     private func setServing(_ serving: Bool, path: String) async throws(KubernetesError) {
         let condition: JSONValue = [
@@ -404,6 +392,10 @@ public final class KubernetesPlatform: Platform {
 
     static func podsPath(_ workload: KubernetesWorkload) -> String {
         "/api/v1/namespaces/\(workload.namespace)/pods"
+    }
+
+    static func podPath(_ workload: KubernetesWorkload, _ name: String) -> String {
+        podsPath(workload) + "/" + name
     }
 
     static func deploymentsPath(_ workload: KubernetesWorkload) -> String {
